@@ -1,0 +1,140 @@
+// `check`: validate a deck; `calc`: evaluate configurations with the deck's driver.
+#include <fstream>
+#include <numeric>
+#include <random>
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include "app/common.hpp"
+#include "core/progress.hpp"
+
+namespace lsmss::app {
+namespace {
+
+void print_system(const LoadedDeck& d) {
+  fmt::print("deck      {}\n", d.deck.file());
+  fmt::print("system    {} on {}\n", d.system.name(), d.system.lattice.describe());
+  for (int s = 0; s < d.system.num_species(); ++s)
+    fmt::print("species   {}: {} (Z = {}, {} valence e)\n", s, d.system.species[s].symbol,
+               d.system.species[s].Z, d.system.species[s].valence);
+}
+
+// Random configuration with exactly `n_a` atoms of species 0 (binary), or uniform species.
+Configuration random_configuration(const System& sys, int n_a, std::mt19937_64& rng) {
+  std::vector<std::uint8_t> occ(sys.num_sites(), 1);
+  if (n_a >= 0) {
+    std::fill(occ.begin(), occ.begin() + n_a, 0);
+    std::shuffle(occ.begin(), occ.end(), rng);
+  } else {
+    std::uniform_int_distribution<int> pick(0, sys.num_species() - 1);
+    for (auto& o : occ) o = static_cast<std::uint8_t>(pick(rng));
+  }
+  return Configuration(std::move(occ));
+}
+
+}  // namespace
+
+void add_calc_commands(CLI::App& app, AppContext& ctx) {
+  {
+    auto* sub = app.add_subcommand("check", "validate a deck: run it, read every section, report errors");
+    auto deck_path = std::make_shared<std::string>();
+    sub->add_option("deck", *deck_path, "Lua input deck")->required()->check(CLI::ExistingFile);
+    sub->callback([&ctx, deck_path] {
+      LoadedDeck d = load_deck(*deck_path, ctx);
+      print_system(d);
+      auto driver = ctx.registry.create_from_deck(d.root(), d.system);
+      fmt::print("driver    {} (provides {})\n", driver->name(), property_mask_name(driver->provides()));
+      fmt::print("deck OK\n");
+    });
+  }
+  {
+    auto* sub = app.add_subcommand(
+        "calc", "evaluate configurations with the deck's driver and print energy (Ry), charges (e), moments (muB)");
+    struct Opts {
+      std::string deck, output;
+      std::vector<std::string> configs;
+      int random = 0, composition = -1;
+      unsigned long seed = 1;
+      bool sites = false;
+    };
+    auto o = std::make_shared<Opts>();
+    sub->add_option("deck", o->deck, "Lua input deck")->required()->check(CLI::ExistingFile);
+    sub->add_option("-c,--config", o->configs,
+                    "configuration as species digits, one per site in the lattice's site order (repeatable)");
+    sub->add_option("-r,--random", o->random, "number of random configurations to evaluate")->check(CLI::NonNegativeNumber);
+    sub->add_option("-n,--composition", o->composition,
+                    "atoms of the first species in random configurations (default: random species per site)");
+    sub->add_option("--seed", o->seed, "random seed")->capture_default_str();
+    sub->add_flag("--sites", o->sites, "print per-site charge and moment tables");
+    sub->add_option("-o,--output", o->output, "also write the results as a tab-separated file");
+    sub->callback([&ctx, o] {
+      LoadedDeck d = load_deck(o->deck, ctx);
+      const System& sys = d.system;
+      std::vector<Configuration> configs;
+      for (const auto& s : o->configs) {
+        Configuration c = Configuration::from_string(s);
+        if (c.num_sites() != sys.num_sites())
+          fail("--config '{}' has {} sites, the deck's lattice has {}", s, c.num_sites(), sys.num_sites());
+        for (int i = 0; i < c.num_sites(); ++i)
+          if (c[i] >= sys.num_species()) fail("--config '{}': species {} at site {} does not exist", s, c[i], i);
+        configs.push_back(std::move(c));
+      }
+      if (o->composition > sys.num_sites()) fail("--composition {} exceeds the {} sites", o->composition, sys.num_sites());
+      std::mt19937_64 rng(o->seed);
+      for (int k = 0; k < o->random; ++k) configs.push_back(random_configuration(sys, o->composition, rng));
+      if (configs.empty()) fail("nothing to evaluate: give --config or --random");
+
+      print_system(d);
+      auto driver = ctx.registry.create_from_deck(d.root(), sys);
+      fmt::print("driver    {}\n\n", driver->name());
+      std::vector<Properties> results;
+      Progress progress("calc", static_cast<long>(configs.size()), "configs", configs.size() > 1);
+      for (const auto& c : configs) {
+        results.push_back(driver->evaluate_one(c));
+        progress.advance(1);
+      }
+      progress.finish();
+
+      std::ofstream tsv;
+      if (!o->output.empty()) {
+        tsv.open(o->output);
+        if (!tsv) fail("cannot write '{}'", o->output);
+        tsv << "# lsms-surrogate calc: energy in Ry, charge in e (electrons on the site), moment in muB\n"
+               "index\tconfiguration\tstatus\tenergy_Ry\tcharge_e\tmoment_muB\titerations\twall_s\n";
+      }
+      fmt::print("{:>5} {:>4} {:>14} {:>20} {:>12} {:>12} {:>5} {:>9}  {}\n", "#", "n_A", "status",
+                 "energy (Ry)", "<|m|> (muB)", "max|dq| (e)", "iter", "time (s)", "configuration");
+      for (std::size_t k = 0; k < configs.size(); ++k) {
+        const Properties& p = results[k];
+        double mabs = 0, dq = 0;
+        for (double m : p.moment) mabs += std::abs(m) / p.moment.size();
+        for (int i = 0; i < static_cast<int>(p.charge.size()); ++i)
+          dq = std::max(dq, std::abs(p.charge[i] - sys.species[configs[k][i]].Z));
+        fmt::print("{:>5} {:>4} {:>14} {:>20} {:>12} {:>12} {:>5} {:>9.3f}  {}\n", k, configs[k].composition(),
+                   status_name(p.status), p.energy ? fmt::format("{:.8f}", *p.energy) : "-",
+                   p.moment.empty() ? "-" : fmt::format("{:.4f}", mabs),
+                   p.charge.empty() ? "-" : fmt::format("{:.4f}", dq), p.iterations, p.wall_time,
+                   configs[k].to_string());
+        if (!p.ok() && !p.message.empty()) fmt::print("      reason: {}\n", p.message);
+        if (o->sites && p.ok()) {
+          fmt::print("      {:>4} {:>3} {:>12} {:>12} {:>10}\n", "site", "sp", "charge (e)", "dq (e)", "m (muB)");
+          for (int i = 0; i < sys.num_sites(); ++i) {
+            const double q = p.charge.empty() ? NAN : p.charge[i];
+            fmt::print("      {:>4} {:>3} {:>12.5f} {:>12.5f} {:>10.4f}\n", i, sys.species[configs[k][i]].symbol, q,
+                       q - sys.species[configs[k][i]].Z, p.moment.empty() ? NAN : p.moment[i]);
+          }
+        }
+        if (tsv) {
+          tsv << k << '\t' << configs[k].to_string() << '\t' << status_name(p.status) << '\t'
+              << (p.energy ? fmt::format("{:.10f}", *p.energy) : "nan") << '\t'
+              << fmt::format("{:.6f}", fmt::join(p.charge, ",")) << '\t'
+              << fmt::format("{:.6f}", fmt::join(p.moment, ",")) << '\t' << p.iterations << '\t'
+              << p.wall_time << '\n';
+        }
+      }
+    });
+  }
+}
+
+}  // namespace lsmss::app

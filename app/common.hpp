@@ -1,0 +1,45 @@
+#pragma once
+// Shared plumbing of the CLI subcommands: loading and validating a deck, the driver registry.
+#include <filesystem>
+#include <string>
+
+#include <CLI/CLI.hpp>
+
+#include "core/deck.hpp"
+#include "core/driver.hpp"
+#include "core/system.hpp"
+
+namespace lsmss::app {
+
+struct AppContext {
+  DriverRegistry registry;
+  bool allow_lua_io = false;  // --allow-lua-io on the top-level command
+};
+
+struct LoadedDeck {
+  Deck deck;
+  System system;
+  const DeckTable& root() const { return deck.root(); }
+};
+
+// Runs the deck, reads its `system`, and checks the top level for unknown keys (sections are
+// checked by the stage that reads them, and all at once by `lsms-surrogate check`).
+LoadedDeck load_deck(const std::filesystem::path& path, const AppContext& ctx);
+
+// Top-level deck sections known to the program (besides one settings table per driver).
+inline const std::vector<std::string>& deck_sections() {
+  static const std::vector<std::string> s = {"system", "driver", "output", "sampling", "dataset",
+                                             "training", "montecarlo"};
+  return s;
+}
+
+// Subcommand groups; each lives in its own file and registers its CLI11 subcommands.
+void add_calc_commands(CLI::App& app, AppContext& ctx);     // check, calc
+void add_dataset_commands(CLI::App& app, AppContext& ctx);  // build, import, info
+void add_nn_commands(CLI::App& app, AppContext& ctx);       // train, evaluate, predict
+void add_mc_commands(CLI::App& app, AppContext& ctx);       // mc, retrain
+
+// Registers a subcommand that exists in the plan but not yet in this build: it says so.
+void add_unavailable_command(CLI::App& app, const std::string& name, const std::string& what);
+
+}  // namespace lsmss::app
