@@ -1,9 +1,11 @@
 #include "drivers/register.hpp"
 
+#include "drivers/lsms/lsms_driver.hpp"
+
 namespace lsmss::drivers {
 
 void register_builtin_drivers(DriverRegistry& registry) {
-  (void)registry;  // drivers are added here as they are implemented
+  register_lsms_driver(registry);
 }
 
 }  // namespace lsmss::drivers

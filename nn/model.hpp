@@ -1,0 +1,81 @@
+#pragma once
+// CONTRACT between the neural-network module and its users (surrogate driver, Monte Carlo).
+// A trained surrogate: a multilayer perceptron on the one-hot input (sites x species) with its
+// input/output standardization and per-species reference energies, predicting in physical
+// units (energy Ry, charge e, moment muB). Loaded from / saved to one HDF5 model file
+// (docs/model-format.md). The nn developer owns this header and may extend it, but keeps the
+// functions below.
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "core/configuration.hpp"
+#include "core/properties.hpp"
+#include "core/system.hpp"
+
+namespace lsmss::nn {
+
+// Predictions for a batch, physical units. A task the model does not predict stays empty.
+struct Predictions {
+  std::vector<double> energy;  // batch, Ry
+  std::vector<double> charge;  // batch x sites, e
+  std::vector<double> moment;  // batch x sites, muB
+};
+
+class Model {
+ public:
+  // `backend`: "reference", "onednn", "cuda" or "auto" (fastest compiled one available).
+  static Model load(const std::filesystem::path& path, const std::string& backend = "auto");
+  void save(const std::filesystem::path& path) const;
+
+  PropertyMask tasks() const;            // kEnergy | kCharge | kMoment subset
+  const System& system() const;          // lattice + species it was trained for
+  // Throws lsmss::Error naming what differs (lattice, constants, supercell, species).
+  void check_matches(const System& system) const;
+
+  Predictions predict(std::span<const Configuration> configs) const;
+
+  // ---- Monte Carlo fast path (one-hot inputs, site swaps) ----
+  // First layer folded with the input standardization: for a configuration c the first
+  // pre-activation is z1 = first_layer_bias() + sum_i first_layer_row(i * num_species + c[i]).
+  // A swap of sites i and j changes z1 by two row differences.
+  int first_layer_width() const;
+  std::span<const float> first_layer_row(int feature) const;
+  std::span<const float> first_layer_bias() const;
+  // Completes the forward pass from first pre-activations z1 (batch x width, row-major) to
+  // energies in Ry (double, reference energies added back in double precision).
+  // Only for models with the energy task.
+  void energy_from_first_preactivation(std::span<const float> z1, int batch,
+                                       std::span<double> energy_out) const;
+
+  Model(Model&&) noexcept;
+  Model& operator=(Model&&) noexcept;
+  ~Model();
+
+ private:
+  struct Impl;
+  explicit Model(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+  friend class Trainer;
+};
+
+// The k fold models of one training run: each prediction carries the ensemble mean and the
+// standard deviation across members (Properties::energy_std etc.).
+class Ensemble {
+ public:
+  // A model file holding one model or a whole fold ensemble, or a list of model files.
+  static Ensemble load(const std::vector<std::filesystem::path>& paths, const std::string& backend = "auto");
+  std::size_t size() const;
+  const Model& member(std::size_t i) const;
+  PropertyMask tasks() const;
+  // Mean in energy/charge/moment, standard deviation in energy_std/charge_std/moment_std.
+  std::vector<Properties> predict(std::span<const Configuration> configs) const;
+
+ private:
+  std::vector<Model> members_;
+};
+
+}  // namespace lsmss::nn
