@@ -1,9 +1,425 @@
+// `train`, `evaluate`, `predict`: neural-network surrogates (nn/, docs/nn.md).
+#include <cmath>
+#include <fstream>
+#include <map>
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
 #include "app/common.hpp"
+#include "core/hdf5.hpp"
+#include "dataset_builder/dataset.hpp"
+#include "lsms_plugin/info_evec.hpp"
+#include "nn/core/model_impl.hpp"
+#include "nn/core/trainer.hpp"
 
 namespace lsmss::app {
-void add_nn_commands(CLI::App& app, AppContext&) {
-  add_unavailable_command(app, "train", "train neural-network surrogates on a dataset");
-  add_unavailable_command(app, "evaluate", "test-set errors of trained models, tables and parity data");
-  add_unavailable_command(app, "predict", "predict properties of configurations with a trained model");
+namespace {
+
+using nn::Task;
+
+std::string default_dataset(const LoadedDeck& d) {
+  const DeckTable ds = d.root().table("dataset");
+  // Same key and default as the dataset builder (docs/deck.md, `dataset.file`).
+  return ds.present() && ds.has("file") ? ds.string("file")
+                                         : std::filesystem::path(d.deck.file()).stem().string() + ".h5";
 }
+
+std::string default_model(const LoadedDeck& d, const nn::TrainingOptions& o, bool deck_sets_model) {
+  return deck_sets_model ? o.model : std::filesystem::path(d.deck.file()).stem().string() + ".model.h5";
+}
+
+std::string unit_of(Task t) { return t == Task::energy ? "Ry" : t == Task::charge ? "e" : "muB"; }
+
+std::string model_label(const nn::Model& m) {
+  std::vector<std::string> l;
+  for (const auto& h : m.network().spec().heads) l.push_back(fmt::format("{:c}", std::toupper(nn::task_name(h.task)[0])));
+  return fmt::format("{} {}", l.size() > 1 ? "MTL" : "STL", fmt::join(l, "+"));
+}
+
+struct ModelSet {
+  std::string file, label;
+  std::vector<nn::Evaluation> folds;
+};
+
+std::pair<double, double> mean_std(const std::vector<double>& v) {
+  double m = 0, s = 0;
+  for (double x : v) m += x / v.size();
+  for (double x : v) s += (x - m) * (x - m);
+  return {m, v.size() > 1 ? std::sqrt(s / (v.size() - 1)) : 0.0};
+}
+
+// The paper's Tables 2/3: test RMSE mean +- std over the fold models, one row per model file,
+// in three scales side by side.
+void print_tables(const std::vector<ModelSet>& sets, const std::string& csv, const std::string& json) {
+  const Task tasks[] = {Task::energy, Task::charge, Task::moment};
+  struct Scale {
+    const char* title;
+    double nn::TaskError::*field;
+  } scales[] = {{"standardized (paper's scale: RMSE / training std of the raw value)", &nn::TaskError::rmse_standardized},
+                {"physical units (energy Ry per cell, charge e, moment muB)", &nn::TaskError::rmse},
+                {"energy in meV/atom", &nn::TaskError::rmse_mev_per_atom}};
+  auto cell = [](const ModelSet& s, Task t, double nn::TaskError::*f) -> std::string {
+    std::vector<double> v;
+    for (const auto& ev : s.folds)
+      for (const auto& e : ev.tasks)
+        if (e.task == t) v.push_back(e.*f);
+    if (v.empty()) return "";
+    const auto [m, sd] = mean_std(v);
+    return fmt::format("{:.3e} +- {:.2e}", m, sd);
+  };
+  for (const auto& sc : scales) {
+    fmt::print("\ntest RMSE, {}\n", sc.title);
+    const bool energy_only = sc.field == &nn::TaskError::rmse_mev_per_atom;
+    fmt::print("{:<12} {:>6}", "model", "folds");
+    for (Task t : tasks)
+      if (!energy_only || t == Task::energy) fmt::print(" {:>22}", nn::task_name(t));
+    fmt::print("\n");
+    for (const auto& s : sets) {
+      fmt::print("{:<12} {:>6}", s.label, s.folds.size());
+      for (Task t : tasks)
+        if (!energy_only || t == Task::energy) fmt::print(" {:>22}", cell(s, t, sc.field));
+      fmt::print("\n");
+    }
+  }
+  if (!csv.empty()) {
+    std::ofstream f(csv);
+    if (!f) fail("cannot write '{}'", csv);
+    f << "# lsms-surrogate evaluate: test-set errors per fold model\n"
+         "model_file,model,fold,task,count,rmse,unit,rmse_standardized,rmse_mev_per_atom,mae\n";
+    for (const auto& s : sets)
+      for (const auto& ev : s.folds)
+        for (const auto& e : ev.tasks)
+          f << fmt::format("{},{},{},{},{},{:.9e},{},{:.9e},{},{:.9e}\n", s.file, s.label, ev.fold, nn::task_name(e.task),
+                           e.count, e.rmse, unit_of(e.task), e.rmse_standardized,
+                           std::isnan(e.rmse_mev_per_atom) ? "" : fmt::format("{:.9e}", e.rmse_mev_per_atom), e.mae);
+  }
+  if (!json.empty()) {
+    std::ofstream f(json);
+    if (!f) fail("cannot write '{}'", json);
+    f << "{\n  \"models\": [\n";
+    for (std::size_t i = 0; i < sets.size(); ++i) {
+      const auto& s = sets[i];
+      f << fmt::format("    {{\"file\": \"{}\", \"model\": \"{}\", \"tasks\": {{", s.file, s.label);
+      bool first = true;
+      for (Task t : tasks) {
+        std::vector<double> r, rs, rm;
+        for (const auto& ev : s.folds)
+          for (const auto& e : ev.tasks)
+            if (e.task == t) {
+              r.push_back(e.rmse);
+              rs.push_back(e.rmse_standardized);
+              rm.push_back(e.rmse_mev_per_atom);
+            }
+        if (r.empty()) continue;
+        const auto [m, sd] = mean_std(r);
+        const auto [ms, sds] = mean_std(rs);
+        f << fmt::format("{}\n      \"{}\": {{\"folds\": {}, \"rmse_mean\": {:.9e}, \"rmse_std\": {:.9e}, \"unit\": \"{}\", "
+                         "\"rmse_standardized_mean\": {:.9e}, \"rmse_standardized_std\": {:.9e}",
+                         first ? "" : ",", nn::task_name(t), r.size(), m, sd, unit_of(t), ms, sds);
+        if (t == Task::energy) {
+          const auto [mm, sdm] = mean_std(rm);
+          f << fmt::format(", \"rmse_mev_per_atom_mean\": {:.9e}, \"rmse_mev_per_atom_std\": {:.9e}", mm, sdm);
+        }
+        f << "}";
+        first = false;
+      }
+      f << fmt::format("}}}}{}\n", i + 1 < sets.size() ? "," : "");
+    }
+    f << "  ]\n}\n";
+  }
+}
+
+void write_parity(const std::string& path, const std::vector<ModelSet>& sets, const dataset::Dataset& d) {
+  std::ofstream f(path);
+  if (!f) fail("cannot write '{}'", path);
+  f << "# parity data: reference (dataset) vs predicted, physical units (energy Ry, charge e, moment muB)\n"
+       "model,fold,task,row,composition,site,reference,predicted\n";
+  for (const auto& s : sets)
+    for (const auto& ev : s.folds)
+      for (std::size_t t = 0; t < ev.tasks.size(); ++t)
+        for (const auto& p : ev.parity[t])
+          f << fmt::format("{},{},{},{},{},{},{:.10g},{:.10g}\n", s.label, ev.fold, nn::task_name(ev.tasks[t].task), p.row,
+                           d.composition[p.row], p.site, p.reference, p.predicted);
+}
+
+std::vector<std::size_t> test_rows(const dataset::Dataset& d) {
+  std::vector<std::size_t> rows;
+  for (std::size_t r = 0; r < d.rows(); ++r)
+    if (d.is_test(r)) rows.push_back(r);
+  if (rows.empty()) fail("the dataset has no test rows (fold = -1)");
+  return rows;
+}
+
+ModelSet evaluate_file(const std::string& file, const dataset::Dataset& d, const std::string& backend, bool parity) {
+  ModelSet s;
+  s.file = file;
+  const auto rows = test_rows(d);
+  const std::size_t n = nn::Model::count_in_file(file);
+  for (std::size_t i = 0; i < n; ++i) {
+    const nn::Model m = nn::Model::load_member(file, i, backend);
+    if (s.label.empty()) s.label = model_label(m);
+    if (m.impl().dataset_hash != nn::dataset_fingerprint(d))
+      fmt::print(stderr, "note: {} model {} was trained on other data (dataset hash {} vs {})\n", file, i,
+                 m.impl().dataset_hash, nn::dataset_fingerprint(d));
+    s.folds.push_back(nn::evaluate_model(m, d, rows, parity));
+  }
+  return s;
+}
+
+// ---------------------------------------------------------------- predict input/output
+
+struct PredictInput {
+  std::vector<Configuration> configs;
+  std::vector<std::string> names;
+  std::vector<double> energy, charge, moment;  // reference values when the input has them
+};
+
+PredictInput read_predict_input(const std::vector<std::string>& inputs, const System& sys) {
+  PredictInput in;
+  const int N = sys.num_sites();
+  for (const auto& path : inputs) {
+    if (h5::File::is_hdf5(path)) {
+      const auto d = dataset::read_dataset(path);
+      for (std::size_t r = 0; r < d.rows(); ++r) {
+        in.configs.emplace_back(std::vector<std::uint8_t>(d.occupation.begin() + r * N, d.occupation.begin() + (r + 1) * N));
+        in.names.push_back(fmt::format("{}:{}", path, r));
+      }
+      continue;
+    }
+    std::ifstream f(path);
+    if (!f) fail("cannot read '{}'", path);
+    std::string first;
+    std::getline(f, first);
+    const bool digits = !first.empty() && first.find_first_not_of("0123456789 \t\r") == std::string::npos &&
+                        first.find_first_not_of(" \t\r") != std::string::npos &&
+                        first.substr(first.find_first_not_of(" \t\r")).size() >= static_cast<std::size_t>(N);
+    if (digits) {  // one configuration per line, species digits in the lattice's site order
+      std::string line = first;
+      int lineno = 1;
+      do {
+        std::string s;
+        for (char c : line)
+          if (c >= '0' && c <= '9') s += c;
+        if (!s.empty()) {
+          if (static_cast<int>(s.size()) != N) fail("{}:{}: {} species digits, the model's lattice has {} sites", path, lineno, s.size(), N);
+          Configuration c = Configuration::from_string(s);
+          for (int i = 0; i < N; ++i)
+            if (c[i] >= sys.num_species()) fail("{}:{}: species {} at site {} does not exist", path, lineno, c[i], i);
+          in.configs.push_back(std::move(c));
+          in.names.push_back(fmt::format("{}:{}", path, lineno));
+        }
+        ++lineno;
+      } while (std::getline(f, line));
+      continue;
+    }
+    // Otherwise an LSMS info_evec output file: map its positions onto the lattice.
+    const auto ie = lsms::parse_info_evec(path);
+    std::vector<Vec3> pos;
+    for (const auto& a : ie.atoms) pos.push_back(a.position);
+    if (static_cast<int>(pos.size()) != N) fail("{}: {} atoms, the model's lattice has {} sites", path, pos.size(), N);
+    const auto site = sys.lattice.match_positions(pos);
+    std::vector<std::uint8_t> occ(N);
+    for (std::size_t k = 0; k < pos.size(); ++k) {
+      const int s = sys.species_index(ie.atoms[k].Z);
+      if (s < 0) fail("{}: atom {} has Z = {}, not a species of the model ({})", path, k, ie.atoms[k].Z, sys.name());
+      occ[site[k]] = static_cast<std::uint8_t>(s);
+    }
+    in.configs.emplace_back(std::move(occ));
+    in.names.push_back(path);
+  }
+  if (in.configs.empty()) fail("no configurations to predict");
+  return in;
+}
+
+}  // namespace
+
+void add_nn_commands(CLI::App& app, AppContext& ctx) {
+  {
+    auto* sub = app.add_subcommand("train", "train neural-network surrogates (the deck's `training` section) on a dataset");
+    struct Opts {
+      std::string deck, dataset, output, backend, folds;
+      long epochs = 0;
+      int threads = -1;
+      bool quiet = false, no_eval = false;
+    };
+    auto o = std::make_shared<Opts>();
+    sub->add_option("deck", o->deck, "Lua input deck")->required()->check(CLI::ExistingFile);
+    sub->add_option("--dataset", o->dataset, "dataset HDF5 file (default: the deck's dataset.file)");
+    sub->add_option("-o,--output", o->output, "model file to write (default: training.model or <deck>.model.h5)");
+    sub->add_option("--folds", o->folds, "folds to train: 'all' or a comma-separated list (overrides training.folds)");
+    sub->add_option("--fold", o->folds, "one fold to train (same as --folds f)");
+    sub->add_option("--epochs", o->epochs, "epochs (overrides training.epochs)")->check(CLI::PositiveNumber);
+    sub->add_option("--backend", o->backend, "auto, reference, onednn or cuda (overrides training.backend)");
+    sub->add_option("--threads", o->threads, "CPU threads (overrides training.threads; 0 = OMP_NUM_THREADS)");
+    sub->add_flag("-q,--quiet", o->quiet, "no progress bar");
+    sub->add_flag("--no-evaluate", o->no_eval, "skip the test-set table after training");
+    sub->callback([&ctx, o] {
+      LoadedDeck d = load_deck(o->deck, ctx);
+      const DeckTable t = d.root().table("training");
+      const bool deck_sets_model = t.present() && t.has("model");
+      nn::TrainingOptions opt = nn::TrainingOptions::from_deck(t);
+      if (o->epochs > 0) opt.epochs = o->epochs;
+      if (!o->backend.empty()) opt.backend = o->backend;
+      if (o->threads >= 0) opt.threads = o->threads;
+      opt.progress = !o->quiet;
+      if (!o->folds.empty()) {
+        opt.folds.clear();
+        if (o->folds != "all") {
+          std::stringstream ss(o->folds);
+          std::string item;
+          while (std::getline(ss, item, ',')) {
+            try {
+              opt.folds.push_back(std::stoi(item));
+            } catch (const std::exception&) {
+              fail("--folds '{}': expected 'all' or comma-separated fold numbers", o->folds);
+            }
+          }
+        }
+      }
+      const std::string data_path = o->dataset.empty() ? default_dataset(d) : o->dataset;
+      const std::string out = o->output.empty() ? default_model(d, opt, deck_sets_model) : o->output;
+      const dataset::Dataset data = dataset::read_dataset(data_path);
+      const auto folds = nn::folds_to_train(data, opt);
+      fmt::print("dataset   {} ({} rows, {} folds, {} test rows, {})\n", data_path, data.rows(), data.num_folds,
+                 std::count(data.fold.begin(), data.fold.end(), dataset::kTestFold), property_mask_name(data.available));
+      std::vector<nn::Model> models;
+      for (int f : folds) {
+        models.push_back(nn::train_model(data, opt, f, d.deck.text()));
+        models.back().check_matches(d.system);
+        if (models.size() == 1)
+          fmt::print("model     {} {} ({} parameters), backend {}, {} epochs, batch fraction {}\n", opt.label(),
+                     models[0].network().describe(), models[0].network().num_params(), models[0].impl().trained_backend,
+                     opt.epochs, opt.batch_fraction);
+        std::vector<const nn::Model*> ptrs;
+        for (const auto& m : models) ptrs.push_back(&m);
+        nn::save_models(out, ptrs);  // after every fold: an interrupted run keeps what it finished
+      }
+      fmt::print("wrote     {} ({} fold model{})\n", out, models.size(), models.size() == 1 ? "" : "s");
+      if (!o->no_eval) {
+        ModelSet s{out, opt.label(), {}};
+        const auto rows = test_rows(data);
+        for (const auto& m : models) s.folds.push_back(nn::evaluate_model(m, data, rows));
+        const auto stem = std::filesystem::path(out).replace_extension("").string();
+        print_tables({s}, stem + ".eval.csv", stem + ".eval.json");
+        fmt::print("\nwrote     {0}.eval.csv, {0}.eval.json\n", stem);
+      }
+    });
+  }
+  {
+    auto* sub = app.add_subcommand("evaluate", "test-set errors of trained models: tables (paper's Tables 2/3), CSV/JSON, parity data");
+    struct Opts {
+      std::string deck, dataset, output, backend = "auto";
+      std::vector<std::string> models;
+      bool parity = false;
+    };
+    auto o = std::make_shared<Opts>();
+    sub->add_option("deck", o->deck, "Lua input deck")->required()->check(CLI::ExistingFile);
+    sub->add_option("-m,--model", o->models, "model file(s), one table row each (default: the deck's training.model)");
+    sub->add_option("--dataset", o->dataset, "dataset HDF5 file (default: the deck's dataset.file)");
+    sub->add_option("-o,--output", o->output, "prefix of the CSV/JSON/parity files (default: <deck>.eval)");
+    sub->add_option("--backend", o->backend, "auto, reference, onednn or cuda")->capture_default_str();
+    sub->add_flag("--parity", o->parity, "also write parity data (reference vs predicted, every test value)");
+    sub->callback([&ctx, o] {
+      LoadedDeck d = load_deck(o->deck, ctx);
+      const DeckTable t = d.root().table("training");
+      if (o->models.empty()) {
+        const bool deck_sets_model = t.present() && t.has("model");
+        nn::TrainingOptions opt = nn::TrainingOptions::from_deck(t);
+        o->models.push_back(default_model(d, opt, deck_sets_model));
+      }
+      const std::string data_path = o->dataset.empty() ? default_dataset(d) : o->dataset;
+      const dataset::Dataset data = dataset::read_dataset(data_path);
+      fmt::print("dataset   {} ({} rows, {} test rows)\n", data_path, data.rows(),
+                 std::count(data.fold.begin(), data.fold.end(), dataset::kTestFold));
+      std::vector<ModelSet> sets;
+      for (const auto& m : o->models) sets.push_back(evaluate_file(m, data, o->backend, o->parity));
+      const std::string prefix =
+          o->output.empty() ? std::filesystem::path(o->deck).stem().string() + ".eval" : o->output;
+      print_tables(sets, prefix + ".csv", prefix + ".json");
+      fmt::print("\nwrote     {0}.csv, {0}.json\n", prefix);
+      if (o->parity) {
+        write_parity(prefix + ".parity.csv", sets, data);
+        fmt::print("wrote     {}.parity.csv\n", prefix);
+      }
+    });
+  }
+  {
+    auto* sub = app.add_subcommand(
+        "predict", "predict energy (Ry), charges (e) and moments (muB) of configurations with trained model(s)");
+    struct Opts {
+      std::vector<std::string> models, inputs;
+      std::string output, backend = "auto";
+    };
+    auto o = std::make_shared<Opts>();
+    sub->add_option("-m,--model", o->models, "model file(s); several fold models give mean and spread")->required();
+    sub->add_option("inputs", o->inputs,
+                    "dataset HDF5 files, text files of species digits (one configuration per line), or LSMS "
+                    "info_evec output files")
+        ->required();
+    sub->add_option("-o,--output", o->output, "write predictions: .h5 (dataset-like arrays) or .csv (default: table on stdout)");
+    sub->add_option("--backend", o->backend, "auto, reference, onednn or cuda")->capture_default_str();
+    sub->callback([o] {
+      std::vector<std::filesystem::path> paths(o->models.begin(), o->models.end());
+      const nn::Ensemble ens = nn::Ensemble::load(paths, o->backend);
+      const System& sys = ens.member(0).system();
+      const PredictInput in = read_predict_input(o->inputs, sys);
+      const auto props = ens.predict(in.configs);
+      const int N = sys.num_sites();
+      const PropertyMask tasks = ens.tasks();
+      fmt::print(stderr, "{} configurations, {} model(s) for {} ({})\n", in.configs.size(), ens.size(), sys.name(),
+                 property_mask_name(tasks));
+      if (!o->output.empty() && std::filesystem::path(o->output).extension() == ".h5") {
+        std::vector<std::uint8_t> occ;
+        std::vector<std::int32_t> comp;
+        std::vector<double> e, es, q, qs, m, ms;
+        for (std::size_t k = 0; k < props.size(); ++k) {
+          occ.insert(occ.end(), in.configs[k].occupation().begin(), in.configs[k].occupation().end());
+          comp.push_back(in.configs[k].composition());
+          if (props[k].energy) e.push_back(*props[k].energy), es.push_back(*props[k].energy_std);
+          q.insert(q.end(), props[k].charge.begin(), props[k].charge.end());
+          qs.insert(qs.end(), props[k].charge_std.begin(), props[k].charge_std.end());
+          m.insert(m.end(), props[k].moment.begin(), props[k].moment.end());
+          ms.insert(ms.end(), props[k].moment_std.begin(), props[k].moment_std.end());
+        }
+        auto f = h5::File::create(o->output);
+        h5::write_attr(f, "format", "lsms-surrogate-predictions");
+        h5::write_attr(f, "models", o->models);
+        h5::write_attr(f, "system", sys.name());
+        h5::write_attr(f, "lattice", sys.lattice.describe());
+        const hsize_t R = props.size(), S = N;
+        h5::write(f, "occupation", occ, {R, S});
+        h5::write(f, "composition", comp);
+        if (!e.empty()) h5::write(f, "energy", e), h5::write(f, "energy_std", es);
+        if (!q.empty()) h5::write(f, "charge", q, {R, S}), h5::write(f, "charge_std", qs, {R, S});
+        if (!m.empty()) h5::write(f, "moment", m, {R, S}), h5::write(f, "moment_std", ms, {R, S});
+        fmt::print(stderr, "wrote {}\n", o->output);
+        return;
+      }
+      std::ofstream file;
+      if (!o->output.empty()) {
+        file.open(o->output);
+        if (!file) fail("cannot write '{}'", o->output);
+      }
+      auto emit = [&](const std::string& s) {
+        if (file.is_open())
+          file << s;
+        else
+          fmt::print("{}", s);
+      };
+      emit("# lsms-surrogate predict: energy in Ry, charge in e (electrons on the site), moment in muB; _std = "
+           "spread of the fold models\nsource,configuration,n_A,energy_Ry,energy_std_Ry,charge_e,charge_std_e,moment_muB,"
+           "moment_std_muB\n");
+      for (std::size_t k = 0; k < props.size(); ++k) {
+        const auto& p = props[k];
+        emit(fmt::format("{},{},{},{},{},\"{:.6f}\",\"{:.6f}\",\"{:.6f}\",\"{:.6f}\"\n", in.names[k], in.configs[k].to_string(),
+                         in.configs[k].composition(), p.energy ? fmt::format("{:.10f}", *p.energy) : "",
+                         p.energy_std ? fmt::format("{:.3e}", *p.energy_std) : "", fmt::join(p.charge, ","),
+                         fmt::join(p.charge_std, ","), fmt::join(p.moment, ","), fmt::join(p.moment_std, ",")));
+      }
+      if (file.is_open()) fmt::print(stderr, "wrote {}\n", o->output);
+    });
+  }
+}
+
 }  // namespace lsmss::app

@@ -55,5 +55,9 @@ Dataset read_dataset(const std::filesystem::path& path);
 // already present.
 void append_results(const std::filesystem::path& path, const std::vector<Configuration>& configs,
                     const std::vector<Properties>& results, Origin origin);
+// The same, naming the driver that computed the results (the file's driver when empty). A
+// configuration already in the file gets the result only if it has no successful one yet.
+void append_results(const std::filesystem::path& path, const std::vector<Configuration>& configs,
+                    const std::vector<Properties>& results, Origin origin, const std::string& driver);
 
 }  // namespace lsmss::dataset

@@ -1,5 +1,6 @@
 #include "lsms_plugin/info_evec.hpp"
 
+#include <charconv>
 #include <cmath>
 #include <fstream>
 #include <sstream>
@@ -11,70 +12,121 @@
 namespace lsmss::lsms {
 namespace {
 
-// Parses whitespace-separated finite numbers of one line; error names file, line and column.
-std::vector<double> numbers_of(const std::string& line, const std::string& name, int lineno) {
-  std::vector<double> v;
-  std::istringstream ls(line);
-  int col = 0;
-  for (std::string tok; ls >> tok;) {
-    ++col;
-    char* end = nullptr;
-    const double x = std::strtod(tok.c_str(), &end);
-    if (end == tok.c_str() || *end != '\0' || !std::isfinite(x))
-      throw FileError(fmt::format("{}:{}: column {} is not a finite number: '{}'", name, lineno, col, tok));
-    v.push_back(x);
+constexpr int kAtomColumns = 18;
+
+// Splits one line into whitespace-separated fields without allocating.
+int split_fields(std::string_view line, std::string_view* out, int max_fields) {
+  int n = 0;
+  std::size_t i = 0;
+  while (i < line.size()) {
+    while (i < line.size() && (line[i] == ' ' || line[i] == '\t' || line[i] == '\r')) ++i;
+    if (i >= line.size()) break;
+    std::size_t j = i;
+    while (j < line.size() && line[j] != ' ' && line[j] != '\t' && line[j] != '\r') ++j;
+    if (n < max_fields) out[n] = line.substr(i, j - i);
+    ++n;
+    i = j;
   }
+  return n;
+}
+
+struct LineContext {
+  const std::string& name;
+  int line;
+  [[noreturn]] void fail(std::string_view what) const {
+    throw FileError(fmt::format("{}:{}: {}", name, line, what));
+  }
+};
+
+double to_double(std::string_view s, const LineContext& ctx, int column, const char* what) {
+  double v = 0.0;
+  const char* first = s.data();
+  if (!s.empty() && s[0] == '+') ++first;  // from_chars rejects a leading '+'
+  auto [p, ec] = std::from_chars(first, s.data() + s.size(), v);
+  if (ec != std::errc() || p != s.data() + s.size())
+    ctx.fail(fmt::format("column {} ({}): '{}' is not a number", column, what, s));
+  if (!std::isfinite(v)) ctx.fail(fmt::format("column {} ({}): '{}' is not finite", column, what, s));
+  return v;
+}
+
+int to_int(std::string_view s, const LineContext& ctx, int column, const char* what) {
+  int v = 0;
+  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (ec != std::errc() || p != s.data() + s.size())
+    ctx.fail(fmt::format("column {} ({}): '{}' is not an integer", column, what, s));
   return v;
 }
 
 }  // namespace
 
 InfoEvec parse_info_evec_text(std::string_view text, const std::string& name) {
-  std::istringstream in{std::string(text)};
-  std::string line;
-  int lineno = 0;
+  static constexpr const char* kColumn[kAtomColumns] = {
+      "Z",      "index",   "x",       "y",       "z",       "electrons",
+      "moment", "evec_x",  "evec_y",  "evec_z",  "placeholder", "constraint_x",
+      "constraint_y", "constraint_z", "spin shift", "evec_out_x", "evec_out_y", "evec_out_z"};
   InfoEvec out;
   bool header = false;
-  while (std::getline(in, line)) {
-    ++lineno;
-    if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
-    const auto v = numbers_of(line, name, lineno);
+  std::size_t pos = 0;
+  int line_no = 0;
+  std::string_view f[kAtomColumns];
+  while (pos < text.size()) {
+    std::size_t end = text.find('\n', pos);
+    if (end == std::string_view::npos) end = text.size();
+    const std::string_view line = text.substr(pos, end - pos);
+    pos = end + 1;
+    ++line_no;
+    const LineContext ctx{name, line_no};
+    const int n = split_fields(line, f, kAtomColumns);
+    if (n == 0) continue;  // blank lines (e.g. a trailing newline) carry nothing
     if (!header) {
-      if (v.size() != 3)
-        throw FileError(fmt::format("{}:{}: expected 3 numbers (total, band, Fermi energy in Ry), got {}", name,
-                                    lineno, v.size()));
-      out.total_energy = v[0];
-      out.band_energy = v[1];
-      out.fermi_energy = v[2];
+      if (n != 3)
+        ctx.fail(fmt::format("expected 3 numbers (total, band and Fermi energy in Ry), found {} fields", n));
+      out.total_energy = to_double(f[0], ctx, 1, "total energy");
+      out.band_energy = to_double(f[1], ctx, 2, "band energy");
+      out.fermi_energy = to_double(f[2], ctx, 3, "Fermi energy");
       header = true;
       continue;
     }
-    if (v.size() < 10)
-      throw FileError(fmt::format("{}:{}: expected 18 columns per atom (Z, index, x, y, z, electrons, moment, "
-                                  "evec, ...), got {}",
-                                  name, lineno, v.size()));
+    if (n != kAtomColumns)
+      ctx.fail(fmt::format("expected {} columns per atom, found {} (truncated or not an info_evec file?)",
+                           kAtomColumns, n));
     InfoEvecAtom a;
-    a.Z = static_cast<int>(v[0]);
-    if (a.Z != v[0] || a.Z < 1 || a.Z > 118)
-      throw FileError(fmt::format("{}:{}: atomic number '{}' is not an integer in 1..118", name, lineno, v[0]));
-    a.index = static_cast<int>(v[1]);
-    a.position = {v[2], v[3], v[4]};
-    a.electrons = v[5];
-    a.moment = v[6];
-    a.evec = {v[7], v[8], v[9]};
+    a.Z = to_int(f[0], ctx, 1, kColumn[0]);
+    if (a.Z < 1 || a.Z > 118) ctx.fail(fmt::format("column 1 (Z): {} is not an atomic number", a.Z));
+    a.index = to_int(f[1], ctx, 2, kColumn[1]);
+    for (int k = 0; k < 3; ++k) a.position[k] = to_double(f[2 + k], ctx, 3 + k, kColumn[2 + k]);
+    a.electrons = to_double(f[5], ctx, 6, kColumn[5]);
+    a.moment = to_double(f[6], ctx, 7, kColumn[6]);
+    for (int k = 0; k < 3; ++k) a.evec[k] = to_double(f[7 + k], ctx, 8 + k, kColumn[7 + k]);
+    // The remaining columns are not used, but a non-number there still means a broken file.
+    for (int k = 10; k < kAtomColumns; ++k) to_double(f[k], ctx, k + 1, kColumn[k]);
     out.atoms.push_back(a);
   }
   if (!header) throw FileError(fmt::format("{}: empty file (no energy line)", name));
-  if (out.atoms.empty()) throw FileError(fmt::format("{}: no atom lines after the energy line", name));
+  if (out.atoms.empty())
+    throw FileError(fmt::format("{}: no atom lines after the energy line (truncated file?)", name));
   return out;
 }
 
 InfoEvec parse_info_evec(const std::filesystem::path& path) {
-  std::ifstream in(path);
-  if (!in) throw FileError(fmt::format("{}: cannot open LSMS info_evec file", path.string()));
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw FileError(fmt::format("{}: cannot open", path.string()));
   std::ostringstream ss;
   ss << in.rdbuf();
+  if (in.bad()) throw FileError(fmt::format("{}: read error", path.string()));
   return parse_info_evec_text(ss.str(), path.string());
+}
+
+std::string format_info_evec(const InfoEvec& info) {
+  std::string s = fmt::format("{:.15f} {:.15f} {:.15f}\n", info.total_energy, info.band_energy,
+                              info.fermi_energy);
+  for (const auto& a : info.atoms)
+    s += fmt::format(
+        "{:3d} {:8d} {:22.15f} {:22.15f} {:22.15f} {:13.6f} {:13.6f} {:22.15f} {:22.15f} "
+        "{:22.15f}   -1.00 {:22.15f} {:22.15f} {:22.15f}    0.0000 {:22.15f} {:22.15f} {:22.15f}\n",
+        a.Z, a.index, a.position[0], a.position[1], a.position[2], a.electrons, a.moment,
+        a.evec[0], a.evec[1], a.evec[2], 0.0, 0.0, 0.0, a.evec[0], a.evec[1], a.evec[2]);
+  return s;
 }
 
 }  // namespace lsmss::lsms

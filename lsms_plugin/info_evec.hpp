@@ -35,4 +35,8 @@ struct InfoEvec {
 InfoEvec parse_info_evec(const std::filesystem::path& path);
 InfoEvec parse_info_evec_text(std::string_view text, const std::string& name);
 
+// Writes `info` in the same format (full precision), e.g. for fixtures and round-trip tests;
+// the constraint columns are written as zeros and evec_out repeats evec.
+std::string format_info_evec(const InfoEvec& info);
+
 }  // namespace lsmss::lsms

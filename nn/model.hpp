@@ -18,6 +18,9 @@
 
 namespace lsmss::nn {
 
+class Network;
+struct Standardization;
+
 // Predictions for a batch, physical units. A task the model does not predict stays empty.
 struct Predictions {
   std::vector<double> energy;  // batch, Ry
@@ -28,7 +31,10 @@ struct Predictions {
 class Model {
  public:
   // `backend`: "reference", "onednn", "cuda" or "auto" (fastest compiled one available).
+  // A file with several fold models is refused here (use Ensemble or load_member).
   static Model load(const std::filesystem::path& path, const std::string& backend = "auto");
+  static Model load_member(const std::filesystem::path& path, std::size_t index, const std::string& backend = "auto");
+  static std::size_t count_in_file(const std::filesystem::path& path);
   void save(const std::filesystem::path& path) const;
 
   PropertyMask tasks() const;            // kEnergy | kCharge | kMoment subset
@@ -42,6 +48,10 @@ class Model {
   // First layer folded with the input standardization: for a configuration c the first
   // pre-activation is z1 = first_layer_bias() + sum_i first_layer_row(i * num_species + c[i]).
   // A swap of sites i and j changes z1 by two row differences.
+  // z1 has first_layer_width() = (network's first hidden width) + num_species entries: the
+  // last num_species entries count the atoms of each species (rows hold exact 0/1 there, so
+  // the sums are exact in float); energy_from_first_preactivation uses them to add the
+  // per-species reference energies back in double precision.
   int first_layer_width() const;
   std::span<const float> first_layer_row(int feature) const;
   std::span<const float> first_layer_bias() const;
@@ -51,16 +61,26 @@ class Model {
   void energy_from_first_preactivation(std::span<const float> z1, int batch,
                                        std::span<double> energy_out) const;
 
+  // ---- introspection (trainer, evaluation, tests) ----
+  int fold() const;  // fold the model was validated on (-1: none)
+  const Network& network() const;
+  const Standardization& standardization() const;
+  std::span<const float> parameters() const;  // the flat weight buffer
+
   Model(Model&&) noexcept;
   Model& operator=(Model&&) noexcept;
   ~Model();
 
- private:
-  struct Impl;
+  struct Impl;  // nn/core/model_impl.hpp
   explicit Model(std::unique_ptr<Impl> impl);
+  const Impl& impl() const { return *impl_; }
+
+ private:
   std::unique_ptr<Impl> impl_;
-  friend class Trainer;
 };
+
+// Writes several models (e.g. the folds of one run) into one model file.
+void save_models(const std::filesystem::path& path, const std::vector<const Model*>& models);
 
 // The k fold models of one training run: each prediction carries the ensemble mean and the
 // standard deviation across members (Properties::energy_std etc.).
@@ -68,6 +88,7 @@ class Ensemble {
  public:
   // A model file holding one model or a whole fold ensemble, or a list of model files.
   static Ensemble load(const std::vector<std::filesystem::path>& paths, const std::string& backend = "auto");
+  explicit Ensemble(std::vector<Model> members);  // checks they agree on system and tasks
   std::size_t size() const;
   const Model& member(std::size_t i) const;
   PropertyMask tasks() const;

@@ -1,0 +1,240 @@
+#include "dataset_builder/archive.hpp"
+
+#include <fcntl.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <array>
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+
+#include <fmt/format.h>
+
+#include "core/error.hpp"
+
+extern char** environ;
+
+namespace lsmss::dataset {
+namespace {
+
+bool hidden(const std::string& name) {
+  const auto slash = name.find_last_of('/');
+  const std::string base = slash == std::string::npos ? name : name.substr(slash + 1);
+  return base.empty() || base[0] == '.';
+}
+
+// Buffered reads from a file descriptor, with exact-size reads for the tar stream.
+class FdReader {
+ public:
+  FdReader(int fd, std::string what) : fd_(fd), what_(std::move(what)), buf_(1 << 20) {}
+  // Reads exactly n bytes; returns false on a clean end of stream before the first byte.
+  bool read(char* out, std::size_t n) {
+    std::size_t got = 0;
+    while (got < n) {
+      if (pos_ == len_) {
+        ssize_t r;
+        do r = ::read(fd_, buf_.data(), buf_.size());
+        while (r < 0 && errno == EINTR);
+        if (r < 0) throw FileError(fmt::format("{}: read error: {}", what_, std::strerror(errno)));
+        if (r == 0) {
+          if (got == 0) return false;
+          throw FileError(fmt::format("{}: archive ends in the middle of an entry (truncated?)", what_));
+        }
+        pos_ = 0;
+        len_ = static_cast<std::size_t>(r);
+      }
+      const std::size_t k = std::min(n - got, len_ - pos_);
+      std::memcpy(out + got, buf_.data() + pos_, k);
+      got += k;
+      pos_ += k;
+    }
+    return true;
+  }
+
+ private:
+  int fd_;
+  std::string what_;
+  std::vector<char> buf_;
+  std::size_t pos_ = 0, len_ = 0;
+};
+
+std::uint64_t tar_number(const char* f, std::size_t n) {
+  if (static_cast<unsigned char>(f[0]) & 0x80) {  // GNU base-256 for large sizes
+    std::uint64_t v = 0;
+    for (std::size_t i = 1; i < n; ++i) v = (v << 8) | static_cast<unsigned char>(f[i]);
+    return v;
+  }
+  std::uint64_t v = 0;
+  for (std::size_t i = 0; i < n && f[i]; ++i) {
+    if (f[i] == ' ') continue;
+    if (f[i] < '0' || f[i] > '7') break;
+    v = v * 8 + static_cast<std::uint64_t>(f[i] - '0');
+  }
+  return v;
+}
+
+std::string field(const char* f, std::size_t n) { return std::string(f, strnlen(f, n)); }
+
+// The "path" record of a pax extended header ("<len> path=<value>\n" records).
+std::string pax_path(const std::string& data) {
+  std::size_t p = 0;
+  while (p < data.size()) {
+    const auto sp = data.find(' ', p);
+    if (sp == std::string::npos) break;
+    const std::size_t len = std::strtoul(data.c_str() + p, nullptr, 10);
+    if (len == 0 || p + len > data.size()) break;
+    const std::string rec = data.substr(sp + 1, p + len - sp - 2);
+    if (rec.rfind("path=", 0) == 0) return rec.substr(5);
+    p += len;
+  }
+  return {};
+}
+
+void read_tar(int fd, const std::string& what, std::size_t batch_size,
+              const std::function<void(std::vector<FileEntry>&)>& batch) {
+  FdReader in(fd, what);
+  std::array<char, 512> h{};
+  std::vector<FileEntry> entries;
+  std::string long_name;
+  bool any = false;
+  while (in.read(h.data(), h.size())) {
+    if (std::all_of(h.begin(), h.end(), [](char c) { return c == 0; })) break;  // end-of-archive
+    // Header checksum: the sum of all bytes with the checksum field read as spaces.
+    unsigned sum = 0;
+    for (std::size_t i = 0; i < 512; ++i) sum += (i >= 148 && i < 156) ? ' ' : static_cast<unsigned char>(h[i]);
+    if (sum != tar_number(h.data() + 148, 8))
+      throw FileError(fmt::format("{}: not a tar archive, or corrupt (bad header checksum{})", what,
+                                  any ? " after a valid entry" : ""));
+    any = true;
+    const std::uint64_t size = tar_number(h.data() + 124, 12);
+    const char type = h[156];
+    std::string data(size, '\0');
+    if (size > 0 && !in.read(data.data(), size))
+      throw FileError(fmt::format("{}: archive ends in the middle of an entry (truncated?)", what));
+    if (const std::size_t pad = (512 - size % 512) % 512; pad > 0) {
+      std::array<char, 512> skip{};
+      if (!in.read(skip.data(), pad)) throw FileError(fmt::format("{}: truncated archive", what));
+    }
+    if (type == 'L') {  // GNU long name of the next entry
+      long_name = data.substr(0, strnlen(data.c_str(), data.size()));
+      continue;
+    }
+    if (type == 'x') {  // pax extended header of the next entry
+      long_name = pax_path(data);
+      continue;
+    }
+    std::string name = field(h.data(), 100);
+    const std::string prefix = field(h.data() + 345, 155);
+    if (!prefix.empty() && std::memcmp(h.data() + 257, "ustar", 5) == 0) name = prefix + "/" + name;
+    if (!long_name.empty()) name = std::move(long_name);
+    long_name.clear();
+    if ((type != '0' && type != '\0' && type != '7') || hidden(name)) continue;
+    entries.push_back({std::move(name), std::move(data)});
+    if (entries.size() >= batch_size) {
+      batch(entries);
+      entries.clear();
+    }
+  }
+  if (!any) throw FileError(fmt::format("{}: empty archive", what));
+  if (!entries.empty()) batch(entries);
+}
+
+// Which decompressor a file needs, from its first bytes ("" = plain tar).
+std::string decompressor(const std::filesystem::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  if (!in) throw FileError(fmt::format("{}: cannot open", p.string()));
+  unsigned char m[6] = {0, 0, 0, 0, 0, 0};
+  in.read(reinterpret_cast<char*>(m), 6);
+  if (m[0] == 0xFD && m[1] == '7' && m[2] == 'z' && m[3] == 'X' && m[4] == 'Z') return "xz";
+  if (m[0] == 0x1F && m[1] == 0x8B) return "gzip";
+  if (m[0] == 'B' && m[1] == 'Z' && m[2] == 'h') return "bzip2";
+  if (m[0] == 0x28 && m[1] == 0xB5 && m[2] == 0x2F && m[3] == 0xFD) return "zstd";
+  return "";
+}
+
+}  // namespace
+
+bool is_archive(const std::filesystem::path& source) { return !std::filesystem::is_directory(source); }
+
+void read_files(const std::filesystem::path& source, std::size_t batch_size,
+                const std::function<void(std::vector<FileEntry>&)>& batch) {
+  namespace fs = std::filesystem;
+  if (!fs::exists(source)) throw FileError(fmt::format("{}: no such file or directory", source.string()));
+  if (fs::is_directory(source)) {
+    std::vector<fs::path> files;
+    for (const auto& e : fs::recursive_directory_iterator(source))
+      if (e.is_regular_file() && !hidden(e.path().filename().string())) files.push_back(e.path());
+    std::sort(files.begin(), files.end());
+    std::vector<FileEntry> entries;
+    for (const auto& f : files) {
+      std::ifstream in(f, std::ios::binary);
+      if (!in) throw FileError(fmt::format("{}: cannot open", f.string()));
+      FileEntry e{fs::relative(f, source).string(), std::string(std::istreambuf_iterator<char>(in), {})};
+      entries.push_back(std::move(e));
+      if (entries.size() >= batch_size) {
+        batch(entries);
+        entries.clear();
+      }
+    }
+    if (!entries.empty()) batch(entries);
+    return;
+  }
+  const std::string tool = decompressor(source);
+  if (tool.empty()) {
+    const int fd = ::open(source.c_str(), O_RDONLY);
+    if (fd < 0) throw FileError(fmt::format("{}: cannot open: {}", source.string(), std::strerror(errno)));
+    try {
+      read_tar(fd, source.string(), batch_size, batch);
+    } catch (...) {
+      ::close(fd);
+      throw;
+    }
+    ::close(fd);
+    return;
+  }
+  // `<tool> -dc <archive>` writes the tar stream into a pipe that we read.
+  int pipefd[2];
+  if (pipe(pipefd) != 0) throw FileError(fmt::format("{}: cannot create a pipe", source.string()));
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  posix_spawn_file_actions_adddup2(&fa, pipefd[1], STDOUT_FILENO);
+  posix_spawn_file_actions_addclose(&fa, pipefd[0]);
+  posix_spawn_file_actions_addclose(&fa, pipefd[1]);
+  const std::string path = source.string();
+  std::vector<char*> argv = {const_cast<char*>(tool.c_str()), const_cast<char*>("-dc"), const_cast<char*>("--"),
+                             const_cast<char*>(path.c_str()), nullptr};
+  pid_t pid = 0;
+  const int rc = posix_spawnp(&pid, tool.c_str(), &fa, nullptr, argv.data(), environ);
+  posix_spawn_file_actions_destroy(&fa);
+  ::close(pipefd[1]);
+  if (rc != 0) {
+    ::close(pipefd[0]);
+    throw FileError(fmt::format("{}: is {}-compressed, but '{}' could not be run: {}", path, tool, tool,
+                                std::strerror(rc)));
+  }
+  std::exception_ptr error;
+  try {
+    read_tar(pipefd[0], path, batch_size, batch);
+    // Drain the record padding after the end-of-archive blocks, so the tool exits normally.
+    std::vector<char> rest(1 << 16);
+    while (true) {
+      const ssize_t r = ::read(pipefd[0], rest.data(), rest.size());
+      if (r == 0 || (r < 0 && errno != EINTR)) break;
+    }
+  } catch (...) {
+    error = std::current_exception();
+  }
+  ::close(pipefd[0]);  // after an error, the decompressor then exits on SIGPIPE
+  int status = 0;
+  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  if (error) std::rethrow_exception(error);
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+    throw FileError(fmt::format("{}: '{} -dc' failed (exit status {}): corrupt or truncated archive?", path, tool,
+                                WIFEXITED(status) ? WEXITSTATUS(status) : -1));
+}
+
+}  // namespace lsmss::dataset

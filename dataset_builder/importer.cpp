@@ -1,0 +1,367 @@
+#include "dataset_builder/importer.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <map>
+#include <limits>
+#include <numeric>
+#include <unordered_map>
+#include <cstring>
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include "core/error.hpp"
+#include "core/progress.hpp"
+#include "dataset_builder/archive.hpp"
+#include "dataset_builder/sampling.hpp"
+#include "dataset_builder/store.hpp"
+#include "lsms_plugin/info_evec.hpp"
+
+namespace lsmss::dataset {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// One file, converted into the deck's site order.
+struct Record {
+  std::string name;
+  std::string error;  // not empty: the file is skipped for this reason
+  Configuration config;
+  double energy = 0, band = 0, fermi = 0;
+  std::vector<double> charge, moment;  // per lattice site
+  double neutrality = 0;               // sum over sites of (electrons - Z), e
+};
+
+Record convert(FileEntry& e, const System& sys, double tol) {
+  Record r;
+  r.name = std::move(e.name);
+  try {
+    const lsms::InfoEvec info = lsms::parse_info_evec_text(e.text, r.name);
+    const int n = sys.num_sites();
+    if (static_cast<int>(info.atoms.size()) != n)
+      fail("{} atoms, but the deck's lattice ({}) has {} sites", info.atoms.size(), sys.lattice.describe(), n);
+    std::vector<Vec3> pos(n);
+    for (int k = 0; k < n; ++k) pos[k] = info.atoms[k].position;
+    const std::vector<int> site = sys.lattice.match_positions(pos, tol);
+    std::vector<std::uint8_t> occ(n);
+    r.charge.resize(n);
+    r.moment.resize(n);
+    for (int k = 0; k < n; ++k) {
+      const auto& a = info.atoms[k];
+      const int s = sys.species_index(a.Z);
+      if (s < 0) {
+        std::string known;
+        for (const auto& sp : sys.species) known += (known.empty() ? "" : ", ") + sp.symbol;
+        fail("atom {} has Z = {}, which is not a species of the deck ({})", k + 1, a.Z, known);
+      }
+      occ[site[k]] = static_cast<std::uint8_t>(s);
+      r.charge[site[k]] = a.electrons;
+      r.moment[site[k]] = a.moment;
+      r.neutrality += a.electrons - a.Z;
+    }
+    r.config = Configuration(std::move(occ));
+    r.energy = info.total_energy;
+    r.band = info.band_energy;
+    r.fermi = info.fermi_energy;
+  } catch (const FileError& ex) {
+    r.error = ex.what();
+  } catch (const Error& ex) {
+    r.error = fmt::format("{}: {}", r.name, ex.what());
+  }
+  e.text.clear();
+  e.text.shrink_to_fit();
+  return r;
+}
+
+// "out_123" -> ("out_", 123); names without trailing digits -> (name, -1).
+std::pair<std::string, long long> name_parts(const std::string& name) {
+  const auto slash = name.find_last_of('/');
+  const std::string base = slash == std::string::npos ? name : name.substr(slash + 1);
+  std::size_t d = base.size();
+  while (d > 0 && std::isdigit(static_cast<unsigned char>(base[d - 1]))) --d;
+  if (d == base.size() || base.size() - d > 18) return {base, -1};
+  return {base.substr(0, d), std::stoll(base.substr(d))};
+}
+
+// Natural order: out_2 before out_10.
+bool natural_less(const std::string& a, const std::string& b) {
+  const auto pa = name_parts(a), pb = name_parts(b);
+  if (pa.first != pb.first) return a < b;
+  if (pa.second != pb.second) return pa.second < pb.second;
+  return a < b;
+}
+
+double median(std::vector<double> v) {
+  if (v.empty()) return 0;
+  const std::size_t m = v.size() / 2;
+  std::nth_element(v.begin(), v.begin() + m, v.end());
+  double x = v[m];
+  if (v.size() % 2 == 0) x = 0.5 * (x + *std::max_element(v.begin(), v.begin() + m));
+  return x;
+}
+
+double max_abs_diff(const std::vector<double>& a, const std::vector<double>& b) {
+  double d = 0;
+  for (std::size_t i = 0; i < a.size(); ++i) d = std::max(d, std::abs(a[i] - b[i]));
+  return d;
+}
+
+std::string report_text(const ImportReport& r, std::size_t max_listed) {
+  char* buf = nullptr;
+  std::size_t len = 0;
+  std::FILE* m = open_memstream(&buf, &len);
+  if (!m) return {};
+  print_import_report(m, r, max_listed);
+  std::fclose(m);
+  std::string s(buf, len);
+  std::free(buf);
+  return s;
+}
+
+}  // namespace
+
+ImportReport import_lsms(const Deck& deck, const System& sys, const std::filesystem::path& source,
+                         const ImportOptions& opts) {
+  const auto t0 = Clock::now();
+  const DeckTable& root = deck.root();
+  const SamplingSettings ss = SamplingSettings::from_deck(root.table("sampling"), sys);
+  const DatasetSettings ds = DatasetSettings::from_deck(root.table("dataset"), deck.file());
+  if (sys.num_species() != 2) fail("import expects a binary alloy; the deck's system has {} species", sys.num_species());
+  ImportReport rep;
+  rep.source = source;
+  rep.output = opts.output.empty() ? std::filesystem::path(ds.file) : opts.output;
+  if (std::filesystem::exists(rep.output) && !opts.force)
+    fail("{}: exists already; pass --force to replace it, or choose another file (dataset.file or -o)",
+         rep.output.string());
+  const int n = sys.num_sites();
+
+  // Read and convert every file (in parallel; the reader streams archives in batches).
+  std::vector<Record> records;
+  {
+    Progress progress("import", 0, "files", opts.progress);
+    read_files(source, 2048, [&](std::vector<FileEntry>& batch) {
+      std::vector<Record> out(batch.size());
+#pragma omp parallel for schedule(dynamic, 16)
+      for (std::size_t i = 0; i < batch.size(); ++i) out[i] = convert(batch[i], sys, opts.position_tolerance);
+      for (auto& r : out) records.push_back(std::move(r));
+      progress.advance(static_cast<long>(batch.size()));
+    });
+    progress.finish();
+  }
+  rep.read_seconds = std::chrono::duration<double>(Clock::now() - t0).count();
+  rep.files = records.size();
+  if (records.empty()) fail("{}: no files found", source.string());
+  std::sort(records.begin(), records.end(), [](const Record& a, const Record& b) { return natural_less(a.name, b.name); });
+
+  // File names: the common pattern and the names that do not follow it.
+  {
+    std::map<std::string, std::size_t> prefixes;
+    for (const auto& r : records) {
+      const auto p = name_parts(r.name);
+      if (p.second >= 0) ++prefixes[p.first];
+    }
+    std::string common;
+    std::size_t best = 0;
+    for (const auto& [p, c] : prefixes)
+      if (c > best) best = c, common = p;
+    if (best > 0) rep.name_pattern = common + "<number>";
+    for (const auto& r : records) {
+      const auto p = name_parts(r.name);
+      if (best == 0 || p.second < 0 || p.first != common) rep.unusual_names.push_back(r.name);
+    }
+  }
+
+  // Parse errors, wrong sites, foreign species; then charge neutrality.
+  std::vector<int> wanted(n + 1, ss.compositions.empty() ? 1 : 0);
+  for (int c : ss.compositions) wanted[c] = 1;
+  std::vector<Record> good;
+  for (auto& r : records) {
+    if (!r.error.empty()) {
+      rep.skipped.push_back({r.name, r.error});
+      continue;
+    }
+    ++rep.parsed;
+    rep.max_neutrality = std::max(rep.max_neutrality, std::abs(r.neutrality));
+    if (std::abs(r.neutrality) > opts.charge_tolerance) {
+      ++rep.non_neutral;
+      if (!opts.keep_non_neutral) {
+        rep.skipped.push_back({r.name, fmt::format("charge neutrality violated: sum(electrons - Z) = {:.3g} e "
+                                                   "(tolerance {:g} e; --keep-non-neutral imports it)",
+                                                   r.neutrality, opts.charge_tolerance)});
+        continue;
+      }
+    }
+    if (!wanted[r.config.composition()]) {
+      rep.skipped.push_back({r.name, fmt::format("composition {} is not in sampling.compositions", r.config.composition())});
+      continue;
+    }
+    good.push_back(std::move(r));
+  }
+  records.clear();
+
+  // Per composition: duplicates, outliers, counts, folds.
+  std::map<int, std::vector<std::size_t>> by;
+  for (std::size_t i = 0; i < good.size(); ++i) by[good[i].config.composition()].push_back(i);
+  const auto tr = ss.unique_translations ? sys.lattice.translations() : std::vector<std::vector<int>>{};
+  ConfigTable configs;
+  configs.sites = n;
+  ResultTable results;
+  results.sites = n;
+  bool all_zero_moments = true;
+  for (int k : ss.composition_list(n)) {
+    ImportComposition ic;
+    ic.composition = k;
+    const auto exact = tr.empty() ? binomial(n, k) : count_orbits(n, k, tr);
+    ic.distinct = format_count(exact, log10_binomial(n, k) - (tr.empty() ? 0.0 : std::log10(double(tr.size()))));
+    ic.expected = exact ? static_cast<std::size_t>(std::min<std::uint64_t>(*exact, ss.cap)) : ss.cap;
+    const auto& idx = by[k];
+    ic.files = idx.size();
+    for (std::size_t i : idx)
+      if (std::abs(good[i].neutrality) > opts.charge_tolerance) ++ic.non_neutral;
+    // Exact duplicates: same occupation (after mapping onto the lattice).
+    std::unordered_map<Configuration, std::size_t, ConfigurationHash> first;
+    std::vector<std::size_t> keep;
+    for (std::size_t i : idx) {
+      const Record& r = good[i];
+      auto [it, fresh] = first.emplace(r.config, i);
+      if (fresh) {
+        keep.push_back(i);
+        continue;
+      }
+      const Record& o = good[it->second];
+      ++ic.duplicate_files;
+      const double dE = std::abs(r.energy - o.energy);
+      const double dq = max_abs_diff(r.charge, o.charge), dm = max_abs_diff(r.moment, o.moment);
+      ic.max_duplicate_dE = std::max(ic.max_duplicate_dE, dE);
+      const bool agree = dE <= opts.duplicate_tolerance && dq <= opts.duplicate_tolerance &&
+                         dm <= opts.duplicate_tolerance;
+      if (!agree) ++ic.disagreeing;
+      rep.duplicates.push_back({r.name, fmt::format("same configuration as {} ({}; |dE| = {:.3g} Ry, max |dq| = "
+                                                    "{:.3g} e, max |dm| = {:.3g} muB)",
+                                                    o.name, agree ? "results agree" : "RESULTS DIFFER", dE, dq, dm)});
+      if (!opts.merge_duplicates) keep.push_back(i);
+    }
+    ic.unique = first.size();
+    // Robust statistics of the energy: median and 1.4826 * MAD (floored), z = |E - median| / scale.
+    std::vector<double> e;
+    for (std::size_t i : keep) e.push_back(good[i].energy);
+    std::vector<std::size_t> rows;
+    if (!e.empty()) {
+      ic.e_median = median(e);
+      std::vector<double> dev;
+      for (double x : e) dev.push_back(std::abs(x - ic.e_median));
+      ic.e_scale = std::max(1.4826 * median(dev), opts.outlier_floor);
+      ic.e_min = *std::min_element(e.begin(), e.end());
+      ic.e_max = *std::max_element(e.begin(), e.end());
+      for (std::size_t i : keep) {
+        const double z = std::abs(good[i].energy - ic.e_median) / ic.e_scale;
+        if (z > ic.worst_z) ic.worst_z = z, ic.worst_file = good[i].name;
+        if (z > opts.outlier_threshold && keep.size() >= 8) {
+          ++ic.outliers;
+          rep.outliers.push_back({good[i].name, fmt::format("composition {}: E = {:.6f} Ry, median {:.6f} Ry, z = "
+                                                            "{:.1f}{}",
+                                                            k, good[i].energy, ic.e_median, z,
+                                                            opts.drop_outliers ? " (dropped)" : " (kept)")});
+          if (opts.drop_outliers) continue;
+        }
+        rows.push_back(i);
+      }
+    }
+    // Deterministic order (by occupation) before the splits.
+    std::sort(rows.begin(), rows.end(), [&](std::size_t a, std::size_t b) {
+      const int c = std::memcmp(good[a].config.occupation().data(), good[b].config.occupation().data(), n);
+      return c != 0 ? c < 0 : natural_less(good[a].name, good[b].name);
+    });
+    const auto folds = assign_folds(rows.size(), k, ss.folds, ss.test_fraction, ss.seed);
+    for (std::size_t j = 0; j < rows.size(); ++j) {
+      Record& r = good[rows[j]];
+      const auto row = static_cast<std::int64_t>(configs.rows());
+      configs.push_back(r.config, folds[j], Origin::imported, r.name);
+      ResultRecord rec;
+      rec.config = row;
+      rec.props.status = Status::ok;
+      rec.props.energy = r.energy;
+      rec.props.band_energy = r.band;
+      rec.props.fermi_energy = r.fermi;
+      rec.props.charge = r.charge;
+      rec.props.moment = r.moment;
+      rec.props.message = "imported from " + r.name;
+      rec.driver = "lsms";
+      for (double m : r.moment) all_zero_moments = all_zero_moments && m == 0.0;
+      results.push_back(rec, r.config.occupation().data(), sys);
+      if (folds[j] == kTestFold) ++ic.test;
+    }
+    ic.rows = rows.size();
+    rep.rows += rows.size();
+    rep.compositions.push_back(ic);
+  }
+  rep.moments_all_zero = all_zero_moments && rep.rows > 0;
+
+  FileInfo info;
+  info.kind = "import";
+  info.driver = "lsms";
+  info.provides = kEnergy | kCharge | kMoment;
+  info.sampling = ss;
+  info.plan_keys = plan_keys(sys, ss);
+  info.driver_keys = {fmt::format("import.source = \"{}\"", source.string())};
+  info.deck_text = deck.text();
+  info.deck_file = deck.file();
+  rep.total_seconds = std::chrono::duration<double>(Clock::now() - t0).count();
+  ImportLog log;
+  log.source = source.string();
+  for (const auto& s : rep.skipped) log.files.push_back(s.file), log.reasons.push_back(s.reason);
+  log.report = report_text(rep, std::numeric_limits<std::size_t>::max());
+  log.summary = report_text(rep, 0);
+  if (opts.force) std::filesystem::remove(rep.output);
+  DatasetFile::create(rep.output, sys, info, configs, results, &log);
+  rep.total_seconds = std::chrono::duration<double>(Clock::now() - t0).count();
+  return rep;
+}
+
+void print_import_report(std::FILE* out, const ImportReport& r, std::size_t max_listed) {
+  fmt::print(out, "source     {}\n", r.source.string());
+  fmt::print(out, "files      {} read, {} parsed and mapped onto the lattice, {} skipped; {} rows written\n",
+             r.files, r.parsed, r.skipped.size(), r.rows);
+  if (!r.name_pattern.empty())
+    fmt::print(out, "names      {} unusual (not {}){}{}\n", r.unusual_names.size(), r.name_pattern,
+               r.unusual_names.empty() ? "" : ": ",
+               fmt::join(r.unusual_names.begin(),
+                         r.unusual_names.begin() + std::min(r.unusual_names.size(), max_listed), ", "));
+  fmt::print(out, "neutrality max |sum(electrons - Z)| = {:.3g} e; {} file(s) beyond the tolerance\n",
+             r.max_neutrality, r.non_neutral);
+  if (r.moments_all_zero) fmt::print(out, "moments    all exactly 0 (a nonmagnetic calculation)\n");
+  fmt::print(out, "\n{:>5} {:>10} {:>6} {:>6} {:>7} {:>6} {:>6} {:>7} {:>6} {:>5} {:>13} {:>10} {:>8} {:>6}\n", "n_A",
+             "distinct", "cap", "files", "unique", "dupl", "differ", "outlier", "rows", "test", "median E (Ry)",
+             "scale (Ry)", "range", "max z");
+  std::size_t files = 0, unique = 0, dup = 0, differ = 0, outl = 0, rows = 0, test = 0;
+  for (const auto& c : r.compositions) {
+    const bool off = c.unique != c.expected;
+    fmt::print(out, "{:>5} {:>10} {:>6} {:>6} {:>7}{} {:>6} {:>6} {:>7} {:>6} {:>5} {:>13} {:>10} {:>8} {:>6}\n",
+               c.composition, c.distinct, c.expected, c.files, c.unique, off ? "*" : " ", c.duplicate_files,
+               c.disagreeing, c.outliers, c.rows, c.test, c.rows ? fmt::format("{:.4f}", c.e_median) : "-",
+               c.rows ? fmt::format("{:.3g}", c.e_scale) : "-", c.rows ? fmt::format("{:.3g}", c.e_max - c.e_min) : "-",
+               c.rows ? fmt::format("{:.1f}", c.worst_z) : "-");
+    files += c.files, unique += c.unique, dup += c.duplicate_files, differ += c.disagreeing;
+    outl += c.outliers, rows += c.rows, test += c.test;
+  }
+  fmt::print(out, "{:>5} {:>10} {:>6} {:>6} {:>7}  {:>6} {:>6} {:>7} {:>6} {:>5}\n", "all", "", "", files, unique, dup,
+             differ, outl, rows, test);
+  std::size_t off = 0;
+  for (const auto& c : r.compositions) off += c.unique != c.expected;
+  fmt::print(out, "(*: {} composition(s) where the distinct configurations found differ from min(cap, distinct); "
+                  "scale = max(1.4826 MAD, floor); z = |E - median| / scale)\n",
+             off);
+  auto list = [&](const char* title, const std::vector<ImportIssue>& v) {
+    if (v.empty()) return;
+    fmt::print(out, "\n{} ({}):\n", title, v.size());
+    for (std::size_t i = 0; i < v.size() && i < max_listed; ++i) fmt::print(out, "  {}: {}\n", v[i].file, v[i].reason);
+    if (v.size() > max_listed) fmt::print(out, "  ... and {} more (the dataset's /import@report lists all)\n", v.size() - max_listed);
+  };
+  list("skipped files", r.skipped);
+  list("duplicate configurations", r.duplicates);
+  list("energy outliers", r.outliers);
+}
+
+}  // namespace lsmss::dataset

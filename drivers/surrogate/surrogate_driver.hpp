@@ -1,0 +1,46 @@
+#pragma once
+// Driver "surrogate": a trained network (or the fold ensemble of one training run) answering in
+// place of DFT through the same Driver interface. Properties the models do not predict are
+// absent; with more than one model each result carries the ensemble mean and standard deviation
+// (Properties::energy_std, charge_std, moment_std).
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/driver.hpp"
+#include "nn/model.hpp"
+
+namespace lsmss::drivers {
+
+struct SurrogateSettings {
+  std::vector<std::filesystem::path> models;  // model files (each one model or a fold ensemble)
+  std::string backend = "auto";               // reference | onednn | cuda | auto
+};
+
+// Reads the deck's `surrogate = { model = ..., backend = ... }` table (finish() included).
+SurrogateSettings read_surrogate_settings(const DeckTable& table);
+
+class SurrogateDriver : public Driver {
+ public:
+  // Loads the models and checks that they were trained for `system` (lsmss::Error otherwise).
+  SurrogateDriver(const System& system, const SurrogateSettings& settings);
+  static std::unique_ptr<Driver> create(const DriverContext& ctx);
+
+  std::string name() const override { return "surrogate"; }
+  PropertyMask provides() const override { return ensemble_.tasks(); }
+  std::vector<Properties> evaluate(std::span<const Configuration> configs) override;
+
+  const nn::Ensemble& ensemble() const { return ensemble_; }
+  const SurrogateSettings& settings() const { return settings_; }
+  std::string describe() const;
+
+ private:
+  System system_;
+  SurrogateSettings settings_;
+  nn::Ensemble ensemble_;
+};
+
+void register_surrogate_driver(DriverRegistry& registry);
+
+}  // namespace lsmss::drivers

@@ -1,0 +1,176 @@
+#include "drivers/tb/tb_driver.hpp"
+
+#include <dlfcn.h>
+
+#include <chrono>
+#include <cmath>
+
+#include "core/data_path.hpp"
+#include "core/error.hpp"
+#include "drivers/tb/lapack_eigen.hpp"
+
+namespace lsmss::tb {
+namespace {
+
+// Parameter file lookup: absolute path; else relative to the deck's folder, then the working
+// directory, then the shipped data folder (data/tb/...).
+std::filesystem::path resolve_parameters(const DeckTable& t, const std::string& name) {
+  const std::filesystem::path p(name);
+  if (p.is_absolute()) return p;
+  const std::filesystem::path deck_dir = std::filesystem::path(t.file()).parent_path();
+  if (!t.file().empty() && t.file() != "<deck>" && std::filesystem::exists(deck_dir / p))
+    return deck_dir / p;
+  if (std::filesystem::exists(p)) return p;
+  return data_file(name);
+}
+
+// Restores the BLAS thread count when evaluate() returns.
+class BlasThreadsGuard {
+ public:
+  BlasThreadsGuard() {
+    using Get = int (*)();
+    static Get get = reinterpret_cast<Get>(dlsym(RTLD_DEFAULT, "openblas_get_num_threads"));
+    if (get) previous_ = get();
+    set_blas_threads(1);
+  }
+  ~BlasThreadsGuard() {
+    if (previous_ > 0) set_blas_threads(previous_);
+  }
+  BlasThreadsGuard(const BlasThreadsGuard&) = delete;
+  BlasThreadsGuard& operator=(const BlasThreadsGuard&) = delete;
+
+ private:
+  int previous_ = 0;
+};
+
+}  // namespace
+
+TbSettings TbSettings::from_deck(const DeckTable& t) {
+  TbSettings s;
+  s.parameters = resolve_parameters(t, t.string("parameters", "tb/parameters.lua"));
+  const std::vector<long> k = t.integers("kpoints", {1, 1, 1});
+  if (k.size() != 3) t.error("kpoints", fmt::format("expected three integers {{n1, n2, n3}}, got {}", k.size()));
+  for (int a = 0; a < 3; ++a) {
+    if (k[a] < 1 || k[a] > 64)
+      t.error("kpoints", fmt::format("every entry must lie in [1, 64], got {}", k[a]));
+    s.options.kpoints[a] = static_cast<int>(k[a]);
+  }
+  s.options.temperature = t.number_in("temperature", 0.005, 1e-4, 0.1);
+  s.spin = t.choice("spin", "auto", {"auto", "polarized", "unpolarized"});
+  if (t.has("initial_moment")) s.initial_moment = t.number_in("initial_moment", 0.0, 0.0, 5.0);
+  else t.allow({"initial_moment"});
+  s.options.mixing = t.choice("mixing", "anderson", {"anderson", "linear"}) == "anderson"
+                         ? Mixing::anderson
+                         : Mixing::linear;
+  s.options.mixing_beta = t.number_in("mixing_beta", 0.5, 1e-3, 1.0);
+  s.options.mixing_history = static_cast<int>(t.integer("mixing_history", 8, 1, 50));
+  s.options.max_iterations = static_cast<int>(t.integer("max_iterations", 100, 1, 100000));
+  s.options.charge_tolerance = t.number_in("charge_tolerance", 1e-6, 1e-12, 1e-2);
+  s.options.moment_tolerance = t.number_in("moment_tolerance", 1e-6, 1e-12, 1e-2);
+  s.options.cutoff = t.number_in("cutoff", 1.5, 1.0, 2.0);
+  s.warm_start = t.boolean("warm_start", true);
+  return s;
+}
+
+TbDriver::TbDriver(const System& system, const TbSettings& settings)
+    : system_(system), settings_(settings), params_(TbParameters::load(settings.parameters)) {
+  std::vector<ElementParameters> elems;
+  bool any_magnetic = false;
+  for (const Species& sp : system.species) {
+    ElementParameters e = params_.element(sp.symbol);
+    if (settings_.initial_moment) e.initial_moment = *settings_.initial_moment;
+    any_magnetic = any_magnetic || e.initial_moment > 0;
+    elems.push_back(e);
+    valence_.push_back(sp.valence);
+  }
+  settings_.options.spin_polarized =
+      settings_.spin == "polarized" || (settings_.spin == "auto" && any_magnetic);
+  // Align every element: its pure-metal Fermi level (same cutoff and smearing) goes to minus
+  // its work function.
+  BlasThreadsGuard threads;
+  for (std::size_t s = 0; s < elems.size(); ++s)
+    shifts_.push_back(-elems[s].work_function -
+                      reference_fermi_level(elems[s], valence_[s], params_, settings_.options));
+  model_ = std::make_unique<TbModel>(system.lattice, elems, valence_, shifts_, params_,
+                                     settings_.options);
+}
+
+ScfState TbDriver::initial_guess(const Configuration& c) const {
+  ScfState x = model_->cold_start(c);
+  if (!settings_.warm_start || !last_ || last_config_.num_sites() != c.num_sites()) return x;
+  // Per-species means of the previous converged densities, and the previous site values where
+  // the species did not change.
+  const int ns = system_.num_species();
+  std::vector<double> qsum(ns, 0.0), msum(ns, 0.0), cnt(ns, 0.0);
+  const bool pol = !last_->dmoment.empty();
+  for (int i = 0; i < c.num_sites(); ++i) {
+    const int s = last_config_[i];
+    qsum[s] += last_->valence[i] - valence_[s];
+    if (pol) msum[s] += last_->dmoment[i];
+    cnt[s] += 1.0;
+  }
+  for (int i = 0; i < c.num_sites(); ++i) {
+    const int s = c[i];
+    if (last_config_[i] == c[i]) {
+      x.valence[i] = last_->valence[i];
+      if (pol && !x.dmoment.empty()) x.dmoment[i] = last_->dmoment[i];
+    } else if (cnt[s] > 0) {
+      x.valence[i] = valence_[s] + qsum[s] / cnt[s];
+      if (pol && !x.dmoment.empty()) x.dmoment[i] = msum[s] / cnt[s];
+    }
+  }
+  return x;
+}
+
+Properties TbDriver::evaluate_one_config(const Configuration& c) {
+  Properties p;
+  const auto t0 = std::chrono::steady_clock::now();
+  try {
+    if (c.num_sites() != system_.num_sites())
+      fail("configuration has {} sites, the system {} has {}", c.num_sites(),
+           system_.lattice.describe(), system_.num_sites());
+    const ScfState guess = initial_guess(c);
+    const TbResult r = model_->solve(c, &guess);
+    p.iterations = r.iterations;
+    p.residual = r.residual;
+    if (!r.converged) {
+      p.status = Status::not_converged;
+      p.message = fmt::format(
+          "tb: SCF not converged after {} iterations (residual {:.3e}; tolerances {:g} e, {:g} "
+          "muB)",
+          r.iterations, r.residual, settings_.options.charge_tolerance,
+          settings_.options.moment_tolerance);
+    } else {
+      p.status = Status::ok;
+      p.energy = r.free_energy;
+      p.band_energy = r.band_energy;
+      p.fermi_energy = r.fermi_energy;
+      p.charge.resize(c.num_sites());
+      for (int i = 0; i < c.num_sites(); ++i)
+        p.charge[i] = system_.species[c[i]].Z + r.valence[i] - valence_[c[i]];
+      p.moment = r.moment;
+      last_ = r.state;
+      last_config_ = c;
+    }
+  } catch (const std::exception& e) {
+    p = Properties{};
+    p.status = Status::failed;
+    p.message = fmt::format("tb: {}", e.what());
+  }
+  p.wall_time = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  return p;
+}
+
+std::vector<Properties> TbDriver::evaluate(std::span<const Configuration> configs) {
+  BlasThreadsGuard threads;
+  std::vector<Properties> out;
+  out.reserve(configs.size());
+  for (const auto& c : configs) out.push_back(evaluate_one_config(c));
+  return out;
+}
+
+std::unique_ptr<Driver> make_tb_driver(const DriverContext& ctx) {
+  return std::make_unique<TbDriver>(ctx.system, TbSettings::from_deck(ctx.settings));
+}
+
+}  // namespace lsmss::tb

@@ -1,0 +1,118 @@
+#pragma once
+// The self-consistent tight-binding model on one supercell: orthogonal s+d Slater-Koster
+// Hamiltonian, collinear Stoner exchange on the d shell, a Hubbard-like local-charge-neutrality
+// term, Fermi-Dirac occupations on a Monkhorst-Pack grid, Anderson-mixed SCF on the site
+// charges and d moments. Equations in docs/tb.md.
+#include <array>
+#include <complex>
+#include <vector>
+
+#include "core/configuration.hpp"
+#include "core/lattice.hpp"
+#include "drivers/tb/lapack_eigen.hpp"
+#include "drivers/tb/slater_koster.hpp"
+#include "drivers/tb/tb_parameters.hpp"
+
+namespace lsmss::tb {
+
+enum class Mixing { anderson, linear };
+
+struct TbOptions {
+  std::array<int, 3> kpoints{1, 1, 1};  // Monkhorst-Pack grid of the supercell; 1x1x1 = Gamma
+  double temperature = 0.005;           // Fermi-Dirac smearing k_B T (Ry)
+  bool spin_polarized = true;
+  Mixing mixing = Mixing::anderson;
+  double mixing_beta = 0.5;
+  int mixing_history = 8;
+  int max_iterations = 100;
+  double charge_tolerance = 1e-6;  // max |n_out - n_in| per site (e)
+  double moment_tolerance = 1e-6;  // max |m_out - m_in| per site (muB)
+  double cutoff = 1.5;             // hopping range in units of the first-neighbour distance
+};
+
+// The quantities the SCF iterates on, per site.
+struct ScfState {
+  std::vector<double> valence;  // valence electrons (s + d, both spins)
+  std::vector<double> dmoment;  // d-shell moment (muB); empty when not spin polarized
+};
+
+struct TbResult {
+  bool converged = false;
+  int iterations = 0;
+  double residual = 0.0;        // max |out - in| of charges and moments, last iteration
+  double free_energy = 0.0;     // Ry, E - TS (the reported total energy)
+  double band_energy = 0.0;     // Ry, sum of occupied eigenvalues
+  double entropy_term = 0.0;    // Ry, -TS
+  double fermi_energy = 0.0;    // Ry
+  std::vector<double> valence;  // Mulliken valence electrons per site
+  std::vector<double> moment;   // s + d moment per site (muB)
+  ScfState state;               // converged densities, a starting guess for a similar cell
+};
+
+class TbModel {
+ public:
+  // `species[s]` are the parameters of species index s of the configurations, `valence[s]`
+  // its valence electron count and `onsite_shift[s]` (Ry) the level alignment added to all its
+  // on-site energies.
+  TbModel(const Lattice& lattice, std::vector<ElementParameters> species,
+          std::vector<double> valence, std::vector<double> onsite_shift,
+          const TbParameters& params, const TbOptions& options);
+
+  // Runs the SCF from `start` (cold start from neutral atoms if null). Deterministic: the same
+  // configuration and start give bit-identical results.
+  TbResult solve(const Configuration& config, const ScfState* start = nullptr);
+
+  ScfState cold_start(const Configuration& config) const;
+  int num_sites() const { return nsites_; }
+  int num_kpoints() const { return static_cast<int>(kpoints_.size()); }  // after time reversal
+  const TbOptions& options() const { return opt_; }
+  double nearest_neighbor_distance() const { return dnn_; }
+
+ private:
+  struct KPoint {
+    Vec3 k{};
+    double weight = 0.0;
+    bool gamma = false;  // H(k) real symmetric
+  };
+  struct Bond {
+    int i = 0, j = 0;
+    Vec3 d{};
+  };
+
+  void assemble(const Configuration& c);
+  void diagonalize(const std::vector<double>& v, const std::vector<double>& b,
+                   const Configuration& c);
+  double find_fermi_level(double electrons) const;
+  // Static site-charge response chi[s](i, j) = d n_i^s / d V_j^s at fixed mu for each spin
+  // channel (k-summed, weights included), from first-order perturbation theory.
+  void response(double mu, std::vector<std::vector<double>>& chi);
+
+  TbOptions opt_;
+  int nsites_ = 0, nspecies_ = 0, norb_ = 0, nspin_ = 1;
+  double dnn_ = 0.0;
+  std::vector<ElementParameters> species_;
+  std::vector<double> valence_, shift_;
+  std::vector<Bond> bonds_;
+  std::vector<SkBlock> blocks_;  // [bond][species A][species B]
+  std::vector<KPoint> kpoints_;
+  std::vector<std::vector<std::complex<double>>> phases_;  // [k][bond]
+
+  // Per configuration: H0(k) (hoppings + bare on-site levels); per iteration: eigenpairs.
+  std::vector<std::vector<double>> h0_real_;                 // [k] (Gamma only)
+  std::vector<std::vector<std::complex<double>>> h0_cplx_;   // [k]
+  std::vector<std::vector<double>> evec_real_;               // [k * nspin + s]
+  std::vector<std::vector<std::complex<double>>> evec_cplx_;  // [k * nspin + s]
+  std::vector<std::vector<double>> evals_;                   // [k * nspin + s]
+  std::vector<double> zbuf_;  // response work space
+  SymmetricEigen real_solver_;
+  HermitianEigen cplx_solver_;
+};
+
+// Fermi level (Ry, in the fit's own energy zero) of the pure element in its reference crystal,
+// not spin polarized, on a dense k grid: the engine shifts each element's levels by
+// -work_function - this value, so every pure metal's Fermi level sits at minus its work
+// function and charge flows between species as their electronegativities dictate.
+double reference_fermi_level(const ElementParameters& e, double valence, const TbParameters& params,
+                             const TbOptions& options);
+
+}  // namespace lsmss::tb

@@ -1,0 +1,63 @@
+#include "montecarlo/job.hpp"
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include "drivers/surrogate/surrogate_driver.hpp"
+#include "nn/model.hpp"
+
+namespace lsmss::mc {
+
+Job prepare_job(const DeckTable& root, const System& system, const DriverRegistry& registry,
+                const std::string& deck_file) {
+  Job job;
+  job.settings = read_settings(root.table("montecarlo"), system, deck_file);
+  const Settings& s = job.settings;
+  job.driver = registry.create_from_deck(root, system);
+  auto* sur = dynamic_cast<drivers::SurrogateDriver*>(job.driver.get());
+
+  if (sur && s.fast_path && (sur->provides() & kEnergy)) {
+    try {
+      std::vector<const FirstLayerModel*> members;
+      for (std::size_t i = 0; i < sur->ensemble().size(); ++i) {
+        job.fast_members.push_back(std::make_unique<NnFirstLayerModel>(sur->ensemble().member(i)));
+        members.push_back(job.fast_members.back().get());
+        // Probe: a network whose first layer does not feed every other layer has no fast path.
+        const auto& m = *members.back();
+        std::vector<double> e(1);
+        m.energy_from_z1(m.bias(), 1, e);
+      }
+      job.energy = std::make_unique<FirstLayerEnergy>(std::move(members), system.num_species());
+    } catch (const Error& e) {
+      job.fast_members.clear();
+      job.notes.push_back(fmt::format("surrogate fast path not available ({}): batched driver calls instead", e.what()));
+    }
+  }
+  if (!job.energy) job.energy = std::make_unique<DriverEnergy>(*job.driver, s.cache);
+  job.notes.push_back("energy source: " + job.energy->describe());
+  if (sur) job.notes.push_back(sur->describe());
+
+  if (s.fallback.enabled) {
+    if (!sur)
+      root.table("montecarlo").table("fallback").error(
+          "", fmt::format("applies to driver = \"surrogate\" (the deck's driver is '{}')", job.driver->name()));
+    if (sur->ensemble().size() < 2)
+      root.table("montecarlo").table("fallback").error(
+          "", "needs an ensemble standard deviation: give surrogate.model a fold-ensemble file or "
+              "several model files");
+    const std::string& name = s.fallback.driver;
+    if (!registry.contains(name))
+      root.table("montecarlo").table("fallback").error(
+          "driver", fmt::format("unknown driver '{}'; known: {}", name, fmt::join(registry.names(), ", ")));
+    DriverContext ctx{system, root.table(name), root, &registry, MPI_COMM_SELF};
+    job.fallback = std::make_unique<Fallback>(s.fallback, registry.create(name, ctx), system);
+    job.notes.push_back(fmt::format(
+        "DFT fallback: ensemble energy std > {:.3g} Ry -> driver '{}', results appended to {} "
+        "({} known configurations preloaded)",
+        s.fallback.threshold, name, s.fallback.dataset, job.fallback->preloaded()));
+  }
+  job.evaluator = std::make_unique<Evaluator>(*job.energy, job.fallback.get());
+  return job;
+}
+
+}  // namespace lsmss::mc

@@ -1,0 +1,31 @@
+#pragma once
+// A Monte Carlo job assembled from a deck: the deck's driver, the energy source built on it
+// (the surrogate fast path when the driver is a surrogate and montecarlo.fast_path is on,
+// else batched driver calls), and the optional DFT fallback.
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/driver.hpp"
+#include "montecarlo/energy.hpp"
+#include "montecarlo/fallback.hpp"
+#include "montecarlo/sampler.hpp"
+#include "montecarlo/settings.hpp"
+
+namespace lsmss::mc {
+
+struct Job {
+  Settings settings;
+  std::unique_ptr<Driver> driver;
+  std::vector<std::unique_ptr<FirstLayerModel>> fast_members;
+  std::unique_ptr<WalkerEnergy> energy;
+  std::unique_ptr<Fallback> fallback;
+  std::unique_ptr<Evaluator> evaluator;
+  std::vector<std::string> notes;  // what was chosen and why (printed by the CLI)
+};
+
+// Reads `montecarlo` (and the driver tables it needs) from the deck and builds the job.
+Job prepare_job(const DeckTable& root, const System& system, const DriverRegistry& registry,
+                const std::string& deck_file);
+
+}  // namespace lsmss::mc

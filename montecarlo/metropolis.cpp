@@ -1,0 +1,342 @@
+// Metropolis over temperatures (independent chains or annealing), with checkpoints.
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+#include <limits>
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include "core/hdf5.hpp"
+#include "core/progress.hpp"
+#include "montecarlo/checkpoint.hpp"
+#include "montecarlo/sampler.hpp"
+#include "montecarlo/sro.hpp"
+
+namespace lsmss::mc {
+
+namespace {
+
+// Per-chain counters of the current temperature.
+enum Counter { kAttempts = 0, kAccepted, kFailed, kFallbacks, kAcquired, kNumCounters };
+
+struct State {
+  int stage = 0;
+  long sweep = 0;  // sweeps done in this stage (equilibration + measurement)
+  bool complete = false;
+  std::vector<Configuration> configs;
+  std::vector<Rng> rngs;
+  std::vector<std::int32_t> site_order;
+  std::vector<double> energy;  // Ry
+  double e_ref = 0;            // energy shift of the stage's sums (keeps var(E) accurate)
+  std::vector<double> blocks;  // chains x blocks x columns: n, sum dE, sum dE^2, sum alpha...
+  std::vector<std::int64_t> counters;  // chains x kNumCounters
+  std::vector<TemperatureResult> done;
+  double lowest_energy = std::numeric_limits<double>::infinity();
+  Configuration lowest;
+  long steps = 0;
+  double seconds = 0;
+};
+
+constexpr const char* kKind = "lsms-surrogate montecarlo checkpoint (metropolis)";
+
+void save(const std::filesystem::path& path, const Settings& s, const State& st, int sro_values) {
+  CheckpointWriter w(path, kKind, s.fingerprint());
+  hid_t f = w.file();
+  h5::write_attr(f, "stage", static_cast<std::int64_t>(st.stage));
+  h5::write_attr(f, "sweep", static_cast<std::int64_t>(st.sweep));
+  h5::write_attr(f, "complete", static_cast<std::int64_t>(st.complete));
+  h5::write_attr(f, "e_ref", st.e_ref);
+  h5::write_attr(f, "lowest_energy", st.lowest_energy);
+  h5::write_attr(f, "lowest", st.lowest.to_string());
+  h5::write_attr(f, "steps", static_cast<std::int64_t>(st.steps));
+  h5::write_attr(f, "seconds", st.seconds);
+  write_walkers(f, st.configs, st.rngs, st.energy);
+  h5::write(f, "site_order", st.site_order);
+  h5::write(f, "blocks", st.blocks);
+  h5::write(f, "counters", st.counters);
+  write_rows(f, "results", st.done, sro_values);
+  w.commit();
+}
+
+State load(const std::filesystem::path& path, const Settings& s, int chains, int sro_values) {
+  CheckpointReader r(path, kKind, s.fingerprint());
+  hid_t f = r.file();
+  State st;
+  st.stage = static_cast<int>(h5::read_attr_int(f, "stage"));
+  st.sweep = h5::read_attr_int(f, "sweep");
+  st.complete = h5::read_attr_int(f, "complete") != 0;
+  st.e_ref = h5::read_attr_double(f, "e_ref");
+  st.lowest_energy = h5::read_attr_double(f, "lowest_energy");
+  const std::string low = h5::read_attr_string(f, "lowest");
+  if (!low.empty()) st.lowest = Configuration::from_string(low);
+  st.steps = h5::read_attr_int(f, "steps");
+  st.seconds = h5::read_attr_double(f, "seconds");
+  read_walkers(f, s.num_sites(), chains, st.configs, st.rngs, st.energy);
+  st.site_order = h5::read<std::int32_t>(f, "site_order");
+  st.blocks = h5::read<double>(f, "blocks");
+  st.counters = h5::read<std::int64_t>(f, "counters");
+  st.done = read_rows(f, "results", sro_values);
+  const std::size_t ncol = 3 + sro_values;
+  if (st.blocks.size() != static_cast<std::size_t>(chains) * s.blocks * ncol ||
+      st.counters.size() != static_cast<std::size_t>(chains) * kNumCounters)
+    throw FileError(fmt::format("checkpoint '{}': accumulators have the wrong size", path.string()));
+  return st;
+}
+
+// Jackknife over blocks: estimates [<E>, C/(N kB), alpha...] and their errors.
+void jackknife(const std::vector<const double*>& blocks, int ncol, double e_ref, double T, int n,
+               TemperatureResult& r) {
+  const int nsro = ncol - 3;
+  std::vector<double> total(ncol, 0.0);
+  for (const double* b : blocks)
+    for (int k = 0; k < ncol; ++k) total[k] += b[k];
+  const double kT = kBoltzmannRyPerK * T;
+  auto estimate = [&](const std::vector<double>& s) {
+    std::vector<double> e(2 + nsro);
+    const double m1 = s[1] / s[0], m2 = s[2] / s[0];
+    e[0] = e_ref + m1;
+    e[1] = (m2 - m1 * m1) / (n * kT * kT);
+    for (int k = 0; k < nsro; ++k) e[2 + k] = s[3 + k] / s[0];
+    return e;
+  };
+  const std::vector<double> full = estimate(total);
+  const std::size_t nb = blocks.size();
+  std::vector<std::vector<double>> loo(nb);
+  std::vector<double> mean(full.size(), 0.0), err(full.size(), 0.0);
+  for (std::size_t b = 0; b < nb; ++b) {
+    std::vector<double> s = total;
+    for (int k = 0; k < ncol; ++k) s[k] -= blocks[b][k];
+    loo[b] = estimate(s);
+    for (std::size_t k = 0; k < full.size(); ++k) mean[k] += loo[b][k] / nb;
+  }
+  for (std::size_t b = 0; b < nb; ++b)
+    for (std::size_t k = 0; k < full.size(); ++k) err[k] += (loo[b][k] - mean[k]) * (loo[b][k] - mean[k]);
+  for (auto& e : err) e = std::sqrt(e * (nb - 1.0) / nb);
+  r.samples = static_cast<long>(total[0]);
+  r.energy = full[0];
+  r.energy_err = err[0];
+  r.heat_capacity = full[1];
+  r.heat_capacity_err = err[1];
+  r.sro.assign(full.begin() + 2, full.end());
+  r.sro_err.assign(err.begin() + 2, err.end());
+}
+
+std::string format_row(const TemperatureResult& r, const std::vector<std::string>& names,
+                       bool fallback) {
+  std::string s = fmt::format("T = {:8.2f} K  <E> = {:.8f} +- {:.2e} Ry  C = {:.4f} +- {:.4f} kB/site  acc = {:.3f}",
+                              r.temperature, r.energy, r.energy_err, r.heat_capacity,
+                              r.heat_capacity_err, r.acceptance);
+  for (std::size_t k = 0; k < names.size() && k < r.sro.size(); ++k)
+    s += fmt::format("  {} = {:+.4f}", names[k], r.sro[k]);
+  if (fallback) s += fmt::format("  fallbacks = {} (new DFT {})", r.fallbacks, r.acquired);
+  if (r.failed) s += fmt::format("  failed = {}", r.failed);
+  return s;
+}
+
+}  // namespace
+
+McResult run_metropolis(const System& system, const Settings& s, Evaluator& ev,
+                        const RunOptions& opt) {
+  const int n = system.num_sites();
+  const int nt = static_cast<int>(s.temperatures.size());
+  const int chains = s.anneal ? s.walkers : nt * s.walkers;
+  const int stages = s.anneal ? nt : 1;
+  const long per_stage = s.equilibration + s.sweeps;
+  const WarrenCowley wc(system.lattice, system.num_species(), s.shells);
+  const int nsro = wc.values_per_config();
+  const int ncol = 3 + nsro;
+  auto temp_index = [&](int stage, int c) { return s.anneal ? stage : c / s.walkers; };
+  auto log = [&](const std::string& line) {
+    if (opt.log) opt.log(line);
+  };
+
+  McResult res;
+  res.method = "metropolis";
+  res.energy_source = ev.energy().describe();
+  res.num_sites = n;
+  res.counts = s.counts;
+  res.sro_names = wc.names();
+  for (int k = 0; k < wc.shells(); ++k) res.shell_distances.push_back(wc.distance(k));
+  res.fallback_enabled = ev.fallback() != nullptr;
+
+  State st;
+  const bool use_ckpt = opt.checkpoints && !s.checkpoint.empty();
+  if (use_ckpt && !opt.restart && std::filesystem::exists(s.checkpoint)) {
+    st = load(s.checkpoint, s, chains, nsro);
+    res.resumed = true;
+    log(fmt::format("resuming from checkpoint '{}' (temperature {} of {}, sweep {} of {}{})",
+                    s.checkpoint, st.stage + 1, stages, st.sweep, per_stage,
+                    st.complete ? ", run complete" : ""));
+  } else {
+    Walkers init = make_walkers(system, s, chains);
+    st.configs.assign(init.configs().begin(), init.configs().end());
+    st.rngs = init.rngs();
+    st.blocks.assign(static_cast<std::size_t>(chains) * s.blocks * ncol, 0.0);
+    st.counters.assign(static_cast<std::size_t>(chains) * kNumCounters, 0);
+  }
+
+  Walkers walkers(system.num_species(), st.configs, st.rngs);
+  if (res.resumed) walkers.set_site_order(st.site_order);
+  if (!walkers.movable())
+    fail("composition {} has a single species: no swap move exists",
+         fmt::format("{}", fmt::join(s.counts, "/")));
+  std::vector<EnergyResult> cur(chains), prop(chains);
+  std::vector<double> energy(chains);
+  auto refresh = [&] {
+    ev.reset(walkers, cur);
+    for (int c = 0; c < chains; ++c) {
+      if (!cur[c].ok)
+        fail("the energy of walker {}'s configuration {} could not be evaluated", c,
+             walkers.config(c).to_string());
+      energy[c] = cur[c].energy;
+    }
+  };
+  if (!st.complete) {
+    if (res.resumed && !ev.energy().drifts()) {
+      energy = st.energy;  // exact drivers: no need to recompute (maybe costly DFT)
+      ev.reset(walkers, cur);
+    } else {
+      refresh();
+    }
+  }
+
+  Progress progress("mc", stages * per_stage, "sweeps", opt.progress);
+  progress.set(st.stage * per_stage + st.sweep);
+  const auto t0 = std::chrono::steady_clock::now();
+  const double seconds0 = st.seconds;
+  long since_ckpt = 0, session_sweeps = 0;
+  std::vector<double> alpha(nsro);
+
+  auto sync_state = [&] {
+    st.configs.assign(walkers.configs().begin(), walkers.configs().end());
+    st.rngs = walkers.rngs();
+    st.site_order = walkers.site_order();
+    st.energy = energy;
+    st.seconds = seconds0 + std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  };
+  auto checkpoint = [&] {
+    if (!use_ckpt) return;
+    if (ev.fallback()) ev.fallback()->flush();
+    sync_state();
+    save(s.checkpoint, s, st, nsro);
+  };
+
+  while (!st.complete && st.stage < stages) {
+    std::vector<double> beta(chains);
+    for (int c = 0; c < chains; ++c)
+      beta[c] = 1.0 / (kBoltzmannRyPerK * s.temperatures[temp_index(st.stage, c)]);
+    if (st.sweep == 0) {
+      double m = 0;
+      for (double e : energy) m += e / chains;
+      st.e_ref = m;
+      std::fill(st.blocks.begin(), st.blocks.end(), 0.0);
+      std::fill(st.counters.begin(), st.counters.end(), 0);
+    }
+    while (st.sweep < per_stage) {
+      const bool measuring = st.sweep >= s.equilibration;
+      for (int k = 0; k < n; ++k) {
+        walkers.propose();
+        ev.propose(walkers, prop);
+        for (int c = 0; c < chains; ++c) {
+          std::int64_t* cnt = st.counters.data() + static_cast<std::size_t>(c) * kNumCounters;
+          cnt[kAttempts] += measuring;
+          const EnergyResult& p = prop[c];
+          cnt[kFallbacks] += p.dft;
+          cnt[kAcquired] += p.acquired;
+          if (!p.ok) {
+            ++cnt[kFailed];
+            continue;
+          }
+          const double de = p.energy - energy[c];
+          if (de <= 0 || walkers.rng(c).uniform() < std::exp(-beta[c] * de)) {
+            ev.accept(c);
+            walkers.apply(c);
+            energy[c] = p.energy;
+            cnt[kAccepted] += measuring;
+            if (p.energy < st.lowest_energy) {
+              st.lowest_energy = p.energy;
+              st.lowest = walkers.config(c);
+            }
+          }
+        }
+      }
+      st.steps += static_cast<long>(n) * chains;
+      if (ev.energy().drifts()) refresh();
+      if (measuring) {
+        const long m = st.sweep - s.equilibration;
+        const int b = static_cast<int>(m * s.blocks / s.sweeps);
+        for (int c = 0; c < chains; ++c) {
+          double* blk = st.blocks.data() + (static_cast<std::size_t>(c) * s.blocks + b) * ncol;
+          const double d = energy[c] - st.e_ref;
+          blk[0] += 1;
+          blk[1] += d;
+          blk[2] += d * d;
+          wc.compute(walkers.config(c), alpha.data());
+          for (int k = 0; k < nsro; ++k) blk[3 + k] += alpha[k];
+        }
+      }
+      ++st.sweep;
+      progress.advance(1, fmt::format("T {:.0f} K", s.temperatures[temp_index(st.stage, 0)]));
+      if (use_ckpt && s.checkpoint_interval > 0 && ++since_ckpt >= s.checkpoint_interval) {
+        since_ckpt = 0;
+        checkpoint();
+      }
+      if (opt.stop_after > 0 && ++session_sweeps >= opt.stop_after && st.sweep < per_stage) {
+        checkpoint();
+        res.interrupted = true;
+        break;
+      }
+    }
+    if (res.interrupted) break;
+    // Temperature(s) of this stage done.
+    for (int t = 0; t < nt; ++t) {
+      std::vector<const double*> blks;
+      TemperatureResult r;
+      r.temperature = s.temperatures[t];
+      std::int64_t tot[kNumCounters] = {};
+      for (int c = 0; c < chains; ++c) {
+        if (temp_index(st.stage, c) != t) continue;
+        ++r.chains;
+        for (int b = 0; b < s.blocks; ++b)
+          blks.push_back(st.blocks.data() + (static_cast<std::size_t>(c) * s.blocks + b) * ncol);
+        for (int k = 0; k < kNumCounters; ++k) tot[k] += st.counters[static_cast<std::size_t>(c) * kNumCounters + k];
+      }
+      if (r.chains == 0) continue;
+      jackknife(blks, ncol, st.e_ref, r.temperature, n, r);
+      r.acceptance = tot[kAttempts] ? static_cast<double>(tot[kAccepted]) / tot[kAttempts] : NAN;
+      r.failed = tot[kFailed];
+      r.fallbacks = tot[kFallbacks];
+      r.acquired = tot[kAcquired];
+      log(format_row(r, res.sro_names, res.fallback_enabled));
+      st.done.push_back(r);
+    }
+    ++st.stage;
+    st.sweep = 0;
+    if (st.stage == stages) st.complete = true;
+    checkpoint();
+  }
+  progress.finish();
+  sync_state();
+  if (ev.fallback()) ev.fallback()->flush();
+
+  res.rows = st.done;
+  // Independent chains finish all temperatures at once; list them in the deck's order.
+  res.lowest_energy = st.lowest_energy;
+  res.lowest = st.lowest;
+  res.steps = st.steps;
+  res.seconds = st.seconds;
+  res.evaluations = ev.energy().evaluations();
+  for (const auto& r : res.rows) {
+    res.fallbacks += r.fallbacks;
+    res.acquired += r.acquired;
+    res.failed += r.failed;
+  }
+  if (ev.fallback()) {
+    res.dataset = ev.fallback()->dataset().string();
+    res.fallback_failed = ev.fallback()->failed();
+  }
+  return res;
+}
+
+}  // namespace lsmss::mc

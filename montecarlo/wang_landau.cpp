@@ -1,0 +1,504 @@
+// Wang-Landau sampling of the configurational density of states at fixed composition.
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+#include <limits>
+#include <numeric>
+
+#include <fmt/format.h>
+
+#include "core/hdf5.hpp"
+#include "core/progress.hpp"
+#include "montecarlo/checkpoint.hpp"
+#include "montecarlo/sampler.hpp"
+#include "montecarlo/sro.hpp"
+
+namespace lsmss::mc {
+
+double ln_multinomial(const std::vector<int>& counts) {
+  int n = 0;
+  double r = 0;
+  for (int c : counts) {
+    n += c;
+    r -= std::lgamma(c + 1.0);
+  }
+  return r + std::lgamma(n + 1.0);
+}
+
+TemperatureResult thermodynamics_from_dos(const std::vector<DosBin>& dos, double T, int n,
+                                          const std::vector<double>* e2) {
+  TemperatureResult r;
+  r.temperature = T;
+  const double kT = kBoltzmannRyPerK * T;
+  auto bin_energy = [&](const DosBin& b) { return std::isfinite(b.mean) ? b.mean : 0.5 * (b.lo + b.hi); };
+  // log-sum-exp over the bins with a density of states, shifted by the largest term.
+  double mx = -std::numeric_limits<double>::infinity();
+  for (const auto& b : dos)
+    if (std::isfinite(b.ln_g)) mx = std::max(mx, b.ln_g - bin_energy(b) / kT);
+  if (!std::isfinite(mx)) return r;
+  double z = 0, u = 0, u2 = 0;
+  const std::size_t nsro = dos.empty() ? 0 : dos.front().sro.size();
+  std::vector<double> a(nsro, 0.0), aw(nsro, 0.0);
+  for (std::size_t k = 0; k < dos.size(); ++k) {
+    const DosBin& b = dos[k];
+    if (!std::isfinite(b.ln_g)) continue;
+    const double e = bin_energy(b);
+    const double w = std::exp(b.ln_g - e / kT - mx);
+    z += w;
+    u += w * e;
+    u2 += w * (e2 && std::isfinite((*e2)[k]) ? (*e2)[k] : e * e);
+    for (std::size_t s = 0; s < nsro && s < b.sro.size(); ++s)
+      if (std::isfinite(b.sro[s])) a[s] += w * b.sro[s], aw[s] += w;
+  }
+  u /= z;
+  u2 /= z;
+  r.energy = u;
+  r.heat_capacity = std::max(0.0, u2 - u * u) / (n * kT * kT);
+  const double lnz = mx + std::log(z);
+  r.free_energy = -kT * lnz;
+  r.entropy = (u - r.free_energy) / (n * kT);
+  for (std::size_t s = 0; s < nsro; ++s) r.sro.push_back(aw[s] > 0 ? a[s] / aw[s] : NAN);
+  r.sro_err.assign(nsro, NAN);
+  return r;
+}
+
+namespace {
+
+enum Counter { kAttempts = 0, kAccepted, kFailed, kFallbacks, kAcquired, kNumCounters };
+
+struct State {
+  double emin = 0, emax = 0, width = 0;
+  int nbins = 0;
+  double ln_f = 1;
+  long iterations = 0;  // ln f reductions so far
+  long sweeps = 0;      // Wang-Landau sweeps so far
+  long sweeps_in_iteration = 0;
+  bool complete = false;
+  std::vector<double> ln_g;
+  std::vector<std::int64_t> hist;
+  std::vector<std::uint8_t> visited;
+  std::vector<double> acc;  // bins x (3 + nsro): samples, sum (E-emin), sum (E-emin)^2, sum alpha
+  std::vector<Configuration> configs;
+  std::vector<Rng> rngs;
+  std::vector<std::int32_t> site_order;
+  std::vector<double> energy;
+  std::vector<std::int64_t> counters = std::vector<std::int64_t>(kNumCounters, 0);
+  double lowest_energy = std::numeric_limits<double>::infinity();
+  Configuration lowest;
+  long steps = 0;
+  double seconds = 0;
+};
+
+constexpr const char* kKind = "lsms-surrogate montecarlo checkpoint (wang_landau)";
+
+void save(const std::filesystem::path& path, const Settings& s, const State& st) {
+  CheckpointWriter w(path, kKind, s.fingerprint());
+  hid_t f = w.file();
+  h5::write_attr(f, "window", std::vector<double>{st.emin, st.emax, st.width});
+  h5::write_attr(f, "bins", static_cast<std::int64_t>(st.nbins));
+  h5::write_attr(f, "ln_f", st.ln_f);
+  h5::write_attr(f, "iterations", static_cast<std::int64_t>(st.iterations));
+  h5::write_attr(f, "sweeps", static_cast<std::int64_t>(st.sweeps));
+  h5::write_attr(f, "sweeps_in_iteration", static_cast<std::int64_t>(st.sweeps_in_iteration));
+  h5::write_attr(f, "complete", static_cast<std::int64_t>(st.complete));
+  h5::write_attr(f, "lowest_energy", st.lowest_energy);
+  h5::write_attr(f, "lowest", st.lowest.to_string());
+  h5::write_attr(f, "steps", static_cast<std::int64_t>(st.steps));
+  h5::write_attr(f, "seconds", st.seconds);
+  h5::write(f, "ln_g", st.ln_g);
+  h5::write(f, "histogram", st.hist);
+  h5::write(f, "visited", st.visited);
+  h5::write(f, "accumulators", st.acc);
+  h5::write(f, "counters", st.counters);
+  write_walkers(f, st.configs, st.rngs, st.energy);
+  h5::write(f, "site_order", st.site_order);
+  w.commit();
+}
+
+State load(const std::filesystem::path& path, const Settings& s, int nsro) {
+  CheckpointReader r(path, kKind, s.fingerprint());
+  hid_t f = r.file();
+  State st;
+  const auto win = h5::read_attr_doubles(f, "window");
+  if (win.size() != 3) throw FileError(fmt::format("checkpoint '{}': bad window", path.string()));
+  st.emin = win[0], st.emax = win[1], st.width = win[2];
+  st.nbins = static_cast<int>(h5::read_attr_int(f, "bins"));
+  st.ln_f = h5::read_attr_double(f, "ln_f");
+  st.iterations = h5::read_attr_int(f, "iterations");
+  st.sweeps = h5::read_attr_int(f, "sweeps");
+  st.sweeps_in_iteration = h5::read_attr_int(f, "sweeps_in_iteration");
+  st.complete = h5::read_attr_int(f, "complete") != 0;
+  st.lowest_energy = h5::read_attr_double(f, "lowest_energy");
+  const std::string low = h5::read_attr_string(f, "lowest");
+  if (!low.empty()) st.lowest = Configuration::from_string(low);
+  st.steps = h5::read_attr_int(f, "steps");
+  st.seconds = h5::read_attr_double(f, "seconds");
+  st.ln_g = h5::read<double>(f, "ln_g");
+  st.hist = h5::read<std::int64_t>(f, "histogram");
+  st.visited = h5::read<std::uint8_t>(f, "visited");
+  st.acc = h5::read<double>(f, "accumulators");
+  st.counters = h5::read<std::int64_t>(f, "counters");
+  const std::size_t nb = st.nbins;
+  if (st.ln_g.size() != nb || st.hist.size() != nb || st.visited.size() != nb ||
+      st.acc.size() != nb * (3 + nsro) || st.counters.size() != kNumCounters)
+    throw FileError(fmt::format("checkpoint '{}': arrays have the wrong size", path.string()));
+  read_walkers(f, s.num_sites(), s.walkers, st.configs, st.rngs, st.energy);
+  st.site_order = h5::read<std::int32_t>(f, "site_order");
+  return st;
+}
+
+// Finds the energy range by short runs from random starts: first at infinite temperature (to
+// learn the energy scale sigma), then half of the walkers anneal towards low energy and half
+// towards high energy (negative temperature) with |beta| from 0.1/sigma to 30/sigma.
+std::pair<double, double> scan_window(const System& system, const Settings& s, Evaluator& ev,
+                                      const RunOptions& opt, long& steps) {
+  Settings scan = s;
+  scan.initial.reset();
+  scan.seed = s.seed ^ 0x5CA9'5CA9'5CA9'5CA9ull;
+  const int count = std::max(2, s.walkers + s.walkers % 2);
+  Walkers walkers = make_walkers(system, scan, count);
+  if (!walkers.movable()) fail("the composition has a single species: no swap move exists");
+  std::vector<EnergyResult> cur(count), prop(count);
+  ev.reset(walkers, cur);
+  std::vector<double> e(count);
+  double lo = std::numeric_limits<double>::infinity(), hi = -lo;
+  for (int w = 0; w < count; ++w) {
+    if (!cur[w].ok) fail("the energy of a scan configuration could not be evaluated");
+    e[w] = cur[w].energy;
+    lo = std::min(lo, e[w]);
+    hi = std::max(hi, e[w]);
+  }
+  const int n = system.num_sites();
+  const int random_sweeps = std::max(1, s.wl.scan_sweeps / 10);
+  double m1 = 0, m2 = 0, ns = 0;
+  Progress progress("wl scan", s.wl.scan_sweeps, "sweeps", opt.progress);
+  for (int sweep = 0; sweep < s.wl.scan_sweeps; ++sweep) {
+    double beta = 0;
+    if (sweep >= random_sweeps) {
+      const double sigma = ns > 1 ? std::sqrt(std::max(0.0, m2 / ns - (m1 / ns) * (m1 / ns))) : 0;
+      if (!(sigma > 0)) fail("the energy does not change with the configuration: no window to sample");
+      const double x = s.wl.scan_sweeps - random_sweeps > 1
+                           ? double(sweep - random_sweeps) / (s.wl.scan_sweeps - random_sweeps - 1)
+                           : 1.0;
+      beta = 0.1 / sigma * std::pow(300.0, x);
+    }
+    for (int k = 0; k < n; ++k) {
+      walkers.propose();
+      ev.propose(walkers, prop);
+      for (int w = 0; w < count; ++w) {
+        if (!prop[w].ok) continue;
+        const double b = w % 2 == 0 ? beta : -beta;
+        const double de = prop[w].energy - e[w];
+        if (b * de <= 0 || walkers.rng(w).uniform() < std::exp(-b * de)) {
+          ev.accept(w);
+          walkers.apply(w);
+          e[w] = prop[w].energy;
+          lo = std::min(lo, e[w]);
+          hi = std::max(hi, e[w]);
+        }
+      }
+    }
+    steps += static_cast<long>(n) * count;
+    if (sweep < random_sweeps)
+      for (double x : e) m1 += x, m2 += x * x, ns += 1;
+    if (ev.energy().drifts()) {
+      ev.reset(walkers, cur);
+      for (int w = 0; w < count; ++w) e[w] = cur[w].energy;
+    }
+    progress.advance(1);
+  }
+  progress.finish();
+  return {lo, hi};
+}
+
+}  // namespace
+
+McResult run_wang_landau(const System& system, const Settings& s, Evaluator& ev,
+                         const RunOptions& opt) {
+  const int n = system.num_sites();
+  const int walkers_count = s.walkers;
+  const WarrenCowley wc(system.lattice, system.num_species(), s.shells);
+  const int nsro = wc.values_per_config();
+  const int ncol = 3 + nsro;
+  auto log = [&](const std::string& line) {
+    if (opt.log) opt.log(line);
+  };
+  McResult res;
+  res.method = "wang_landau";
+  res.energy_source = ev.energy().describe();
+  res.num_sites = n;
+  res.counts = s.counts;
+  res.sro_names = wc.names();
+  for (int k = 0; k < wc.shells(); ++k) res.shell_distances.push_back(wc.distance(k));
+  res.fallback_enabled = ev.fallback() != nullptr;
+
+  State st;
+  const bool use_ckpt = opt.checkpoints && !s.checkpoint.empty();
+  if (use_ckpt && !opt.restart && std::filesystem::exists(s.checkpoint)) {
+    st = load(s.checkpoint, s, nsro);
+    res.resumed = true;
+    log(fmt::format("resuming from checkpoint '{}' (ln f = {:.3g}, {} sweeps{})", s.checkpoint,
+                    st.ln_f, st.sweeps, st.complete ? ", run complete" : ""));
+  } else {
+    if (s.wl.energy_min) {
+      st.emin = *s.wl.energy_min;
+      st.emax = *s.wl.energy_max;
+    } else {
+      auto [lo, hi] = scan_window(system, s, ev, opt, st.steps);
+      const double span = hi - lo;
+      if (!(span > 0)) fail("the window scan found a single energy ({} Ry): nothing to sample", lo);
+      st.emin = lo - s.wl.margin * span;
+      st.emax = hi + s.wl.margin * span;
+      log(fmt::format("window scan: energies {:.8f} .. {:.8f} Ry seen; window {:.8f} .. {:.8f} Ry",
+                      lo, hi, st.emin, st.emax));
+    }
+    if (s.wl.bin_width > 0) {
+      st.nbins = static_cast<int>(std::ceil((st.emax - st.emin) / s.wl.bin_width - 1e-9));
+      st.width = s.wl.bin_width;
+      st.emax = st.emin + st.nbins * st.width;
+    } else {
+      st.nbins = s.wl.bins;
+      st.width = (st.emax - st.emin) / st.nbins;
+    }
+    st.ln_f = s.wl.ln_f_initial;
+    st.ln_g.assign(st.nbins, 0.0);
+    st.hist.assign(st.nbins, 0);
+    st.visited.assign(st.nbins, 0);
+    st.acc.assign(static_cast<std::size_t>(st.nbins) * ncol, 0.0);
+    Walkers init = make_walkers(system, s, walkers_count);
+    st.configs.assign(init.configs().begin(), init.configs().end());
+    st.rngs = init.rngs();
+  }
+  auto bin_of = [&](double e) {
+    if (!(e >= st.emin && e < st.emax)) return -1;
+    return std::min(st.nbins - 1, static_cast<int>((e - st.emin) / st.width));
+  };
+  // Bin of a walker's current energy: inside the window, up to the rounding of a fast-path
+  // refresh at the window's edge.
+  auto bin_cur = [&](double e) {
+    return static_cast<int>(std::clamp(std::floor((e - st.emin) / st.width), 0.0, st.nbins - 1.0));
+  };
+
+  Walkers walkers(system.num_species(), st.configs, st.rngs);
+  if (res.resumed) walkers.set_site_order(st.site_order);
+  if (!walkers.movable()) fail("the composition has a single species: no swap move exists");
+  std::vector<EnergyResult> cur(walkers_count), prop(walkers_count);
+  std::vector<double> energy(walkers_count);
+  auto refresh = [&] {
+    ev.reset(walkers, cur);
+    for (int w = 0; w < walkers_count; ++w) {
+      if (!cur[w].ok) fail("the energy of walker {} could not be evaluated", w);
+      energy[w] = cur[w].energy;
+    }
+  };
+  if (!st.complete) {
+    if (res.resumed && !ev.energy().drifts()) {
+      energy = st.energy;
+      ev.reset(walkers, cur);
+    } else {
+      refresh();
+    }
+    // Walkers outside the window walk in: a move is taken when it does not increase the
+    // distance to the window.
+    auto distance = [&](double e) { return e < st.emin ? st.emin - e : (e >= st.emax ? e - st.emax : 0.0); };
+    for (long sweep = 0;; ++sweep) {
+      bool all_in = true;
+      for (double e : energy) all_in = all_in && bin_of(e) >= 0;
+      if (all_in) break;
+      if (sweep >= 10000)
+        fail("Wang-Landau walkers did not reach the energy window [{}, {}] Ry in 10000 sweeps "
+             "(lowest distance {:.3g} Ry): check montecarlo.wang_landau.energy_min/energy_max",
+             st.emin, st.emax, distance(*std::min_element(energy.begin(), energy.end(), [&](double a, double b) { return distance(a) < distance(b); })));
+      for (int k = 0; k < n; ++k) {
+        walkers.propose();
+        ev.propose(walkers, prop);
+        for (int w = 0; w < walkers_count; ++w)
+          if (prop[w].ok && distance(energy[w]) > 0 && distance(prop[w].energy) <= distance(energy[w])) {
+            ev.accept(w);
+            walkers.apply(w);
+            energy[w] = prop[w].energy;
+          }
+      }
+      st.steps += static_cast<long>(n) * walkers_count;
+      if (ev.energy().drifts()) refresh();
+    }
+  }
+
+  // Progress in units of halvings of ln f still to go.
+  const long total_iter = std::max(1L, static_cast<long>(std::ceil(std::log2(s.wl.ln_f_initial / s.wl.ln_f_final))) + 1);
+  Progress progress("wang-landau", total_iter, "ln f stages", opt.progress);
+  progress.set(st.iterations);
+  const auto t0 = std::chrono::steady_clock::now();
+  const double seconds0 = st.seconds;
+  long since_ckpt = 0, session_sweeps = 0;
+  std::vector<double> alpha(nsro);
+  auto sync_state = [&] {
+    st.configs.assign(walkers.configs().begin(), walkers.configs().end());
+    st.rngs = walkers.rngs();
+    st.site_order = walkers.site_order();
+    st.energy = energy;
+    st.seconds = seconds0 + std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  };
+  auto checkpoint = [&] {
+    if (!use_ckpt) return;
+    if (ev.fallback()) ev.fallback()->flush();
+    sync_state();
+    save(s.checkpoint, s, st);
+  };
+
+  while (!st.complete) {
+    if (st.sweeps >= s.wl.max_sweeps)
+      fail("Wang-Landau did not reach ln f = {} within max_sweeps = {} (ln f = {:.3g} now): widen "
+           "the bins, lower the flatness or raise montecarlo.wang_landau.max_sweeps",
+           s.wl.ln_f_final, s.wl.max_sweeps, st.ln_f);
+    for (int k = 0; k < n; ++k) {
+      walkers.propose();
+      ev.propose(walkers, prop);
+      for (int w = 0; w < walkers_count; ++w) {
+        const EnergyResult& p = prop[w];
+        ++st.counters[kAttempts];
+        st.counters[kFallbacks] += p.dft;
+        st.counters[kAcquired] += p.acquired;
+        int b = bin_cur(energy[w]);
+        if (!p.ok) {
+          ++st.counters[kFailed];
+        } else if (const int bn = bin_of(p.energy); bn >= 0) {
+          const double d = st.ln_g[b] - st.ln_g[bn];
+          if (d >= 0 || walkers.rng(w).uniform() < std::exp(d)) {
+            ev.accept(w);
+            walkers.apply(w);
+            energy[w] = p.energy;
+            b = bn;
+            ++st.counters[kAccepted];
+            if (p.energy < st.lowest_energy) {
+              st.lowest_energy = p.energy;
+              st.lowest = walkers.config(w);
+            }
+          }
+        }
+        st.ln_g[b] += st.ln_f;
+        ++st.hist[b];
+        st.visited[b] = 1;
+      }
+    }
+    st.steps += static_cast<long>(n) * walkers_count;
+    if (ev.energy().drifts()) refresh();
+    for (int w = 0; w < walkers_count; ++w) {
+      const int b = bin_cur(energy[w]);
+      double* a = st.acc.data() + static_cast<std::size_t>(b) * ncol;
+      const double d = energy[w] - st.emin;
+      a[0] += 1;
+      a[1] += d;
+      a[2] += d * d;
+      wc.compute(walkers.config(w), alpha.data());
+      for (int k = 0; k < nsro; ++k) a[3 + k] += alpha[k];
+    }
+    ++st.sweeps;
+    ++st.sweeps_in_iteration;
+    if (st.sweeps_in_iteration % s.wl.check_interval == 0) {
+      double sum = 0, mn = std::numeric_limits<double>::infinity();
+      int nv = 0;
+      for (int b = 0; b < st.nbins; ++b)
+        if (st.visited[b]) {
+          sum += static_cast<double>(st.hist[b]);
+          mn = std::min(mn, static_cast<double>(st.hist[b]));
+          ++nv;
+        }
+      if (nv > 0 && mn >= s.wl.flatness * sum / nv) {
+        log(fmt::format("wang-landau: ln f = {:.3e} flat after {} sweeps ({} of {} bins visited, "
+                        "min/mean histogram {:.3f})",
+                        st.ln_f, st.sweeps_in_iteration, nv, st.nbins, mn / (sum / nv)));
+        st.ln_f *= 0.5;
+        ++st.iterations;
+        st.sweeps_in_iteration = 0;
+        std::fill(st.hist.begin(), st.hist.end(), 0);
+        progress.advance(1, fmt::format("ln f {:.2e}", st.ln_f));
+        if (st.ln_f < s.wl.ln_f_final) {
+          st.complete = true;
+          checkpoint();
+          break;
+        }
+      }
+    }
+    if (use_ckpt && s.checkpoint_interval > 0 && ++since_ckpt >= s.checkpoint_interval) {
+      since_ckpt = 0;
+      checkpoint();
+    }
+    if (opt.stop_after > 0 && ++session_sweeps >= opt.stop_after) {
+      checkpoint();
+      res.interrupted = true;
+      break;
+    }
+  }
+  progress.finish();
+  sync_state();
+  if (ev.fallback()) ev.fallback()->flush();
+
+  // Normalize: sum over visited bins of g = number of configurations at this composition.
+  const double ln_total = ln_multinomial(s.counts);
+  double mx = -std::numeric_limits<double>::infinity();
+  for (int b = 0; b < st.nbins; ++b)
+    if (st.visited[b]) mx = std::max(mx, st.ln_g[b]);
+  double z = 0;
+  for (int b = 0; b < st.nbins; ++b)
+    if (st.visited[b]) z += std::exp(st.ln_g[b] - mx);
+  const double shift = ln_total - (mx + std::log(z));
+  std::vector<double> e2(st.nbins, NAN);
+  for (int b = 0; b < st.nbins; ++b) {
+    DosBin d;
+    d.lo = st.emin + b * st.width;
+    d.hi = d.lo + st.width;
+    d.visited = st.visited[b] != 0;
+    d.ln_g = d.visited ? st.ln_g[b] + shift : NAN;
+    const double* a = st.acc.data() + static_cast<std::size_t>(b) * ncol;
+    d.samples = static_cast<long>(a[0]);
+    if (a[0] > 0) {
+      d.mean = st.emin + a[1] / a[0];
+      e2[b] = (a[2] / a[0]) + 2 * st.emin * (a[1] / a[0]) + st.emin * st.emin;
+      for (int k = 0; k < nsro; ++k) d.sro.push_back(a[3 + k] / a[0]);
+    } else {
+      d.sro.assign(nsro, NAN);
+    }
+    res.dos.push_back(d);
+  }
+  const double acceptance = st.counters[kAttempts] ? double(st.counters[kAccepted]) / st.counters[kAttempts] : NAN;
+  for (double T : s.temperatures) {
+    TemperatureResult r = thermodynamics_from_dos(res.dos, T, n, &e2);
+    r.acceptance = acceptance;
+    r.chains = walkers_count;
+    res.rows.push_back(r);
+  }
+  res.ln_f = st.ln_f;
+  res.wl_iterations = st.iterations;
+  res.lowest_energy = st.lowest_energy;
+  res.lowest = st.lowest;
+  res.steps = st.steps;
+  res.seconds = st.seconds;
+  res.evaluations = ev.energy().evaluations();
+  res.fallbacks = st.counters[kFallbacks];
+  res.acquired = st.counters[kAcquired];
+  res.failed = st.counters[kFailed];
+  if (ev.fallback()) {
+    res.dataset = ev.fallback()->dataset().string();
+    res.fallback_failed = ev.fallback()->failed();
+  }
+  return res;
+}
+
+Walkers make_walkers(const System& system, const Settings& s, int count) {
+  std::vector<Configuration> configs;
+  std::vector<Rng> rngs;
+  for (int w = 0; w < count; ++w) {
+    rngs.emplace_back(s.seed, static_cast<std::uint64_t>(w));
+    configs.push_back(s.initial ? *s.initial : random_configuration(s.counts, rngs.back()));
+  }
+  return Walkers(system.num_species(), std::move(configs), std::move(rngs));
+}
+
+McResult run(const System& system, const Settings& s, Evaluator& ev, const RunOptions& opt) {
+  return s.method == Method::metropolis ? run_metropolis(system, s, ev, opt)
+                                        : run_wang_landau(system, s, ev, opt);
+}
+
+}  // namespace lsmss::mc

@@ -1,0 +1,142 @@
+// The oracle: plain loops with double accumulation, written to be obviously correct, not fast.
+#include <cmath>
+
+#include "nn/core/backend.hpp"
+
+namespace lsmss::nn {
+namespace {
+
+double activate(Activation a, double z) {
+  switch (a) {
+    case Activation::linear: return z;
+    case Activation::relu: return z > 0 ? z : 0;
+    case Activation::tanh: return std::tanh(z);
+    case Activation::sigmoid: return 1.0 / (1.0 + std::exp(-z));
+  }
+  return z;
+}
+
+// Derivative expressed through the activation's output y.
+double derivative_from_output(Activation a, double y) {
+  switch (a) {
+    case Activation::linear: return 1;
+    case Activation::relu: return y > 0 ? 1 : 0;
+    case Activation::tanh: return 1 - y * y;
+    case Activation::sigmoid: return y * (1 - y);
+  }
+  return 1;
+}
+
+class ReferenceBackend final : public Backend {
+ public:
+  std::string name() const override { return "reference"; }
+
+  void setup(const Network& net, int max_batch) override {
+    Backend::setup(net, max_batch);
+    act_.assign(net.layers().size(), {});
+    diff_.assign(net.layers().size(), {});
+    for (std::size_t l = 0; l < net.layers().size(); ++l) {
+      act_[l].assign(static_cast<std::size_t>(max_batch) * net.layers()[l].out, 0.0f);
+      diff_[l].assign(act_[l].size(), 0.0f);
+    }
+  }
+
+  void forward(const float* x, int batch) override { run(x, batch, false); }
+
+  void forward_from_first(const float* z1, int batch) override { run(z1, batch, true); }
+
+  const float* output(int head) const override { return act_[net_.output_layer(head)].data(); }
+
+  void gradient(const float* x, const float* const* targets, int batch, const float* alpha,
+                double* mse) override {
+    run(x, batch, false);
+    const auto& L = net_.layers();
+    for (auto& d : diff_) std::fill(d.begin(), d.end(), 0.0f);
+    std::fill(grads_.begin(), grads_.end(), 0.0f);
+    for (int h = 0; h < net_.num_heads(); ++h) {
+      const int l = net_.output_layer(h);
+      const int O = L[l].out;
+      double sum = 0;
+      for (int r = 0; r < batch; ++r)
+        for (int o = 0; o < O; ++o) {
+          const double e = double(act_[l][r * O + o]) - targets[h][r * O + o];
+          sum += e * e;
+          diff_[l][r * O + o] = static_cast<float>(2.0 * alpha[h] * e / (double(batch) * O));
+        }
+      mse[h] = sum / (double(batch) * O);
+    }
+    for (int l = static_cast<int>(L.size()) - 1; l >= 0; --l) {
+      const Layer& ly = L[l];
+      const float* W = params_.data() + ly.w;
+      float* dW = grads_.data() + ly.w;
+      float* db = grads_.data() + ly.b;
+      for (int r = 0; r < batch; ++r)
+        for (int o = 0; o < ly.out; ++o)
+          diff_[l][r * ly.out + o] *= static_cast<float>(derivative_from_output(ly.act, act_[l][r * ly.out + o]));
+      for (int o = 0; o < ly.out; ++o) {
+        double sb = 0;
+        for (int r = 0; r < batch; ++r) sb += diff_[l][r * ly.out + o];
+        db[o] = static_cast<float>(sb);
+        for (int i = 0; i < ly.in; ++i) {
+          double s = 0;
+          for (int r = 0; r < batch; ++r) s += double(diff_[l][r * ly.out + o]) * input_at(x, ly, r, i);
+          dW[o * ly.in + i] = static_cast<float>(s);
+        }
+      }
+      if (ly.input < 0) continue;
+      const int stride = L[ly.input].out;
+      for (int r = 0; r < batch; ++r)
+        for (int i = 0; i < ly.in; ++i) {
+          double s = 0;
+          for (int o = 0; o < ly.out; ++o) s += double(diff_[l][r * ly.out + o]) * W[o * ly.in + i];
+          diff_[ly.input][r * stride + ly.input_offset + i] += static_cast<float>(s);
+        }
+    }
+  }
+
+  void adam(const AdamSettings& s, long t) override {
+    const double bc1 = 1 - std::pow(double(s.beta1), double(t));
+    const double bc2 = 1 - std::pow(double(s.beta2), double(t));
+    for (std::size_t k = 0; k < params_.size(); ++k) {
+      const float g = grads_[k];
+      m_[k] = s.beta1 * m_[k] + (1 - s.beta1) * g;
+      v_[k] = s.beta2 * v_[k] + (1 - s.beta2) * g * g;
+      const double denom = std::sqrt(double(v_[k])) / std::sqrt(bc2) + s.eps;
+      params_[k] -= static_cast<float>(s.lr / bc1 * m_[k] / denom);
+    }
+  }
+
+ private:
+  float input_at(const float* x, const Layer& ly, int r, int i) const {
+    if (ly.input < 0) return x[static_cast<std::size_t>(r) * ly.in + i];
+    return act_[ly.input][static_cast<std::size_t>(r) * net_.layers()[ly.input].out + ly.input_offset + i];
+  }
+
+  void run(const float* x, int batch, bool from_first) {
+    const auto& L = net_.layers();
+    for (std::size_t l = 0; l < L.size(); ++l) {
+      const Layer& ly = L[l];
+      const float* W = params_.data() + ly.w;
+      const float* b = params_.data() + ly.b;
+      for (int r = 0; r < batch; ++r)
+        for (int o = 0; o < ly.out; ++o) {
+          double z;
+          if (l == 0 && from_first) {
+            z = x[static_cast<std::size_t>(r) * ly.out + o];
+          } else {
+            z = b[o];
+            for (int i = 0; i < ly.in; ++i) z += double(W[o * ly.in + i]) * input_at(x, ly, r, i);
+          }
+          act_[l][r * ly.out + o] = static_cast<float>(activate(ly.act, z));
+        }
+    }
+  }
+
+  std::vector<std::vector<float>> act_, diff_;
+};
+
+}  // namespace
+
+std::unique_ptr<Backend> make_reference_backend() { return std::make_unique<ReferenceBackend>(); }
+
+}  // namespace lsmss::nn

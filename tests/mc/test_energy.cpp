@@ -1,0 +1,110 @@
+// Energy sources of the walkers: the incremental first-layer fast path against a plain forward
+// pass, ensembles (mean, sample std), and batched driver calls with memoization.
+#include <gtest/gtest.h>
+
+#include "fake_driver.hpp"
+#include "mc_support.hpp"
+#include "montecarlo/energy.hpp"
+#include "montecarlo/walkers.hpp"
+
+using namespace lsmss;
+using namespace lsmss::test;
+
+TEST(FirstLayerEnergy, IncrementalSwapsMatchFullForwardPass) {
+  const System sys = small_system(LatticeKind::fcc, {2, 2, 2});
+  const ToyMlp mlp(64, 40, 1);
+  mc::FirstLayerEnergy fast({&mlp}, 2);
+  const int W = 16;
+  mc::Settings s = test_settings(sys, 12, {300});
+  std::vector<Configuration> cs;
+  std::vector<mc::Rng> rngs;
+  for (int w = 0; w < W; ++w) {
+    rngs.emplace_back(2, w);
+    cs.push_back(mc::random_configuration(s.counts, rngs.back()));
+  }
+  mc::Walkers walkers(2, cs, rngs);
+  std::vector<mc::EnergyResult> cur(W), prop(W);
+  fast.reset(walkers.configs(), cur);
+  for (int w = 0; w < W; ++w) EXPECT_NEAR(cur[w].energy, mlp.energy(walkers.config(w), 2), 1e-7);
+  EXPECT_FALSE(fast.has_uncertainty());
+  EXPECT_TRUE(std::isnan(cur[0].std));
+  // 3000 steps, about half accepted, no refresh: z1 is carried incrementally all along.
+  double worst = 0;
+  for (int step = 0; step < 3000; ++step) {
+    walkers.propose();
+    fast.propose(walkers.configs(), walkers.swaps(), prop);
+    for (int w = 0; w < W; ++w) {
+      Configuration c = walkers.config(w);
+      std::swap(c[walkers.swaps()[w].i], c[walkers.swaps()[w].j]);
+      worst = std::max(worst, std::abs(prop[w].energy - mlp.energy(c, 2)));
+      ASSERT_TRUE(prop[w].ok);
+      if (walkers.rng(w).uniform() < 0.5) {
+        fast.accept(w);
+        walkers.apply(w);
+      }
+    }
+  }
+  // Energies are 0.01 x O(1) network outputs: float rounding of z1 gives ~1e-8 Ry.
+  EXPECT_LT(worst, 1e-6);
+  EXPECT_EQ(fast.evaluations(), W + 3000L * W);
+  EXPECT_EQ(mlp.calls, 1 + 3000);  // one batched call per step for all walkers
+}
+
+TEST(FirstLayerEnergy, EnsembleMeanAndSampleStd) {
+  const System sys = small_system(LatticeKind::fcc, {2, 1, 1});
+  const ToyMlp a(16, 8, 1), b(16, 8, 2), c(16, 8, 3);
+  mc::FirstLayerEnergy fast({&a, &b, &c}, 2);
+  EXPECT_TRUE(fast.has_uncertainty());
+  const std::vector<Configuration> cs = {Configuration::from_string("01010011"),
+                                         Configuration::from_string("11110000")};
+  std::vector<mc::EnergyResult> out(2);
+  fast.reset(cs, out);
+  for (int w = 0; w < 2; ++w) {
+    const double e[3] = {a.energy(cs[w], 2), b.energy(cs[w], 2), c.energy(cs[w], 2)};
+    const double m = (e[0] + e[1] + e[2]) / 3;
+    const double sd = std::sqrt(((e[0] - m) * (e[0] - m) + (e[1] - m) * (e[1] - m) + (e[2] - m) * (e[2] - m)) / 2);
+    EXPECT_NEAR(out[w].energy, m, 1e-7);
+    EXPECT_NEAR(out[w].std, sd, 1e-7);
+    EXPECT_GT(out[w].std, 0);
+  }
+}
+
+TEST(FirstLayerEnergy, RejectsMismatchedModels) {
+  const ToyMlp a(16, 8, 1), b(18, 8, 2);
+  EXPECT_THROW(mc::FirstLayerEnergy({&a, &b}, 2), Error);
+  const ToyMlp c(15, 8, 1);
+  EXPECT_THROW(mc::FirstLayerEnergy({&c}, 2), Error);
+  mc::FirstLayerEnergy ok({&a}, 2);
+  std::vector<mc::EnergyResult> out(1);
+  const std::vector<Configuration> big = {Configuration::from_string("010100110")};
+  EXPECT_THROW(ok.reset(big, out), Error);
+}
+
+TEST(DriverEnergy, BatchedCallsAndMemoization) {
+  const System sys = small_system(LatticeKind::fcc, {2, 1, 1});
+  FakeDriver fake(sys, -0.5, 0.002);
+  mc::DriverEnergy memo(fake, true);
+  const std::vector<Configuration> cs = {Configuration::from_string("01010011"),
+                                         Configuration::from_string("01010011"),
+                                         Configuration::from_string("11110000")};
+  std::vector<mc::EnergyResult> out(3);
+  memo.reset(cs, out);
+  EXPECT_EQ(fake.calls, 2);  // the duplicate inside the batch is evaluated once
+  for (int w = 0; w < 3; ++w) EXPECT_DOUBLE_EQ(out[w].energy, fake.energy(cs[w]));
+  const std::vector<mc::Swap> swaps = {{0, 1}, {1, 0}, {0, 7}};
+  memo.propose(cs, swaps, out);  // walkers 0 and 1 propose the same configuration
+  EXPECT_DOUBLE_EQ(out[0].energy, fake.energy(Configuration::from_string("10010011")));
+  EXPECT_DOUBLE_EQ(out[2].energy, fake.energy(Configuration::from_string("01110001")));
+  EXPECT_EQ(fake.calls, 4);
+  memo.propose(cs, swaps, out);
+  EXPECT_EQ(fake.calls, 4);  // all memoized
+  EXPECT_EQ(memo.cache_hits(), 1 + 1 + 3);
+  EXPECT_FALSE(memo.has_uncertainty());
+
+  FakeDriver fake2(sys, -0.5, 0.002, {Configuration::from_string("10010011").hash()});
+  mc::DriverEnergy plain(fake2, false);
+  plain.propose(cs, swaps, out);
+  EXPECT_EQ(fake2.calls, 3);
+  EXPECT_FALSE(out[0].ok);  // scripted failure: reported, not a number
+  EXPECT_TRUE(out[2].ok);
+}
