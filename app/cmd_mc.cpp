@@ -1,8 +1,160 @@
+// `mc`: Monte Carlo over configurations (montecarlo/, docs/montecarlo.md); `retrain`: retrain
+// the surrogate on a dataset enlarged by DFT fallbacks (the active-learning loop).
+#include <algorithm>
+#include <filesystem>
+
+#include <fmt/format.h>
+
 #include "app/common.hpp"
+#include "dataset_builder/dataset.hpp"
+#include "montecarlo/job.hpp"
+#include "montecarlo/output.hpp"
+#include "nn/core/trainer.hpp"
 
 namespace lsmss::app {
-void add_mc_commands(CLI::App& app, AppContext&) {
-  add_unavailable_command(app, "mc", "Monte Carlo over configurations (Metropolis, Wang-Landau)");
-  add_unavailable_command(app, "retrain", "retrain on a dataset enlarged by DFT fallbacks");
+namespace {
+
+void run_mc(const std::string& deck_path, bool restart, bool quiet, int threads, AppContext& ctx) {
+  LoadedDeck d = load_deck(deck_path, ctx);
+  if (threads > 0) mc::set_threads(threads);
+  mc::Job job = mc::prepare_job(d.root(), d.system, ctx.registry, d.deck.file());
+  const mc::Settings& s = job.settings;
+  fmt::print("deck      {}\n", d.deck.file());
+  fmt::print("system    {} on {}\n", d.system.name(), d.system.lattice.describe());
+  std::string comp;
+  for (int k = 0; k < d.system.num_species(); ++k)
+    comp += fmt::format("{}{}{}", k ? " " : "", d.system.species[k].symbol, s.counts[k]);
+  fmt::print("ensemble  canonical, composition {} ({} sites), {} walker{}{}\n", comp, s.num_sites(),
+             s.walkers, s.walkers == 1 ? "" : "s",
+             s.method == mc::Method::metropolis ? (s.anneal ? ", annealing schedule" : " per temperature") : " sharing ln g");
+  for (const auto& n : job.notes) fmt::print("          {}\n", n);
+  fmt::print("\n");
+  std::fflush(stdout);
+
+  mc::RunOptions opt;
+  opt.progress = !quiet;
+  opt.restart = restart;
+  opt.log = [](const std::string& line) {
+    fmt::print("{}\n", line);
+    std::fflush(stdout);
+  };
+  const mc::McResult r = mc::run(d.system, s, *job.evaluator, opt);
+  const mc::OutputFiles files = mc::write_outputs(r, s, d.system);
+  fmt::print("\n{}", mc::format_summary(r, d.system));
+  fmt::print("wrote     {}", files.thermo);
+  if (!files.dos.empty()) fmt::print(", {}", files.dos);
+  if (!files.plot.empty()) fmt::print(", {} (gnuplot script {})", files.plot, files.script);
+  fmt::print("\n");
+  if (!files.plot_message.empty()) fmt::print("note      {}\n", files.plot_message);
+  if (!s.checkpoint.empty() && s.checkpoint_interval > 0)
+    fmt::print("checkpoint {} (rerun resumes or reprints; --restart starts over)\n", s.checkpoint);
 }
+
+void run_retrain(const std::string& deck_path, std::string data_path, std::string out, long epochs,
+                 bool quiet, AppContext& ctx) {
+  LoadedDeck d = load_deck(deck_path, ctx);
+  const DeckTable root = d.root();
+  const std::string stem = std::filesystem::path(d.deck.file()).stem().string();
+  if (data_path.empty()) {
+    // The dataset the fallback appends to, else the deck's dataset file (same default as build).
+    const DeckTable fb = root.table("montecarlo").table("fallback");
+    const DeckTable ds = root.table("dataset");
+    data_path = fb.present() && fb.has("dataset")
+                    ? fb.string("dataset")
+                    : (ds.present() && ds.has("file") ? ds.string("file") : stem + ".h5");
+  }
+  const DeckTable t = root.table("training");
+  nn::TrainingOptions opt = nn::TrainingOptions::from_deck(t);
+  if (epochs > 0) opt.epochs = epochs;
+  opt.progress = !quiet;
+  if (out.empty()) {
+    // The model the surrogate driver loads, so the next `mc` run uses the retrained ensemble.
+    const DeckTable sur = root.table("surrogate");
+    if (sur.present() && sur.has("model")) {
+      try {
+        out = sur.string("model");
+      } catch (const DeckError&) {
+        fail("surrogate.model lists several files: give the retrained model file with --output");
+      }
+    } else {
+      out = t.present() && t.has("model") ? opt.model : stem + ".model.h5";
+    }
+  }
+  const dataset::Dataset data = dataset::read_dataset(data_path);
+  const auto acquired = std::count(data.origin.begin(), data.origin.end(),
+                                   static_cast<std::int8_t>(dataset::Origin::acquired));
+  fmt::print("dataset   {} ({} rows, {} acquired by DFT fallbacks during Monte Carlo)\n", data_path,
+             data.rows(), acquired);
+  if (acquired == 0)
+    fmt::print("note      no acquired rows yet: run `lsms-surrogate mc` with montecarlo.fallback first\n");
+  const auto folds = nn::folds_to_train(data, opt);
+  std::vector<nn::Model> models;
+  std::vector<std::size_t> test;
+  for (std::size_t r = 0; r < data.rows(); ++r)
+    if (data.is_test(r)) test.push_back(r);
+  const std::string tmp = out + ".retrain.tmp";
+  for (int f : folds) {
+    models.push_back(nn::train_model(data, opt, f, d.deck.text()));
+    models.back().check_matches(d.system);
+    std::vector<const nn::Model*> ptrs;
+    for (const auto& m : models) ptrs.push_back(&m);
+    nn::save_models(tmp, ptrs);  // the old model stays in place until every fold is done
+    if (!test.empty()) {
+      const nn::Evaluation e = nn::evaluate_model(models.back(), data, test);
+      for (const auto& te : e.tasks)
+        fmt::print("fold {:>3}  test RMSE {} {:.4e} ({} values)\n", f, nn::task_name(te.task), te.rmse, te.count);
+    }
+  }
+  if (std::filesystem::exists(out)) {
+    const auto prev = std::filesystem::path(out).replace_extension("").string() + ".prev.h5";
+    std::filesystem::rename(out, prev);
+    fmt::print("kept      previous model as {}\n", prev);
+  }
+  std::filesystem::rename(tmp, out);
+  fmt::print("wrote     {} ({} fold model{}, trained on {} rows)\n", out, models.size(),
+             models.size() == 1 ? "" : "s", data.rows());
+}
+
+}  // namespace
+
+void add_mc_commands(CLI::App& app, AppContext& ctx) {
+  {
+    auto* sub = app.add_subcommand(
+        "mc",
+        "Monte Carlo over configurations at fixed composition (the deck's `montecarlo` section): "
+        "Metropolis over temperatures (K) or Wang-Landau; energies in Ry with the deck's driver");
+    struct Opts {
+      std::string deck;
+      bool restart = false, quiet = false;
+      int threads = 0;
+    };
+    auto o = std::make_shared<Opts>();
+    sub->add_option("deck", o->deck, "Lua input deck")->required()->check(CLI::ExistingFile);
+    sub->add_flag("--restart", o->restart, "ignore an existing checkpoint and start over");
+    sub->add_flag("-q,--quiet", o->quiet, "no progress bar");
+    sub->add_option("--threads", o->threads, "CPU threads for the walkers and the network (0: OMP_NUM_THREADS)")
+        ->check(CLI::NonNegativeNumber);
+    sub->callback([&ctx, o] { run_mc(o->deck, o->restart, o->quiet, o->threads, ctx); });
+  }
+  {
+    auto* sub = app.add_subcommand(
+        "retrain",
+        "retrain the surrogate (the deck's `training` section) on the dataset enlarged by DFT "
+        "fallbacks, and write it where surrogate.model points (the old file is kept as .prev.h5)");
+    struct Opts {
+      std::string deck, dataset, output;
+      long epochs = 0;
+      bool quiet = false;
+    };
+    auto o = std::make_shared<Opts>();
+    sub->add_option("deck", o->deck, "Lua input deck")->required()->check(CLI::ExistingFile);
+    sub->add_option("--dataset", o->dataset,
+                    "dataset file (default: montecarlo.fallback.dataset, else dataset.file)");
+    sub->add_option("-o,--output", o->output, "model file to write (default: surrogate.model)");
+    sub->add_option("--epochs", o->epochs, "epochs (overrides training.epochs)")->check(CLI::PositiveNumber);
+    sub->add_flag("-q,--quiet", o->quiet, "no progress bar");
+    sub->callback([&ctx, o] { run_retrain(o->deck, o->dataset, o->output, o->epochs, o->quiet, ctx); });
+  }
+}
+
 }  // namespace lsmss::app

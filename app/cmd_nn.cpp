@@ -21,19 +21,24 @@ using nn::Task;
 std::string default_dataset(const LoadedDeck& d) {
   const DeckTable ds = d.root().table("dataset");
   // Same key and default as the dataset builder (docs/deck.md, `dataset.file`).
-  return ds.present() && ds.has("file") ? ds.string("file")
-                                         : std::filesystem::path(d.deck.file()).stem().string() + ".h5";
+  return ds.present() && ds.has("file")
+             ? ds.string("file")
+             : std::filesystem::path(d.deck.file()).stem().string() + ".h5";
 }
 
 std::string default_model(const LoadedDeck& d, const nn::TrainingOptions& o, bool deck_sets_model) {
-  return deck_sets_model ? o.model : std::filesystem::path(d.deck.file()).stem().string() + ".model.h5";
+  return deck_sets_model ? o.model
+                         : std::filesystem::path(d.deck.file()).stem().string() + ".model.h5";
 }
 
-std::string unit_of(Task t) { return t == Task::energy ? "Ry" : t == Task::charge ? "e" : "muB"; }
+std::string unit_of(Task t) {
+  return t == Task::energy ? "Ry" : t == Task::charge ? "e" : "muB";
+}
 
 std::string model_label(const nn::Model& m) {
   std::vector<std::string> l;
-  for (const auto& h : m.network().spec().heads) l.push_back(fmt::format("{:c}", std::toupper(nn::task_name(h.task)[0])));
+  for (const auto& h : m.network().spec().heads)
+    l.push_back(fmt::format("{:c}", std::toupper(nn::task_name(h.task)[0])));
   return fmt::format("{} {}", l.size() > 1 ? "MTL" : "STL", fmt::join(l, "+"));
 }
 
@@ -51,12 +56,14 @@ std::pair<double, double> mean_std(const std::vector<double>& v) {
 
 // The paper's Tables 2/3: test RMSE mean +- std over the fold models, one row per model file,
 // in three scales side by side.
-void print_tables(const std::vector<ModelSet>& sets, const std::string& csv, const std::string& json) {
+void print_tables(const std::vector<ModelSet>& sets, const std::string& csv,
+                  const std::string& json) {
   const Task tasks[] = {Task::energy, Task::charge, Task::moment};
   struct Scale {
     const char* title;
     double nn::TaskError::*field;
-  } scales[] = {{"standardized (paper's scale: RMSE / training std of the raw value)", &nn::TaskError::rmse_standardized},
+  } scales[] = {{"standardized (paper's scale: RMSE / training std of the raw value)",
+                 &nn::TaskError::rmse_standardized},
                 {"physical units (energy Ry per cell, charge e, moment muB)", &nn::TaskError::rmse},
                 {"energy in meV/atom", &nn::TaskError::rmse_mev_per_atom}};
   auto cell = [](const ModelSet& s, Task t, double nn::TaskError::*f) -> std::string {
@@ -90,9 +97,11 @@ void print_tables(const std::vector<ModelSet>& sets, const std::string& csv, con
     for (const auto& s : sets)
       for (const auto& ev : s.folds)
         for (const auto& e : ev.tasks)
-          f << fmt::format("{},{},{},{},{},{:.9e},{},{:.9e},{},{:.9e}\n", s.file, s.label, ev.fold, nn::task_name(e.task),
-                           e.count, e.rmse, unit_of(e.task), e.rmse_standardized,
-                           std::isnan(e.rmse_mev_per_atom) ? "" : fmt::format("{:.9e}", e.rmse_mev_per_atom), e.mae);
+          f << fmt::format(
+              "{},{},{},{},{},{:.9e},{},{:.9e},{},{:.9e}\n", s.file, s.label, ev.fold,
+              nn::task_name(e.task), e.count, e.rmse, unit_of(e.task), e.rmse_standardized,
+              std::isnan(e.rmse_mev_per_atom) ? "" : fmt::format("{:.9e}", e.rmse_mev_per_atom),
+              e.mae);
   }
   if (!json.empty()) {
     std::ofstream f(json);
@@ -114,12 +123,15 @@ void print_tables(const std::vector<ModelSet>& sets, const std::string& csv, con
         if (r.empty()) continue;
         const auto [m, sd] = mean_std(r);
         const auto [ms, sds] = mean_std(rs);
-        f << fmt::format("{}\n      \"{}\": {{\"folds\": {}, \"rmse_mean\": {:.9e}, \"rmse_std\": {:.9e}, \"unit\": \"{}\", "
-                         "\"rmse_standardized_mean\": {:.9e}, \"rmse_standardized_std\": {:.9e}",
-                         first ? "" : ",", nn::task_name(t), r.size(), m, sd, unit_of(t), ms, sds);
+        f << fmt::format(
+            "{}\n      \"{}\": {{\"folds\": {}, \"rmse_mean\": {:.9e}, \"rmse_std\": {:.9e}, "
+            "\"unit\": \"{}\", "
+            "\"rmse_standardized_mean\": {:.9e}, \"rmse_standardized_std\": {:.9e}",
+            first ? "" : ",", nn::task_name(t), r.size(), m, sd, unit_of(t), ms, sds);
         if (t == Task::energy) {
           const auto [mm, sdm] = mean_std(rm);
-          f << fmt::format(", \"rmse_mev_per_atom_mean\": {:.9e}, \"rmse_mev_per_atom_std\": {:.9e}", mm, sdm);
+          f << fmt::format(
+              ", \"rmse_mev_per_atom_mean\": {:.9e}, \"rmse_mev_per_atom_std\": {:.9e}", mm, sdm);
         }
         f << "}";
         first = false;
@@ -130,17 +142,20 @@ void print_tables(const std::vector<ModelSet>& sets, const std::string& csv, con
   }
 }
 
-void write_parity(const std::string& path, const std::vector<ModelSet>& sets, const dataset::Dataset& d) {
+void write_parity(const std::string& path, const std::vector<ModelSet>& sets,
+                  const dataset::Dataset& d) {
   std::ofstream f(path);
   if (!f) fail("cannot write '{}'", path);
-  f << "# parity data: reference (dataset) vs predicted, physical units (energy Ry, charge e, moment muB)\n"
+  f << "# parity data: reference (dataset) vs predicted, physical units (energy Ry, charge e, "
+       "moment muB)\n"
        "model,fold,task,row,composition,site,reference,predicted\n";
   for (const auto& s : sets)
     for (const auto& ev : s.folds)
       for (std::size_t t = 0; t < ev.tasks.size(); ++t)
         for (const auto& p : ev.parity[t])
-          f << fmt::format("{},{},{},{},{},{},{:.10g},{:.10g}\n", s.label, ev.fold, nn::task_name(ev.tasks[t].task), p.row,
-                           d.composition[p.row], p.site, p.reference, p.predicted);
+          f << fmt::format("{},{},{},{},{},{},{:.10g},{:.10g}\n", s.label, ev.fold,
+                           nn::task_name(ev.tasks[t].task), p.row, d.composition[p.row], p.site,
+                           p.reference, p.predicted);
 }
 
 std::vector<std::size_t> test_rows(const dataset::Dataset& d) {
@@ -151,7 +166,8 @@ std::vector<std::size_t> test_rows(const dataset::Dataset& d) {
   return rows;
 }
 
-ModelSet evaluate_file(const std::string& file, const dataset::Dataset& d, const std::string& backend, bool parity) {
+ModelSet evaluate_file(const std::string& file, const dataset::Dataset& d,
+                       const std::string& backend, bool parity) {
   ModelSet s;
   s.file = file;
   const auto rows = test_rows(d);
@@ -160,8 +176,8 @@ ModelSet evaluate_file(const std::string& file, const dataset::Dataset& d, const
     const nn::Model m = nn::Model::load_member(file, i, backend);
     if (s.label.empty()) s.label = model_label(m);
     if (m.impl().dataset_hash != nn::dataset_fingerprint(d))
-      fmt::print(stderr, "note: {} model {} was trained on other data (dataset hash {} vs {})\n", file, i,
-                 m.impl().dataset_hash, nn::dataset_fingerprint(d));
+      fmt::print(stderr, "note: {} model {} was trained on other data (dataset hash {} vs {})\n",
+                 file, i, m.impl().dataset_hash, nn::dataset_fingerprint(d));
     s.folds.push_back(nn::evaluate_model(m, d, rows, parity));
   }
   return s;
@@ -182,7 +198,8 @@ PredictInput read_predict_input(const std::vector<std::string>& inputs, const Sy
     if (h5::File::is_hdf5(path)) {
       const auto d = dataset::read_dataset(path);
       for (std::size_t r = 0; r < d.rows(); ++r) {
-        in.configs.emplace_back(std::vector<std::uint8_t>(d.occupation.begin() + r * N, d.occupation.begin() + (r + 1) * N));
+        in.configs.emplace_back(std::vector<std::uint8_t>(d.occupation.begin() + r * N,
+                                                          d.occupation.begin() + (r + 1) * N));
         in.names.push_back(fmt::format("{}:{}", path, r));
       }
       continue;
@@ -191,9 +208,9 @@ PredictInput read_predict_input(const std::vector<std::string>& inputs, const Sy
     if (!f) fail("cannot read '{}'", path);
     std::string first;
     std::getline(f, first);
-    const bool digits = !first.empty() && first.find_first_not_of("0123456789 \t\r") == std::string::npos &&
-                        first.find_first_not_of(" \t\r") != std::string::npos &&
-                        first.substr(first.find_first_not_of(" \t\r")).size() >= static_cast<std::size_t>(N);
+    const bool digits = !first.empty() &&
+                        first.find_first_not_of("0123456789 \t\r") == std::string::npos &&
+                        first.find_first_not_of(" \t\r") != std::string::npos;
     if (digits) {  // one configuration per line, species digits in the lattice's site order
       std::string line = first;
       int lineno = 1;
@@ -202,10 +219,13 @@ PredictInput read_predict_input(const std::vector<std::string>& inputs, const Sy
         for (char c : line)
           if (c >= '0' && c <= '9') s += c;
         if (!s.empty()) {
-          if (static_cast<int>(s.size()) != N) fail("{}:{}: {} species digits, the model's lattice has {} sites", path, lineno, s.size(), N);
+          if (static_cast<int>(s.size()) != N)
+            fail("{}:{}: {} species digits, the model's lattice has {} sites", path, lineno,
+                 s.size(), N);
           Configuration c = Configuration::from_string(s);
           for (int i = 0; i < N; ++i)
-            if (c[i] >= sys.num_species()) fail("{}:{}: species {} at site {} does not exist", path, lineno, c[i], i);
+            if (c[i] >= sys.num_species())
+              fail("{}:{}: species {} at site {} does not exist", path, lineno, c[i], i);
           in.configs.push_back(std::move(c));
           in.names.push_back(fmt::format("{}:{}", path, lineno));
         }
@@ -217,12 +237,15 @@ PredictInput read_predict_input(const std::vector<std::string>& inputs, const Sy
     const auto ie = lsms::parse_info_evec(path);
     std::vector<Vec3> pos;
     for (const auto& a : ie.atoms) pos.push_back(a.position);
-    if (static_cast<int>(pos.size()) != N) fail("{}: {} atoms, the model's lattice has {} sites", path, pos.size(), N);
+    if (static_cast<int>(pos.size()) != N)
+      fail("{}: {} atoms, the model's lattice has {} sites", path, pos.size(), N);
     const auto site = sys.lattice.match_positions(pos);
     std::vector<std::uint8_t> occ(N);
     for (std::size_t k = 0; k < pos.size(); ++k) {
       const int s = sys.species_index(ie.atoms[k].Z);
-      if (s < 0) fail("{}: atom {} has Z = {}, not a species of the model ({})", path, k, ie.atoms[k].Z, sys.name());
+      if (s < 0)
+        fail("{}: atom {} has Z = {}, not a species of the model ({})", path, k, ie.atoms[k].Z,
+             sys.name());
       occ[site[k]] = static_cast<std::uint8_t>(s);
     }
     in.configs.emplace_back(std::move(occ));
@@ -236,7 +259,8 @@ PredictInput read_predict_input(const std::vector<std::string>& inputs, const Sy
 
 void add_nn_commands(CLI::App& app, AppContext& ctx) {
   {
-    auto* sub = app.add_subcommand("train", "train neural-network surrogates (the deck's `training` section) on a dataset");
+    auto* sub = app.add_subcommand(
+        "train", "train neural-network surrogates (the deck's `training` section) on a dataset");
     struct Opts {
       std::string deck, dataset, output, backend, folds;
       long epochs = 0;
@@ -245,13 +269,19 @@ void add_nn_commands(CLI::App& app, AppContext& ctx) {
     };
     auto o = std::make_shared<Opts>();
     sub->add_option("deck", o->deck, "Lua input deck")->required()->check(CLI::ExistingFile);
-    sub->add_option("--dataset", o->dataset, "dataset HDF5 file (default: the deck's dataset.file)");
-    sub->add_option("-o,--output", o->output, "model file to write (default: training.model or <deck>.model.h5)");
-    sub->add_option("--folds", o->folds, "folds to train: 'all' or a comma-separated list (overrides training.folds)");
+    sub->add_option("--dataset", o->dataset,
+                    "dataset HDF5 file (default: the deck's dataset.file)");
+    sub->add_option("-o,--output", o->output,
+                    "model file to write (default: training.model or <deck>.model.h5)");
+    sub->add_option("--folds", o->folds,
+                    "folds to train: 'all' or a comma-separated list (overrides training.folds)");
     sub->add_option("--fold", o->folds, "one fold to train (same as --folds f)");
-    sub->add_option("--epochs", o->epochs, "epochs (overrides training.epochs)")->check(CLI::PositiveNumber);
-    sub->add_option("--backend", o->backend, "auto, reference, onednn or cuda (overrides training.backend)");
-    sub->add_option("--threads", o->threads, "CPU threads (overrides training.threads; 0 = OMP_NUM_THREADS)");
+    sub->add_option("--epochs", o->epochs, "epochs (overrides training.epochs)")
+        ->check(CLI::PositiveNumber);
+    sub->add_option("--backend", o->backend,
+                    "auto, reference, onednn or cuda (overrides training.backend)");
+    sub->add_option("--threads", o->threads,
+                    "CPU threads (overrides training.threads; 0 = OMP_NUM_THREADS)");
     sub->add_flag("-q,--quiet", o->quiet, "no progress bar");
     sub->add_flag("--no-evaluate", o->no_eval, "skip the test-set table after training");
     sub->callback([&ctx, o] {
@@ -278,24 +308,27 @@ void add_nn_commands(CLI::App& app, AppContext& ctx) {
         }
       }
       const std::string data_path = o->dataset.empty() ? default_dataset(d) : o->dataset;
-      const std::string out = o->output.empty() ? default_model(d, opt, deck_sets_model) : o->output;
+      const std::string out =
+          o->output.empty() ? default_model(d, opt, deck_sets_model) : o->output;
       const dataset::Dataset data = dataset::read_dataset(data_path);
       const auto folds = nn::folds_to_train(data, opt);
-      fmt::print("dataset   {} ({} rows, {} folds, {} test rows, {})\n", data_path, data.rows(), data.num_folds,
-                 std::count(data.fold.begin(), data.fold.end(), dataset::kTestFold), property_mask_name(data.available));
+      fmt::print("dataset   {} ({} rows, {} folds, {} test rows, {})\n", data_path, data.rows(),
+                 data.num_folds, std::count(data.fold.begin(), data.fold.end(), dataset::kTestFold),
+                 property_mask_name(data.available));
       std::vector<nn::Model> models;
       for (int f : folds) {
         models.push_back(nn::train_model(data, opt, f, d.deck.text()));
         models.back().check_matches(d.system);
         if (models.size() == 1)
-          fmt::print("model     {} {} ({} parameters), backend {}, {} epochs, batch fraction {}\n", opt.label(),
-                     models[0].network().describe(), models[0].network().num_params(), models[0].impl().trained_backend,
-                     opt.epochs, opt.batch_fraction);
+          fmt::print("model     {} {} ({} parameters), backend {}, {} epochs, batch fraction {}\n",
+                     opt.label(), models[0].network().describe(), models[0].network().num_params(),
+                     models[0].impl().trained_backend, opt.epochs, opt.batch_fraction);
         std::vector<const nn::Model*> ptrs;
         for (const auto& m : models) ptrs.push_back(&m);
         nn::save_models(out, ptrs);  // after every fold: an interrupted run keeps what it finished
       }
-      fmt::print("wrote     {} ({} fold model{})\n", out, models.size(), models.size() == 1 ? "" : "s");
+      fmt::print("wrote     {} ({} fold model{})\n", out, models.size(),
+                 models.size() == 1 ? "" : "s");
       if (!o->no_eval) {
         ModelSet s{out, opt.label(), {}};
         const auto rows = test_rows(data);
@@ -307,7 +340,9 @@ void add_nn_commands(CLI::App& app, AppContext& ctx) {
     });
   }
   {
-    auto* sub = app.add_subcommand("evaluate", "test-set errors of trained models: tables (paper's Tables 2/3), CSV/JSON, parity data");
+    auto* sub = app.add_subcommand(
+        "evaluate",
+        "test-set errors of trained models: tables (paper's Tables 2/3), CSV/JSON, parity data");
     struct Opts {
       std::string deck, dataset, output, backend = "auto";
       std::vector<std::string> models;
@@ -315,11 +350,18 @@ void add_nn_commands(CLI::App& app, AppContext& ctx) {
     };
     auto o = std::make_shared<Opts>();
     sub->add_option("deck", o->deck, "Lua input deck")->required()->check(CLI::ExistingFile);
-    sub->add_option("-m,--model", o->models, "model file(s), one table row each (default: the deck's training.model)");
-    sub->add_option("--dataset", o->dataset, "dataset HDF5 file (default: the deck's dataset.file)");
-    sub->add_option("-o,--output", o->output, "prefix of the CSV/JSON/parity files (default: <deck>.eval)");
-    sub->add_option("--backend", o->backend, "auto, reference, onednn or cuda")->capture_default_str();
-    sub->add_flag("--parity", o->parity, "also write parity data (reference vs predicted, every test value)");
+    sub->add_option("-m,--model", o->models,
+                    "model file(s), one table row each (default: the deck's training.model); "
+                    "repeat -m per file")
+        ->allow_extra_args(false);
+    sub->add_option("--dataset", o->dataset,
+                    "dataset HDF5 file (default: the deck's dataset.file)");
+    sub->add_option("-o,--output", o->output,
+                    "prefix of the CSV/JSON/parity files (default: <deck>.eval)");
+    sub->add_option("--backend", o->backend, "auto, reference, onednn or cuda")
+        ->capture_default_str();
+    sub->add_flag("--parity", o->parity,
+                  "also write parity data (reference vs predicted, every test value)");
     sub->callback([&ctx, o] {
       LoadedDeck d = load_deck(o->deck, ctx);
       const DeckTable t = d.root().table("training");
@@ -345,20 +387,28 @@ void add_nn_commands(CLI::App& app, AppContext& ctx) {
     });
   }
   {
-    auto* sub = app.add_subcommand(
-        "predict", "predict energy (Ry), charges (e) and moments (muB) of configurations with trained model(s)");
+    auto* sub = app.add_subcommand("predict",
+                                   "predict energy (Ry), charges (e) and moments (muB) of "
+                                   "configurations with trained model(s)");
     struct Opts {
       std::vector<std::string> models, inputs;
       std::string output, backend = "auto";
     };
     auto o = std::make_shared<Opts>();
-    sub->add_option("-m,--model", o->models, "model file(s); several fold models give mean and spread")->required();
-    sub->add_option("inputs", o->inputs,
-                    "dataset HDF5 files, text files of species digits (one configuration per line), or LSMS "
-                    "info_evec output files")
+    sub->add_option("-m,--model", o->models,
+                    "model file(s); several fold models give mean and spread; repeat -m per file")
+        ->required()
+        ->allow_extra_args(false);
+    sub->add_option(
+           "inputs", o->inputs,
+           "dataset HDF5 files, text files of species digits (one configuration per line), or LSMS "
+           "info_evec output files")
         ->required();
-    sub->add_option("-o,--output", o->output, "write predictions: .h5 (dataset-like arrays) or .csv (default: table on stdout)");
-    sub->add_option("--backend", o->backend, "auto, reference, onednn or cuda")->capture_default_str();
+    sub->add_option(
+        "-o,--output", o->output,
+        "write predictions: .h5 (dataset-like arrays) or .csv (default: table on stdout)");
+    sub->add_option("--backend", o->backend, "auto, reference, onednn or cuda")
+        ->capture_default_str();
     sub->callback([o] {
       std::vector<std::filesystem::path> paths(o->models.begin(), o->models.end());
       const nn::Ensemble ens = nn::Ensemble::load(paths, o->backend);
@@ -367,14 +417,15 @@ void add_nn_commands(CLI::App& app, AppContext& ctx) {
       const auto props = ens.predict(in.configs);
       const int N = sys.num_sites();
       const PropertyMask tasks = ens.tasks();
-      fmt::print(stderr, "{} configurations, {} model(s) for {} ({})\n", in.configs.size(), ens.size(), sys.name(),
-                 property_mask_name(tasks));
+      fmt::print(stderr, "{} configurations, {} model(s) for {} ({})\n", in.configs.size(),
+                 ens.size(), sys.name(), property_mask_name(tasks));
       if (!o->output.empty() && std::filesystem::path(o->output).extension() == ".h5") {
         std::vector<std::uint8_t> occ;
         std::vector<std::int32_t> comp;
         std::vector<double> e, es, q, qs, m, ms;
         for (std::size_t k = 0; k < props.size(); ++k) {
-          occ.insert(occ.end(), in.configs[k].occupation().begin(), in.configs[k].occupation().end());
+          occ.insert(occ.end(), in.configs[k].occupation().begin(),
+                     in.configs[k].occupation().end());
           comp.push_back(in.configs[k].composition());
           if (props[k].energy) e.push_back(*props[k].energy), es.push_back(*props[k].energy_std);
           q.insert(q.end(), props[k].charge.begin(), props[k].charge.end());
@@ -407,15 +458,21 @@ void add_nn_commands(CLI::App& app, AppContext& ctx) {
         else
           fmt::print("{}", s);
       };
-      emit("# lsms-surrogate predict: energy in Ry, charge in e (electrons on the site), moment in muB; _std = "
-           "spread of the fold models\nsource,configuration,n_A,energy_Ry,energy_std_Ry,charge_e,charge_std_e,moment_muB,"
-           "moment_std_muB\n");
+      emit(
+          "# lsms-surrogate predict: energy in Ry, charge in e (electrons on the site), moment in "
+          "muB; _std = "
+          "spread of the fold "
+          "models\nsource,configuration,n_A,energy_Ry,energy_std_Ry,charge_e,charge_std_e,moment_"
+          "muB,"
+          "moment_std_muB\n");
       for (std::size_t k = 0; k < props.size(); ++k) {
         const auto& p = props[k];
-        emit(fmt::format("{},{},{},{},{},\"{:.6f}\",\"{:.6f}\",\"{:.6f}\",\"{:.6f}\"\n", in.names[k], in.configs[k].to_string(),
-                         in.configs[k].composition(), p.energy ? fmt::format("{:.10f}", *p.energy) : "",
-                         p.energy_std ? fmt::format("{:.3e}", *p.energy_std) : "", fmt::join(p.charge, ","),
-                         fmt::join(p.charge_std, ","), fmt::join(p.moment, ","), fmt::join(p.moment_std, ",")));
+        emit(fmt::format("{},{},{},{},{},\"{:.6f}\",\"{:.6f}\",\"{:.6f}\",\"{:.6f}\"\n",
+                         in.names[k], in.configs[k].to_string(), in.configs[k].composition(),
+                         p.energy ? fmt::format("{:.10f}", *p.energy) : "",
+                         p.energy_std ? fmt::format("{:.3e}", *p.energy_std) : "",
+                         fmt::join(p.charge, ","), fmt::join(p.charge_std, ","),
+                         fmt::join(p.moment, ","), fmt::join(p.moment_std, ",")));
       }
       if (file.is_open()) fmt::print(stderr, "wrote {}\n", o->output);
     });

@@ -41,7 +41,9 @@ NetworkSpec make_spec(const Config& c) {
   return o.network_spec(kSites, kSpecies);
 }
 
-double seconds(Clock::time_point a) { return std::chrono::duration<double>(Clock::now() - a).count(); }
+double seconds(Clock::time_point a) {
+  return std::chrono::duration<double>(Clock::now() - a).count();
+}
 
 // FLOPs of one training step: forward, backward weights, backward data (not for the input layer).
 double step_flops(const Network& net, int batch) {
@@ -68,20 +70,33 @@ double bare_inner_products_seconds(const Network& net, int batch, int reps) {
   using tag = memory::format_tag;
   using dt = memory::data_type;
   for (const auto& l : net.layers()) {
-    memory::desc src({batch, l.in}, dt::f32, tag::ab), w({l.out, l.in}, dt::f32, tag::ab), b({l.out}, dt::f32, tag::a),
-        dst({batch, l.out}, dt::f32, tag::ab);
-    inner_product_forward::primitive_desc fpd(inner_product_forward::desc(prop_kind::forward_training, src, w, b, dst), eng);
-    memory msrc(src, eng, buf(std::size_t(batch) * l.in)), mw(w, eng, buf(std::size_t(l.out) * l.in)),
-        mb(b, eng, buf(l.out)), mdst(dst, eng, buf(std::size_t(batch) * l.out));
-    prims.push_back({inner_product_forward(fpd), {{DNNL_ARG_SRC, msrc}, {DNNL_ARG_WEIGHTS, mw}, {DNNL_ARG_BIAS, mb}, {DNNL_ARG_DST, mdst}}});
-    inner_product_backward_weights::primitive_desc wpd(inner_product_backward_weights::desc(src, w, b, dst), eng, fpd);
+    memory::desc src({batch, l.in}, dt::f32, tag::ab), w({l.out, l.in}, dt::f32, tag::ab),
+        b({l.out}, dt::f32, tag::a), dst({batch, l.out}, dt::f32, tag::ab);
+    inner_product_forward::primitive_desc fpd(
+        inner_product_forward::desc(prop_kind::forward_training, src, w, b, dst), eng);
+    memory msrc(src, eng, buf(std::size_t(batch) * l.in)),
+        mw(w, eng, buf(std::size_t(l.out) * l.in)), mb(b, eng, buf(l.out)),
+        mdst(dst, eng, buf(std::size_t(batch) * l.out));
+    prims.push_back({inner_product_forward(fpd),
+                     {{DNNL_ARG_SRC, msrc},
+                      {DNNL_ARG_WEIGHTS, mw},
+                      {DNNL_ARG_BIAS, mb},
+                      {DNNL_ARG_DST, mdst}}});
+    inner_product_backward_weights::primitive_desc wpd(
+        inner_product_backward_weights::desc(src, w, b, dst), eng, fpd);
     memory mdw(w, eng, buf(std::size_t(l.out) * l.in)), mdb(b, eng, buf(l.out));
     prims.push_back({inner_product_backward_weights(wpd),
-                     {{DNNL_ARG_SRC, msrc}, {DNNL_ARG_DIFF_DST, mdst}, {DNNL_ARG_DIFF_WEIGHTS, mdw}, {DNNL_ARG_DIFF_BIAS, mdb}}});
+                     {{DNNL_ARG_SRC, msrc},
+                      {DNNL_ARG_DIFF_DST, mdst},
+                      {DNNL_ARG_DIFF_WEIGHTS, mdw},
+                      {DNNL_ARG_DIFF_BIAS, mdb}}});
     if (l.input >= 0) {
-      inner_product_backward_data::primitive_desc dpd(inner_product_backward_data::desc(src, w, dst), eng, fpd);
+      inner_product_backward_data::primitive_desc dpd(
+          inner_product_backward_data::desc(src, w, dst), eng, fpd);
       memory mds(src, eng, buf(std::size_t(batch) * l.in));
-      prims.push_back({inner_product_backward_data(dpd), {{DNNL_ARG_DIFF_DST, mdst}, {DNNL_ARG_WEIGHTS, mw}, {DNNL_ARG_DIFF_SRC, mds}}});
+      prims.push_back(
+          {inner_product_backward_data(dpd),
+           {{DNNL_ARG_DIFF_DST, mdst}, {DNNL_ARG_WEIGHTS, mw}, {DNNL_ARG_DIFF_SRC, mds}}});
     }
   }
   for (auto& p : prims) p.p.execute(s, p.args);  // warm-up
@@ -96,8 +111,17 @@ double bare_inner_products_seconds(const Network& net, int batch, int reps) {
 dataset::Dataset random_dataset(int rows) {
   dataset::Dataset d{.system = System{Lattice(LatticeKind::fcc, 7.2377, 7.2377, {2, 2, 2}),
                                       {species_from_symbol("Cu"), species_from_symbol("Au")}},
-                     .num_sites = kSites, .num_folds = 10, .driver = "random", .available = kEnergy | kCharge | kMoment,
-                     .occupation = {}, .composition = {}, .fold = {}, .origin = {}, .energy = {}, .charge = {}, .moment = {}};
+                     .num_sites = kSites,
+                     .num_folds = 10,
+                     .driver = "random",
+                     .available = kEnergy | kCharge | kMoment,
+                     .occupation = {},
+                     .composition = {},
+                     .fold = {},
+                     .origin = {},
+                     .energy = {},
+                     .charge = {},
+                     .moment = {}};
   std::mt19937_64 rng(1);
   std::normal_distribution<double> g(0, 1);
   for (int r = 0; r < rows; ++r) {
@@ -120,9 +144,11 @@ dataset::Dataset random_dataset(int rows) {
 }
 
 // Runs bench/pytorch_reference.py; returns "key value" pairs it prints (empty if skipped).
-std::map<std::string, double> run_pytorch(const std::string& python, const std::string& script, int threads, int epochs) {
+std::map<std::string, double> run_pytorch(const std::string& python, const std::string& script,
+                                          int threads, int epochs) {
   std::map<std::string, double> r;
-  const std::string cmd = fmt::format("{} {} --threads {} --epochs {} 2>&1", python, script, threads, epochs);
+  const std::string cmd =
+      fmt::format("{} {} --threads {} --epochs {} 2>&1", python, script, threads, epochs);
   FILE* p = popen(cmd.c_str(), "r");
   if (!p) return r;
   char line[512];
@@ -146,18 +172,26 @@ int main(int argc, char** argv) {
   std::string python = "/usr/bin/python3", script = LSMSS_BENCH_DIR "/pytorch_reference.py";
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
-    if (a == "--threads" && i + 1 < argc) threads = std::atoi(argv[++i]);
-    else if (a == "--epochs" && i + 1 < argc) epochs = std::atoi(argv[++i]);
-    else if (a == "--python" && i + 1 < argc) python = argv[++i];
-    else if (a == "--no-pytorch") pytorch = false;
+    if (a == "--threads" && i + 1 < argc)
+      threads = std::atoi(argv[++i]);
+    else if (a == "--epochs" && i + 1 < argc)
+      epochs = std::atoi(argv[++i]);
+    else if (a == "--python" && i + 1 < argc)
+      python = argv[++i];
+    else if (a == "--no-pytorch")
+      pytorch = false;
     else {
-      fmt::print(stderr, "usage: bench_nn [--threads N] [--epochs E] [--python PATH] [--no-pytorch]\n");
+      fmt::print(stderr,
+                 "usage: bench_nn [--threads N] [--epochs E] [--python PATH] [--no-pytorch]\n");
       return 2;
     }
   }
   omp_set_num_threads(threads);
-  fmt::print("bench_nn: {} training rows, batch {}, {} thread(s), {} timed epochs per model, oneDNN {}.{}.{}\n", kRows,
-             kBatch, threads, epochs, dnnl_version()->major, dnnl_version()->minor, dnnl_version()->patch);
+  fmt::print(
+      "bench_nn: {} training rows, batch {}, {} thread(s), {} timed epochs per model, oneDNN "
+      "{}.{}.{}\n",
+      kRows, kBatch, threads, epochs, dnnl_version()->major, dnnl_version()->minor,
+      dnnl_version()->patch);
   const std::vector<Config> configs = {
       {"STL-E", {200, 200}, {Task::energy}, 0},
       {"MTL-EC", {200, 200}, {Task::energy, Task::charge}, 200},
@@ -165,10 +199,11 @@ int main(int argc, char** argv) {
   };
   std::map<std::string, double> torch;
   if (pytorch) torch = run_pytorch(python, script, threads, epochs);
-  if (torch.empty()) fmt::print("PyTorch: not measured (see the message above); ratios against it are skipped\n");
+  if (torch.empty())
+    fmt::print("PyTorch: not measured (see the message above); ratios against it are skipped\n");
 
-  fmt::print("\n{:<8} {:<30} {:>10} {:>10} {:>11} {:>11} {:>9} {:>10} {:>9}\n", "model", "network", "epochs/s",
-             "GFLOP/s", "bare IP", "step/bare", "torch e/s", "x PyTorch", "goal");
+  fmt::print("\n{:<8} {:<30} {:>10} {:>10} {:>11} {:>11} {:>9} {:>10} {:>9}\n", "model", "network",
+             "epochs/s", "GFLOP/s", "bare IP", "step/bare", "torch e/s", "x PyTorch", "goal");
   std::mt19937_64 rng(5);
   std::uniform_real_distribution<float> u(-1, 1);
   for (const auto& c : configs) {
@@ -190,8 +225,10 @@ int main(int argc, char** argv) {
     long step = 0;
     auto epoch = [&] {
       for (int first = 0; first < kRows; first += kBatch) {
-        for (int h = 0; h < net.num_heads(); ++h) tp[h] = T[h].data() + std::size_t(first) * net.spec().heads[h].outputs;
-        b->gradient(X.data() + std::size_t(first) * net.inputs(), tp.data(), kBatch, alpha.data(), mse.data());
+        for (int h = 0; h < net.num_heads(); ++h)
+          tp[h] = T[h].data() + std::size_t(first) * net.spec().heads[h].outputs;
+        b->gradient(X.data() + std::size_t(first) * net.inputs(), tp.data(), kBatch, alpha.data(),
+                    mse.data());
         b->adam(s, ++step);
       }
     };
@@ -203,16 +240,21 @@ int main(int argc, char** argv) {
     const double flops = step_flops(net, kBatch);
     const double t_bare = bare_inner_products_seconds(net, kBatch, 10);
     const double ratio_bare = t_bare * steps / t_epoch;
-    const double torch_eps = torch.count(std::string(c.name) + ".epochs_per_s") ? torch[std::string(c.name) + ".epochs_per_s"] : 0;
-    fmt::print("{:<8} {:<30} {:>10.2f} {:>10.1f} {:>8.1f} GF {:>10.0f}% {:>9} {:>10} {:>9}\n", c.name, net.describe(),
-               1 / t_epoch, flops * steps / t_epoch * 1e-9, flops / t_bare * 1e-9, 100 * ratio_bare,
+    const double torch_eps = torch.count(std::string(c.name) + ".epochs_per_s")
+                                 ? torch[std::string(c.name) + ".epochs_per_s"]
+                                 : 0;
+    fmt::print("{:<8} {:<30} {:>10.2f} {:>10.1f} {:>8.1f} GF {:>10.0f}% {:>9} {:>10} {:>9}\n",
+               c.name, net.describe(), 1 / t_epoch, flops * steps / t_epoch * 1e-9,
+               flops / t_bare * 1e-9, 100 * ratio_bare,
                torch_eps > 0 ? fmt::format("{:.2f}", torch_eps) : "-",
                torch_eps > 0 ? fmt::format("{:.2f}x", 1 / t_epoch / torch_eps) : "-", ">=70%,>=2x");
   }
 
   // Inference through nn::Model (one-hot first layer, standardization, reference energies).
-  fmt::print("\ninference (nn::Model::predict, configurations per second)\n{:<8} {:>7} {:>14} {:>14} {:>10}\n", "model",
-             "batch", "lsms-surrogate", "PyTorch", "ratio");
+  fmt::print(
+      "\ninference (nn::Model::predict, configurations per second)\n{:<8} {:>7} {:>14} {:>14} "
+      "{:>10}\n",
+      "model", "batch", "lsms-surrogate", "PyTorch", "ratio");
   const auto data = random_dataset(2000);
   for (const auto& c : configs) {
     TrainingOptions o;
@@ -234,11 +276,13 @@ int main(int argc, char** argv) {
       m.predict(all.first(batch));  // warm-up (primitive plan for this batch size)
       const int calls = std::max(3, 20000 / batch);
       const auto t0 = Clock::now();
-      for (int k = 0; k < calls; ++k) m.predict(all.subspan((std::size_t(k) * batch) % (4096 - batch + 1), batch));
+      for (int k = 0; k < calls; ++k)
+        m.predict(all.subspan((std::size_t(k) * batch) % (4096 - batch + 1), batch));
       const double rate = double(calls) * batch / seconds(t0);
       const std::string key = fmt::format("{}.infer{}", c.name, batch);
       const double tr = torch.count(key) ? torch[key] : 0;
-      fmt::print("{:<8} {:>7} {:>14.0f} {:>14} {:>10}\n", c.name, batch, rate, tr > 0 ? fmt::format("{:.0f}", tr) : "-",
+      fmt::print("{:<8} {:>7} {:>14.0f} {:>14} {:>10}\n", c.name, batch, rate,
+                 tr > 0 ? fmt::format("{:.0f}", tr) : "-",
                  tr > 0 ? fmt::format("{:.2f}x", rate / tr) : "-");
     }
   }

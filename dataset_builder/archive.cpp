@@ -198,6 +198,8 @@ void read_files(const std::filesystem::path& source, std::size_t batch_size,
   // `<tool> -dc <archive>` writes the tar stream into a pipe that we read.
   int pipefd[2];
   if (pipe(pipefd) != 0) throw FileError(fmt::format("{}: cannot create a pipe", source.string()));
+  // A large pipe buffer saves most of the context switches between the tool and us.
+  fcntl(pipefd[1], F_SETPIPE_SZ, 1 << 20);
   posix_spawn_file_actions_t fa;
   posix_spawn_file_actions_init(&fa);
   posix_spawn_file_actions_adddup2(&fa, pipefd[1], STDOUT_FILENO);

@@ -263,7 +263,8 @@ class Coordinator {
   }
 
   void start_progress() {
-    progress_ = std::make_unique<Progress>("build", static_cast<long>(queue_.size()), "configs", opts_.progress);
+    progress_ = std::make_unique<Progress>("build", static_cast<long>(queue_.size()), "configs",
+                                           opts_.progress && !queue_.empty());
     t0_ = Clock::now();
   }
 
@@ -479,9 +480,14 @@ std::string check_result(const Properties& p, PropertyMask provides, int sites) 
 
 BuildSummary build_dataset(const Deck& deck, const System& sys, const DriverRegistry& registry,
                            const BuildOptions& opts, MPI_Comm world) {
-  int rank = 0, size = 1;
-  MPI_Comm_rank(world, &rank);
-  MPI_Comm_size(world, &size);
+  int rank = 0, size = 1, mpi_up = 0;
+  MPI_Initialized(&mpi_up);  // a serial build (MPI_COMM_SELF) does not need MPI
+  if (mpi_up) {
+    MPI_Comm_rank(world, &rank);
+    MPI_Comm_size(world, &size);
+  } else if (world != MPI_COMM_SELF) {
+    fail("build_dataset: MPI is not initialized");
+  }
   const DeckTable& root = deck.root();
   const SamplingSettings ss = SamplingSettings::from_deck(root.table("sampling"), sys);
   const DatasetSettings ds = DatasetSettings::from_deck(root.table("dataset"), deck.file());
@@ -538,7 +544,7 @@ BuildSummary build_dataset(const Deck& deck, const System& sys, const DriverRegi
   const int groups = size > 1 ? (size - 1) / rpc : 0;
   const int group = rank >= 1 && (rank - 1) / rpc < groups ? (rank - 1) / rpc : -1;
   mpi::Comm group_comm;
-  if (size > 1) group_comm = mpi::Comm::world().split(group >= 0 ? group : MPI_UNDEFINED, rank);
+  if (size > 1) group_comm = mpi::Comm(world, false).split(group >= 0 ? group : MPI_UNDEFINED, rank);
   if (rank != 0) {
     if (group < 0) return summary;  // a leftover rank (rank 0 warned)
     try {

@@ -44,7 +44,16 @@ Record convert(FileEntry& e, const System& sys, double tol) {
       fail("{} atoms, but the deck's lattice ({}) has {} sites", info.atoms.size(), sys.lattice.describe(), n);
     std::vector<Vec3> pos(n);
     for (int k = 0; k < n; ++k) pos[k] = info.atoms[k].position;
-    const std::vector<int> site = sys.lattice.match_positions(pos, tol);
+    // The files of one dataset nearly always list the same positions: remember the last match.
+    thread_local std::vector<Vec3> last_pos;
+    thread_local std::vector<int> last_site;
+    thread_local const Lattice* last_lattice = nullptr;
+    if (last_lattice != &sys.lattice || pos != last_pos) {
+      last_site = sys.lattice.match_positions(pos, tol);
+      last_pos = pos;
+      last_lattice = &sys.lattice;
+    }
+    const std::vector<int>& site = last_site;
     std::vector<std::uint8_t> occ(n);
     r.charge.resize(n);
     r.moment.resize(n);
@@ -332,8 +341,24 @@ void print_import_report(std::FILE* out, const ImportReport& r, std::size_t max_
   fmt::print(out, "neutrality max |sum(electrons - Z)| = {:.3g} e; {} file(s) beyond the tolerance\n",
              r.max_neutrality, r.non_neutral);
   if (r.moments_all_zero) fmt::print(out, "moments    all exactly 0 (a nonmagnetic calculation)\n");
+  {
+    std::size_t dup = 0, differ = 0;
+    std::vector<int> missing;
+    const ImportComposition* widest = nullptr;
+    for (const auto& c : r.compositions) {
+      dup += c.duplicate_files, differ += c.disagreeing;
+      if (c.files == 0) missing.push_back(c.composition);
+      if (c.rows > 0 && (!widest || c.e_max - c.e_min > widest->e_max - widest->e_min)) widest = &c;
+    }
+    fmt::print(out, "duplicates {} file(s) repeat a configuration already seen; {}\n", dup,
+               differ == 0 ? std::string("all results agree") : fmt::format("{} with DIFFERENT results", differ));
+    if (!missing.empty()) fmt::print(out, "missing    no file for composition(s) {}\n", fmt::join(missing, ", "));
+    if (widest)
+      fmt::print(out, "spread     widest energy range at n_A = {}: {:.4g} Ry (robust scale {:.3g} Ry)\n",
+                 widest->composition, widest->e_max - widest->e_min, widest->e_scale);
+  }
   fmt::print(out, "\n{:>5} {:>10} {:>6} {:>6} {:>7} {:>6} {:>6} {:>7} {:>6} {:>5} {:>13} {:>10} {:>8} {:>6}\n", "n_A",
-             "distinct", "cap", "files", "unique", "dupl", "differ", "outlier", "rows", "test", "median E (Ry)",
+             "distinct", "expect", "files", "unique", "dupl", "differ", "outlier", "rows", "test", "median E (Ry)",
              "scale (Ry)", "range", "max z");
   std::size_t files = 0, unique = 0, dup = 0, differ = 0, outl = 0, rows = 0, test = 0;
   for (const auto& c : r.compositions) {

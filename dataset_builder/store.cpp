@@ -409,9 +409,11 @@ void DatasetFile::create(const std::filesystem::path& path, const System& sys, F
     h5::write_attr(root, "test_fraction", s.test_fraction);
     h5::write_attr(root, "unique_translations", static_cast<std::int64_t>(s.unique_translations));
     h5::write_attr(root, "compositions",
-                   std::vector<std::int64_t>(s.compositions.begin(), s.compositions.end()));
-    h5::write_attr(root, "plan_keys", info.plan_keys);
-    h5::write_attr(root, "driver_keys", info.driver_keys);
+                   s.compositions.empty() ? std::string("all") : fmt::format("{}", fmt::join(s.compositions, ",")));
+    // HDF5 cannot hold an empty attribute array here: an empty list is written as {""}.
+    auto non_empty = [](std::vector<std::string> v) { return v.empty() ? std::vector<std::string>{""} : v; };
+    h5::write_attr(root, "plan_keys", non_empty(info.plan_keys));
+    h5::write_attr(root, "driver_keys", non_empty(info.driver_keys));
     h5::write_attr(root, "deck", info.deck_text);
     h5::write_attr(root, "deck_file", info.deck_file);
 
@@ -484,9 +486,21 @@ DatasetFile DatasetFile::open(const std::filesystem::path& path, h5::Mode mode) 
   info.sampling.folds = static_cast<int>(h5::read_attr_int(root, "num_folds"));
   info.sampling.test_fraction = h5::read_attr_double(root, "test_fraction");
   info.sampling.unique_translations = h5::read_attr_int(root, "unique_translations") != 0;
-  for (auto c : h5::read_attr_ints(root, "compositions")) info.sampling.compositions.push_back(static_cast<int>(c));
-  info.plan_keys = h5::read_attr_strings(root, "plan_keys");
-  info.driver_keys = h5::read_attr_strings(root, "driver_keys");
+  if (const std::string comps = h5::read_attr_string(root, "compositions"); comps != "all") {
+    std::size_t p = 0;
+    while (p < comps.size()) {
+      std::size_t used = 0;
+      try {
+        info.sampling.compositions.push_back(std::stoi(comps.substr(p), &used));
+      } catch (const std::exception&) {
+        h5fail(root, "@compositions", fmt::format("'{}' is not 'all' or a list of integers", comps));
+      }
+      p += used + 1;
+    }
+  }
+  for (auto [name, v] : {std::pair{"plan_keys", &info.plan_keys}, std::pair{"driver_keys", &info.driver_keys}})
+    for (auto& k : h5::read_attr_strings(root, name))
+      if (!k.empty()) v->push_back(std::move(k));
   info.deck_text = h5::read_attr_string(root, "deck");
   info.deck_file = h5::read_attr_string(root, "deck_file");
   info.created = h5::read_attr_string(root, "created");

@@ -1,5 +1,7 @@
 #include "montecarlo/job.hpp"
 
+#include <filesystem>
+
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
@@ -12,9 +14,24 @@ Job prepare_job(const DeckTable& root, const System& system, const DriverRegistr
                 const std::string& deck_file) {
   Job job;
   job.settings = read_settings(root.table("montecarlo"), system, deck_file);
-  const Settings& s = job.settings;
+  Settings& s = job.settings;
   job.driver = registry.create_from_deck(root, system);
   auto* sur = dynamic_cast<drivers::SurrogateDriver*>(job.driver.get());
+  s.energy_identity = job.driver->name();
+  if (sur)
+    for (const auto& p : sur->settings().models) {
+      std::error_code ec;
+      const auto size = std::filesystem::file_size(p, ec);
+      const auto time = std::filesystem::last_write_time(p, ec).time_since_epoch().count();
+      s.energy_identity += fmt::format(",{}:{}:{}", p.string(), size, time);
+    }
+  if (s.fallback.enabled && s.fallback.dataset.empty()) {
+    // Same key and default as the dataset builder: dataset.file, else <deck stem>.h5.
+    const DeckTable ds = root.table("dataset");
+    s.fallback.dataset = ds.present() && ds.has("file")
+                             ? ds.string("file")
+                             : std::filesystem::path(deck_file).stem().string() + ".h5";
+  }
 
   if (sur && s.fast_path && (sur->provides() & kEnergy)) {
     try {

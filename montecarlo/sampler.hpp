@@ -48,6 +48,9 @@ Walkers make_walkers(const System& system, const Settings& settings, int count);
 TemperatureResult thermodynamics_from_dos(const std::vector<DosBin>& dos, double temperature,
                                           int num_sites, const std::vector<double>* e2 = nullptr);
 
+// Threads of the walker loops and of the network backends (OpenMP); n <= 0 keeps the default.
+void set_threads(int n);
+
 // ln of the number of configurations with the given atoms per species (multinomial).
 double ln_multinomial(const std::vector<int>& counts);
 

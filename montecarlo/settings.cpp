@@ -20,10 +20,10 @@ std::string Settings::fingerprint() const {
       initial ? initial->to_string() : "-", fmt::join(temperatures, ","), anneal, sweeps,
       equilibration, walkers, seed, shells, blocks, fast_path, cache);
   if (method == Method::wang_landau)
-    s += fmt::format(" wl={:.17g},{:.17g},{:.17g},{},{:.17g},{:.17g},{:.17g},{},{},{},{:.17g}",
+    s += fmt::format(" wl={:.17g},{:.17g},{:.17g},{},{:.17g},{:.17g},{:.17g},{},{},{},{},{:.17g}",
                      wl.energy_min.value_or(NAN), wl.energy_max.value_or(NAN), wl.bin_width,
-                     wl.bins, wl.flatness, wl.ln_f_initial, wl.ln_f_final, wl.check_interval,
-                     wl.max_sweeps, wl.scan_sweeps, wl.margin);
+                     wl.bins, wl.flatness, wl.ln_f_initial, wl.ln_f_final, wl.one_over_t,
+                     wl.check_interval, wl.max_sweeps, wl.scan_sweeps, wl.margin);
   if (fallback.enabled)
     s += fmt::format(" fallback={:.17g},{},{},{}", fallback.threshold, fallback.driver,
                      fallback.dataset, fallback.max_fallbacks);
@@ -158,6 +158,7 @@ Settings read_settings(const DeckTable& t, const System& sys, const std::string&
     wl.ln_f_final = w.number_in("ln_f_final", 1e-6, 1e-15, 10.0);
     if (wl.ln_f_final > wl.ln_f_initial)
       w.error("ln_f_final", fmt::format("must not exceed ln_f_initial ({})", wl.ln_f_initial));
+    wl.one_over_t = w.choice("schedule", "halving", {"halving", "one_over_t"}) == "one_over_t";
     wl.check_interval = static_cast<int>(w.integer("check_interval", 10, 1, 1'000'000));
     wl.max_sweeps = w.integer("max_sweeps", 10'000'000, 1, 1'000'000'000'000);
     wl.scan_sweeps = static_cast<int>(w.integer("scan_sweeps", 200, 1, 100'000'000));
@@ -174,7 +175,7 @@ Settings read_settings(const DeckTable& t, const System& sys, const std::string&
       f.error("threshold", fmt::format("must be >= 0 Ry, got {}", fb.threshold));
     fb.driver = f.string("driver", "tb");
     if (fb.driver == "surrogate") f.error("driver", "must name a DFT driver (e.g. \"tb\", \"lsms\")");
-    fb.dataset = f.string("dataset");
+    fb.dataset = f.string("dataset", "");
     fb.max_fallbacks = f.integer("max_fallbacks", 0, 0, std::numeric_limits<long>::max());
     fb.flush_interval = static_cast<int>(f.integer("flush_interval", 16, 1, 1'000'000));
     f.finish();

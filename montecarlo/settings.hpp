@@ -25,6 +25,9 @@ struct WangLandauSettings {
   double flatness = 0.8;      // min(H) >= flatness * mean(H) over visited bins
   double ln_f_initial = 1.0;  // modification factor schedule: ln f halves when flat
   double ln_f_final = 1e-6;
+  // false: ln f halves at every flat histogram until ln_f_final; true: once ln f falls below
+  // 1/t (t = attempted moves per visited bin) it follows 1/t, without saturation error.
+  bool one_over_t = false;
   int check_interval = 10;    // sweeps between flatness checks
   long max_sweeps = 10'000'000;  // safety stop (error) if ln_f_final is not reached
   int scan_sweeps = 200;      // sweeps of the window scan (when the window is absent)
@@ -35,7 +38,7 @@ struct FallbackSettings {
   bool enabled = false;
   double threshold = 0.0;     // Ry: ensemble std of the energy above which DFT is called
   std::string driver = "tb";  // name of the underlying DFT driver (its deck table configures it)
-  std::string dataset;        // HDF5 dataset file the results are appended to (Origin::acquired)
+  std::string dataset;  // HDF5 dataset appended to (Origin::acquired); "": the deck's dataset.file
   long max_fallbacks = 0;     // 0: unlimited; beyond it the surrogate value is used
   int flush_interval = 16;    // acquired rows buffered before they are appended
 };
@@ -62,6 +65,9 @@ struct Settings {
   bool plot = true;
   WangLandauSettings wl;
   FallbackSettings fallback;
+  // What computes the energies (driver, model files with size and time): part of the
+  // fingerprint, so a checkpoint is not continued with another model (set by prepare_job).
+  std::string energy_identity;
 
   int num_sites() const;
   // A text fingerprint of everything that determines the trajectory (checked on resume).

@@ -1,6 +1,9 @@
 #include "montecarlo/walkers.hpp"
+#include "montecarlo/sampler.hpp"
 
 #include <numeric>
+
+#include <omp.h>
 
 #include "core/error.hpp"
 
@@ -121,6 +124,10 @@ void Evaluator::apply_fallback(const Walkers& walkers, std::span<EnergyResult> o
     fb_results_.push_back(&out[w]);
   }
   if (!fb_configs_.empty()) fallback_->evaluate(fb_configs_, fb_results_);
+}
+
+void set_threads(int n) {
+  if (n > 0) omp_set_num_threads(n);
 }
 
 Configuration random_configuration(std::span<const int> counts, Rng& rng) {

@@ -74,6 +74,7 @@ struct State {
   long iterations = 0;  // ln f reductions so far
   long sweeps = 0;      // Wang-Landau sweeps so far
   long sweeps_in_iteration = 0;
+  bool one_over_t = false;  // in the 1/t phase (ln f = bins / attempted moves)
   bool complete = false;
   std::vector<double> ln_g;
   std::vector<std::int64_t> hist;
@@ -102,6 +103,7 @@ void save(const std::filesystem::path& path, const Settings& s, const State& st)
   h5::write_attr(f, "sweeps", static_cast<std::int64_t>(st.sweeps));
   h5::write_attr(f, "sweeps_in_iteration", static_cast<std::int64_t>(st.sweeps_in_iteration));
   h5::write_attr(f, "complete", static_cast<std::int64_t>(st.complete));
+  h5::write_attr(f, "one_over_t", static_cast<std::int64_t>(st.one_over_t));
   h5::write_attr(f, "lowest_energy", st.lowest_energy);
   h5::write_attr(f, "lowest", st.lowest.to_string());
   h5::write_attr(f, "steps", static_cast<std::int64_t>(st.steps));
@@ -129,6 +131,7 @@ State load(const std::filesystem::path& path, const Settings& s, int nsro) {
   st.sweeps = h5::read_attr_int(f, "sweeps");
   st.sweeps_in_iteration = h5::read_attr_int(f, "sweeps_in_iteration");
   st.complete = h5::read_attr_int(f, "complete") != 0;
+  st.one_over_t = h5::read_attr_int(f, "one_over_t") != 0;
   st.lowest_energy = h5::read_attr_double(f, "lowest_energy");
   const std::string low = h5::read_attr_string(f, "lowest");
   if (!low.empty()) st.lowest = Configuration::from_string(low);
@@ -325,10 +328,14 @@ McResult run_wang_landau(const System& system, const Settings& s, Evaluator& ev,
     }
   }
 
-  // Progress in units of halvings of ln f still to go.
-  const long total_iter = std::max(1L, static_cast<long>(std::ceil(std::log2(s.wl.ln_f_initial / s.wl.ln_f_final))) + 1);
-  Progress progress("wang-landau", total_iter, "ln f stages", opt.progress);
-  progress.set(st.iterations);
+  // Progress in halvings of ln f (log scale from ln_f_initial to ln_f_final).
+  const long total_iter = std::max(1L, static_cast<long>(std::ceil(std::log2(s.wl.ln_f_initial / s.wl.ln_f_final))));
+  Progress progress("wang-landau", total_iter, "halvings of ln f", opt.progress);
+  auto show = [&] {
+    progress.set(std::clamp(static_cast<long>(std::log2(s.wl.ln_f_initial / st.ln_f)), 0L, total_iter),
+                 fmt::format("ln f {:.2e}{}", st.ln_f, st.one_over_t ? " (1/t)" : ""));
+  };
+  show();
   const auto t0 = std::chrono::steady_clock::now();
   const double seconds0 = st.seconds;
   long since_ckpt = 0, session_sweeps = 0;
@@ -396,14 +403,21 @@ McResult run_wang_landau(const System& system, const Settings& s, Evaluator& ev,
     }
     ++st.sweeps;
     ++st.sweeps_in_iteration;
-    if (st.sweeps_in_iteration % s.wl.check_interval == 0) {
+    int nv = 0;
+    for (int b = 0; b < st.nbins; ++b) nv += st.visited[b];
+    // 1/t phase (Belardinelli and Pereyra, J. Chem. Phys. 127, 184105 (2007)): ln f follows
+    // bins / moves, which removes the saturation error of the halving schedule.
+    const double one_over_t = static_cast<double>(nv) / static_cast<double>(st.counters[kAttempts]);
+    if (st.one_over_t) {
+      st.ln_f = one_over_t;
+      show();
+      if (st.ln_f < s.wl.ln_f_final) st.complete = true;
+    } else if (st.sweeps_in_iteration % s.wl.check_interval == 0) {
       double sum = 0, mn = std::numeric_limits<double>::infinity();
-      int nv = 0;
       for (int b = 0; b < st.nbins; ++b)
         if (st.visited[b]) {
           sum += static_cast<double>(st.hist[b]);
           mn = std::min(mn, static_cast<double>(st.hist[b]));
-          ++nv;
         }
       if (nv > 0 && mn >= s.wl.flatness * sum / nv) {
         log(fmt::format("wang-landau: ln f = {:.3e} flat after {} sweeps ({} of {} bins visited, "
@@ -413,13 +427,18 @@ McResult run_wang_landau(const System& system, const Settings& s, Evaluator& ev,
         ++st.iterations;
         st.sweeps_in_iteration = 0;
         std::fill(st.hist.begin(), st.hist.end(), 0);
-        progress.advance(1, fmt::format("ln f {:.2e}", st.ln_f));
-        if (st.ln_f < s.wl.ln_f_final) {
-          st.complete = true;
-          checkpoint();
-          break;
+        if (s.wl.one_over_t && st.ln_f <= one_over_t) {
+          st.one_over_t = true;
+          st.ln_f = one_over_t;
+          log(fmt::format("wang-landau: switching to the 1/t schedule at ln f = {:.3e}", st.ln_f));
         }
+        show();
+        if (st.ln_f < s.wl.ln_f_final) st.complete = true;
       }
+    }
+    if (st.complete) {
+      checkpoint();
+      break;
     }
     if (use_ckpt && s.checkpoint_interval > 0 && ++since_ckpt >= s.checkpoint_interval) {
       since_ckpt = 0;

@@ -33,12 +33,13 @@ class Model {
   // `backend`: "reference", "onednn", "cuda" or "auto" (fastest compiled one available).
   // A file with several fold models is refused here (use Ensemble or load_member).
   static Model load(const std::filesystem::path& path, const std::string& backend = "auto");
-  static Model load_member(const std::filesystem::path& path, std::size_t index, const std::string& backend = "auto");
+  static Model load_member(const std::filesystem::path& path, std::size_t index,
+                           const std::string& backend = "auto");
   static std::size_t count_in_file(const std::filesystem::path& path);
   void save(const std::filesystem::path& path) const;
 
-  PropertyMask tasks() const;            // kEnergy | kCharge | kMoment subset
-  const System& system() const;          // lattice + species it was trained for
+  PropertyMask tasks() const;    // kEnergy | kCharge | kMoment subset
+  const System& system() const;  // lattice + species it was trained for
   // Throws lsmss::Error naming what differs (lattice, constants, supercell, species).
   void check_matches(const System& system) const;
 
@@ -87,7 +88,8 @@ void save_models(const std::filesystem::path& path, const std::vector<const Mode
 class Ensemble {
  public:
   // A model file holding one model or a whole fold ensemble, or a list of model files.
-  static Ensemble load(const std::vector<std::filesystem::path>& paths, const std::string& backend = "auto");
+  static Ensemble load(const std::vector<std::filesystem::path>& paths,
+                       const std::string& backend = "auto");
   explicit Ensemble(std::vector<Model> members);  // checks they agree on system and tasks
   std::size_t size() const;
   const Model& member(std::size_t i) const;

@@ -55,6 +55,13 @@ TbSettings TbSettings::from_deck(const DeckTable& t) {
       t.error("kpoints", fmt::format("every entry must lie in [1, 64], got {}", k[a]));
     s.options.kpoints[a] = static_cast<int>(k[a]);
   }
+  const std::vector<long> ks = t.integers("kshift", {0, 0, 0});
+  if (ks.size() != 3) t.error("kshift", fmt::format("expected three integers {{s1, s2, s3}}, got {}", ks.size()));
+  for (int a = 0; a < 3; ++a) {
+    if (ks[a] != 0 && ks[a] != 1) t.error("kshift", fmt::format("every entry must be 0 or 1, got {}", ks[a]));
+    s.options.kshift[a] = static_cast<int>(ks[a]);
+  }
+  s.options.basis = t.choice("basis", "sd", {"sd", "spd"}) == "sd" ? Basis::sd : Basis::spd;
   s.options.temperature = t.number_in("temperature", 0.005, 1e-4, 0.1);
   s.spin = t.choice("spin", "auto", {"auto", "polarized", "unpolarized"});
   if (t.has("initial_moment")) s.initial_moment = t.number_in("initial_moment", 0.0, 0.0, 5.0);
@@ -81,16 +88,20 @@ TbDriver::TbDriver(const System& system, const TbSettings& settings)
     if (settings_.initial_moment) e.initial_moment = *settings_.initial_moment;
     any_magnetic = any_magnetic || e.initial_moment > 0;
     elems.push_back(e);
-    valence_.push_back(sp.valence);
   }
   settings_.options.spin_polarized =
       settings_.spin == "polarized" || (settings_.spin == "auto" && any_magnetic);
-  // Align every element: its pure-metal Fermi level (same cutoff and smearing) goes to minus
-  // its work function.
+  // Each element in its reference crystal (same cutoff and smearing): its p background (s+d
+  // basis) and its Fermi level, which is moved to minus its work function.
   BlasThreadsGuard threads;
-  for (std::size_t s = 0; s < elems.size(); ++s)
-    shifts_.push_back(-elems[s].work_function -
-                      reference_fermi_level(elems[s], valence_[s], params_, settings_.options));
+  for (std::size_t s = 0; s < elems.size(); ++s) {
+    const double valence = system.species[s].valence;
+    const ElementReference ref = element_reference(elems[s], valence, params_, settings_.options);
+    references_.push_back(ref);
+    valence_.push_back(valence - ref.p_background);
+    shifts_.push_back(-elems[s].work_function - ref.fermi_level);
+    elems[s].repulsion = ref.repulsion;
+  }
   model_ = std::make_unique<TbModel>(system.lattice, elems, valence_, shifts_, params_,
                                      settings_.options);
 }

@@ -39,6 +39,10 @@ class TbDriver : public Driver {
   bool spin_polarized() const { return settings_.options.spin_polarized; }
   // Level alignment per species (Ry): -work_function - E_F(reference crystal).
   const std::vector<double>& onsite_shifts() const { return shifts_; }
+  // Per species: its pure-metal reference (p background, Fermi level, spd shell occupations).
+  const std::vector<ElementReference>& references() const { return references_; }
+  // Per species: electrons a neutral atom puts into the basis (valence - p background).
+  const std::vector<double>& basis_electrons() const { return valence_; }
   const TbParameters& parameters() const { return params_; }
   // Forgets the previous configuration (next evaluation starts cold).
   void reset_warm_start() { last_.reset(); }
@@ -51,7 +55,8 @@ class TbDriver : public Driver {
   TbSettings settings_;
   TbParameters params_;
   std::vector<double> shifts_;
-  std::vector<double> valence_;
+  std::vector<double> valence_;  // electrons per neutral atom in the basis
+  std::vector<ElementReference> references_;
   std::unique_ptr<TbModel> model_;
   std::optional<ScfState> last_;
   Configuration last_config_;

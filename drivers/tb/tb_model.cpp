@@ -2,12 +2,13 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstddef>
 #include <deque>
 #include <limits>
+#include <map>
+#include <mutex>
 #include <numbers>
-#include <cstdio>
-#include <chrono>
-#include <cstdlib>
+#include <string>
 
 #include "core/error.hpp"
 
@@ -23,7 +24,12 @@ void dsyrk_(const char* uplo, const char* trans, const int* n, const int* k, con
 namespace lsmss::tb {
 namespace {
 
-constexpr int kOrb = kOrbitalsPerSite;
+// Iterations at whose end the Jacobian is rebuilt from the linear response (then Anderson
+// carries on with it): the SCF is far from linear on the first steps of a cold start.
+constexpr int kJacobianIterations = 2;
+// Occupations within this of 0 or 1 count as empty or full in the response: the Jacobian
+// only needs a few digits.
+constexpr double kResponseThreshold = 1e-3;
 
 // Fermi-Dirac occupation of x = (e - mu) / kT, overflow-safe.
 double fermi(double x) {
@@ -43,7 +49,8 @@ double entropy(double x) {
 // V(r) = V(r1) (r1 / r)^n: canonical distance scaling from the first-neighbour value.
 double scaled(double v1, double r1, double r, double n) { return v1 * std::pow(r1 / r, n); }
 
-// Heteronuclear combination of two like-signed integrals (Harrison's geometric mean).
+// Heteronuclear combination of two integrals of the same kind: Harrison's geometric mean when
+// they have the same sign, the arithmetic mean otherwise.
 double combine(double a, double b) {
   if (a * b > 0) return std::copysign(std::sqrt(a * b), a);
   return 0.5 * (a + b);
@@ -51,22 +58,30 @@ double combine(double a, double b) {
 
 BondIntegrals pair_integrals(const ElementParameters& A, const ElementParameters& B, double r,
                              const TbParameters& p) {
+  auto both = [&](double ElementParameters::*key, double n) {
+    return combine(scaled(A.*key, A.r1, r, n), scaled(B.*key, B.r1, r, n));
+  };
   BondIntegrals v;
-  v.ss_sigma = combine(scaled(A.ss_sigma, A.r1, r, p.exponent_ss),
-                       scaled(B.ss_sigma, B.r1, r, p.exponent_ss));
-  // An s-d coupling is set by the d atom's orbital radius (Harrison), i.e. its own parameter.
+  v.ss_sigma = both(&ElementParameters::ss_sigma, p.exponent_ss);
+  v.sp_sigma_ab = v.sp_sigma_ba = both(&ElementParameters::sp_sigma, p.exponent_sp);
+  v.pp_sigma = both(&ElementParameters::pp_sigma, p.exponent_pp);
+  v.pp_pi = both(&ElementParameters::pp_pi, p.exponent_pp);
+  // A coupling to a d orbital is set by the d atom's orbital radius (Harrison), i.e. by that
+  // atom's own parameter.
   v.sd_sigma_ab = scaled(B.sd_sigma, B.r1, r, p.exponent_sd);
   v.sd_sigma_ba = scaled(A.sd_sigma, A.r1, r, p.exponent_sd);
-  v.dd_sigma = combine(scaled(A.dd_sigma, A.r1, r, p.exponent_dd),
-                       scaled(B.dd_sigma, B.r1, r, p.exponent_dd));
-  v.dd_pi = combine(scaled(A.dd_pi, A.r1, r, p.exponent_dd), scaled(B.dd_pi, B.r1, r, p.exponent_dd));
-  v.dd_delta = combine(scaled(A.dd_delta, A.r1, r, p.exponent_dd),
-                       scaled(B.dd_delta, B.r1, r, p.exponent_dd));
+  v.pd_sigma_ab = scaled(B.pd_sigma, B.r1, r, p.exponent_pd);
+  v.pd_pi_ab = scaled(B.pd_pi, B.r1, r, p.exponent_pd);
+  v.pd_sigma_ba = scaled(A.pd_sigma, A.r1, r, p.exponent_pd);
+  v.pd_pi_ba = scaled(A.pd_pi, A.r1, r, p.exponent_pd);
+  v.dd_sigma = both(&ElementParameters::dd_sigma, p.exponent_dd);
+  v.dd_pi = both(&ElementParameters::dd_pi, p.exponent_dd);
+  v.dd_delta = both(&ElementParameters::dd_delta, p.exponent_dd);
   return v;
 }
 
-// Solves the small dense system A x = b (Gaussian elimination, partial pivoting); false if
-// singular.
+// Solves the small dense system A x = b in place (Gaussian elimination with partial pivoting);
+// false if A is singular.
 bool solve_small(std::vector<double> A, std::vector<double>& b, int n) {
   for (int c = 0; c < n; ++c) {
     int piv = c;
@@ -99,52 +114,90 @@ TbModel::TbModel(const Lattice& lattice, std::vector<ElementParameters> species,
     : opt_(options),
       nsites_(lattice.num_sites()),
       nspecies_(static_cast<int>(species.size())),
-      norb_(kOrb * lattice.num_sites()),
+      no_(options.basis == Basis::spd ? 9 : 6),
+      norb_(no_ * lattice.num_sites()),
       nspin_(options.spin_polarized ? 2 : 1),
       species_(std::move(species)),
       valence_(std::move(valence)),
       shift_(std::move(onsite_shift)),
-      real_solver_(kOrb * lattice.num_sites()),
-      cplx_solver_(kOrb * lattice.num_sites()) {
+      real_solver_(norb_),
+      cplx_solver_(norb_) {
   if (nspecies_ < 1 || valence_.size() != species_.size() || shift_.size() != species_.size())
     fail("tight-binding model: inconsistent species lists");
   for (std::size_t s = 0; s < species_.size(); ++s)
-    if (!(valence_[s] > 0 && valence_[s] <= 2.0 * kOrb))
-      fail("tight-binding model: species {} has {} valence electrons; an s+d site holds 0..12",
-           species_[s].symbol, valence_[s]);
+    if (!(valence_[s] > 0 && valence_[s] < 2.0 * no_))
+      fail("tight-binding model: species {} puts {} electrons into {} orbitals per spin",
+           species_[s].symbol, valence_[s], no_);
   for (int q : opt_.kpoints)
     if (q < 1) fail("k-point grid must be >= 1 in every direction");
+  sk_index_ = no_ == 9 ? std::vector<int>{0, 1, 2, 3, 4, 5, 6, 7, 8} : std::vector<int>{0, 4, 5, 6, 7, 8};
 
   dnn_ = lattice.shells(1).distance.at(0);
-  for (const auto& nb : lattice.neighbors_within(opt_.cutoff * dnn_)) bonds_.push_back({nb.i, nb.j, nb.d});
-  blocks_.resize(bonds_.size() * nspecies_ * nspecies_);
+  for (const auto& nb : lattice.neighbors_within(opt_.cutoff * dnn_))
+    bonds_.push_back({nb.i, nb.j, nb.d});
+  const std::size_t bs = static_cast<std::size_t>(no_) * no_;
+  blocks_.resize(bonds_.size() * nspecies_ * nspecies_ * bs);
+  pair_rep_.resize(bonds_.size() * nspecies_ * nspecies_);
+  const double mrep = params.exponent_repulsion;
   for (std::size_t b = 0; b < bonds_.size(); ++b) {
     const double r = norm(bonds_[b].d);
     for (int A = 0; A < nspecies_; ++A)
-      for (int B = 0; B < nspecies_; ++B)
-        blocks_[(b * nspecies_ + A) * nspecies_ + B] =
+      for (int B = 0; B < nspecies_; ++B) {
+        const SkBlock full =
             slater_koster_block(bonds_[b].d, pair_integrals(species_[A], species_[B], r, params));
+        // Wills-Harrison overlap repulsion, geometric mean between elements.
+        pair_rep_[(b * nspecies_ + A) * nspecies_ + B] =
+            std::sqrt(std::max(0.0, scaled(species_[A].repulsion, species_[A].r1, r, mrep) *
+                                        scaled(species_[B].repulsion, species_[B].r1, r, mrep)));
+        double* dst = blocks_.data() + ((b * nspecies_ + A) * nspecies_ + B) * bs;
+        for (int a = 0; a < no_; ++a)
+          for (int c = 0; c < no_; ++c) dst[a * no_ + c] = full[sk_index_[a] * kSpdOrbitals + sk_index_[c]];
+      }
   }
 
-  // Monkhorst-Pack grid u = (2r - q - 1) / 2q of the supercell's reciprocal lattice; k and -k
-  // give complex-conjugate Hamiltonians (time reversal, collinear spins), so only one of each
-  // pair is kept with double weight.
+  // k = 2 pi u / box with fractional u = (i + shift / 2) / q folded into (-1/2, 1/2]: with
+  // shift 0 a grid through Gamma, with shift 1 the Monkhorst-Pack grid of even q (for q = 1 the
+  // zone corner). k and -k give complex-conjugate Hamiltonians (time reversal, collinear spins),
+  // so one of each pair is kept with both weights. Points with 2u integer (Gamma and the zone
+  // boundary points) are their own partners and have real Hamiltonians.
   const Vec3 box = lattice.box();
   const auto& q = opt_.kpoints;
   const double total = static_cast<double>(q[0]) * q[1] * q[2];
+  auto fold = [](double u) {
+    u -= std::floor(u + 0.5);
+    if (u <= -0.5) u += 1.0;
+    return u;
+  };
+  std::vector<std::array<double, 3>> seen;
   for (int i0 = 0; i0 < q[0]; ++i0)
     for (int i1 = 0; i1 < q[1]; ++i1)
       for (int i2 = 0; i2 < q[2]; ++i2) {
-        const std::array<int, 3> idx{i0, i1, i2}, partner{q[0] - 1 - i0, q[1] - 1 - i1, q[2] - 1 - i2};
-        if (idx > partner) continue;
-        KPoint kp;
-        kp.gamma = idx == partner;
-        kp.weight = (kp.gamma ? 1.0 : 2.0) / total;
+        const std::array<int, 3> idx{i0, i1, i2};
+        std::array<double, 3> u{}, minus{};
+        bool real = true;
         for (int a = 0; a < 3; ++a) {
-          const double u = (2.0 * idx[a] - q[a] + 1.0) / (2.0 * q[a]);
-          kp.k[a] = 2.0 * std::numbers::pi * u / box[a];
+          u[a] = fold((idx[a] + 0.5 * opt_.kshift[a]) / q[a]);
+          minus[a] = fold(-u[a]);
+          const double twice = 2.0 * u[a];
+          real = real && std::abs(twice - std::round(twice)) < 1e-12;
         }
+        auto same = [](const std::array<double, 3>& x, const std::array<double, 3>& y) {
+          return std::abs(x[0] - y[0]) < 1e-12 && std::abs(x[1] - y[1]) < 1e-12 &&
+                 std::abs(x[2] - y[2]) < 1e-12;
+        };
+        bool merged = false;
+        for (std::size_t k = 0; k < seen.size() && !merged; ++k)
+          if (same(seen[k], minus)) {
+            kpoints_[k].weight += 1.0 / total;
+            merged = true;
+          }
+        if (merged) continue;
+        KPoint kp;
+        kp.real = real;
+        kp.weight = 1.0 / total;
+        for (int a = 0; a < 3; ++a) kp.k[a] = 2.0 * std::numbers::pi * u[a] / box[a];
         kpoints_.push_back(kp);
+        seen.push_back(u);
       }
   phases_.resize(kpoints_.size());
   h0_real_.resize(kpoints_.size());
@@ -154,15 +207,15 @@ TbModel::TbModel(const Lattice& lattice, std::vector<ElementParameters> species,
   evals_.resize(kpoints_.size() * nspin_);
   const std::size_t n2 = static_cast<std::size_t>(norb_) * norb_;
   for (std::size_t k = 0; k < kpoints_.size(); ++k) {
-    if (kpoints_[k].gamma) {
+    phases_[k].reserve(bonds_.size());
+    for (const auto& b : bonds_) {
+      const double ph = dot(kpoints_[k].k, b.d);
+      phases_[k].emplace_back(std::cos(ph), std::sin(ph));
+    }
+    if (kpoints_[k].real) {
       h0_real_[k].resize(n2);
       for (int s = 0; s < nspin_; ++s) evec_real_[k * nspin_ + s].resize(n2);
     } else {
-      phases_[k].reserve(bonds_.size());
-      for (const auto& b : bonds_) {
-        const double ph = dot(kpoints_[k].k, b.d);
-        phases_[k].emplace_back(std::cos(ph), std::sin(ph));
-      }
       h0_cplx_[k].resize(n2);
       for (int s = 0; s < nspin_; ++s) evec_cplx_[k * nspin_ + s].resize(n2);
     }
@@ -183,38 +236,41 @@ ScfState TbModel::cold_start(const Configuration& c) const {
 
 void TbModel::assemble(const Configuration& c) {
   const std::size_t n = static_cast<std::size_t>(norb_);
+  const std::size_t bs = static_cast<std::size_t>(no_) * no_;
   for (std::size_t k = 0; k < kpoints_.size(); ++k) {
-    const bool real = kpoints_[k].gamma;
+    const bool real = kpoints_[k].real;
     if (real)
       std::fill(h0_real_[k].begin(), h0_real_[k].end(), 0.0);
     else
       std::fill(h0_cplx_[k].begin(), h0_cplx_[k].end(), 0.0);
     for (std::size_t b = 0; b < bonds_.size(); ++b) {
       const Bond& bd = bonds_[b];
-      const SkBlock& blk = blocks_[(b * nspecies_ + c[bd.i]) * nspecies_ + c[bd.j]];
-      // Column-major H(row = 6i + a, col = 6j + b).
-      for (int bb = 0; bb < kOrb; ++bb) {
-        const std::size_t col = (static_cast<std::size_t>(kOrb) * bd.j + bb) * n + kOrb * bd.i;
+      const double* blk = blocks_.data() + ((b * nspecies_ + c[bd.i]) * nspecies_ + c[bd.j]) * bs;
+      // Column-major H(row = no i + a, col = no j + c).
+      for (int cc = 0; cc < no_; ++cc) {
+        const std::size_t col = (static_cast<std::size_t>(no_) * bd.j + cc) * n + no_ * bd.i;
         if (real) {
           double* h = h0_real_[k].data() + col;
-          for (int a = 0; a < kOrb; ++a) h[a] += blk[a * kOrb + bb];
+          const double ph = phases_[k][b].real();  // +-1 at these k
+          for (int a = 0; a < no_; ++a) h[a] += blk[a * no_ + cc] * ph;
         } else {
           std::complex<double>* h = h0_cplx_[k].data() + col;
           const std::complex<double> ph = phases_[k][b];
-          for (int a = 0; a < kOrb; ++a) h[a] += blk[a * kOrb + bb] * ph;
+          for (int a = 0; a < no_; ++a) h[a] += blk[a * no_ + cc] * ph;
         }
       }
     }
     for (int i = 0; i < nsites_; ++i) {
       const ElementParameters& e = species_[c[i]];
       const double sh = shift_[c[i]];
-      const double lev[kOrb] = {e.e_s, e.e_t2g, e.e_t2g, e.e_t2g, e.e_eg, e.e_eg};
-      for (int a = 0; a < kOrb; ++a) {
-        const std::size_t r = static_cast<std::size_t>(kOrb) * i + a;
+      for (int a = 0; a < no_; ++a) {
+        const int o = sk_index_[a];
+        const double level = o == 0 ? e.e_s : o < 4 ? e.e_p : o < 7 ? e.e_t2g : e.e_eg;
+        const std::size_t r = static_cast<std::size_t>(no_) * i + a;
         if (real)
-          h0_real_[k][r * n + r] += lev[a] + sh;
+          h0_real_[k][r * n + r] += level + sh;
         else
-          h0_cplx_[k][r * n + r] += lev[a] + sh;
+          h0_cplx_[k][r * n + r] += level + sh;
       }
     }
   }
@@ -228,15 +284,15 @@ void TbModel::diagonalize(const std::vector<double>& v, const std::vector<double
     for (int s = 0; s < nspin_; ++s) {
       const double sgn = s == 0 ? 1.0 : -1.0;
       const std::size_t slot = k * nspin_ + s;
+      // The charge potential acts on every orbital, the exchange field on the d shell only.
       auto add_shifts = [&](auto* h) {
         for (int i = 0; i < nsites_; ++i) {
-          const std::size_t r0 = static_cast<std::size_t>(kOrb) * i;
-          h[r0 * n + r0] += v[i];
+          const std::size_t r0 = static_cast<std::size_t>(no_) * i;
           const double dshift = v[i] + (nspin_ == 2 ? sgn * b[i] : 0.0);
-          for (int a = 1; a < kOrb; ++a) h[(r0 + a) * n + r0 + a] += dshift;
+          for (int a = 0; a < no_; ++a) h[(r0 + a) * n + r0 + a] += a < no_ - 5 ? v[i] : dshift;
         }
       };
-      if (kpoints_[k].gamma) {
+      if (kpoints_[k].real) {
         std::copy(h0_real_[k].begin(), h0_real_[k].end(), evec_real_[slot].begin());
         add_shifts(evec_real_[slot].data());
         real_solver_.solve(evec_real_[slot].data(), evals_[slot].data());
@@ -272,16 +328,16 @@ double TbModel::find_fermi_level(double electrons) const {
       }
     return nsum;
   };
-  // Newton's method safeguarded by bisection: the count is monotonic in mu.
+  // Newton's method safeguarded by bisection: the electron count is monotonic in mu.
   double mu = 0.5 * (lo + hi);
   for (int it = 0; it < 300; ++it) {
     double dn = 0.0;
     const double err = count(mu, dn) - electrons;
     if (std::abs(err) < 1e-12 * std::max(1.0, electrons)) break;
     (err > 0 ? hi : lo) = mu;
+    if (hi - lo < 1e-15 * std::max(1.0, std::abs(mu))) break;
     double next = dn > 0 ? mu - err / dn : 0.5 * (lo + hi);
     if (!(next > lo && next < hi)) next = 0.5 * (lo + hi);
-    if (hi - lo < 1e-15 * std::max(1.0, std::abs(mu))) break;
     mu = next;
   }
   return mu;
@@ -291,9 +347,6 @@ void TbModel::response(double mu, std::vector<std::vector<double>>& chi) {
   const double kT = opt_.temperature;
   const double g = nspin_ == 2 ? 1.0 : 2.0;
   const int n = norb_, N = nsites_;
-  // States with f within `thr` of 0 or 1 are treated as empty or full: the response only needs
-  // a few digits.
-  constexpr double thr = 1e-6;
   chi.assign(nspin_, std::vector<double>(static_cast<std::size_t>(N) * N, 0.0));
   std::vector<double> f(n);
   for (std::size_t k = 0; k < kpoints_.size(); ++k)
@@ -302,7 +355,7 @@ void TbModel::response(double mu, std::vector<std::vector<double>>& chi) {
       const std::vector<double>& e = evals_[slot];
       const double wg = kpoints_[k].weight * g;
       for (int m = 0; m < n; ++m) f[m] = fermi((e[m] - mu) / kT);
-      // (f_n - f_m) / (e_n - e_m), its limit -f(1-f)/kT for degenerate levels.
+      // (f_a - f_b) / (e_a - e_b), with its limit -f(1-f)/kT for degenerate levels.
       auto F = [&](int a, int b) {
         const double de = e[a] - e[b];
         if (std::abs(de) < 1e-9 * kT) {
@@ -313,64 +366,64 @@ void TbModel::response(double mu, std::vector<std::vector<double>>& chi) {
       };
       int hi = -1, lo = n;
       for (int m = 0; m < n; ++m) {
-        if (f[m] > thr) hi = m;
-        if (f[m] < 1.0 - thr && lo == n) lo = m;
+        if (f[m] > kResponseThreshold) hi = m;
+        if (f[m] < 1.0 - kResponseThreshold && lo == n) lo = m;
       }
       if (hi < 0 || lo >= n) continue;
-      // The sum over all state pairs is 2 x (occupied-ish O x empty-ish E) minus the
-      // doubly counted partial x partial block (P = O and E).
-      const int nO = hi + 1, nE = n - lo;
       std::vector<double>& X = chi[s];
-      if (kpoints_[k].gamma) {
+      if (kpoints_[k].real) {
+        // chi_ij = sum_ab F_ab W^i_ab W^j_ab with W^i_ab = sum_{r in site i} C_ra C_rb. Only
+        // pairs with one state not full and the other not empty contribute: the sum is twice
+        // the (occupied-ish O) x (empty-ish E) block minus the partial x partial block that
+        // this counts twice.
+        const int nO = hi + 1, nE = n - lo;
         const double* C = evec_real_[slot].data();
         const std::size_t pp = static_cast<std::size_t>(nO) * nE;
         zbuf_.resize(pp * N);
-        // Z_i(p = (a, b)) = sum_{r in site i} C_ra C_rb for a in O, b in E.
-        for (int i = 0; i < N; ++i) {
-          const int six = kOrb;
-          const double one = 1.0, zero = 0.0;
-          dgemm_("T", "N", &nO, &nE, &six, &one, C + kOrb * i, &n, C + kOrb * i + std::size_t(lo) * n, &n,
-                 &zero, zbuf_.data() + pp * i, &nO, 1, 1);
-        }
-        std::vector<double> wsq(pp);
-        for (int b = 0; b < nE; ++b)
-          for (int a = 0; a < nO; ++a) wsq[std::size_t(b) * nO + a] = std::sqrt(-2.0 * wg * F(a, lo + b));
-        // Partial x partial block before scaling (it is counted twice in 2 x O x E).
+        const double one = 1.0, zero = 0.0, minus = -1.0;
+        for (int i = 0; i < N; ++i)
+          dgemm_("T", "N", &nO, &nE, &no_, &one, C + static_cast<std::size_t>(no_) * i, &n,
+                 C + static_cast<std::size_t>(no_) * i + static_cast<std::size_t>(lo) * n, &n, &zero,
+                 zbuf_.data() + pp * i, &nO, 1, 1);
         for (int a = lo; a <= hi; ++a)
           for (int b = lo; b <= hi; ++b) {
             const double w = wg * F(a, b);
-            const std::size_t p = std::size_t(b - lo) * nO + a;
+            const std::size_t p = static_cast<std::size_t>(b - lo) * nO + a;
             for (int i = 0; i < N; ++i)
-              for (int j = 0; j < N; ++j) X[std::size_t(i) * N + j] -= w * zbuf_[pp * i + p] * zbuf_[pp * j + p];
+              for (int j = 0; j < N; ++j)
+                X[static_cast<std::size_t>(i) * N + j] -= w * zbuf_[pp * i + p] * zbuf_[pp * j + p];
           }
+        std::vector<double> wsq(pp);
+        for (int b = 0; b < nE; ++b)
+          for (int a = 0; a < nO; ++a)
+            wsq[static_cast<std::size_t>(b) * nO + a] = std::sqrt(std::max(0.0, -2.0 * wg * F(a, lo + b)));
         for (int i = 0; i < N; ++i)
           for (std::size_t p = 0; p < pp; ++p) zbuf_[pp * i + p] *= wsq[p];
         const int ipp = static_cast<int>(pp);
-        const double minus = -1.0, one = 1.0;
         std::vector<double> tmp(static_cast<std::size_t>(N) * N, 0.0);
-        dsyrk_("U", "T", &N, &ipp, &minus, zbuf_.data(), &ipp, &one, tmp.data(), &N, 1, 1);
+        dsyrk_("U", "T", &N, &ipp, &minus, zbuf_.data(), &ipp, &zero, tmp.data(), &N, 1, 1);
         for (int i = 0; i < N; ++i)
           for (int j = i; j < N; ++j) {
-            X[std::size_t(i) * N + j] += tmp[std::size_t(j) * N + i];
-            if (j != i) X[std::size_t(j) * N + i] += tmp[std::size_t(j) * N + i];
+            const double t = tmp[static_cast<std::size_t>(j) * N + i];
+            X[static_cast<std::size_t>(i) * N + j] += t;
+            if (j != i) X[static_cast<std::size_t>(j) * N + i] += t;
           }
       } else {
+        // Small cells with k-point grids: direct sum over the same pairs.
         const std::complex<double>* C = evec_cplx_[slot].data();
         std::vector<std::complex<double>> W(N);
-        for (int a = 0; a < n; ++a)
-          for (int b = 0; b < n; ++b) {
-            const bool full_a = f[a] >= 1.0 - thr, full_b = f[b] >= 1.0 - thr;
-            const bool empty_a = f[a] <= thr, empty_b = f[b] <= thr;
-            if ((full_a && full_b) || (empty_a && empty_b)) continue;
-            const double w = wg * F(a, b);
+        for (int a = 0; a <= hi; ++a)
+          for (int b = lo; b < n; ++b) {
+            const double w = wg * F(a, b) * ((a >= lo && b <= hi) ? 1.0 : 2.0);
             for (int i = 0; i < N; ++i) {
               std::complex<double> z = 0.0;
-              for (int r = kOrb * i; r < kOrb * (i + 1); ++r)
-                z += std::conj(C[std::size_t(a) * n + r]) * C[std::size_t(b) * n + r];
+              for (int r = no_ * i; r < no_ * (i + 1); ++r)
+                z += std::conj(C[static_cast<std::size_t>(a) * n + r]) * C[static_cast<std::size_t>(b) * n + r];
               W[i] = z;
             }
             for (int i = 0; i < N; ++i)
-              for (int j = 0; j < N; ++j) X[std::size_t(i) * N + j] += w * std::real(W[i] * std::conj(W[j]));
+              for (int j = 0; j < N; ++j)
+                X[static_cast<std::size_t>(i) * N + j] += w * std::real(W[i] * std::conj(W[j]));
           }
       }
     }
@@ -380,55 +433,51 @@ TbResult TbModel::solve(const Configuration& c, const ScfState* start) {
   if (c.num_sites() != nsites_)
     fail("configuration has {} sites but the tight-binding cell has {}", c.num_sites(), nsites_);
   for (int i = 0; i < nsites_; ++i)
-    if (c[i] >= nspecies_) fail("site {} holds species index {} but the system has {} species", i, c[i], nspecies_);
+    if (c[i] >= nspecies_)
+      fail("site {} holds species index {} but the system has {} species", i, c[i], nspecies_);
   assemble(c);
 
   const bool pol = nspin_ == 2;
   const double g = pol ? 1.0 : 2.0;
   const double kT = opt_.temperature;
   const std::size_t n = static_cast<std::size_t>(norb_);
-  std::vector<double> n0(nsites_), U(nsites_), I(nsites_);
+  const int N = nsites_;
+  std::vector<double> n0(N), U(N), I(N);
   double electrons = 0.0;
-  for (int i = 0; i < nsites_; ++i) {
+  for (int i = 0; i < N; ++i) {
     n0[i] = valence_[c[i]];
     U[i] = species_[c[i]].hubbard_u;
     I[i] = species_[c[i]].stoner_i;
     electrons += n0[i];
   }
 
-  // The mixed vector: valence per site, then d moment per site when spin polarized.
-  const int L = pol ? 2 * nsites_ : nsites_;
+  // The mixed vector: electrons per site, then the d moment per site when spin polarized.
+  const int L = pol ? 2 * N : N;
   std::vector<double> xin(L);
   {
     const ScfState x0 = start ? *start : cold_start(c);
-    if (static_cast<int>(x0.valence.size()) != nsites_) fail("SCF starting guess has the wrong size");
-    for (int i = 0; i < nsites_; ++i) xin[i] = x0.valence[i];
+    if (static_cast<int>(x0.valence.size()) != N) fail("SCF starting guess has the wrong size");
+    for (int i = 0; i < N; ++i) xin[i] = x0.valence[i];
     if (pol)
-      for (int i = 0; i < nsites_; ++i)
-        xin[nsites_ + i] = x0.dmoment.empty() ? species_[c[i]].initial_moment : x0.dmoment[i];
+      for (int i = 0; i < N; ++i)
+        xin[N + i] = static_cast<int>(x0.dmoment.size()) == N ? x0.dmoment[i] : species_[c[i]].initial_moment;
   }
 
-  std::vector<double> v(nsites_), b(nsites_), xout(L), R(L), P(L, 1.0);
-  std::vector<double> dens(n * nspin_), ldos(nsites_);
+  std::vector<double> v(N), b(N), xout(L), R(L), P(L, 1.0), dens(n * nspin_), ldos(N);
   std::deque<std::vector<double>> hist_dx, hist_df;
   std::vector<double> xprev, Rprev, jac;
   bool have_jac = false;
-  TbResult res;
 
-  for (int it = 1; it <= opt_.max_iterations; ++it) {
-    for (int i = 0; i < nsites_; ++i) {
+  for (int it = 1;; ++it) {
+    for (int i = 0; i < N; ++i) {
       v[i] = U[i] * (xin[i] - n0[i]);
-      b[i] = pol ? -0.5 * I[i] * xin[nsites_ + i] : 0.0;
+      b[i] = pol ? -0.5 * I[i] * xin[N + i] : 0.0;
     }
-    auto T0 = std::chrono::steady_clock::now();
     diagonalize(v, b, c);
-    auto T1 = std::chrono::steady_clock::now();
     const double mu = find_fermi_level(electrons);
-    auto T2 = std::chrono::steady_clock::now();
-    if (std::getenv("TB_DEBUG")) fprintf(stderr, "  diag %.2f ms fermi %.2f ms\n", std::chrono::duration<double, std::milli>(T1 - T0).count(), std::chrono::duration<double, std::milli>(T2 - T1).count());
 
-    // Mulliken populations (orthogonal basis: diagonal of the density matrix), band energy,
-    // entropy and the local density of states at mu (for the mixing preconditioner).
+    // Mulliken populations (orthogonal basis: the diagonal of the density matrix), band
+    // energy, entropy and the local density of states at mu.
     std::fill(dens.begin(), dens.end(), 0.0);
     std::fill(ldos.begin(), ldos.end(), 0.0);
     double eband = 0.0, ent = 0.0;
@@ -445,123 +494,124 @@ TbResult TbModel::solve(const Configuration& c, const ScfState* start) {
           ent += wg * entropy(x);
           const double dos = wg * f * (1.0 - f) / kT;
           if (occ < 1e-18 && dos < 1e-18) continue;
-          if (kpoints_[k].gamma) {
+          if (kpoints_[k].real) {
             const double* col = evec_real_[slot].data() + m * n;
             for (std::size_t r = 0; r < n; ++r) d[r] += occ * col[r] * col[r];
             if (dos >= 1e-18)
-              for (int i = 0; i < nsites_; ++i)
-                for (int a = 0; a < kOrb; ++a) ldos[i] += dos * col[kOrb * i + a] * col[kOrb * i + a];
+              for (std::size_t r = 0; r < n; ++r) ldos[r / no_] += dos * col[r] * col[r];
           } else {
             const std::complex<double>* col = evec_cplx_[slot].data() + m * n;
             for (std::size_t r = 0; r < n; ++r) d[r] += occ * std::norm(col[r]);
             if (dos >= 1e-18)
-              for (int i = 0; i < nsites_; ++i)
-                for (int a = 0; a < kOrb; ++a) ldos[i] += dos * std::norm(col[kOrb * i + a]);
+              for (std::size_t r = 0; r < n; ++r) ldos[r / no_] += dos * std::norm(col[r]);
           }
         }
       }
 
-    std::vector<double> moment(nsites_, 0.0);
-    double maxq = 0.0, maxm = 0.0;
-    for (int i = 0; i < nsites_; ++i) {
+    std::vector<double> moment(N, 0.0);
+    std::vector<std::array<double, 3>> shells(N, {0.0, 0.0, 0.0});
+    for (int i = 0; i < N; ++i) {
       double ni = 0.0, md = 0.0, mt = 0.0;
-      for (int a = 0; a < kOrb; ++a) {
-        const std::size_t r = static_cast<std::size_t>(kOrb) * i + a;
-        if (pol) {
-          ni += dens[r] + dens[n + r];
-          mt += dens[r] - dens[n + r];
-          if (a > 0) md += dens[r] - dens[n + r];
-        } else {
-          ni += dens[r];
-        }
+      for (int a = 0; a < no_; ++a) {
+        const std::size_t r = static_cast<std::size_t>(no_) * i + a;
+        const double up = dens[r], dn = pol ? dens[n + r] : 0.0;
+        const int o = sk_index_[a];
+        shells[i][o == 0 ? 0 : o < 4 ? 1 : 2] += up + dn;
+        ni += up + dn;
+        mt += up - dn;
+        if (a >= no_ - 5) md += up - dn;
       }
       xout[i] = ni;
-      moment[i] = mt;
-      if (pol) xout[nsites_ + i] = md;
+      moment[i] = pol ? mt : 0.0;
+      if (pol) xout[N + i] = md;
     }
+    double maxq = 0.0, maxm = 0.0;
     for (int l = 0; l < L; ++l) {
       R[l] = xout[l] - xin[l];
-      (l < nsites_ ? maxq : maxm) = std::max(l < nsites_ ? maxq : maxm, std::abs(R[l]));
+      if (l < N)
+        maxq = std::max(maxq, std::abs(R[l]));
+      else
+        maxm = std::max(maxm, std::abs(R[l]));
     }
     const bool converged = maxq < opt_.charge_tolerance && maxm < opt_.moment_tolerance;
-    if (std::getenv("TB_DEBUG")) fprintf(stderr, "it %d maxq %.3e maxm %.3e mu %.6f\n", it, maxq, maxm, mu);
 
-    if (converged || it == opt_.max_iterations) {
+    if (converged || it >= opt_.max_iterations) {
       // E[rho_out] = Tr(rho_out H0) + E_int[rho_out]: the band energy of H[x_in] minus the
       // input potentials times the output densities, plus the interaction energies of the
       // output densities. Variational: its error is second order in the residual.
       double edc = 0.0, eint = 0.0;
-      for (int i = 0; i < nsites_; ++i) {
+      for (int i = 0; i < N; ++i) {
         edc += v[i] * xout[i];
         eint += 0.5 * U[i] * (xout[i] - n0[i]) * (xout[i] - n0[i]);
         if (pol) {
-          edc += b[i] * xout[nsites_ + i];
-          eint -= 0.25 * I[i] * xout[nsites_ + i] * xout[nsites_ + i];
+          edc += b[i] * xout[N + i];
+          eint -= 0.25 * I[i] * xout[N + i] * xout[N + i];
         }
       }
+      // Every bond appears once from each end.
+      double erep = 0.0;
+      for (std::size_t bd = 0; bd < bonds_.size(); ++bd)
+        erep += 0.5 * pair_rep_[(bd * nspecies_ + c[bonds_[bd].i]) * nspecies_ + c[bonds_[bd].j]];
+      TbResult res;
       res.converged = converged;
+      res.repulsive_energy = erep;
       res.iterations = it;
       res.residual = std::max(maxq, maxm);
       res.band_energy = eband;
       res.entropy_term = -kT * ent;
-      res.free_energy = eband - edc + eint - kT * ent;
+      res.free_energy = eband - edc + eint - kT * ent + erep;
       res.fermi_energy = mu;
-      res.valence.assign(xout.begin(), xout.begin() + nsites_);
-      res.moment = moment;
+      res.valence.assign(xout.begin(), xout.begin() + N);
+      res.moment = std::move(moment);
+      res.shells = std::move(shells);
       res.state.valence = res.valence;
-      if (pol) res.state.dmoment.assign(xout.begin() + nsites_, xout.end());
+      if (pol) res.state.dmoment.assign(xout.begin() + N, xout.end());
       return res;
     }
 
-    // Preconditioner: a site's charge responds to its own potential through its local density
-    // of states, so 1 / (1 + U D_i) is the Newton step of the local (Thomas-Fermi-like) model.
-    for (int i = 0; i < nsites_; ++i) P[i] = 1.0 / (1.0 + U[i] * ldos[i]);
-    static int nmode = std::getenv("TB_NEWTON") ? atoi(std::getenv("TB_NEWTON")) : 0;
-    const bool newton_now = nmode > 0 && (nmode >= 100 || it <= nmode);
-    if (newton_now) {
-      // Jacobian of the output densities with respect to the input densities from the static
-      // response (exchange approximated as acting on the whole site in the Jacobian only).
+    // Quasi-Newton step. On the first iterations the Jacobian of the output densities with
+    // respect to the input densities is built from the static response chi of the current
+    // eigenstates (the exchange field is taken on the whole site here, an approximation of
+    // the Jacobian only); Anderson mixing then works on the Newton-preconditioned residual.
+    if (it <= kJacobianIterations && opt_.mixing == Mixing::anderson) {
       std::vector<std::vector<double>> chi;
-      auto T3 = std::chrono::steady_clock::now();
       response(mu, chi);
-      if (std::getenv("TB_DEBUG")) fprintf(stderr, "  chi %.2f ms\n", std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - T3).count());
-      const int N = nsites_;
+      // d n_i^s = sum_j chi^s_ij (dV^s_j - d mu) with d mu fixed by charge conservation.
       std::vector<std::vector<double>> a(nspin_, std::vector<double>(N, 0.0));
       double S = 0.0;
       for (int s = 0; s < nspin_; ++s)
         for (int i = 0; i < N; ++i) {
-          for (int j = 0; j < N; ++j) a[s][i] += chi[s][std::size_t(i) * N + j];
+          for (int j = 0; j < N; ++j) a[s][i] += chi[s][static_cast<std::size_t>(i) * N + j];
           S += a[s][i];
         }
-      jac.assign(std::size_t(L) * L, 0.0);
-      std::vector<std::vector<double>> dV(nspin_, std::vector<double>(N));
+      jac.assign(static_cast<std::size_t>(L) * L, 0.0);
       for (int l = 0; l < L; ++l) {
+        // Input unit change l: dV^s_j of each spin channel (only site l % N moves).
+        const int j = l % N;
+        double dV[2] = {0.0, 0.0};
         for (int s = 0; s < nspin_; ++s) {
-          std::fill(dV[s].begin(), dV[s].end(), 0.0);
-          const double sg = nspin_ == 2 ? (s == 0 ? 1.0 : -1.0) : 0.0;
-          if (l < N) dV[s][l] = U[l];
-          else dV[s][l - N] = -sg * 0.5 * I[l - N];
+          const double sg = pol ? (s == 0 ? 1.0 : -1.0) : 0.0;
+          dV[s] = l < N ? U[j] : -sg * 0.5 * I[j];
         }
         double dmu = 0.0;
-        for (int s = 0; s < nspin_; ++s)
-          for (int j = 0; j < N; ++j) dmu += a[s][j] * dV[s][j];
+        for (int s = 0; s < nspin_; ++s) dmu += a[s][j] * dV[s];
         dmu = S != 0.0 ? dmu / S : 0.0;
         for (int s = 0; s < nspin_; ++s) {
           const double sg = s == 0 ? 1.0 : -1.0;
           for (int i = 0; i < N; ++i) {
-            double dn = -a[s][i] * dmu;
-            for (int j = 0; j < N; ++j) dn += chi[s][std::size_t(i) * N + j] * dV[s][j];
-            jac[std::size_t(i) * L + l] += dn;
-            if (pol) jac[std::size_t(N + i) * L + l] += sg * dn;
+            const double dn = chi[s][static_cast<std::size_t>(i) * N + j] * dV[s] - a[s][i] * dmu;
+            jac[static_cast<std::size_t>(i) * L + l] -= dn;
+            if (pol) jac[static_cast<std::size_t>(N + i) * L + l] -= sg * dn;
           }
         }
       }
-      // 1 - J
-      for (std::size_t q = 0; q < jac.size(); ++q) jac[q] = -jac[q];
-      for (int l = 0; l < L; ++l) jac[std::size_t(l) * L + l] += 1.0;
+      for (int l = 0; l < L; ++l) jac[static_cast<std::size_t>(l) * L + l] += 1.0;  // 1 - J
       have_jac = true;
     }
-    const double beta = opt_.mixing_beta;
+    // Fallback preconditioner (linear mixing): a site's charge responds to its own potential
+    // through its local density of states, 1 / (1 + U D_i) is the local Newton step.
+    for (int i = 0; i < N; ++i) P[i] = 1.0 / (1.0 + U[i] * ldos[i]);
+
     std::vector<double> xbar = xin, Rbar = R;
     if (opt_.mixing == Mixing::anderson && !xprev.empty()) {
       std::vector<double> dx(L), df(L);
@@ -570,16 +620,16 @@ TbResult TbModel::solve(const Configuration& c, const ScfState* start) {
       hist_df.push_back(std::move(df));
       if (static_cast<int>(hist_df.size()) > opt_.mixing_history) hist_dx.pop_front(), hist_df.pop_front();
       const int m = static_cast<int>(hist_df.size());
-      std::vector<double> A(m * m), rhs(m);
+      std::vector<double> A(static_cast<std::size_t>(m) * m), rhs(m);
       for (int p = 0; p < m; ++p) {
         for (int q = 0; q < m; ++q) {
-          double s = 0.0;
-          for (int l = 0; l < L; ++l) s += hist_df[p][l] * hist_df[q][l];
-          A[p * m + q] = s;
+          double sum = 0.0;
+          for (int l = 0; l < L; ++l) sum += hist_df[p][l] * hist_df[q][l];
+          A[p * m + q] = sum;
         }
-        double s = 0.0;
-        for (int l = 0; l < L; ++l) s += hist_df[p][l] * R[l];
-        rhs[p] = s;
+        double sum = 0.0;
+        for (int l = 0; l < L; ++l) sum += hist_df[p][l] * R[l];
+        rhs[p] = sum;
       }
       double tr = 0.0;
       for (int p = 0; p < m; ++p) tr += A[p * m + p];
@@ -593,33 +643,86 @@ TbResult TbModel::solve(const Configuration& c, const ScfState* start) {
     }
     xprev = xin;
     Rprev = R;
-    if (have_jac) {
-      std::vector<double> step = Rbar;
-      if (!solve_small(jac, step, L)) step = Rbar;
-      for (int l = 0; l < L; ++l) xin[l] = xbar[l] + beta * step[l];
+    std::vector<double> step = Rbar;
+    if (have_jac && opt_.mixing == Mixing::anderson && solve_small(jac, step, L)) {
+      for (int l = 0; l < L; ++l) xin[l] = xbar[l] + opt_.mixing_beta * step[l];
     } else {
-      for (int l = 0; l < L; ++l) xin[l] = xbar[l] + beta * P[l] * Rbar[l];
+      for (int l = 0; l < L; ++l) xin[l] = xbar[l] + opt_.mixing_beta * P[l] * Rbar[l];
     }
     // Keep the input charges summing to the electron count (the outputs always do).
     double sum = 0.0;
-    for (int i = 0; i < nsites_; ++i) sum += xin[i];
-    const double corr = (sum - electrons) / nsites_;
-    for (int i = 0; i < nsites_; ++i) xin[i] -= corr;
+    for (int i = 0; i < N; ++i) sum += xin[i];
+    const double corr = (sum - electrons) / N;
+    for (int i = 0; i < N; ++i) xin[i] -= corr;
   }
-  return res;  // not reached: the last iteration returns
 }
 
-double reference_fermi_level(const ElementParameters& e, double valence, const TbParameters& params,
-                             const TbOptions& options) {
+ElementReference element_reference(const ElementParameters& e, double valence,
+                                   const TbParameters& params, const TbOptions& options) {
+  const bool magnetic = options.spin_polarized && e.initial_moment > 0;
+  const std::string key = fmt::format(
+      "{}|{}|{}|{:.17g}|{:.17g}|{:.17g}|{:d}|{:.17g}|{:.17g}|{:.17g}|{:.17g}|{:.17g}|{:.17g}", params.file,
+      e.symbol, static_cast<int>(options.basis), valence, options.cutoff, options.temperature, magnetic,
+      e.initial_moment, e.a, e.e_s, e.e_t2g, e.stoner_i, e.hubbard_u);
+  static std::mutex mutex;
+  static std::map<std::string, ElementReference> cache;
+  {
+    std::lock_guard<std::mutex> lock(mutex);
+    auto it = cache.find(key);
+    if (it != cache.end()) return it->second;
+  }
+
   const Lattice lat(e.structure, e.a, e.a, {1, 1, 1});
+  const Configuration c(std::vector<std::uint8_t>(lat.num_sites(), 0));
   TbOptions o = options;
   o.kpoints = {12, 12, 12};
+  o.kshift = {0, 0, 0};
   o.spin_polarized = false;
-  o.max_iterations = 5;
-  TbModel model(lat, {e}, {valence}, {0.0}, params, o);
-  const Configuration c(std::vector<std::uint8_t>(lat.num_sites(), 0));
+  o.max_iterations = 3;
+  ElementParameters bare = e;
+  bare.repulsion = 0.0;
   // All sites of the pure crystal are equivalent, so the neutral start is self-consistent.
-  return model.solve(c).fermi_energy;
+  ElementReference ref;
+  {
+    o.basis = Basis::spd;
+    TbModel spd(lat, {bare}, {valence}, {0.0}, params, o);
+    const TbResult r = spd.solve(c);
+    ref.shells = r.shells[0];
+    ref.fermi_level = r.fermi_energy;
+  }
+  o.basis = options.basis;
+  const double electrons = valence - (options.basis == Basis::sd ? ref.shells[1] : 0.0);
+  if (options.basis == Basis::sd) {
+    ref.p_background = ref.shells[1];
+    TbModel sd(lat, {bare}, {electrons}, {0.0}, params, o);
+    ref.fermi_level = sd.solve(c).fermi_energy;
+  }
+
+  // Zero pressure at a: the repulsion balances the electronic pressure dE_el/da, computed by
+  // central differences (a spin-polarized metal is evaluated magnetic, from its start moment).
+  o.spin_polarized = magnetic;
+  o.max_iterations = 200;
+  o.charge_tolerance = o.moment_tolerance = 1e-9;
+  const double h = 0.005;
+  auto energy_at = [&](double a) {
+    const Lattice l(e.structure, a, a, {1, 1, 1});
+    TbModel m(l, {bare}, {electrons}, {0.0}, params, o);
+    const TbResult r = m.solve(c);
+    if (!r.converged) fail("pure {} reference at a = {} Bohr did not converge", e.symbol, a);
+    return r.free_energy / l.num_sites();
+  };
+  const double dEda = (energy_at(e.a * (1 + h)) - energy_at(e.a * (1 - h))) / (2 * h * e.a);
+  double sum = 0.0;  // sum_j (r1 / r_j)^m over the neighbours of one atom within the cutoff
+  const double dnn = lat.shells(1).distance.at(0);
+  for (const auto& nb : lat.neighbors_within(options.cutoff * dnn))
+    if (nb.i == 0) sum += std::pow(e.r1 / nb.r, params.exponent_repulsion);
+  // E_rep per atom = phi1 sum / 2 ~ a^-m, so dE_rep/da = -m E_rep / a.
+  ref.pressure_derivative = dEda;
+  ref.repulsion = dEda * e.a / (params.exponent_repulsion * 0.5 * sum);
+
+  std::lock_guard<std::mutex> lock(mutex);
+  cache.emplace(key, ref);
+  return ref;
 }
 
 }  // namespace lsmss::tb

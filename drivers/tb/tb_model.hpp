@@ -16,9 +16,12 @@
 namespace lsmss::tb {
 
 enum class Mixing { anderson, linear };
+enum class Basis { sd, spd };
 
 struct TbOptions {
-  std::array<int, 3> kpoints{1, 1, 1};  // Monkhorst-Pack grid of the supercell; 1x1x1 = Gamma
+  Basis basis = Basis::sd;              // sd: s+d orbitals, p electrons a rigid background
+  std::array<int, 3> kpoints{1, 1, 1};  // k grid over the supercell's Brillouin zone
+  std::array<int, 3> kshift{0, 0, 0};   // 0: grid through Gamma, 1: shifted by half a step
   double temperature = 0.005;           // Fermi-Dirac smearing k_B T (Ry)
   bool spin_polarized = true;
   Mixing mixing = Mixing::anderson;
@@ -40,20 +43,22 @@ struct TbResult {
   bool converged = false;
   int iterations = 0;
   double residual = 0.0;        // max |out - in| of charges and moments, last iteration
-  double free_energy = 0.0;     // Ry, E - TS (the reported total energy)
+  double free_energy = 0.0;     // Ry, electronic E - TS plus pair repulsion (reported energy)
+  double repulsive_energy = 0.0;  // Ry, pair repulsion part of free_energy
   double band_energy = 0.0;     // Ry, sum of occupied eigenvalues
   double entropy_term = 0.0;    // Ry, -TS
   double fermi_energy = 0.0;    // Ry
   std::vector<double> valence;  // Mulliken valence electrons per site
-  std::vector<double> moment;   // s + d moment per site (muB)
+  std::vector<double> moment;   // moment per site (muB), all orbitals
+  std::vector<std::array<double, 3>> shells;  // s, p, d electrons per site (in the basis)
   ScfState state;               // converged densities, a starting guess for a similar cell
 };
 
 class TbModel {
  public:
   // `species[s]` are the parameters of species index s of the configurations, `valence[s]`
-  // its valence electron count and `onsite_shift[s]` (Ry) the level alignment added to all its
-  // on-site energies.
+  // the electrons a neutral atom puts into the basis and `onsite_shift[s]` (Ry) the level
+  // alignment added to all its on-site energies.
   TbModel(const Lattice& lattice, std::vector<ElementParameters> species,
           std::vector<double> valence, std::vector<double> onsite_shift,
           const TbParameters& params, const TbOptions& options);
@@ -64,6 +69,7 @@ class TbModel {
 
   ScfState cold_start(const Configuration& config) const;
   int num_sites() const { return nsites_; }
+  int orbitals_per_site() const { return no_; }
   int num_kpoints() const { return static_cast<int>(kpoints_.size()); }  // after time reversal
   const TbOptions& options() const { return opt_; }
   double nearest_neighbor_distance() const { return dnn_; }
@@ -72,7 +78,7 @@ class TbModel {
   struct KPoint {
     Vec3 k{};
     double weight = 0.0;
-    bool gamma = false;  // H(k) real symmetric
+    bool real = false;  // 2k is a reciprocal lattice vector: H(k) is real symmetric
   };
   struct Bond {
     int i = 0, j = 0;
@@ -88,12 +94,14 @@ class TbModel {
   void response(double mu, std::vector<std::vector<double>>& chi);
 
   TbOptions opt_;
-  int nsites_ = 0, nspecies_ = 0, norb_ = 0, nspin_ = 1;
+  int nsites_ = 0, nspecies_ = 0, no_ = 6, norb_ = 0, nspin_ = 1;
+  std::vector<int> sk_index_;  // orbital of the site -> index in the 9-orbital SK block
   double dnn_ = 0.0;
   std::vector<ElementParameters> species_;
   std::vector<double> valence_, shift_;
   std::vector<Bond> bonds_;
-  std::vector<SkBlock> blocks_;  // [bond][species A][species B]
+  std::vector<double> blocks_;  // [bond][species A][species B][no_ x no_], row-major
+  std::vector<double> pair_rep_;  // [bond][species A][species B]: repulsion (Ry)
   std::vector<KPoint> kpoints_;
   std::vector<std::vector<std::complex<double>>> phases_;  // [k][bond]
 
@@ -108,11 +116,20 @@ class TbModel {
   HermitianEigen cplx_solver_;
 };
 
-// Fermi level (Ry, in the fit's own energy zero) of the pure element in its reference crystal,
-// not spin polarized, on a dense k grid: the engine shifts each element's levels by
-// -work_function - this value, so every pure metal's Fermi level sits at minus its work
-// function and charge flows between species as their electronegativities dictate.
-double reference_fermi_level(const ElementParameters& e, double valence, const TbParameters& params,
-                             const TbOptions& options);
+// The pure element in its reference crystal (not spin polarized, dense k grid).
+struct ElementReference {
+  double p_background = 0.0;  // p electrons of the spd band structure (s+d basis: rigid background)
+  double fermi_level = 0.0;   // Ry in the fit's own zero, with the electrons the basis holds
+  std::array<double, 3> shells{};  // s, p, d electrons per atom in the spd band structure
+  double repulsion = 0.0;     // pair repulsion at r1 (Ry) for zero pressure at the reference a
+  double pressure_derivative = 0.0;  // dE_electronic/da per atom at the reference (Ry/Bohr)
+};
+// With the s+d basis an atom puts valence - p_background electrons into its orbitals, and the
+// engine shifts each element's levels by -work_function - fermi_level: every pure metal's Fermi
+// level sits at minus its work function, so charge flows between species as their
+// electronegativities dictate. The pure metal is spin polarized when `options` is and the
+// element starts with a moment. Results are cached per element and settings.
+ElementReference element_reference(const ElementParameters& e, double valence,
+                                   const TbParameters& params, const TbOptions& options);
 
 }  // namespace lsmss::tb

@@ -26,9 +26,13 @@ TbParameters TbParameters::load(const std::filesystem::path& path) {
   p.file = path.string();
 
   const DeckTable scaling = root.table("scaling");
-  p.exponent_dd = scaling.number_in("dd", 5.0, 0.5, 20.0);
-  p.exponent_sd = scaling.number_in("sd", 3.5, 0.5, 20.0);
-  p.exponent_ss = scaling.number_in("ss", 2.0, 0.5, 20.0);
+  p.exponent_ss = required(scaling, "ss", 0.5, 20.0);
+  p.exponent_sp = required(scaling, "sp", 0.5, 20.0);
+  p.exponent_sd = required(scaling, "sd", 0.5, 20.0);
+  p.exponent_pp = required(scaling, "pp", 0.5, 20.0);
+  p.exponent_pd = required(scaling, "pd", 0.5, 20.0);
+  p.exponent_dd = required(scaling, "dd", 0.5, 20.0);
+  p.exponent_repulsion = required(scaling, "repulsion", 1.0, 30.0);
   scaling.finish();
 
   const DeckTable elements = root.table("elements");
@@ -44,10 +48,16 @@ TbParameters TbParameters::load(const std::filesystem::path& path) {
     e.a = required(t, "a", 1.0, 20.0);
     e.r1 = e.structure == LatticeKind::fcc ? e.a / std::sqrt(2.0) : e.a * std::sqrt(3.0) / 2.0;
     e.e_s = required(t, "e_s", -5.0, 5.0);
+    e.e_p = required(t, "e_p", -5.0, 5.0);
     e.e_t2g = required(t, "e_t2g", -5.0, 5.0);
     e.e_eg = required(t, "e_eg", -5.0, 5.0);
     e.ss_sigma = required(t, "ss_sigma", -1.0, 0.0);
+    e.sp_sigma = required(t, "sp_sigma", 0.0, 1.0);
     e.sd_sigma = required(t, "sd_sigma", -1.0, 0.0);
+    e.pp_sigma = required(t, "pp_sigma", 0.0, 1.0);
+    e.pp_pi = required(t, "pp_pi", -1.0, 1.0);
+    e.pd_sigma = required(t, "pd_sigma", -1.0, 0.0);
+    e.pd_pi = required(t, "pd_pi", 0.0, 1.0);
     e.dd_sigma = required(t, "dd_sigma", -1.0, 0.0);
     e.dd_pi = required(t, "dd_pi", 0.0, 1.0);
     e.dd_delta = required(t, "dd_delta", -1.0, 1.0);

@@ -21,7 +21,9 @@ void Backend::setup(const Network& net, int max_batch) {
   v_.assign(n, 0.0f);
 }
 
-std::vector<std::string> backend_names() { return {"auto", "reference", "onednn", "cuda"}; }
+std::vector<std::string> backend_names() {
+  return {"auto", "reference", "onednn", "cuda"};
+}
 
 bool backend_compiled(const std::string& name) {
   if (name == "cuda") {

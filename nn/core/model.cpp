@@ -15,7 +15,9 @@ namespace {
 constexpr const char* kFormat = "lsms-surrogate-model";
 constexpr std::int64_t kFormatVersion = 1;
 
-std::vector<std::int64_t> to64(const std::vector<int>& v) { return {v.begin(), v.end()}; }
+std::vector<std::int64_t> to64(const std::vector<int>& v) {
+  return {v.begin(), v.end()};
+}
 }  // namespace
 
 void Model::Impl::prepare(const std::string& name) {
@@ -55,14 +57,17 @@ void Model::Impl::forward_configs(const std::uint8_t* occ, int n) const {
       float* z = z1.data() + static_cast<std::size_t>(r) * width1;
       std::memcpy(z, folded_bias.data(), sizeof(float) * width1);
       for (int i = 0; i < N; ++i) {
-        const float* row = folded_rows.data() + static_cast<std::size_t>(i * S + occ[r * N + i]) * W;
+        const float* row =
+            folded_rows.data() + static_cast<std::size_t>(i * S + occ[r * N + i]) * W;
 #pragma omp simd
         for (int o = 0; o < width1; ++o) z[o] += row[o];
       }
     }
     backend->forward_from_first(z1.data(), n);
   } else {
-    for (int r = 0; r < n; ++r) stdz.encode_input(occ + static_cast<std::size_t>(r) * N, z1.data() + static_cast<std::size_t>(r) * F);
+    for (int r = 0; r < n; ++r)
+      stdz.encode_input(occ + static_cast<std::size_t>(r) * N,
+                        z1.data() + static_cast<std::size_t>(r) * F);
     backend->forward(z1.data(), n);
   }
 }
@@ -78,28 +83,35 @@ PropertyMask Model::tasks() const {
   return m;
 }
 
-const System& Model::system() const { return impl_->system; }
+const System& Model::system() const {
+  return impl_->system;
+}
 
 void Model::check_matches(const System& s) const {
   const System& m = impl_->system;
-  const std::string where = fmt::format("model trained for {} on {}", m.name(), m.lattice.describe());
+  const std::string where =
+      fmt::format("model trained for {} on {}", m.name(), m.lattice.describe());
   if (s.lattice.kind() != m.lattice.kind())
-    fail("{}: lattice kind differs (model {}, asked {})", where, lattice_kind_name(m.lattice.kind()),
-         lattice_kind_name(s.lattice.kind()));
+    fail("{}: lattice kind differs (model {}, asked {})", where,
+         lattice_kind_name(m.lattice.kind()), lattice_kind_name(s.lattice.kind()));
   if (s.lattice.supercell() != m.lattice.supercell()) {
-    auto sc = [](const Lattice& l) { return fmt::format("{}x{}x{}", l.supercell()[0], l.supercell()[1], l.supercell()[2]); };
+    auto sc = [](const Lattice& l) {
+      return fmt::format("{}x{}x{}", l.supercell()[0], l.supercell()[1], l.supercell()[2]);
+    };
     fail("{}: supercell differs (model {}, asked {})", where, sc(m.lattice), sc(s.lattice));
   }
-  auto close = [](double a, double b) { return std::abs(a - b) <= 1e-6 * std::max(1.0, std::abs(a)); };
+  auto close = [](double a, double b) {
+    return std::abs(a - b) <= 1e-6 * std::max(1.0, std::abs(a));
+  };
   if (!close(s.lattice.a(), m.lattice.a()) || !close(s.lattice.c(), m.lattice.c()))
-    fail("{}: lattice constants differ (model a={} c={} Bohr, asked a={} c={} Bohr)", where, m.lattice.a(), m.lattice.c(),
-         s.lattice.a(), s.lattice.c());
+    fail("{}: lattice constants differ (model a={} c={} Bohr, asked a={} c={} Bohr)", where,
+         m.lattice.a(), m.lattice.c(), s.lattice.a(), s.lattice.c());
   if (s.species.size() != m.species.size())
     fail("{}: {} species, asked about {}", where, m.species.size(), s.species.size());
   for (std::size_t k = 0; k < s.species.size(); ++k)
     if (s.species[k].symbol != m.species[k].symbol)
-      fail("{}: species {} is {} in the model but {} in the system (order matters)", where, k, m.species[k].symbol,
-           s.species[k].symbol);
+      fail("{}: species {} is {} in the model but {} in the system (order matters)", where, k,
+           m.species[k].symbol, s.species[k].symbol);
 }
 
 Predictions Model::predict(std::span<const Configuration> configs) const {
@@ -118,60 +130,74 @@ Predictions Model::predict(std::span<const Configuration> configs) const {
     const int n = static_cast<int>(std::min(kChunk, configs.size() - first));
     for (int r = 0; r < n; ++r) {
       const Configuration& c = configs[first + r];
-      if (c.num_sites() != N) fail("model for {} sites asked about a configuration of {} sites", N, c.num_sites());
+      if (c.num_sites() != N)
+        fail("model for {} sites asked about a configuration of {} sites", N, c.num_sites());
       for (int i = 0; i < N; ++i) {
         if (c[i] >= m.stdz.num_species)
-          fail("configuration has species {} at site {}; the model knows {} species", c[i], i, m.stdz.num_species);
+          fail("configuration has species {} at site {}; the model knows {} species", c[i], i,
+               m.stdz.num_species);
         occ[static_cast<std::size_t>(r) * N + i] = c[i];
       }
     }
     m.forward_configs(occ.data(), n);
     for (int h = 0; h < m.net.num_heads(); ++h) {
       const int O = heads[h].outputs;
-      auto& v = heads[h].task == Task::energy ? p.energy : heads[h].task == Task::charge ? p.charge : p.moment;
+      auto& v = heads[h].task == Task::energy   ? p.energy
+                : heads[h].task == Task::charge ? p.charge
+                                                : p.moment;
       const float* y = m.backend->output(h);
       for (int r = 0; r < n; ++r)
-        m.stdz.decode_output(h, occ.data() + static_cast<std::size_t>(r) * N, y + static_cast<std::size_t>(r) * O,
-                             v.data() + (first + r) * O);
+        m.stdz.decode_output(h, occ.data() + static_cast<std::size_t>(r) * N,
+                             y + static_cast<std::size_t>(r) * O, v.data() + (first + r) * O);
     }
   }
   return p;
 }
 
-int Model::first_layer_width() const { return impl_->width1 + impl_->stdz.num_species; }
+int Model::first_layer_width() const {
+  return impl_->width1 + impl_->stdz.num_species;
+}
 
 std::span<const float> Model::first_layer_row(int feature) const {
   const int W = first_layer_width();
   const int F = impl_->stdz.num_sites * impl_->stdz.num_species;
-  if (feature < 0 || feature >= F) fail("first_layer_row: feature {} outside 0..{}", feature, F - 1);
-  return {impl_->folded_rows.data() + static_cast<std::size_t>(feature) * W, static_cast<std::size_t>(W)};
+  if (feature < 0 || feature >= F)
+    fail("first_layer_row: feature {} outside 0..{}", feature, F - 1);
+  return {impl_->folded_rows.data() + static_cast<std::size_t>(feature) * W,
+          static_cast<std::size_t>(W)};
 }
 
-std::span<const float> Model::first_layer_bias() const { return impl_->folded_bias; }
+std::span<const float> Model::first_layer_bias() const {
+  return impl_->folded_bias;
+}
 
-void Model::energy_from_first_preactivation(std::span<const float> z1, int batch, std::span<double> energy_out) const {
+void Model::energy_from_first_preactivation(std::span<const float> z1, int batch,
+                                            std::span<double> energy_out) const {
   const Impl& m = *impl_;
   int head = -1;
   for (int h = 0; h < m.net.num_heads(); ++h)
     if (m.net.spec().heads[h].task == Task::energy) head = h;
   if (head < 0) fail("energy_from_first_preactivation: this model does not predict the energy");
-  if (!m.fast_path) fail("energy_from_first_preactivation: this network's first layer does not feed all others");
+  if (!m.fast_path)
+    fail("energy_from_first_preactivation: this network's first layer does not feed all others");
   const int W = first_layer_width(), S = m.stdz.num_species;
-  if (z1.size() < static_cast<std::size_t>(batch) * W || energy_out.size() < static_cast<std::size_t>(batch))
+  if (z1.size() < static_cast<std::size_t>(batch) * W ||
+      energy_out.size() < static_cast<std::size_t>(batch))
     fail("energy_from_first_preactivation: buffers too small for batch {} x width {}", batch, W);
   const HeadStats& hs = m.stdz.heads[head];
   for (int first = 0; first < batch; first += Impl::kMaxBatch) {
     const int n = std::min(Impl::kMaxBatch, batch - first);
     for (int r = 0; r < n; ++r)
-      std::memcpy(m.z1.data() + static_cast<std::size_t>(r) * m.width1, z1.data() + static_cast<std::size_t>(first + r) * W,
-                  sizeof(float) * m.width1);
+      std::memcpy(m.z1.data() + static_cast<std::size_t>(r) * m.width1,
+                  z1.data() + static_cast<std::size_t>(first + r) * W, sizeof(float) * m.width1);
     m.backend->forward_from_first(m.z1.data(), n);
     const float* y = m.backend->output(head);
     for (int r = 0; r < n; ++r) {
       double counts[256];
       const float* c = z1.data() + static_cast<std::size_t>(first + r) * W + m.width1;
       for (int k = 0; k < S; ++k) counts[k] = std::round(c[k]);  // exact small integers in float
-      energy_out[first + r] = double(y[r]) * hs.std[0] + hs.mean[0] + m.stdz.reference_energy_of_counts(counts);
+      energy_out[first + r] =
+          double(y[r]) * hs.std[0] + hs.mean[0] + m.stdz.reference_energy_of_counts(counts);
     }
   }
 }
@@ -202,7 +228,9 @@ void write_model_group(hid_t g, const Model::Impl& m) {
   h5::write_attr(g, "lattice", lattice_kind_name(lat.kind()));
   h5::write_attr(g, "a", lat.a());
   h5::write_attr(g, "c", lat.c());
-  h5::write_attr(g, "supercell", std::vector<std::int64_t>{lat.supercell()[0], lat.supercell()[1], lat.supercell()[2]});
+  h5::write_attr(
+      g, "supercell",
+      std::vector<std::int64_t>{lat.supercell()[0], lat.supercell()[1], lat.supercell()[2]});
   std::vector<std::string> sym;
   std::vector<std::int64_t> Z;
   std::vector<double> valence;
@@ -223,7 +251,8 @@ void write_model_group(hid_t g, const Model::Impl& m) {
   h5::write_attr(g, "created", m.created);
   h5::write_attr(g, "epochs_run", m.epochs_run);
   h5::write_attr(g, "seed", m.seed);
-  h5::write(g, "training_deck", std::vector<std::uint8_t>(m.training_deck.begin(), m.training_deck.end()));
+  h5::write(g, "training_deck",
+            std::vector<std::uint8_t>(m.training_deck.begin(), m.training_deck.end()));
   h5::write(g, "params", m.params);
   h5::write(g, "input_mean", m.stdz.input_mean);
   h5::write(g, "input_std", m.stdz.input_std);
@@ -247,27 +276,33 @@ std::unique_ptr<Model::Impl> read_model_group(hid_t g, const std::string& where)
   try {
     const auto sc = h5::read_attr_ints(g, "supercell");
     if (sc.size() != 3) fail("supercell has {} entries", sc.size());
-    System sys{Lattice(lattice_kind_from_name(h5::read_attr_string(g, "lattice")), h5::read_attr_double(g, "a"),
-                       h5::read_attr_double(g, "c"), {int(sc[0]), int(sc[1]), int(sc[2])}),
+    System sys{Lattice(lattice_kind_from_name(h5::read_attr_string(g, "lattice")),
+                       h5::read_attr_double(g, "a"), h5::read_attr_double(g, "c"),
+                       {int(sc[0]), int(sc[1]), int(sc[2])}),
                {}};
     const auto sym = h5::read_attr_strings(g, "species");
     const auto Z = h5::read_attr_ints(g, "species_Z");
     const auto val = h5::read_attr_doubles(g, "species_valence");
-    for (std::size_t k = 0; k < sym.size(); ++k) sys.species.push_back({sym[k], int(Z.at(k)), val.at(k)});
+    for (std::size_t k = 0; k < sym.size(); ++k)
+      sys.species.push_back({sym[k], int(Z.at(k)), val.at(k)});
     m = std::make_unique<Model::Impl>(std::move(sys));
     m->fold = static_cast<int>(h5::read_attr_int(g, "fold"));
     NetworkSpec spec;
     spec.inputs = static_cast<int>(h5::read_attr_int(g, "inputs"));
-    for (auto w : h5::read_attr_ints(g, "shared_widths")) spec.shared.push_back(static_cast<int>(w));
+    for (auto w : h5::read_attr_ints(g, "shared_widths"))
+      spec.shared.push_back(static_cast<int>(w));
     if (h5::has_attr(g, "shared_activations"))
-      for (const auto& a : h5::read_attr_strings(g, "shared_activations")) spec.shared_act.push_back(activation_from_name(a));
+      for (const auto& a : h5::read_attr_strings(g, "shared_activations"))
+        spec.shared_act.push_back(activation_from_name(a));
     spec.task_act = activation_from_name(h5::read_attr_string(g, "task_activation"));
     const auto tasks = h5::read_attr_strings(g, "tasks");
     const auto hidden = h5::read_attr_ints(g, "task_widths");
     const auto outputs = h5::read_attr_ints(g, "task_outputs");
-    if (hidden.size() != tasks.size() || outputs.size() != tasks.size()) fail("task attributes of unequal length");
+    if (hidden.size() != tasks.size() || outputs.size() != tasks.size())
+      fail("task attributes of unequal length");
     for (std::size_t t = 0; t < tasks.size(); ++t)
-      spec.heads.push_back({task_from_name(tasks[t]), static_cast<int>(outputs[t]), static_cast<int>(hidden[t])});
+      spec.heads.push_back(
+          {task_from_name(tasks[t]), static_cast<int>(outputs[t]), static_cast<int>(hidden[t])});
     m->net = Network(spec);
     Standardization& s = m->stdz;
     s.num_sites = m->system.num_sites();
@@ -285,7 +320,8 @@ std::unique_ptr<Model::Impl> read_model_group(hid_t g, const std::string& where)
     m->training_deck.assign(deck.begin(), deck.end());
     m->params = h5::read<float>(g, "params");
     if (m->params.size() != m->net.num_params())
-      fail("params has {} values, architecture {} needs {}", m->params.size(), m->net.describe(), m->net.num_params());
+      fail("params has {} values, architecture {} needs {}", m->params.size(), m->net.describe(),
+           m->net.num_params());
     s.input_mean = h5::read<double>(g, "input_mean");
     s.input_std = h5::read<double>(g, "input_std");
     s.reference_energy = h5::read<double>(g, "reference_energy");
@@ -295,9 +331,11 @@ std::unique_ptr<Model::Impl> read_model_group(hid_t g, const std::string& where)
       fail("standardization does not match {} sites x {} species", s.num_sites, s.num_species);
     for (const auto& h : spec.heads) {
       auto hg = h5::open_group(g, "target_" + task_name(h.task));
-      HeadStats hs{h.task, h5::read<double>(hg, "mean"), h5::read<double>(hg, "std"), h5::read<double>(hg, "paper_std")};
+      HeadStats hs{h.task, h5::read<double>(hg, "mean"), h5::read<double>(hg, "std"),
+                   h5::read<double>(hg, "paper_std")};
       if (hs.mean.size() != static_cast<std::size_t>(h.outputs) || hs.std.size() != hs.mean.size())
-        fail("target_{} statistics have {} values, expected {}", task_name(h.task), hs.mean.size(), h.outputs);
+        fail("target_{} statistics have {} values, expected {}", task_name(h.task), hs.mean.size(),
+             h.outputs);
       s.heads.push_back(std::move(hs));
     }
     auto cg = h5::open_group(g, "curve");
@@ -317,10 +355,12 @@ namespace {
 
 std::vector<std::string> model_groups(const h5::File& f) {
   if (!h5::has_attr(f, "format") || h5::read_attr_string(f, "format") != kFormat)
-    throw FileError(fmt::format("{}: not an lsms-surrogate model file (no format = '{}' attribute)", f.path(), kFormat));
+    throw FileError(fmt::format("{}: not an lsms-surrogate model file (no format = '{}' attribute)",
+                                f.path(), kFormat));
   const auto v = h5::read_attr_int(f, "format_version");
   if (v > kFormatVersion)
-    throw FileError(fmt::format("{}: model format version {} is newer than this program's {}", f.path(), v, kFormatVersion));
+    throw FileError(fmt::format("{}: model format version {} is newer than this program's {}",
+                                f.path(), v, kFormatVersion));
   const auto n = h5::read_attr_int(f, "num_models");
   std::vector<std::string> names;
   for (std::int64_t i = 0; i < n; ++i) names.push_back(fmt::format("models/{}", i));
@@ -346,16 +386,20 @@ Model Model::load(const std::filesystem::path& path, const std::string& backend)
   auto f = h5::File::open(path);
   const auto groups = model_groups(f);
   if (groups.size() != 1)
-    throw FileError(fmt::format("{} holds {} fold models: load it as an ensemble (nn::Ensemble), or load one with "
-                                "Model::load_member",
-                                path.string(), groups.size()));
+    throw FileError(fmt::format(
+        "{} holds {} fold models: load it as an ensemble (nn::Ensemble), or load one with "
+        "Model::load_member",
+        path.string(), groups.size()));
   return load_member(path, 0, backend);
 }
 
-Model Model::load_member(const std::filesystem::path& path, std::size_t index, const std::string& backend) {
+Model Model::load_member(const std::filesystem::path& path, std::size_t index,
+                         const std::string& backend) {
   auto f = h5::File::open(path);
   const auto groups = model_groups(f);
-  if (index >= groups.size()) throw FileError(fmt::format("{}: model {} requested, file holds {}", path.string(), index, groups.size()));
+  if (index >= groups.size())
+    throw FileError(
+        fmt::format("{}: model {} requested, file holds {}", path.string(), index, groups.size()));
   auto g = h5::open_group(f, groups[index]);
   auto impl = read_model_group(g, h5::object_name(f, groups[index]));
   impl->prepare(backend);
@@ -367,12 +411,22 @@ std::size_t Model::count_in_file(const std::filesystem::path& path) {
   return model_groups(f).size();
 }
 
-void Model::save(const std::filesystem::path& path) const { save_models(path, {this}); }
+void Model::save(const std::filesystem::path& path) const {
+  save_models(path, {this});
+}
 
-int Model::fold() const { return impl_->fold; }
-const Network& Model::network() const { return impl_->net; }
-const Standardization& Model::standardization() const { return impl_->stdz; }
-std::span<const float> Model::parameters() const { return impl_->params; }
+int Model::fold() const {
+  return impl_->fold;
+}
+const Network& Model::network() const {
+  return impl_->net;
+}
+const Standardization& Model::standardization() const {
+  return impl_->stdz;
+}
+std::span<const float> Model::parameters() const {
+  return impl_->params;
+}
 
 // ---------------------------------------------------------------- ensembles
 
@@ -381,12 +435,13 @@ Ensemble::Ensemble(std::vector<Model> members) : members_(std::move(members)) {
   for (std::size_t i = 1; i < members_.size(); ++i) {
     members_[0].check_matches(members_[i].system());
     if (members_[i].tasks() != members_[0].tasks())
-      fail("ensemble members predict different tasks ({} and {})", property_mask_name(members_[0].tasks()),
-           property_mask_name(members_[i].tasks()));
+      fail("ensemble members predict different tasks ({} and {})",
+           property_mask_name(members_[0].tasks()), property_mask_name(members_[i].tasks()));
   }
 }
 
-Ensemble Ensemble::load(const std::vector<std::filesystem::path>& paths, const std::string& backend) {
+Ensemble Ensemble::load(const std::vector<std::filesystem::path>& paths,
+                        const std::string& backend) {
   std::vector<Model> members;
   for (const auto& p : paths) {
     const std::size_t n = Model::count_in_file(p);
@@ -396,24 +451,31 @@ Ensemble Ensemble::load(const std::vector<std::filesystem::path>& paths, const s
   return Ensemble(std::move(members));
 }
 
-std::size_t Ensemble::size() const { return members_.size(); }
-const Model& Ensemble::member(std::size_t i) const { return members_.at(i); }
-PropertyMask Ensemble::tasks() const { return members_.front().tasks(); }
+std::size_t Ensemble::size() const {
+  return members_.size();
+}
+const Model& Ensemble::member(std::size_t i) const {
+  return members_.at(i);
+}
+PropertyMask Ensemble::tasks() const {
+  return members_.front().tasks();
+}
 
 std::vector<Properties> Ensemble::predict(std::span<const Configuration> configs) const {
   const std::size_t n = configs.size(), K = members_.size();
   std::vector<Predictions> all;
   for (const auto& m : members_) all.push_back(m.predict(configs));
   std::vector<Properties> out(n);
-  auto reduce = [K](const std::vector<Predictions>& P, auto field, std::size_t first, std::size_t count,
-                    std::vector<double>& mean, std::vector<double>& sd) {
+  auto reduce = [K](const std::vector<Predictions>& P, auto field, std::size_t first,
+                    std::size_t count, std::vector<double>& mean, std::vector<double>& sd) {
     mean.assign(count, 0.0);
     sd.assign(count, 0.0);
     for (std::size_t j = 0; j < count; ++j) {
       double s = 0, s2 = 0;
       for (std::size_t k = 0; k < K; ++k) s += (P[k].*field)[first + j];
       const double mu = s / K;
-      for (std::size_t k = 0; k < K; ++k) s2 += ((P[k].*field)[first + j] - mu) * ((P[k].*field)[first + j] - mu);
+      for (std::size_t k = 0; k < K; ++k)
+        s2 += ((P[k].*field)[first + j] - mu) * ((P[k].*field)[first + j] - mu);
       mean[j] = mu;
       sd[j] = K > 1 ? std::sqrt(s2 / (K - 1)) : 0.0;
     }

@@ -42,12 +42,12 @@ struct Model::Impl {
   // Runtime (built by prepare()).
   std::string backend_name = "auto";
   mutable std::unique_ptr<Backend> backend;
-  bool fast_path = false;           // first layer by one-hot row sums (see Model::first_layer_row)
-  int width1 = 0;                   // width of the network's first layer
-  std::vector<float> folded_rows;   // features x (width1 + species), row-major
-  std::vector<float> folded_bias;   // width1 + species
+  bool fast_path = false;          // first layer by one-hot row sums (see Model::first_layer_row)
+  int width1 = 0;                  // width of the network's first layer
+  std::vector<float> folded_rows;  // features x (width1 + species), row-major
+  std::vector<float> folded_bias;  // width1 + species
   static constexpr int kMaxBatch = 4096;
-  mutable std::vector<float> z1;    // kMaxBatch x width1
+  mutable std::vector<float> z1;  // kMaxBatch x width1
 
   void prepare(const std::string& backend);
   // Standardized predictions of rows [first, first+n) into backend outputs (n <= kMaxBatch).

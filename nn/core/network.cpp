@@ -19,19 +19,26 @@ Activation activation_from_name(std::string_view name) {
 
 std::string activation_name(Activation a) {
   switch (a) {
-    case Activation::linear: return "linear";
-    case Activation::relu: return "relu";
-    case Activation::tanh: return "tanh";
-    case Activation::sigmoid: return "sigmoid";
+    case Activation::linear:
+      return "linear";
+    case Activation::relu:
+      return "relu";
+    case Activation::tanh:
+      return "tanh";
+    case Activation::sigmoid:
+      return "sigmoid";
   }
   return "?";
 }
 
 std::string task_name(Task t) {
   switch (t) {
-    case Task::energy: return "energy";
-    case Task::charge: return "charge";
-    case Task::moment: return "moment";
+    case Task::energy:
+      return "energy";
+    case Task::charge:
+      return "charge";
+    case Task::moment:
+      return "moment";
   }
   return "?";
 }
@@ -45,9 +52,12 @@ Task task_from_name(std::string_view name) {
 
 PropertyBits task_bit(Task t) {
   switch (t) {
-    case Task::energy: return kEnergy;
-    case Task::charge: return kCharge;
-    case Task::moment: return kMoment;
+    case Task::energy:
+      return kEnergy;
+    case Task::charge:
+      return kCharge;
+    case Task::moment:
+      return kMoment;
   }
   return kEnergy;
 }
@@ -62,15 +72,19 @@ Network::Network(NetworkSpec spec) : spec_(std::move(spec)) {
   if (spec_.inputs < 1) fail("network needs at least one input");
   if (spec_.heads.empty()) fail("network needs at least one task");
   if (spec_.shared_act.size() != spec_.shared.size())
-    fail("network: {} shared layers but {} activations", spec_.shared.size(), spec_.shared_act.size());
+    fail("network: {} shared layers but {} activations", spec_.shared.size(),
+         spec_.shared_act.size());
   for (int w : spec_.shared)
     if (w < 1) fail("network: shared layer width {} must be >= 1", w);
-  const bool any_hidden = std::any_of(spec_.heads.begin(), spec_.heads.end(), [](auto& h) { return h.hidden > 0; });
+  const bool any_hidden =
+      std::any_of(spec_.heads.begin(), spec_.heads.end(), [](auto& h) { return h.hidden > 0; });
   for (const auto& h : spec_.heads) {
     if (h.outputs < 1) fail("network: task {} has {} outputs", task_name(h.task), h.outputs);
     if (any_hidden && h.hidden < 1)
-      fail("network: task-specific width of task {} is {}; with several tasks every task needs >= 1 unit",
-           task_name(h.task), h.hidden);
+      fail(
+          "network: task-specific width of task {} is {}; with several tasks every task needs >= 1 "
+          "unit",
+          task_name(h.task), h.hidden);
   }
   std::size_t off = 0;
   auto add = [&](int in, int out, Activation act, int input, int input_offset) {
@@ -94,7 +108,8 @@ Network::Network(NetworkSpec spec) : spec_(std::move(spec)) {
       col += h.hidden;
     }
   } else {
-    for (const auto& h : spec_.heads) out_layer_.push_back(add(prev_width, h.outputs, Activation::linear, prev, 0));
+    for (const auto& h : spec_.heads)
+      out_layer_.push_back(add(prev_width, h.outputs, Activation::linear, prev, 0));
   }
   num_params_ = off;
 }
@@ -115,7 +130,8 @@ std::string Network::describe() const {
   std::string s = fmt::format("{}", spec_.inputs);
   for (std::size_t i = 0; i < spec_.shared.size(); ++i) {
     s += fmt::format("-{}", spec_.shared[i]);
-    if (spec_.shared_act[i] != Activation::relu) s += fmt::format("({})", activation_name(spec_.shared_act[i]));
+    if (spec_.shared_act[i] != Activation::relu)
+      s += fmt::format("({})", activation_name(spec_.shared_act[i]));
   }
   auto block = [&](auto get) {
     std::vector<int> v;

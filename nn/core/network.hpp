@@ -27,8 +27,8 @@ PropertyBits task_bit(Task t);
 struct Layer {
   int in = 0, out = 0;
   Activation act = Activation::linear;
-  int input = -1;          // index of the layer whose output (or output block) feeds this one; -1 = input
-  int input_offset = 0;    // first column of that block inside the feeding layer's output
+  int input = -1;  // index of the layer whose output (or output block) feeds this one; -1 = input
+  int input_offset = 0;      // first column of that block inside the feeding layer's output
   std::size_t w = 0, b = 0;  // offsets of W and b in the flat buffer
 };
 

@@ -6,13 +6,17 @@
 
 namespace lsmss::nn {
 
-std::string energy_target_name(EnergyTarget t) { return t == EnergyTarget::mixing ? "mixing" : "standardized"; }
+std::string energy_target_name(EnergyTarget t) {
+  return t == EnergyTarget::mixing ? "mixing" : "standardized";
+}
 EnergyTarget energy_target_from_name(const std::string& s) {
   if (s == "mixing") return EnergyTarget::mixing;
   if (s == "standardized") return EnergyTarget::standardized;
   fail("unknown energy target '{}' (expected mixing or standardized)", s);
 }
-std::string charge_target_name(ChargeTarget t) { return t == ChargeTarget::transfer ? "transfer" : "total"; }
+std::string charge_target_name(ChargeTarget t) {
+  return t == ChargeTarget::transfer ? "transfer" : "total";
+}
 ChargeTarget charge_target_from_name(const std::string& s) {
   if (s == "transfer") return ChargeTarget::transfer;
   if (s == "total") return ChargeTarget::total;
@@ -23,7 +27,8 @@ namespace {
 
 // Least squares of E ~ counts . e with a tiny ridge so that training sets of one composition
 // (collinear counts) still give a well-defined, near minimum-norm answer.
-std::vector<double> fit_reference(const std::vector<std::vector<double>>& counts, const std::vector<double>& e) {
+std::vector<double> fit_reference(const std::vector<std::vector<double>>& counts,
+                                  const std::vector<double>& e) {
   const std::size_t S = counts.empty() ? 0 : counts[0].size();
   std::vector<double> A(S * S, 0.0), b(S, 0.0);
   for (std::size_t r = 0; r < counts.size(); ++r)
@@ -56,7 +61,8 @@ std::vector<double> fit_reference(const std::vector<std::vector<double>>& counts
   return x;
 }
 
-void mean_std(const std::vector<std::vector<double>>& cols, std::vector<double>& mean, std::vector<double>& sd) {
+void mean_std(const std::vector<std::vector<double>>& cols, std::vector<double>& mean,
+              std::vector<double>& sd) {
   const std::size_t n = cols.size();
   mean.assign(n, 0.0);
   sd.assign(n, 1.0);
@@ -76,10 +82,11 @@ void mean_std(const std::vector<std::vector<double>>& cols, std::vector<double>&
 
 }  // namespace
 
-Standardization Standardization::fit(const std::vector<std::uint8_t>& occupation, int num_sites, const System& system,
-                                     const std::vector<HeadSpec>& heads,
+Standardization Standardization::fit(const std::vector<std::uint8_t>& occupation, int num_sites,
+                                     const System& system, const std::vector<HeadSpec>& heads,
                                      const std::vector<const std::vector<double>*>& values,
-                                     const std::vector<std::size_t>& rows, EnergyTarget et, ChargeTarget ct) {
+                                     const std::vector<std::size_t>& rows, EnergyTarget et,
+                                     ChargeTarget ct) {
   if (rows.empty()) fail("standardization: the training set is empty");
   Standardization s;
   s.num_sites = num_sites;
@@ -95,7 +102,8 @@ Standardization Standardization::fit(const std::vector<std::uint8_t>& occupation
   for (std::size_t r : rows) {
     const std::uint8_t* occ = &occupation[r * num_sites];
     for (int i = 0; i < num_sites; ++i)
-      for (int k = 0; k < s.num_species; ++k) feat[i * s.num_species + k].push_back(occ[i] == k ? 1.0 : 0.0);
+      for (int k = 0; k < s.num_species; ++k)
+        feat[i * s.num_species + k].push_back(occ[i] == k ? 1.0 : 0.0);
   }
   mean_std(feat, s.input_mean, s.input_std);
 
@@ -105,7 +113,8 @@ Standardization Standardization::fit(const std::vector<std::uint8_t>& occupation
     const int O = heads[h].outputs;
     const std::vector<double>& v = *values[h];
     if (v.size() < (rows.empty() ? 0 : (rows.back() + 1) * O))
-      fail("standardization: task {} has {} values, expected {} per row", task_name(hs.task), v.size(), O);
+      fail("standardization: task {} has {} values, expected {} per row", task_name(hs.task),
+           v.size(), O);
     if (hs.task == Task::energy && et == EnergyTarget::mixing) {
       std::vector<std::vector<double>> counts;
       std::vector<double> e;
@@ -158,7 +167,8 @@ void Standardization::encode_input(const std::uint8_t* occ, float* out) const {
     }
 }
 
-void Standardization::encode_target(int h, const std::uint8_t* occ, const double* physical, float* out) const {
+void Standardization::encode_target(int h, const std::uint8_t* occ, const double* physical,
+                                    float* out) const {
   const HeadStats& hs = heads[h];
   const int O = static_cast<int>(hs.mean.size());
   const double eref = hs.task == Task::energy ? reference_energy_of(occ) : 0.0;
@@ -169,7 +179,8 @@ void Standardization::encode_target(int h, const std::uint8_t* occ, const double
   }
 }
 
-void Standardization::decode_output(int h, const std::uint8_t* occ, const float* network, double* physical) const {
+void Standardization::decode_output(int h, const std::uint8_t* occ, const float* network,
+                                    double* physical) const {
   const HeadStats& hs = heads[h];
   const int O = static_cast<int>(hs.mean.size());
   const double eref = hs.task == Task::energy ? reference_energy_of(occ) : 0.0;

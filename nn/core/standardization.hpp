@@ -41,9 +41,11 @@ struct Standardization {
 
   // Fits on the rows `rows` of occupation (rows x sites) and the physical targets per task
   // (values[task]: total rows x outputs, physical units).
-  static Standardization fit(const std::vector<std::uint8_t>& occupation, int num_sites, const System& system,
-                             const std::vector<HeadSpec>& heads, const std::vector<const std::vector<double>*>& values,
-                             const std::vector<std::size_t>& rows, EnergyTarget et, ChargeTarget ct);
+  static Standardization fit(const std::vector<std::uint8_t>& occupation, int num_sites,
+                             const System& system, const std::vector<HeadSpec>& heads,
+                             const std::vector<const std::vector<double>*>& values,
+                             const std::vector<std::size_t>& rows, EnergyTarget et,
+                             ChargeTarget ct);
 
   // Standardized one-hot input of one configuration (num_sites*num_species floats).
   void encode_input(const std::uint8_t* occ, float* out) const;

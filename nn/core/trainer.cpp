@@ -32,7 +32,8 @@ TrainingOptions TrainingOptions::from_deck(const DeckTable& t) {
     if (s != "energy" && s != "charge" && s != "moment")
       t.error("tasks", fmt::format("unknown task '{}' (expected energy, charge, moment)", s));
     const Task task = task_from_name(s);
-    if (std::find(o.tasks.begin(), o.tasks.end(), task) != o.tasks.end()) t.error("tasks", fmt::format("task '{}' given twice", s));
+    if (std::find(o.tasks.begin(), o.tasks.end(), task) != o.tasks.end())
+      t.error("tasks", fmt::format("task '{}' given twice", s));
     o.tasks.push_back(task);
   }
   if (o.tasks.empty()) t.error("tasks", "needs at least one task");
@@ -49,15 +50,20 @@ TrainingOptions TrainingOptions::from_deck(const DeckTable& t) {
     o.shared_act.push_back(activation_from_name(s));
   }
   if (!o.shared_act.empty() && o.shared_act.size() != o.shared.size())
-    a.error("shared_activations", fmt::format("has {} entries for {} shared layers", o.shared_act.size(), o.shared.size()));
-  o.task_width = static_cast<int>(a.integer("task_specific", o.tasks.size() > 1 ? 100 * static_cast<long>(o.tasks.size()) : 0, 0, 100000));
+    a.error("shared_activations", fmt::format("has {} entries for {} shared layers",
+                                              o.shared_act.size(), o.shared.size()));
+  o.task_width = static_cast<int>(
+      a.integer("task_specific", o.tasks.size() > 1 ? 100 * static_cast<long>(o.tasks.size()) : 0,
+                0, 100000));
   if (o.tasks.size() > 1 && o.task_width > 0 && o.task_width < static_cast<int>(o.tasks.size()))
-    a.error("task_specific", fmt::format("{} units cannot be split among {} tasks", o.task_width, o.tasks.size()));
+    a.error("task_specific",
+            fmt::format("{} units cannot be split among {} tasks", o.task_width, o.tasks.size()));
   o.task_act = activation_key(a, "task_activation", o.activation);
   a.finish();
 
   o.alpha = t.numbers("alpha", std::vector<double>(o.tasks.size(), 1.0));
-  if (o.alpha.size() != o.tasks.size()) t.error("alpha", fmt::format("needs one weight per task ({})", o.tasks.size()));
+  if (o.alpha.size() != o.tasks.size())
+    t.error("alpha", fmt::format("needs one weight per task ({})", o.tasks.size()));
   for (double x : o.alpha)
     if (!(x >= 0)) t.error("alpha", "weights must be >= 0");
   o.learning_rate = t.number_in("learning_rate", 1e-4, 1e-12, 10.0);
@@ -82,8 +88,10 @@ TrainingOptions TrainingOptions::from_deck(const DeckTable& t) {
   o.seed = static_cast<std::uint64_t>(t.integer("seed", 1, 0, std::numeric_limits<long>::max()));
   o.backend = t.choice("backend", "auto", {"auto", "reference", "onednn", "cuda"});
   o.threads = static_cast<int>(t.integer("threads", 0, 0, 4096));
-  o.energy_target = energy_target_from_name(t.choice("energy_target", "mixing", {"mixing", "standardized"}));
-  o.charge_target = charge_target_from_name(t.choice("charge_target", "transfer", {"transfer", "total"}));
+  o.energy_target =
+      energy_target_from_name(t.choice("energy_target", "mixing", {"mixing", "standardized"}));
+  o.charge_target =
+      charge_target_from_name(t.choice("charge_target", "transfer", {"transfer", "total"}));
   const DeckTable es = t.table("early_stopping");
   o.patience = es.integer("patience", 0, 0, 100000000);
   o.min_delta = es.number_in("min_delta", 0.0, 0.0, 1e30);
@@ -104,9 +112,11 @@ NetworkSpec TrainingOptions::network_spec(int num_sites, int num_species) const 
   NetworkSpec s;
   s.inputs = num_sites * num_species;
   s.shared = shared;
-  s.shared_act = shared_act.empty() ? std::vector<Activation>(shared.size(), activation) : shared_act;
+  s.shared_act =
+      shared_act.empty() ? std::vector<Activation>(shared.size(), activation) : shared_act;
   s.task_act = task_act;
-  const int tw = task_width >= 0 ? task_width : (tasks.size() > 1 ? 100 * static_cast<int>(tasks.size()) : 0);
+  const int tw =
+      task_width >= 0 ? task_width : (tasks.size() > 1 ? 100 * static_cast<int>(tasks.size()) : 0);
   const auto widths = split_width(tw, static_cast<int>(tasks.size()));
   for (std::size_t k = 0; k < tasks.size(); ++k)
     s.heads.push_back({tasks[k], tasks[k] == Task::energy ? 1 : num_sites, widths[k]});
@@ -121,7 +131,8 @@ std::string TrainingOptions::label() const {
 
 FoldSplit split_for_fold(const dataset::Dataset& d, int fold) {
   if (d.num_folds < 1) fail("dataset has no folds (num_folds = {})", d.num_folds);
-  if (fold < 0 || fold >= d.num_folds) fail("fold {} does not exist: the dataset has folds 0..{}", fold, d.num_folds - 1);
+  if (fold < 0 || fold >= d.num_folds)
+    fail("fold {} does not exist: the dataset has folds 0..{}", fold, d.num_folds - 1);
   FoldSplit s;
   for (std::size_t r = 0; r < d.rows(); ++r) {
     const int f = d.fold[r];
@@ -143,7 +154,8 @@ std::vector<int> folds_to_train(const dataset::Dataset& d, const TrainingOptions
     return all;
   }
   for (int f : o.folds)
-    if (f >= d.num_folds) fail("training.folds names fold {}, the dataset has folds 0..{}", f, d.num_folds - 1);
+    if (f >= d.num_folds)
+      fail("training.folds names fold {}, the dataset has folds 0..{}", f, d.num_folds - 1);
   return o.folds;
 }
 
@@ -167,7 +179,8 @@ const std::vector<double>& values_of(const dataset::Dataset& d, Task t) {
   const auto& v = t == Task::energy ? d.energy : t == Task::charge ? d.charge : d.moment;
   const std::size_t per = t == Task::energy ? 1 : static_cast<std::size_t>(d.num_sites);
   if (v.size() != d.rows() * per || !(d.available & task_bit(t)))
-    fail("the dataset has no {} data (it carries {})", task_name(t), property_mask_name(d.available));
+    fail("the dataset has no {} data (it carries {})", task_name(t),
+         property_mask_name(d.available));
   return v;
 }
 
@@ -180,19 +193,23 @@ std::string now_iso() {
 
 }  // namespace
 
-Model train_model(const dataset::Dataset& d, const TrainingOptions& o, int fold, const std::string& deck_text) {
+Model train_model(const dataset::Dataset& d, const TrainingOptions& o, int fold,
+                  const std::string& deck_text) {
   const int N = d.num_sites, S = d.system.num_species(), F = N * S;
-  if (N != d.system.num_sites()) fail("dataset: {} sites per row but its lattice has {}", N, d.system.num_sites());
+  if (N != d.system.num_sites())
+    fail("dataset: {} sites per row but its lattice has {}", N, d.system.num_sites());
   const FoldSplit split = split_for_fold(d, fold);
   const Network net(o.network_spec(N, S));
   const int H = net.num_heads();
   std::vector<const std::vector<double>*> values;
   for (const auto& h : net.spec().heads) values.push_back(&values_of(d, h.task));
   const Standardization stdz =
-      Standardization::fit(d.occupation, N, d.system, net.spec().heads, values, split.train, o.energy_target, o.charge_target);
+      Standardization::fit(d.occupation, N, d.system, net.spec().heads, values, split.train,
+                           o.energy_target, o.charge_target);
 
   // Network inputs/targets of every training and validation row, encoded once.
-  auto encode = [&](const std::vector<std::size_t>& rows, std::vector<float>& X, std::vector<std::vector<float>>& T) {
+  auto encode = [&](const std::vector<std::size_t>& rows, std::vector<float>& X,
+                    std::vector<std::vector<float>>& T) {
     X.assign(rows.size() * F, 0.0f);
     T.assign(H, {});
     for (int h = 0; h < H; ++h) T[h].assign(rows.size() * net.spec().heads[h].outputs, 0.0f);
@@ -221,7 +238,8 @@ Model train_model(const dataset::Dataset& d, const TrainingOptions& o, int fold,
   {
     auto p = backend->params();
     for (const auto& l : net.layers()) {
-      std::uniform_real_distribution<float> u(-1.0f / std::sqrt(float(l.in)), 1.0f / std::sqrt(float(l.in)));
+      std::uniform_real_distribution<float> u(-1.0f / std::sqrt(float(l.in)),
+                                              1.0f / std::sqrt(float(l.in)));
       for (std::size_t k = l.w; k < l.b + l.out; ++k) p[k] = u(rng);
     }
   }
@@ -232,7 +250,8 @@ Model train_model(const dataset::Dataset& d, const TrainingOptions& o, int fold,
   std::vector<float> xb(static_cast<std::size_t>(B) * F);
   std::vector<std::vector<float>> tb(H);
   std::vector<const float*> tptr(H), vptr(H);
-  for (int h = 0; h < H; ++h) tb[h].assign(static_cast<std::size_t>(B) * net.spec().heads[h].outputs, 0.0f);
+  for (int h = 0; h < H; ++h)
+    tb[h].assign(static_cast<std::size_t>(B) * net.spec().heads[h].outputs, 0.0f);
   for (int h = 0; h < H; ++h) tptr[h] = tb[h].data();
   std::vector<std::size_t> perm(ntr);
   std::iota(perm.begin(), perm.end(), 0);
@@ -258,7 +277,8 @@ Model train_model(const dataset::Dataset& d, const TrainingOptions& o, int fold,
         const float* y = backend->output(h);
         const float* t = &Tva[h][first * O];
         double s = 0;
-        for (long k = 0; k < static_cast<long>(n) * O; ++k) s += double(y[k] - t[k]) * (y[k] - t[k]);
+        for (long k = 0; k < static_cast<long>(n) * O; ++k)
+          s += double(y[k] - t[k]) * (y[k] - t[k]);
         out[h] += s;
       }
     }
@@ -274,7 +294,8 @@ Model train_model(const dataset::Dataset& d, const TrainingOptions& o, int fold,
     if (o.lr_schedule == "step")
       lr *= std::pow(o.lr_factor, double((epoch - 1) / o.lr_every));
     else if (o.lr_schedule == "cosine")
-      lr = o.lr_min + 0.5 * (o.learning_rate - o.lr_min) * (1 + std::cos(M_PI * double(epoch - 1) / double(o.epochs)));
+      lr = o.lr_min + 0.5 * (o.learning_rate - o.lr_min) *
+                          (1 + std::cos(M_PI * double(epoch - 1) / double(o.epochs)));
     adam.lr = static_cast<float>(lr);
     std::shuffle(perm.begin(), perm.end(), rng);
     std::fill(epoch_mse.begin(), epoch_mse.end(), 0.0);
@@ -341,13 +362,15 @@ Model train_model(const dataset::Dataset& d, const TrainingOptions& o, int fold,
   return Model(std::move(impl));
 }
 
-Evaluation evaluate_model(const Model& model, const dataset::Dataset& d, const std::vector<std::size_t>& rows, bool parity) {
+Evaluation evaluate_model(const Model& model, const dataset::Dataset& d,
+                          const std::vector<std::size_t>& rows, bool parity) {
   model.check_matches(d.system);
   const int N = d.num_sites;
   std::vector<Configuration> configs;
   configs.reserve(rows.size());
   for (std::size_t r : rows)
-    configs.emplace_back(std::vector<std::uint8_t>(d.occupation.begin() + r * N, d.occupation.begin() + (r + 1) * N));
+    configs.emplace_back(std::vector<std::uint8_t>(d.occupation.begin() + r * N,
+                                                   d.occupation.begin() + (r + 1) * N));
   const Predictions p = model.predict(configs);
   Evaluation ev;
   ev.fold = model.fold();
@@ -357,7 +380,9 @@ Evaluation evaluate_model(const Model& model, const dataset::Dataset& d, const s
     const Task t = heads[h].task;
     const int O = heads[h].outputs;
     const std::vector<double>& ref = values_of(d, t);
-    const std::vector<double>& pred = t == Task::energy ? p.energy : t == Task::charge ? p.charge : p.moment;
+    const std::vector<double>& pred = t == Task::energy   ? p.energy
+                                      : t == Task::charge ? p.charge
+                                                          : p.moment;
     TaskError e;
     e.task = t;
     double s2 = 0, s2std = 0, sa = 0;
@@ -376,7 +401,8 @@ Evaluation evaluate_model(const Model& model, const dataset::Dataset& d, const s
     e.rmse = std::sqrt(s2 / n);
     e.rmse_standardized = std::sqrt(s2std / n);
     e.mae = sa / n;
-    e.rmse_mev_per_atom = t == Task::energy ? e.rmse / N * kRydbergMeV : std::numeric_limits<double>::quiet_NaN();
+    e.rmse_mev_per_atom =
+        t == Task::energy ? e.rmse / N * kRydbergMeV : std::numeric_limits<double>::quiet_NaN();
     ev.tasks.push_back(e);
   }
   return ev;

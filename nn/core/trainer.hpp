@@ -17,27 +17,27 @@ struct TrainingOptions {
   std::vector<int> shared = {200, 200};
   std::vector<Activation> shared_act;  // empty: `activation` for every shared layer
   Activation activation = Activation::relu;
-  int task_width = -1;                  // total task-specific width; -1: 0 for one task, 100 per task otherwise
+  int task_width = -1;  // total task-specific width; -1: 0 for one task, 100 per task otherwise
   Activation task_act = Activation::relu;
-  std::vector<double> alpha;            // per task; empty: 1
+  std::vector<double> alpha;  // per task; empty: 1
   double learning_rate = 1e-4;
   long epochs = 30000;
   double batch_fraction = 0.1;
-  long batch_size = 0;                  // rows; > 0 overrides batch_fraction
-  std::vector<int> folds;               // empty: all folds
+  long batch_size = 0;     // rows; > 0 overrides batch_fraction
+  std::vector<int> folds;  // empty: all folds
   std::uint64_t seed = 1;
   std::string backend = "auto";
   int threads = 0;
   EnergyTarget energy_target = EnergyTarget::mixing;
   ChargeTarget charge_target = ChargeTarget::transfer;
-  long patience = 0;                    // early stopping (epochs without improvement); 0 = off
+  long patience = 0;  // early stopping (epochs without improvement); 0 = off
   double min_delta = 0.0;
-  std::string lr_schedule = "constant"; // constant | step | cosine
-  double lr_factor = 0.5;               // step: multiply every lr_every epochs
+  std::string lr_schedule = "constant";  // constant | step | cosine
+  double lr_factor = 0.5;                // step: multiply every lr_every epochs
   long lr_every = 1000;
-  double lr_min = 0.0;                  // cosine: final learning rate
+  double lr_min = 0.0;  // cosine: final learning rate
   std::string model = "model.h5";
-  long curve_interval = 0;              // epochs between curve samples; 0: epochs/200 (>= 1)
+  long curve_interval = 0;  // epochs between curve samples; 0: epochs/200 (>= 1)
   bool progress = true;
 
   // Reads the deck's `training` table (every key typed, then finish()).
@@ -58,14 +58,15 @@ std::vector<int> folds_to_train(const dataset::Dataset& data, const TrainingOpti
 std::string dataset_fingerprint(const dataset::Dataset& data);
 
 // Trains one fold model. `deck_text` is stored in the model file for provenance.
-Model train_model(const dataset::Dataset& data, const TrainingOptions& opt, int fold, const std::string& deck_text = "");
+Model train_model(const dataset::Dataset& data, const TrainingOptions& opt, int fold,
+                  const std::string& deck_text = "");
 
 // ---------------------------------------------------------------- evaluation
 
 struct TaskError {
   Task task = Task::energy;
-  std::size_t count = 0;       // values compared
-  double rmse = 0;             // physical units (Ry, e, muB)
+  std::size_t count = 0;         // values compared
+  double rmse = 0;               // physical units (Ry, e, muB)
   double rmse_standardized = 0;  // divided by the training std of the raw value (the paper's scale)
   double rmse_mev_per_atom = 0;  // energy only: rmse / sites in meV
   double mae = 0;
@@ -85,7 +86,7 @@ struct Evaluation {
 
 inline constexpr double kRydbergMeV = 13605.693122994;
 
-Evaluation evaluate_model(const Model& model, const dataset::Dataset& data, const std::vector<std::size_t>& rows,
-                          bool parity = false);
+Evaluation evaluate_model(const Model& model, const dataset::Dataset& data,
+                          const std::vector<std::size_t>& rows, bool parity = false);
 
 }  // namespace lsmss::nn

@@ -24,26 +24,38 @@ using dt = memory::data_type;
 
 dnnl::algorithm fwd_alg(Activation a) {
   switch (a) {
-    case Activation::relu: return dnnl::algorithm::eltwise_relu;
-    case Activation::tanh: return dnnl::algorithm::eltwise_tanh;
-    case Activation::sigmoid: return dnnl::algorithm::eltwise_logistic;
-    case Activation::linear: break;
+    case Activation::relu:
+      return dnnl::algorithm::eltwise_relu;
+    case Activation::tanh:
+      return dnnl::algorithm::eltwise_tanh;
+    case Activation::sigmoid:
+      return dnnl::algorithm::eltwise_logistic;
+    case Activation::linear:
+      break;
   }
   return dnnl::algorithm::eltwise_linear;
 }
 
 dnnl::algorithm bwd_alg(Activation a) {
   switch (a) {
-    case Activation::relu: return dnnl::algorithm::eltwise_relu_use_dst_for_bwd;
-    case Activation::tanh: return dnnl::algorithm::eltwise_tanh_use_dst_for_bwd;
-    case Activation::sigmoid: return dnnl::algorithm::eltwise_logistic_use_dst_for_bwd;
-    case Activation::linear: break;
+    case Activation::relu:
+      return dnnl::algorithm::eltwise_relu_use_dst_for_bwd;
+    case Activation::tanh:
+      return dnnl::algorithm::eltwise_tanh_use_dst_for_bwd;
+    case Activation::sigmoid:
+      return dnnl::algorithm::eltwise_logistic_use_dst_for_bwd;
+    case Activation::linear:
+      break;
   }
   return dnnl::algorithm::eltwise_linear;
 }
 
-memory::desc md2(int rows, int cols) { return memory::desc({rows, cols}, dt::f32, tag::ab); }
-memory::desc md1(int n) { return memory::desc({n}, dt::f32, tag::a); }
+memory::desc md2(int rows, int cols) {
+  return memory::desc({rows, cols}, dt::f32, tag::ab);
+}
+memory::desc md1(int n) {
+  return memory::desc({n}, dt::f32, tag::a);
+}
 
 struct LayerPlan {
   dnnl::inner_product_forward fwd;
@@ -59,7 +71,8 @@ struct LayerPlan {
 
 class OnednnBackend final : public Backend {
  public:
-  explicit OnednnBackend(int threads) : threads_(threads), engine_(dnnl::engine::kind::cpu, 0), stream_(engine_) {}
+  explicit OnednnBackend(int threads)
+      : threads_(threads), engine_(dnnl::engine::kind::cpu, 0), stream_(engine_) {}
 
   std::string name() const override { return "onednn"; }
 
@@ -100,10 +113,10 @@ class OnednnBackend final : public Backend {
     auto& P = plan(batch);
     const auto& L = net_.layers();
     std::memcpy(act_[0].data(), z1, sizeof(float) * batch * L[0].out);
-    if (P[0].has_act)
-      exec_(P[0].first_act, "activation of z1", 0, P[0].first_act_args);
+    if (P[0].has_act) exec_(P[0].first_act, "activation of z1", 0, P[0].first_act_args);
     for (std::size_t l = 1; l < L.size(); ++l) {
-      if (L[l].input < 0) fail("onednn backend: forward_from_first needs a network whose first layer feeds the rest");
+      if (L[l].input < 0)
+        fail("onednn backend: forward_from_first needs a network whose first layer feeds the rest");
       run_fwd(P, l, batch);
     }
     stream_.wait();
@@ -136,8 +149,7 @@ class OnednnBackend final : public Backend {
     pending.assign(consumers_.begin(), consumers_.end());
     for (int l = static_cast<int>(L.size()) - 1; l >= 0; --l) {
       LayerPlan& p = P[l];
-      if (p.has_act)
-        exec_(p.act_bwd, "activation backward", l, p.act_bwd_args);
+      if (p.has_act) exec_(p.act_bwd, "activation backward", l, p.act_bwd_args);
       if (L[l].input < 0) p.src.set_data_handle(const_cast<float*>(x));
       exec_(p.bwd_w, "inner product backward weights", l, p.bwd_w_args);
       if (!p.has_bwd_d) continue;
@@ -146,7 +158,8 @@ class OnednnBackend final : public Backend {
       const bool first_writer = pending[in] == consumers_[in];
       --pending[in];
       if (needs_slice(L[l])) {  // a block of the task layer: disjoint blocks cover it, so copy
-        copy_block(dslice_[l].data(), L[l].in, diff_[in].data() + L[l].input_offset, L[in].out, batch, L[l].in);
+        copy_block(dslice_[l].data(), L[l].in, diff_[in].data() + L[l].input_offset, L[in].out,
+                   batch, L[l].in);
       } else if (shares_input(l)) {  // several output layers read the same layer: accumulate
         float* dst = diff_[in].data();
         const float* src = dslice_[l].data();
@@ -165,7 +178,8 @@ class OnednnBackend final : public Backend {
   void adam(const AdamSettings& s, long t) override {
     set_threads();
     const float bc1 = static_cast<float>(1 - std::pow(double(s.beta1), double(t)));
-    const float inv_sqrt_bc2 = static_cast<float>(1 / std::sqrt(1 - std::pow(double(s.beta2), double(t))));
+    const float inv_sqrt_bc2 =
+        static_cast<float>(1 / std::sqrt(1 - std::pow(double(s.beta2), double(t))));
     const float step = s.lr / bc1, b1 = s.beta1, b2 = s.beta2, eps = s.eps;
     float* p = params_.data();
     float* m = m_.data();
@@ -185,24 +199,29 @@ class OnednnBackend final : public Backend {
 
  private:
   // Output layer reading a block of a wider layer (MTL heads): needs a contiguous copy.
-  bool needs_slice(const Layer& ly) const { return ly.input >= 0 && ly.in != net_.layers()[ly.input].out; }
+  bool needs_slice(const Layer& ly) const {
+    return ly.input >= 0 && ly.in != net_.layers()[ly.input].out;
+  }
   // Layer whose input layer has several consumers (its backward data must be accumulated).
   bool shares_input(std::size_t l) const {
     const Layer& ly = net_.layers()[l];
     return ly.input >= 0 && !needs_slice(ly) && consumers_[ly.input] > 1;
   }
 
-  static void copy_block(const float* src, int src_stride, float* dst, int dst_stride, int rows, int cols) {
+  static void copy_block(const float* src, int src_stride, float* dst, int dst_stride, int rows,
+                         int cols) {
     for (int r = 0; r < rows; ++r)
-      std::memcpy(dst + static_cast<std::size_t>(r) * dst_stride, src + static_cast<std::size_t>(r) * src_stride,
-                  sizeof(float) * cols);
+      std::memcpy(dst + static_cast<std::size_t>(r) * dst_stride,
+                  src + static_cast<std::size_t>(r) * src_stride, sizeof(float) * cols);
   }
 
-  void exec_(const dnnl::primitive& prim, const char* what, int layer, const std::unordered_map<int, memory>& args) {
+  void exec_(const dnnl::primitive& prim, const char* what, int layer,
+             const std::unordered_map<int, memory>& args) {
     try {
       prim.execute(stream_, args);
     } catch (const dnnl::error& e) {
-      fail("onednn backend: {} of layer {} ({}) failed: {}", what, layer, net_.describe(), e.what());
+      fail("onednn backend: {} of layer {} ({}) failed: {}", what, layer, net_.describe(),
+           e.what());
     }
   }
 
@@ -213,14 +232,16 @@ class OnednnBackend final : public Backend {
   void run_fwd(std::vector<LayerPlan>& P, std::size_t l, int batch) {
     const Layer& ly = net_.layers()[l];
     if (needs_slice(ly))
-      copy_block(act_[ly.input].data() + ly.input_offset, net_.layers()[ly.input].out, slice_[l].data(), ly.in, batch, ly.in);
+      copy_block(act_[ly.input].data() + ly.input_offset, net_.layers()[ly.input].out,
+                 slice_[l].data(), ly.in, batch, ly.in);
     exec_(P[l].fwd, "inner product forward", static_cast<int>(l), P[l].fwd_args);
     if (needs_slice(ly)) stream_.wait();
   }
 
   // Primitives for one batch size, created on first use and kept.
   std::vector<LayerPlan>& plan(int batch) {
-    if (batch < 1 || batch > max_batch_) fail("onednn backend: batch {} outside 1..{}", batch, max_batch_);
+    if (batch < 1 || batch > max_batch_)
+      fail("onednn backend: batch {} outside 1..{}", batch, max_batch_);
     auto it = plans_.find(batch);
     if (it != plans_.end()) return it->second;
     const auto& L = net_.layers();
@@ -228,7 +249,8 @@ class OnednnBackend final : public Backend {
     for (std::size_t l = 0; l < L.size(); ++l) {
       const Layer& ly = L[l];
       LayerPlan& p = P[l];
-      const auto src_md = md2(batch, ly.in), dst_md = md2(batch, ly.out), w_md = md2(ly.out, ly.in), b_md = md1(ly.out);
+      const auto src_md = md2(batch, ly.in), dst_md = md2(batch, ly.out), w_md = md2(ly.out, ly.in),
+                 b_md = md1(ly.out);
       dnnl::primitive_attr attr;
       p.has_act = ly.act != Activation::linear;
       if (p.has_act) {
@@ -237,24 +259,35 @@ class OnednnBackend final : public Backend {
         attr.set_post_ops(po);
       }
       dnnl::inner_product_forward::primitive_desc fpd(
-          dnnl::inner_product_forward::desc(dnnl::prop_kind::forward_training, src_md, w_md, b_md, dst_md), attr, engine_);
+          dnnl::inner_product_forward::desc(dnnl::prop_kind::forward_training, src_md, w_md, b_md,
+                                            dst_md),
+          attr, engine_);
       p.fwd = dnnl::inner_product_forward(fpd);
       dnnl::inner_product_forward::primitive_desc hint(
-          dnnl::inner_product_forward::desc(dnnl::prop_kind::forward_training, src_md, w_md, b_md, dst_md), engine_);
-      p.bwd_w = dnnl::inner_product_backward_weights(dnnl::inner_product_backward_weights::primitive_desc(
-          dnnl::inner_product_backward_weights::desc(src_md, w_md, b_md, dst_md), engine_, hint));
+          dnnl::inner_product_forward::desc(dnnl::prop_kind::forward_training, src_md, w_md, b_md,
+                                            dst_md),
+          engine_);
+      p.bwd_w =
+          dnnl::inner_product_backward_weights(dnnl::inner_product_backward_weights::primitive_desc(
+              dnnl::inner_product_backward_weights::desc(src_md, w_md, b_md, dst_md), engine_,
+              hint));
       p.has_bwd_d = ly.input >= 0;
       if (p.has_bwd_d)
-        p.bwd_d = dnnl::inner_product_backward_data(dnnl::inner_product_backward_data::primitive_desc(
-            dnnl::inner_product_backward_data::desc(src_md, w_md, dst_md), engine_, hint));
+        p.bwd_d =
+            dnnl::inner_product_backward_data(dnnl::inner_product_backward_data::primitive_desc(
+                dnnl::inner_product_backward_data::desc(src_md, w_md, dst_md), engine_, hint));
       if (p.has_act) {
         dnnl::eltwise_forward::primitive_desc efpd(
-            dnnl::eltwise_forward::desc(dnnl::prop_kind::forward_training, bwd_alg(ly.act), dst_md, 0.0f, 0.0f), engine_);
+            dnnl::eltwise_forward::desc(dnnl::prop_kind::forward_training, bwd_alg(ly.act), dst_md,
+                                        0.0f, 0.0f),
+            engine_);
         p.act_bwd = dnnl::eltwise_backward(dnnl::eltwise_backward::primitive_desc(
-            dnnl::eltwise_backward::desc(bwd_alg(ly.act), dst_md, dst_md, 0.0f, 0.0f), engine_, efpd));
+            dnnl::eltwise_backward::desc(bwd_alg(ly.act), dst_md, dst_md, 0.0f, 0.0f), engine_,
+            efpd));
         if (l == 0)
           p.first_act = dnnl::eltwise_forward(dnnl::eltwise_forward::primitive_desc(
-              dnnl::eltwise_forward::desc(dnnl::prop_kind::forward_inference, fwd_alg(ly.act), dst_md, 0.0f, 0.0f),
+              dnnl::eltwise_forward::desc(dnnl::prop_kind::forward_inference, fwd_alg(ly.act),
+                                          dst_md, 0.0f, 0.0f),
               engine_));
       }
       float* src_ptr = nullptr;  // network input: set per call
@@ -270,15 +303,25 @@ class OnednnBackend final : public Backend {
       p.db = memory(b_md, engine_, grads_.data() + ly.b);
       p.diff_dst = memory(dst_md, engine_, diff_[l].data());
       if (p.has_bwd_d) {
-        float* ds = (needs_slice(ly) || shares_input(l)) ? dslice_[l].data() : diff_[ly.input].data();
+        float* ds =
+            (needs_slice(ly) || shares_input(l)) ? dslice_[l].data() : diff_[ly.input].data();
         p.diff_src = memory(src_md, engine_, ds);
-        p.bwd_d_args = {{DNNL_ARG_DIFF_DST, p.diff_dst}, {DNNL_ARG_WEIGHTS, p.w}, {DNNL_ARG_DIFF_SRC, p.diff_src}};
+        p.bwd_d_args = {{DNNL_ARG_DIFF_DST, p.diff_dst},
+                        {DNNL_ARG_WEIGHTS, p.w},
+                        {DNNL_ARG_DIFF_SRC, p.diff_src}};
       }
       // dnnl::memory copies share one object, so set_data_handle on p.src reaches the maps.
-      p.fwd_args = {{DNNL_ARG_SRC, p.src}, {DNNL_ARG_WEIGHTS, p.w}, {DNNL_ARG_BIAS, p.b}, {DNNL_ARG_DST, p.dst}};
+      p.fwd_args = {{DNNL_ARG_SRC, p.src},
+                    {DNNL_ARG_WEIGHTS, p.w},
+                    {DNNL_ARG_BIAS, p.b},
+                    {DNNL_ARG_DST, p.dst}};
       p.first_act_args = {{DNNL_ARG_SRC, p.dst}, {DNNL_ARG_DST, p.dst}};
-      p.act_bwd_args = {{DNNL_ARG_DST, p.dst}, {DNNL_ARG_DIFF_DST, p.diff_dst}, {DNNL_ARG_DIFF_SRC, p.diff_dst}};
-      p.bwd_w_args = {{DNNL_ARG_SRC, p.src}, {DNNL_ARG_DIFF_DST, p.diff_dst}, {DNNL_ARG_DIFF_WEIGHTS, p.dw}, {DNNL_ARG_DIFF_BIAS, p.db}};
+      p.act_bwd_args = {
+          {DNNL_ARG_DST, p.dst}, {DNNL_ARG_DIFF_DST, p.diff_dst}, {DNNL_ARG_DIFF_SRC, p.diff_dst}};
+      p.bwd_w_args = {{DNNL_ARG_SRC, p.src},
+                      {DNNL_ARG_DIFF_DST, p.diff_dst},
+                      {DNNL_ARG_DIFF_WEIGHTS, p.dw},
+                      {DNNL_ARG_DIFF_BIAS, p.db}};
     }
     return plans_.emplace(batch, std::move(P)).first->second;
   }
@@ -293,6 +336,8 @@ class OnednnBackend final : public Backend {
 
 }  // namespace
 
-std::unique_ptr<Backend> make_onednn_backend(int threads) { return std::make_unique<OnednnBackend>(threads); }
+std::unique_ptr<Backend> make_onednn_backend(int threads) {
+  return std::make_unique<OnednnBackend>(threads);
+}
 
 }  // namespace lsmss::nn

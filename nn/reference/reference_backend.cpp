@@ -8,10 +8,14 @@ namespace {
 
 double activate(Activation a, double z) {
   switch (a) {
-    case Activation::linear: return z;
-    case Activation::relu: return z > 0 ? z : 0;
-    case Activation::tanh: return std::tanh(z);
-    case Activation::sigmoid: return 1.0 / (1.0 + std::exp(-z));
+    case Activation::linear:
+      return z;
+    case Activation::relu:
+      return z > 0 ? z : 0;
+    case Activation::tanh:
+      return std::tanh(z);
+    case Activation::sigmoid:
+      return 1.0 / (1.0 + std::exp(-z));
   }
   return z;
 }
@@ -19,10 +23,14 @@ double activate(Activation a, double z) {
 // Derivative expressed through the activation's output y.
 double derivative_from_output(Activation a, double y) {
   switch (a) {
-    case Activation::linear: return 1;
-    case Activation::relu: return y > 0 ? 1 : 0;
-    case Activation::tanh: return 1 - y * y;
-    case Activation::sigmoid: return y * (1 - y);
+    case Activation::linear:
+      return 1;
+    case Activation::relu:
+      return y > 0 ? 1 : 0;
+    case Activation::tanh:
+      return 1 - y * y;
+    case Activation::sigmoid:
+      return y * (1 - y);
   }
   return 1;
 }
@@ -72,14 +80,16 @@ class ReferenceBackend final : public Backend {
       float* db = grads_.data() + ly.b;
       for (int r = 0; r < batch; ++r)
         for (int o = 0; o < ly.out; ++o)
-          diff_[l][r * ly.out + o] *= static_cast<float>(derivative_from_output(ly.act, act_[l][r * ly.out + o]));
+          diff_[l][r * ly.out + o] *=
+              static_cast<float>(derivative_from_output(ly.act, act_[l][r * ly.out + o]));
       for (int o = 0; o < ly.out; ++o) {
         double sb = 0;
         for (int r = 0; r < batch; ++r) sb += diff_[l][r * ly.out + o];
         db[o] = static_cast<float>(sb);
         for (int i = 0; i < ly.in; ++i) {
           double s = 0;
-          for (int r = 0; r < batch; ++r) s += double(diff_[l][r * ly.out + o]) * input_at(x, ly, r, i);
+          for (int r = 0; r < batch; ++r)
+            s += double(diff_[l][r * ly.out + o]) * input_at(x, ly, r, i);
           dW[o * ly.in + i] = static_cast<float>(s);
         }
       }
@@ -109,7 +119,8 @@ class ReferenceBackend final : public Backend {
  private:
   float input_at(const float* x, const Layer& ly, int r, int i) const {
     if (ly.input < 0) return x[static_cast<std::size_t>(r) * ly.in + i];
-    return act_[ly.input][static_cast<std::size_t>(r) * net_.layers()[ly.input].out + ly.input_offset + i];
+    return act_[ly.input]
+               [static_cast<std::size_t>(r) * net_.layers()[ly.input].out + ly.input_offset + i];
   }
 
   void run(const float* x, int batch, bool from_first) {
@@ -137,6 +148,8 @@ class ReferenceBackend final : public Backend {
 
 }  // namespace
 
-std::unique_ptr<Backend> make_reference_backend() { return std::make_unique<ReferenceBackend>(); }
+std::unique_ptr<Backend> make_reference_backend() {
+  return std::make_unique<ReferenceBackend>();
+}
 
 }  // namespace lsmss::nn

@@ -138,7 +138,10 @@ std::map<long, double> exact_levels(const FakeDriver& fake, const std::vector<Co
 
 }  // namespace
 
-TEST(WangLandauExact, DensityOfStatesAndThermodynamics) {
+class WangLandauSchedule : public ::testing::TestWithParam<bool> {};
+
+TEST_P(WangLandauSchedule, DensityOfStatesAndThermodynamics) {
+  const bool one_over_t = GetParam();
   const System sys = small_system(LatticeKind::fcc, {2, 2, 1});  // 16 sites, 12870 configurations
   const double v = 0.002;
   FakeDriver fake(sys, 0.0, v);
@@ -156,8 +159,9 @@ TEST(WangLandauExact, DensityOfStatesAndThermodynamics) {
   s.wl.energy_min = lo - 0.5 * v;
   s.wl.energy_max = hi + 0.5 * v;
   s.wl.bin_width = v;
-  s.wl.ln_f_final = 1e-5;
-  s.wl.flatness = 0.8;
+  s.wl.ln_f_final = one_over_t ? 1e-5 : 1e-7;
+  s.wl.flatness = 0.9;
+  s.wl.one_over_t = one_over_t;
   const double sigma = stddev(e);
   s.temperatures = {0.5 * sigma / mc::kBoltzmannRyPerK, sigma / mc::kBoltzmannRyPerK, 3 * sigma / mc::kBoltzmannRyPerK};
   mc::DriverEnergy energy(fake, true);
@@ -189,6 +193,8 @@ TEST(WangLandauExact, DensityOfStatesAndThermodynamics) {
     for (int k = 0; k < 2; ++k) EXPECT_NEAR(row.sro[k], x.sro[k], 0.05) << "T = " << row.temperature;
   }
 }
+
+INSTANTIATE_TEST_SUITE_P(Schedules, WangLandauSchedule, ::testing::Values(false, true));
 
 TEST(WangLandauExact, WindowScanFindsTheWholeSpectrum) {
   const System sys = small_system(LatticeKind::fcc, {2, 1, 1});  // 8 sites, 70 configurations

@@ -12,12 +12,24 @@
 namespace lsmss::test {
 
 inline System synthetic_system(std::array<int, 3> cells = {2, 1, 1}) {
-  return System{Lattice(LatticeKind::fcc, 7.2377, 7.2377, cells), {species_from_symbol("Cu"), species_from_symbol("Au")}};
+  return System{Lattice(LatticeKind::fcc, 7.2377, 7.2377, cells),
+                {species_from_symbol("Cu"), species_from_symbol("Au")}};
 }
 
-inline dataset::Dataset synthetic_dataset(int rows, int folds, std::uint64_t seed, std::array<int, 3> cells = {2, 1, 1}) {
-  dataset::Dataset d{.system = synthetic_system(cells), .num_sites = 0, .num_folds = 0, .driver = {}, .available = 0,
-                     .occupation = {}, .composition = {}, .fold = {}, .origin = {}, .energy = {}, .charge = {}, .moment = {}};
+inline dataset::Dataset synthetic_dataset(int rows, int folds, std::uint64_t seed,
+                                          std::array<int, 3> cells = {2, 1, 1}) {
+  dataset::Dataset d{.system = synthetic_system(cells),
+                     .num_sites = 0,
+                     .num_folds = 0,
+                     .driver = {},
+                     .available = 0,
+                     .occupation = {},
+                     .composition = {},
+                     .fold = {},
+                     .origin = {},
+                     .energy = {},
+                     .charge = {},
+                     .moment = {}};
   const int N = d.system.num_sites();
   d.num_sites = N;
   d.num_folds = folds;

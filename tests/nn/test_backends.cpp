@@ -34,9 +34,11 @@ std::vector<Case> cases() {
       {"stl_relu", spec(16, {12, 9}, {A::relu, A::relu}, A::relu, {{Task::energy, 1, 0}})},
       {"mtl_three_heads", spec(16, {10, 8}, {A::relu, A::tanh}, A::relu,
                                {{Task::energy, 1, 3}, {Task::charge, 8, 3}, {Task::moment, 8, 2}})},
-      {"width_one", spec(3, {1}, {A::sigmoid}, A::tanh, {{Task::energy, 1, 1}, {Task::charge, 1, 1}})},
+      {"width_one",
+       spec(3, {1}, {A::sigmoid}, A::tanh, {{Task::energy, 1, 1}, {Task::charge, 1, 1}})},
       {"no_shared_mtl", spec(6, {}, {}, A::sigmoid, {{Task::energy, 1, 4}, {Task::moment, 3, 5}})},
-      {"heads_on_trunk", spec(8, {7}, {A::tanh}, A::relu, {{Task::energy, 1, 0}, {Task::charge, 4, 0}})},
+      {"heads_on_trunk",
+       spec(8, {7}, {A::tanh}, A::relu, {{Task::energy, 1, 0}, {Task::charge, 4, 0}})},
       {"linear_regression", spec(5, {}, {}, A::relu, {{Task::energy, 1, 0}})},
   };
 }
@@ -46,7 +48,8 @@ void randomize(std::span<float> p, std::mt19937_64& rng, float scale = 0.5f) {
   for (auto& x : p) x = u(rng);
 }
 
-void expect_close(std::span<const float> a, std::span<const float> b, double rel, const std::string& what) {
+void expect_close(std::span<const float> a, std::span<const float> b, double rel,
+                  const std::string& what) {
   ASSERT_EQ(a.size(), b.size()) << what;
   double scale = 1e-6;
   for (float x : a) scale = std::max(scale, double(std::abs(x)));
@@ -88,7 +91,8 @@ TEST(NnBackends, EveryBackendMatchesReference) {
         fast->forward(x.data(), batch);
         for (int h = 0; h < H; ++h)
           expect_close({ref->output(h), std::size_t(batch) * c.spec.heads[h].outputs},
-                       {fast->output(h), std::size_t(batch) * c.spec.heads[h].outputs}, 1e-5, "forward");
+                       {fast->output(h), std::size_t(batch) * c.spec.heads[h].outputs}, 1e-5,
+                       "forward");
         std::vector<double> mr(H), mf(H);
         ref->gradient(x.data(), tp.data(), batch, alpha.data(), mr.data());
         fast->gradient(x.data(), tp.data(), batch, alpha.data(), mf.data());
@@ -120,7 +124,8 @@ TEST(NnBackends, ForwardFromFirstMatchesDense) {
     for (int r = 0; r < 4; ++r)
       for (int o = 0; o < l0.out; ++o) {
         double z = b->params()[l0.b + o];
-        for (int i = 0; i < l0.in; ++i) z += double(b->params()[l0.w + o * l0.in + i]) * x[r * l0.in + i];
+        for (int i = 0; i < l0.in; ++i)
+          z += double(b->params()[l0.w + o * l0.in + i]) * x[r * l0.in + i];
         z1[r * l0.out + o] = float(z);
       }
     b->forward(x.data(), 4);

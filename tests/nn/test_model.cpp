@@ -47,8 +47,9 @@ TEST(NnStandardization, RoundTripAndExactReferenceEnergies) {
   std::vector<std::size_t> rows(d.rows());
   std::iota(rows.begin(), rows.end(), 0);
   std::vector<HeadSpec> heads = {{Task::energy, 1, 0}, {Task::charge, N, 0}, {Task::moment, N, 0}};
-  const auto s = Standardization::fit(d.occupation, N, d.system, heads, {&d.energy, &d.charge, &d.moment}, rows,
-                                      EnergyTarget::mixing, ChargeTarget::transfer);
+  const auto s =
+      Standardization::fit(d.occupation, N, d.system, heads, {&d.energy, &d.charge, &d.moment},
+                           rows, EnergyTarget::mixing, ChargeTarget::transfer);
   // Close to the composition-linear part (the pair term's average absorbs a little).
   EXPECT_NEAR(s.reference_energy[0], -3309.5, 0.05);
   EXPECT_NEAR(s.reference_energy[1], -39000.25, 0.05);
@@ -56,8 +57,8 @@ TEST(NnStandardization, RoundTripAndExactReferenceEnergies) {
     std::vector<double> linear(d.rows());
     for (std::size_t r = 0; r < d.rows(); ++r)
       linear[r] = -3309.5 * d.composition[r] - 39000.25 * (N - d.composition[r]);
-    const auto l = Standardization::fit(d.occupation, N, d.system, {heads[0]}, {&linear}, rows, EnergyTarget::mixing,
-                                        ChargeTarget::transfer);
+    const auto l = Standardization::fit(d.occupation, N, d.system, {heads[0]}, {&linear}, rows,
+                                        EnergyTarget::mixing, ChargeTarget::transfer);
     EXPECT_NEAR(l.reference_energy[0], -3309.5, 1e-7);
     EXPECT_NEAR(l.reference_energy[1], -39000.25, 1e-7);
   }
@@ -72,7 +73,8 @@ TEST(NnStandardization, RoundTripAndExactReferenceEnergies) {
       s.decode_output(h, occ, t, back);
       for (int o = 0; o < O; ++o) {
         // Round trip limited only by float32 in the standardized domain, not by the -1e5 Ry total.
-        EXPECT_NEAR(back[o], v[r * O + o], 1e-6 * s.heads[h].std[o] + 1e-9 * std::abs(v[r * O + o]) * (h == 0 ? 1e-3 : 1));
+        EXPECT_NEAR(back[o], v[r * O + o],
+                    1e-6 * s.heads[h].std[o] + 1e-9 * std::abs(v[r * O + o]) * (h == 0 ? 1e-3 : 1));
       }
     }
     float x[64];
@@ -129,8 +131,10 @@ TEST(NnDeck, StlAndMtlFromDecks) {
   }
   {
     Deck dk = deck(
-        "{ tasks = {'energy','charge','moment'}, architecture = { shared = {300,300}, task_specific = 300 },"
-        "  alpha = {1, 0.5, 2}, folds = {0, 2}, backend = 'reference', energy_target = 'standardized',"
+        "{ tasks = {'energy','charge','moment'}, architecture = { shared = {300,300}, "
+        "task_specific = 300 },"
+        "  alpha = {1, 0.5, 2}, folds = {0, 2}, backend = 'reference', energy_target = "
+        "'standardized',"
         "  early_stopping = { patience = 50 }, lr_schedule = { kind = 'cosine', min = 1e-6 } }");
     const auto o = TrainingOptions::from_deck(dk.root().table("training"));
     const Network net(o.network_spec(32, 2));
@@ -173,7 +177,8 @@ TEST(NnTraining, MtlLearnsSyntheticAlloyAndModelFileRoundTrips) {
   for (auto r : split.test) {
     mix.push_back(d.energy[r] - stdz.reference_energy_of(&d.occupation[r * d.num_sites]));
     for (int i = 0; i < d.num_sites; ++i) {
-      dq.push_back(d.charge[r * d.num_sites + i] - d.system.species[d.occupation[r * d.num_sites + i]].Z);
+      dq.push_back(d.charge[r * d.num_sites + i] -
+                   d.system.species[d.occupation[r * d.num_sites + i]].Z);
       mom.push_back(d.moment[r * d.num_sites + i]);
     }
   }
@@ -188,8 +193,9 @@ TEST(NnTraining, MtlLearnsSyntheticAlloyAndModelFileRoundTrips) {
   m.save(dir / "m.h5");
   const Model back = Model::load(dir / "m.h5", "reference");
   std::vector<Configuration> cfg;
-  for (std::size_t k = 0; k < 50; ++k) cfg.push_back(Configuration({d.occupation.begin() + k * d.num_sites,
-                                                                    d.occupation.begin() + (k + 1) * d.num_sites}));
+  for (std::size_t k = 0; k < 50; ++k)
+    cfg.push_back(Configuration(
+        {d.occupation.begin() + k * d.num_sites, d.occupation.begin() + (k + 1) * d.num_sites}));
   const auto p1 = m.predict(cfg), p2 = back.predict(cfg);
   for (std::size_t k = 0; k < cfg.size(); ++k) EXPECT_NEAR(p1.energy[k], p2.energy[k], 1e-6) << k;
   for (std::size_t k = 0; k < p1.charge.size(); ++k) EXPECT_NEAR(p1.charge[k], p2.charge[k], 1e-5);
@@ -215,7 +221,8 @@ TEST(NnTraining, MtlLearnsSyntheticAlloyAndModelFileRoundTrips) {
     back.standardization().encode_input(cfg[k].occupation().data(), x.data());
     dense->forward(x.data(), 1);
     double physical;
-    back.standardization().decode_output(0, cfg[k].occupation().data(), dense->output(0), &physical);
+    back.standardization().decode_output(0, cfg[k].occupation().data(), dense->output(0),
+                                         &physical);
     EXPECT_NEAR(physical, p2.energy[k], 2e-5 * std::max(1.0, stdz.heads[0].std[0]));
     std::copy(back.first_layer_bias().begin(), back.first_layer_bias().end(), z1.begin());
     for (int i = 0; i < d.num_sites; ++i) {
@@ -257,7 +264,8 @@ TEST(NnTraining, MtlLearnsSyntheticAlloyAndModelFileRoundTrips) {
   const auto pm0 = m0.predict(std::span(cfg).first(3));
   for (int k = 0; k < 3; ++k) {
     EXPECT_NEAR(*props[k].energy, 0.5 * (pm0.energy[k] + p1.energy[k]), 1e-5);
-    EXPECT_NEAR(*props[k].energy_std, std::abs(pm0.energy[k] - p1.energy[k]) / std::sqrt(2.0), 1e-5);
+    EXPECT_NEAR(*props[k].energy_std, std::abs(pm0.energy[k] - p1.energy[k]) / std::sqrt(2.0),
+                1e-5);
     EXPECT_EQ(props[k].charge_std.size(), static_cast<std::size_t>(d.num_sites));
   }
 }
@@ -272,7 +280,8 @@ TEST(NnTraining, StlReferenceAndOnednnAgreeAndEarlyStoppingWorks) {
   // Same seed, same data order: the two backends follow the same trajectory.
   const auto pa = a.parameters(), pb = b.parameters();
   double maxdiff = 0;
-  for (std::size_t k = 0; k < pa.size(); ++k) maxdiff = std::max(maxdiff, double(std::abs(pa[k] - pb[k])));
+  for (std::size_t k = 0; k < pa.size(); ++k)
+    maxdiff = std::max(maxdiff, double(std::abs(pa[k] - pb[k])));
   EXPECT_LT(maxdiff, 1e-3);
   o.patience = 5;
   o.curve_interval = 1;
