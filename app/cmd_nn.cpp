@@ -153,7 +153,7 @@ void write_parity(const std::string& path, const std::vector<ModelSet>& sets,
     for (const auto& ev : s.folds)
       for (std::size_t t = 0; t < ev.tasks.size(); ++t)
         for (const auto& p : ev.parity[t])
-          f << fmt::format("{},{},{},{},{},{},{:.10g},{:.10g}\n", s.label, ev.fold,
+          f << fmt::format("{},{},{},{},{},{},{:.17g},{:.17g}\n", s.label, ev.fold,
                            nn::task_name(ev.tasks[t].task), p.row, d.composition[p.row], p.site,
                            p.reference, p.predicted);
 }

@@ -159,8 +159,9 @@ void create_column(hid_t group, const Column& c, int sites) {
   h5::write_attr(d, "description", c.description);
 }
 
-// Appends rows to an open extendable dataset (1-D, or rows x cols).
-void append_raw(hid_t d, hid_t type, const void* data, hsize_t rows, const char* name) {
+// Appends rows to an open extendable dataset (1-D, or rows x cols). `dxpl` carries reusable
+// conversion buffers (see Impl).
+void append_raw(hid_t d, hid_t type, const void* data, hsize_t rows, const char* name, hid_t dxpl = H5P_DEFAULT) {
   if (rows == 0) return;
   h5::Handle space(H5Dget_space(d), H5Sclose);
   hsize_t dims[2] = {0, 0};
@@ -172,7 +173,7 @@ void append_raw(hid_t d, hid_t type, const void* data, hsize_t rows, const char*
   hsize_t start[2] = {old, 0}, count[2] = {rows, dims[1]};
   H5Sselect_hyperslab(fspace, H5S_SELECT_SET, start, nullptr, count, nullptr);
   h5::Handle mspace(H5Screate_simple(rank, count, nullptr), H5Sclose);
-  if (H5Dwrite(d, type, mspace, fspace, H5P_DEFAULT, data) < 0) h5fail(d, name, "cannot append rows");
+  if (H5Dwrite(d, type, mspace, fspace, dxpl, data) < 0) h5fail(d, name, "cannot append rows");
 }
 
 std::vector<std::string> read_strings(hid_t loc, const std::string& name) {
@@ -330,6 +331,20 @@ struct DatasetFile::Impl {
   h5::File file;
   h5::Mode mode = h5::Mode::read;
   std::map<std::string, h5::Handle> open;  // datasets kept open for appends
+  // Writing variable-length strings needs type-conversion buffers; by default HDF5 allocates
+  // and zeroes a fresh 1 MB pair for every write, which dominated the cost of an append (fresh
+  // pages are slow to touch). These are allocated once.
+  static constexpr std::size_t kConvBytes = 64 * 1024;
+  std::vector<char> tconv = std::vector<char>(kConvBytes), bkg = std::vector<char>(kConvBytes);
+  h5::Handle dxpl;
+
+  hid_t transfer() {
+    if (!dxpl.valid()) {
+      dxpl = h5::Handle(H5Pcreate(H5P_DATASET_XFER), H5Pclose);
+      H5Pset_buffer(dxpl, kConvBytes, tconv.data(), bkg.data());
+    }
+    return dxpl;
+  }
 
   hid_t dataset(const std::string& path) {
     auto it = open.find(path);
@@ -351,9 +366,9 @@ struct DatasetFile::Impl {
         const auto* v = Binder<Table>::strings(t, c.name);
         ptrs.clear();
         for (const auto& s : *v) ptrs.push_back(s.c_str());
-        append_raw(d, str, ptrs.data(), t.rows(), c.name);
+        append_raw(d, str, ptrs.data(), t.rows(), c.name, transfer());
       } else {
-        append_raw(d, mem_type(c.kind), Binder<Table>::data(t, c.name, 0), t.rows(), c.name);
+        append_raw(d, mem_type(c.kind), Binder<Table>::data(t, c.name, 0), t.rows(), c.name, transfer());
       }
     }
   }

@@ -69,7 +69,7 @@ TbSettings TbSettings::from_deck(const DeckTable& t) {
   s.options.mixing = t.choice("mixing", "anderson", {"anderson", "linear"}) == "anderson"
                          ? Mixing::anderson
                          : Mixing::linear;
-  s.options.mixing_beta = t.number_in("mixing_beta", 0.5, 1e-3, 1.0);
+  s.options.mixing_beta = t.number_in("mixing_beta", 1.0, 1e-3, 1.0);
   s.options.mixing_history = static_cast<int>(t.integer("mixing_history", 8, 1, 50));
   s.options.max_iterations = static_cast<int>(t.integer("max_iterations", 100, 1, 100000));
   s.options.charge_tolerance = t.number_in("charge_tolerance", 1e-6, 1e-12, 1e-2);

@@ -675,8 +675,9 @@ ElementReference element_reference(const ElementParameters& e, double valence,
   const Lattice lat(e.structure, e.a, e.a, {1, 1, 1});
   const Configuration c(std::vector<std::uint8_t>(lat.num_sites(), 0));
   TbOptions o = options;
-  o.kpoints = {12, 12, 12};
-  o.kshift = {0, 0, 0};
+  // Shifted 10x10x10 Monkhorst-Pack grid of the conventional cell (E_F to ~1 mRy).
+  o.kpoints = {10, 10, 10};
+  o.kshift = {1, 1, 1};
   o.spin_polarized = false;
   o.max_iterations = 3;
   ElementParameters bare = e;

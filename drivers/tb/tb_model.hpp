@@ -25,7 +25,7 @@ struct TbOptions {
   double temperature = 0.005;           // Fermi-Dirac smearing k_B T (Ry)
   bool spin_polarized = true;
   Mixing mixing = Mixing::anderson;
-  double mixing_beta = 0.5;
+  double mixing_beta = 1.0;
   int mixing_history = 8;
   int max_iterations = 100;
   double charge_tolerance = 1e-6;  // max |n_out - n_in| per site (e)

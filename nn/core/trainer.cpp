@@ -70,6 +70,7 @@ TrainingOptions TrainingOptions::from_deck(const DeckTable& t) {
   o.epochs = t.integer("epochs", 30000, 1, 100000000);
   o.batch_fraction = t.number_in("batch_fraction", 0.1, 1e-9, 1.0);
   o.batch_size = t.integer("batch_size", 0, 0, 1000000000);
+  t.allow({"folds"});  // listed among the valid keys even when absent
   if (t.has("folds")) {
     bool is_all = false;
     try {

@@ -1,0 +1,17 @@
+-- Import of the published LSMS FePt results (../shared/data/lsms/FePt_32atoms.tar.xz):
+--   lsms-surrogate import examples/import_fept.lua ../shared/data/lsms/FePt_32atoms.tar.xz
+-- Compositions count Fe atoms. The files list a 2x2x2 block of cells and then the same block
+-- shifted by 2a along x: sites are matched onto this lattice by position, never by order.
+system = { lattice = "bct", a = 5.218, c = 7.058, supercell = {4,2,2}, species = {"Fe","Pt"} }
+sampling = { cap = 1000, seed = 1, test_fraction = 0.1, folds = 60 }
+dataset = { file = "fept_lsms.h5" }
+
+-- Training (nn): the paper's FePt MTL E+C+M model (2x300 shared + 100/100/100 per task).
+--   lsms-surrogate train examples/import_fept.lua --fold 0 --epochs 800
+--   lsms-surrogate evaluate examples/import_fept.lua --parity
+training = {
+  tasks = {"energy", "charge", "moment"},
+  architecture = { shared = {300, 300}, task_specific = 300 },
+  learning_rate = 1e-4, epochs = 30000, batch_fraction = 0.1,
+  model = "fept_lsms_mtl_ecm.h5",
+}
