@@ -28,9 +28,12 @@ void print_generic_h5(const std::string& path) {
     try {
       h5::Handle a(H5Aopen(loc, name, H5P_DEFAULT), H5Aclose);
       h5::Handle t(H5Aget_type(a), H5Tclose);
-      if (H5Tget_class(t) == H5T_STRING) v = h5::read_attr_strings(loc, name).at(0);
-      else if (H5Tget_class(t) == H5T_INTEGER) v = fmt::format("{}", fmt::join(h5::read_attr_ints(loc, name), ", "));
-      else v = fmt::format("{}", fmt::join(h5::read_attr_doubles(loc, name), ", "));
+      if (H5Tget_class(t) == H5T_STRING)
+        v = h5::read_attr_strings(loc, name).at(0);
+      else if (H5Tget_class(t) == H5T_INTEGER)
+        v = fmt::format("{}", fmt::join(h5::read_attr_ints(loc, name), ", "));
+      else
+        v = fmt::format("{}", fmt::join(h5::read_attr_doubles(loc, name), ", "));
     } catch (const std::exception&) {
       v = "?";
     }
@@ -60,10 +63,11 @@ void print_generic_h5(const std::string& path) {
 
 void add_dataset_commands(CLI::App& app, AppContext& ctx) {
   {
-    auto* sub = app.add_subcommand(
-        "build",
-        "sample configurations (sampling = {...}) and compute them with the deck's driver into an HDF5 "
-        "dataset (dataset = {...}); rerun the same command to resume; MPI: mpirun -np P lsms-surrogate build");
+    auto* sub = app.add_subcommand("build",
+                                   "sample configurations (sampling = {...}) and compute them with "
+                                   "the deck's driver into an HDF5 "
+                                   "dataset (dataset = {...}); rerun the same command to resume; "
+                                   "MPI: mpirun -np P lsms-surrogate build");
     struct Opts {
       std::string deck, output;
       bool allow_driver_change = false, retry_failed = false, quiet = false;
@@ -72,9 +76,10 @@ void add_dataset_commands(CLI::App& app, AppContext& ctx) {
     auto o = std::make_shared<Opts>();
     sub->add_option("deck", o->deck, "Lua input deck")->required()->check(CLI::ExistingFile);
     sub->add_option("-o,--output", o->output, "dataset file (overrides dataset.file)");
-    sub->add_flag("--allow-driver-change", o->allow_driver_change,
-                  "resume although the driver's deck settings changed (only for settings that do not "
-                  "change results, e.g. paths or thread counts)");
+    sub->add_flag(
+        "--allow-driver-change", o->allow_driver_change,
+        "resume although the driver's deck settings changed (only for settings that do not "
+        "change results, e.g. paths or thread counts)");
     sub->add_flag("--retry-failed", o->retry_failed,
                   "give configurations that used up their retries (dataset.retries) another round");
     sub->add_option("--max-calculations", o->max_calculations,
@@ -94,24 +99,30 @@ void add_dataset_commands(CLI::App& app, AppContext& ctx) {
       opts.progress = !o->quiet && rank == 0;
       const auto s = dataset::build_dataset(d.deck, d.system, ctx.registry, opts, MPI_COMM_WORLD);
       if (!s.coordinator) return;
-      fmt::print("\n{} on {}: per composition (energies in Ry)\n", d.system.name(), d.system.lattice.describe());
+      fmt::print("\n{} on {}: per composition (energies in Ry)\n", d.system.name(),
+                 d.system.lattice.describe());
       dataset::print_composition_table(stdout, s.compositions, s.distinct);
       std::size_t ok = 0, failed = 0, pending = 0;
       for (const auto& c : s.compositions) ok += c.ok, failed += c.failed, pending += c.pending;
-      fmt::print("\n{} calculations in {:.2f} s ({:.1f} configs/s), {} of them failed; dataset {}: {} ok, {} failed, "
-                 "{} pending of {}\n",
-                 s.calculated, s.seconds, s.seconds > 0 ? s.calculated / s.seconds : 0.0, s.failed_attempts,
-                 s.file.string(), ok, failed, pending, s.planned);
+      fmt::print(
+          "\n{} calculations in {:.2f} s ({:.1f} configs/s), {} of them failed; dataset {}: {} ok, "
+          "{} failed, "
+          "{} pending of {}\n",
+          s.calculated, s.seconds, s.seconds > 0 ? s.calculated / s.seconds : 0.0,
+          s.failed_attempts, s.file.string(), ok, failed, pending, s.planned);
       if (pending > 0) fmt::print("rerun the same command to continue\n");
       if (failed > 0)
-        fmt::print("failed configurations keep their reasons in /results/message; --retry-failed retries them\n");
+        fmt::print(
+            "failed configurations keep their reasons in /results/message; --retry-failed retries "
+            "them\n");
     });
   }
   {
-    auto* sub = app.add_subcommand(
-        "import",
-        "import LSMS output files (info_evec format) from a directory or a tar archive (.tar, .tar.xz, .tar.gz) "
-        "into an HDF5 dataset, with a validation report per composition");
+    auto* sub =
+        app.add_subcommand("import",
+                           "import LSMS output files (info_evec format) from a directory or a tar "
+                           "archive (.tar, .tar.xz, .tar.gz) "
+                           "into an HDF5 dataset, with a validation report per composition");
     struct Opts {
       std::string deck, source, output;
       dataset::ImportOptions io;
@@ -119,31 +130,41 @@ void add_dataset_commands(CLI::App& app, AppContext& ctx) {
       std::size_t list = 20;
     };
     auto o = std::make_shared<Opts>();
-    sub->add_option("deck", o->deck, "Lua input deck (system, sampling, dataset)")->required()->check(CLI::ExistingFile);
-    sub->add_option("source", o->source, "directory or tar archive of LSMS output files")->required();
+    sub->add_option("deck", o->deck, "Lua input deck (system, sampling, dataset)")
+        ->required()
+        ->check(CLI::ExistingFile);
+    sub->add_option("source", o->source, "directory or tar archive of LSMS output files")
+        ->required();
     sub->add_option("-o,--output", o->output, "dataset file (overrides dataset.file)");
     sub->add_flag("-f,--force", o->io.force, "replace an existing output file");
-    sub->add_flag("--keep-duplicates", o->keep_duplicates,
-                  "keep every file as its own row (default: one row per distinct configuration, the first "
-                  "file in natural name order)");
+    sub->add_flag(
+        "--keep-duplicates", o->keep_duplicates,
+        "keep every file as its own row (default: one row per distinct configuration, the first "
+        "file in natural name order)");
     sub->add_option("--duplicate-tolerance", o->io.duplicate_tolerance,
-                    "duplicates 'agree' when energies (Ry), charges (e) and moments (muB) differ by at most this")
+                    "duplicates 'agree' when energies (Ry), charges (e) and moments (muB) differ "
+                    "by at most this")
         ->capture_default_str();
-    sub->add_flag("--drop-outliers", o->io.drop_outliers, "leave energy outliers out (default: keep and report)");
+    sub->add_flag("--drop-outliers", o->io.drop_outliers,
+                  "leave energy outliers out (default: keep and report)");
     sub->add_option("--outlier-threshold", o->io.outlier_threshold,
-                    "robust z-score above which an energy is an outlier: z = |E - median| / max(1.4826 MAD, floor), "
+                    "robust z-score above which an energy is an outlier: z = |E - median| / "
+                    "max(1.4826 MAD, floor), "
                     "per composition")
         ->capture_default_str();
-    sub->add_option("--outlier-floor", o->io.outlier_floor, "lower bound of the robust energy scale, Ry")
+    sub->add_option("--outlier-floor", o->io.outlier_floor,
+                    "lower bound of the robust energy scale, Ry")
         ->capture_default_str();
     sub->add_option("--charge-tolerance", o->io.charge_tolerance,
                     "largest |sum over sites of (electrons - Z)| accepted, e")
         ->capture_default_str();
-    sub->add_flag("--keep-non-neutral", o->io.keep_non_neutral, "import files beyond the charge tolerance anyway");
+    sub->add_flag("--keep-non-neutral", o->io.keep_non_neutral,
+                  "import files beyond the charge tolerance anyway");
     sub->add_option("--position-tolerance", o->io.position_tolerance,
                     "largest distance between a file's position and a lattice site, Bohr")
         ->capture_default_str();
-    sub->add_option("--list", o->list, "how many issues of each kind to list")->capture_default_str();
+    sub->add_option("--list", o->list, "how many issues of each kind to list")
+        ->capture_default_str();
     sub->add_flag("-q,--quiet", o->quiet, "no progress bar");
     sub->callback([&ctx, o] {
       LoadedDeck d = load_deck(o->deck, ctx);
@@ -153,12 +174,14 @@ void add_dataset_commands(CLI::App& app, AppContext& ctx) {
       const auto r = dataset::import_lsms(d.deck, d.system, o->source, o->io);
       fmt::print("{} on {}\n", d.system.name(), d.system.lattice.describe());
       dataset::print_import_report(stdout, r, o->list);
-      fmt::print("\nimported {} rows from {} files in {:.2f} s (reading and parsing {:.2f} s) -> {}\n", r.rows, r.files,
-                 r.total_seconds, r.read_seconds, r.output.string());
+      fmt::print(
+          "\nimported {} rows from {} files in {:.2f} s (reading and parsing {:.2f} s) -> {}\n",
+          r.rows, r.files, r.total_seconds, r.read_seconds, r.output.string());
     });
   }
   {
-    auto* sub = app.add_subcommand("info", "print what an HDF5 dataset (or another lsms-surrogate HDF5 file) holds");
+    auto* sub = app.add_subcommand(
+        "info", "print what an HDF5 dataset (or another lsms-surrogate HDF5 file) holds");
     auto files = std::make_shared<std::vector<std::string>>();
     sub->add_option("file", *files, "HDF5 file(s)")->required()->check(CLI::ExistingFile);
     sub->callback([files] {
@@ -174,9 +197,10 @@ void add_dataset_commands(CLI::App& app, AppContext& ctx) {
         } else if (format.rfind("lsms-surrogate", 0) == 0) {
           print_generic_h5(path);
         } else {
-          throw FileError(fmt::format("{}: an HDF5 file, but not one written by lsms-surrogate (no root "
-                                      "attribute 'format' naming it)",
-                                      path));
+          throw FileError(
+              fmt::format("{}: an HDF5 file, but not one written by lsms-surrogate (no root "
+                          "attribute 'format' naming it)",
+                          path));
         }
       }
     });

@@ -43,6 +43,7 @@ void run_mc(const std::string& deck_path, bool restart, bool quiet, int threads,
   fmt::print("\n{}", mc::format_summary(r, d.system));
   fmt::print("wrote     {}", files.thermo);
   if (!files.dos.empty()) fmt::print(", {}", files.dos);
+  fmt::print(", {}", files.json);
   if (!files.plot.empty()) fmt::print(", {} (gnuplot script {})", files.plot, files.script);
   fmt::print("\n");
   if (!files.plot_message.empty()) fmt::print("note      {}\n", files.plot_message);

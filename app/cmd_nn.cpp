@@ -1,7 +1,9 @@
 // `train`, `evaluate`, `predict`: neural-network surrogates (nn/, docs/nn.md).
+#include <algorithm>
 #include <cmath>
 #include <fstream>
 #include <map>
+#include <sstream>
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
@@ -29,6 +31,25 @@ std::string default_dataset(const LoadedDeck& d) {
 std::string default_model(const LoadedDeck& d, const nn::TrainingOptions& o, bool deck_sets_model) {
   return deck_sets_model ? o.model
                          : std::filesystem::path(d.deck.file()).stem().string() + ".model.h5";
+}
+
+// The deck's system against the dataset's (a model is checked against the dataset's system by
+// the evaluation itself): a deck for another cell must not evaluate or train on this data.
+void check_deck_matches_dataset(const LoadedDeck& d, const dataset::Dataset& data,
+                                const std::string& data_path) {
+  const System &a = d.system, &b = data.system;
+  auto close = [](double x, double y) {
+    return std::abs(x - y) <= 1e-6 * std::max(1.0, std::abs(x));
+  };
+  bool same = a.lattice.kind() == b.lattice.kind() &&
+              a.lattice.supercell() == b.lattice.supercell() &&
+              close(a.lattice.a(), b.lattice.a()) && close(a.lattice.c(), b.lattice.c()) &&
+              a.species.size() == b.species.size();
+  for (std::size_t k = 0; same && k < a.species.size(); ++k)
+    same = a.species[k].symbol == b.species[k].symbol;
+  if (!same)
+    fail("{} describes {} on {}, but the dataset {} was computed for {} on {}", d.deck.file(),
+         a.name(), a.lattice.describe(), data_path, b.name(), b.lattice.describe());
 }
 
 std::string unit_of(Task t) {
@@ -62,9 +83,11 @@ void print_tables(const std::vector<ModelSet>& sets, const std::string& csv,
   struct Scale {
     const char* title;
     double nn::TaskError::*field;
-  } scales[] = {{"standardized (paper's scale: RMSE / training std of the raw value)",
+  } scales[] = {{"standardized (RMSE / training std of the raw value, per output column)",
                  &nn::TaskError::rmse_standardized},
-                {"physical units (energy Ry per cell, charge e, moment muB)", &nn::TaskError::rmse},
+                // ../shared/paper-notes.md gives the paper's Tables 2/3 in these units.
+                {"physical units (energy Ry per cell, charge e, moment muB; the paper's tables)",
+                 &nn::TaskError::rmse},
                 {"energy in meV/atom", &nn::TaskError::rmse_mev_per_atom}};
   auto cell = [](const ModelSet& s, Task t, double nn::TaskError::*f) -> std::string {
     std::vector<double> v;
@@ -185,10 +208,21 @@ ModelSet evaluate_file(const std::string& file, const dataset::Dataset& d,
 
 // ---------------------------------------------------------------- predict input/output
 
+// Configurations to predict, with the values the input carries (a dataset's or an LSMS output
+// file's results), so a model can be checked against data it never saw.
 struct PredictInput {
   std::vector<Configuration> configs;
   std::vector<std::string> names;
-  std::vector<double> energy, charge, moment;  // reference values when the input has them
+  std::vector<double> energy;  // per configuration, Ry; NaN where the input has none
+  std::vector<std::vector<double>> charge, moment;  // per configuration, sites (or empty)
+  void add(Configuration c, std::string name, double e = std::nan(""), std::vector<double> q = {},
+           std::vector<double> m = {}) {
+    configs.push_back(std::move(c));
+    names.push_back(std::move(name));
+    energy.push_back(e);
+    charge.push_back(std::move(q));
+    moment.push_back(std::move(m));
+  }
 };
 
 PredictInput read_predict_input(const std::vector<std::string>& inputs, const System& sys) {
@@ -197,11 +231,20 @@ PredictInput read_predict_input(const std::vector<std::string>& inputs, const Sy
   for (const auto& path : inputs) {
     if (h5::File::is_hdf5(path)) {
       const auto d = dataset::read_dataset(path);
-      for (std::size_t r = 0; r < d.rows(); ++r) {
-        in.configs.emplace_back(std::vector<std::uint8_t>(d.occupation.begin() + r * N,
-                                                          d.occupation.begin() + (r + 1) * N));
-        in.names.push_back(fmt::format("{}:{}", path, r));
-      }
+      if (d.num_sites != N)
+        fail("{}: {} sites per configuration, the model's lattice has {}", path, d.num_sites, N);
+      const bool has_e = (d.available & kEnergy) && d.energy.size() == d.rows();
+      const bool has_q = (d.available & kCharge) && d.charge.size() == d.rows() * N;
+      const bool has_m = (d.available & kMoment) && d.moment.size() == d.rows() * N;
+      auto slice = [N](const std::vector<double>& v, std::size_t r) {
+        return std::vector<double>(v.begin() + r * N, v.begin() + (r + 1) * N);
+      };
+      for (std::size_t r = 0; r < d.rows(); ++r)
+        in.add(Configuration(std::vector<std::uint8_t>(d.occupation.begin() + r * N,
+                                                       d.occupation.begin() + (r + 1) * N)),
+               fmt::format("{}:{}", path, r), has_e ? d.energy[r] : std::nan(""),
+               has_q ? slice(d.charge, r) : std::vector<double>{},
+               has_m ? slice(d.moment, r) : std::vector<double>{});
       continue;
     }
     std::ifstream f(path);
@@ -226,8 +269,7 @@ PredictInput read_predict_input(const std::vector<std::string>& inputs, const Sy
           for (int i = 0; i < N; ++i)
             if (c[i] >= sys.num_species())
               fail("{}:{}: species {} at site {} does not exist", path, lineno, c[i], i);
-          in.configs.push_back(std::move(c));
-          in.names.push_back(fmt::format("{}:{}", path, lineno));
+          in.add(std::move(c), fmt::format("{}:{}", path, lineno));
         }
         ++lineno;
       } while (std::getline(f, line));
@@ -241,18 +283,51 @@ PredictInput read_predict_input(const std::vector<std::string>& inputs, const Sy
       fail("{}: {} atoms, the model's lattice has {} sites", path, pos.size(), N);
     const auto site = sys.lattice.match_positions(pos);
     std::vector<std::uint8_t> occ(N);
+    std::vector<double> q(N), m(N);  // in the lattice's site order
     for (std::size_t k = 0; k < pos.size(); ++k) {
       const int s = sys.species_index(ie.atoms[k].Z);
       if (s < 0)
         fail("{}: atom {} has Z = {}, not a species of the model ({})", path, k, ie.atoms[k].Z,
              sys.name());
       occ[site[k]] = static_cast<std::uint8_t>(s);
+      q[site[k]] = ie.atoms[k].electrons;
+      m[site[k]] = ie.atoms[k].moment;
     }
-    in.configs.emplace_back(std::move(occ));
-    in.names.push_back(path);
+    in.add(Configuration(std::move(occ)), path, ie.total_energy, std::move(q), std::move(m));
   }
   if (in.configs.empty()) fail("no configurations to predict");
   return in;
+}
+
+// RMSE of the predictions against the values the input carries (configurations without them
+// are left out); printed to stderr so stdout stays the CSV.
+void print_against_input(const PredictInput& in, const std::vector<Properties>& props, int N) {
+  double se = 0, sq = 0, sm = 0;
+  std::size_t ne = 0, nq = 0, nm = 0;
+  for (std::size_t k = 0; k < props.size(); ++k) {
+    const Properties& p = props[k];
+    if (p.energy && !std::isnan(in.energy[k])) {
+      se += (*p.energy - in.energy[k]) * (*p.energy - in.energy[k]);
+      ++ne;
+    }
+    if (!p.charge.empty() && !in.charge[k].empty())
+      for (int i = 0; i < N; ++i, ++nq) sq += std::pow(p.charge[i] - in.charge[k][i], 2);
+    if (!p.moment.empty() && !in.moment[k].empty())
+      for (int i = 0; i < N; ++i, ++nm) sm += std::pow(p.moment[i] - in.moment[k][i], 2);
+  }
+  if (ne > 0) {
+    const double r = std::sqrt(se / ne);
+    fmt::print(
+        stderr,
+        "against the input's values: energy RMSE {:.4e} Ry ({:.4f} meV/atom), {} configurations\n",
+        r, r / N * nn::kRydbergMeV, ne);
+  }
+  if (nq > 0)
+    fmt::print(stderr, "against the input's values: charge RMSE {:.4e} e, {} sites\n",
+               std::sqrt(sq / nq), nq);
+  if (nm > 0)
+    fmt::print(stderr, "against the input's values: moment RMSE {:.4e} muB, {} sites\n",
+               std::sqrt(sm / nm), nm);
 }
 
 }  // namespace
@@ -311,6 +386,7 @@ void add_nn_commands(CLI::App& app, AppContext& ctx) {
       const std::string out =
           o->output.empty() ? default_model(d, opt, deck_sets_model) : o->output;
       const dataset::Dataset data = dataset::read_dataset(data_path);
+      check_deck_matches_dataset(d, data, data_path);
       const auto folds = nn::folds_to_train(data, opt);
       fmt::print("dataset   {} ({} rows, {} folds, {} test rows, {})\n", data_path, data.rows(),
                  data.num_folds, std::count(data.fold.begin(), data.fold.end(), dataset::kTestFold),
@@ -372,6 +448,7 @@ void add_nn_commands(CLI::App& app, AppContext& ctx) {
       }
       const std::string data_path = o->dataset.empty() ? default_dataset(d) : o->dataset;
       const dataset::Dataset data = dataset::read_dataset(data_path);
+      check_deck_matches_dataset(d, data, data_path);
       fmt::print("dataset   {} ({} rows, {} test rows)\n", data_path, data.rows(),
                  std::count(data.fold.begin(), data.fold.end(), dataset::kTestFold));
       std::vector<ModelSet> sets;
@@ -419,6 +496,7 @@ void add_nn_commands(CLI::App& app, AppContext& ctx) {
       const PropertyMask tasks = ens.tasks();
       fmt::print(stderr, "{} configurations, {} model(s) for {} ({})\n", in.configs.size(),
                  ens.size(), sys.name(), property_mask_name(tasks));
+      print_against_input(in, props, N);
       if (!o->output.empty() && std::filesystem::path(o->output).extension() == ".h5") {
         std::vector<std::uint8_t> occ;
         std::vector<std::int32_t> comp;
@@ -444,6 +522,29 @@ void add_nn_commands(CLI::App& app, AppContext& ctx) {
         if (!e.empty()) h5::write(f, "energy", e), h5::write(f, "energy_std", es);
         if (!q.empty()) h5::write(f, "charge", q, {R, S}), h5::write(f, "charge_std", qs, {R, S});
         if (!m.empty()) h5::write(f, "moment", m, {R, S}), h5::write(f, "moment_std", ms, {R, S});
+        // The input's own values (NaN where a configuration has none), for parity plots.
+        const double nan = std::nan("");
+        std::vector<double> ie, iq, im;
+        bool any_q = false, any_m = false;
+        for (std::size_t k = 0; k < props.size(); ++k) {
+          any_q = any_q || !in.charge[k].empty();
+          any_m = any_m || !in.moment[k].empty();
+        }
+        for (std::size_t k = 0; k < props.size(); ++k) {
+          ie.push_back(in.energy[k]);
+          auto append = [N, nan](std::vector<double>& dst, const std::vector<double>& v) {
+            if (v.empty())
+              dst.insert(dst.end(), N, nan);
+            else
+              dst.insert(dst.end(), v.begin(), v.end());
+          };
+          if (any_q) append(iq, in.charge[k]);
+          if (any_m) append(im, in.moment[k]);
+        }
+        if (std::any_of(ie.begin(), ie.end(), [](double x) { return !std::isnan(x); }))
+          h5::write(f, "input_energy", ie);
+        if (any_q) h5::write(f, "input_charge", iq, {R, S});
+        if (any_m) h5::write(f, "input_moment", im, {R, S});
         fmt::print(stderr, "wrote {}\n", o->output);
         return;
       }
@@ -460,19 +561,19 @@ void add_nn_commands(CLI::App& app, AppContext& ctx) {
       };
       emit(
           "# lsms-surrogate predict: energy in Ry, charge in e (electrons on the site), moment in "
-          "muB; _std = "
-          "spread of the fold "
-          "models\nsource,configuration,n_A,energy_Ry,energy_std_Ry,charge_e,charge_std_e,moment_"
-          "muB,"
-          "moment_std_muB\n");
+          "muB; _std = spread of the fold models; input_energy_Ry = the input's own energy "
+          "(dataset or LSMS output file; empty for plain configurations)\n"
+          "source,configuration,n_A,energy_Ry,energy_std_Ry,charge_e,charge_std_e,moment_muB,"
+          "moment_std_muB,input_energy_Ry\n");
       for (std::size_t k = 0; k < props.size(); ++k) {
         const auto& p = props[k];
-        emit(fmt::format("{},{},{},{},{},\"{:.6f}\",\"{:.6f}\",\"{:.6f}\",\"{:.6f}\"\n",
+        emit(fmt::format("{},{},{},{},{},\"{:.6f}\",\"{:.6f}\",\"{:.6f}\",\"{:.6f}\",{}\n",
                          in.names[k], in.configs[k].to_string(), in.configs[k].composition(),
                          p.energy ? fmt::format("{:.10f}", *p.energy) : "",
                          p.energy_std ? fmt::format("{:.3e}", *p.energy_std) : "",
                          fmt::join(p.charge, ","), fmt::join(p.charge_std, ","),
-                         fmt::join(p.moment, ","), fmt::join(p.moment_std, ",")));
+                         fmt::join(p.moment, ","), fmt::join(p.moment_std, ","),
+                         std::isnan(in.energy[k]) ? "" : fmt::format("{:.10f}", in.energy[k])));
       }
       if (file.is_open()) fmt::print(stderr, "wrote {}\n", o->output);
     });

@@ -41,7 +41,8 @@ class FdReader {
         if (r < 0) throw FileError(fmt::format("{}: read error: {}", what_, std::strerror(errno)));
         if (r == 0) {
           if (got == 0) return false;
-          throw FileError(fmt::format("{}: archive ends in the middle of an entry (truncated?)", what_));
+          throw FileError(
+              fmt::format("{}: archive ends in the middle of an entry (truncated?)", what_));
         }
         pos_ = 0;
         len_ = static_cast<std::size_t>(r);
@@ -76,7 +77,9 @@ std::uint64_t tar_number(const char* f, std::size_t n) {
   return v;
 }
 
-std::string field(const char* f, std::size_t n) { return std::string(f, strnlen(f, n)); }
+std::string field(const char* f, std::size_t n) {
+  return std::string(f, strnlen(f, n));
+}
 
 // The "path" record of a pax extended header ("<len> path=<value>\n" records).
 std::string pax_path(const std::string& data) {
@@ -104,7 +107,8 @@ void read_tar(int fd, const std::string& what, std::size_t batch_size,
     if (std::all_of(h.begin(), h.end(), [](char c) { return c == 0; })) break;  // end-of-archive
     // Header checksum: the sum of all bytes with the checksum field read as spaces.
     unsigned sum = 0;
-    for (std::size_t i = 0; i < 512; ++i) sum += (i >= 148 && i < 156) ? ' ' : static_cast<unsigned char>(h[i]);
+    for (std::size_t i = 0; i < 512; ++i)
+      sum += (i >= 148 && i < 156) ? ' ' : static_cast<unsigned char>(h[i]);
     if (sum != tar_number(h.data() + 148, 8))
       throw FileError(fmt::format("{}: not a tar archive, or corrupt (bad header checksum{})", what,
                                   any ? " after a valid entry" : ""));
@@ -157,12 +161,15 @@ std::string decompressor(const std::filesystem::path& p) {
 
 }  // namespace
 
-bool is_archive(const std::filesystem::path& source) { return !std::filesystem::is_directory(source); }
+bool is_archive(const std::filesystem::path& source) {
+  return !std::filesystem::is_directory(source);
+}
 
 void read_files(const std::filesystem::path& source, std::size_t batch_size,
                 const std::function<void(std::vector<FileEntry>&)>& batch) {
   namespace fs = std::filesystem;
-  if (!fs::exists(source)) throw FileError(fmt::format("{}: no such file or directory", source.string()));
+  if (!fs::exists(source))
+    throw FileError(fmt::format("{}: no such file or directory", source.string()));
   if (fs::is_directory(source)) {
     std::vector<fs::path> files;
     for (const auto& e : fs::recursive_directory_iterator(source))
@@ -172,7 +179,8 @@ void read_files(const std::filesystem::path& source, std::size_t batch_size,
     for (const auto& f : files) {
       std::ifstream in(f, std::ios::binary);
       if (!in) throw FileError(fmt::format("{}: cannot open", f.string()));
-      FileEntry e{fs::relative(f, source).string(), std::string(std::istreambuf_iterator<char>(in), {})};
+      FileEntry e{fs::relative(f, source).string(),
+                  std::string(std::istreambuf_iterator<char>(in), {})};
       entries.push_back(std::move(e));
       if (entries.size() >= batch_size) {
         batch(entries);
@@ -185,7 +193,8 @@ void read_files(const std::filesystem::path& source, std::size_t batch_size,
   const std::string tool = decompressor(source);
   if (tool.empty()) {
     const int fd = ::open(source.c_str(), O_RDONLY);
-    if (fd < 0) throw FileError(fmt::format("{}: cannot open: {}", source.string(), std::strerror(errno)));
+    if (fd < 0)
+      throw FileError(fmt::format("{}: cannot open: {}", source.string(), std::strerror(errno)));
     try {
       read_tar(fd, source.string(), batch_size, batch);
     } catch (...) {
@@ -206,16 +215,16 @@ void read_files(const std::filesystem::path& source, std::size_t batch_size,
   posix_spawn_file_actions_addclose(&fa, pipefd[0]);
   posix_spawn_file_actions_addclose(&fa, pipefd[1]);
   const std::string path = source.string();
-  std::vector<char*> argv = {const_cast<char*>(tool.c_str()), const_cast<char*>("-dc"), const_cast<char*>("--"),
-                             const_cast<char*>(path.c_str()), nullptr};
+  std::vector<char*> argv = {const_cast<char*>(tool.c_str()), const_cast<char*>("-dc"),
+                             const_cast<char*>("--"), const_cast<char*>(path.c_str()), nullptr};
   pid_t pid = 0;
   const int rc = posix_spawnp(&pid, tool.c_str(), &fa, nullptr, argv.data(), environ);
   posix_spawn_file_actions_destroy(&fa);
   ::close(pipefd[1]);
   if (rc != 0) {
     ::close(pipefd[0]);
-    throw FileError(fmt::format("{}: is {}-compressed, but '{}' could not be run: {}", path, tool, tool,
-                                std::strerror(rc)));
+    throw FileError(fmt::format("{}: is {}-compressed, but '{}' could not be run: {}", path, tool,
+                                tool, std::strerror(rc)));
   }
   std::exception_ptr error;
   try {
@@ -235,8 +244,9 @@ void read_files(const std::filesystem::path& source, std::size_t batch_size,
   }
   if (error) std::rethrow_exception(error);
   if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-    throw FileError(fmt::format("{}: '{} -dc' failed (exit status {}): corrupt or truncated archive?", path, tool,
-                                WIFEXITED(status) ? WEXITSTATUS(status) : -1));
+    throw FileError(
+        fmt::format("{}: '{} -dc' failed (exit status {}): corrupt or truncated archive?", path,
+                    tool, WIFEXITED(status) ? WEXITSTATUS(status) : -1));
 }
 
 }  // namespace lsmss::dataset

@@ -175,9 +175,35 @@ void send_bytes(const std::vector<char>& b, int dest, int tag, MPI_Comm comm) {
   MPI_Send(b.data(), static_cast<int>(b.size()), MPI_BYTE, dest, tag, comm);
 }
 
+// Waits for a request without spinning: MPI's blocking calls busy-poll (Open MPI by default),
+// which takes a core from the calculations whenever ranks share cores (rank 0 computing,
+// oversubscribed nodes). A short, growing sleep costs at most ~1 ms per message.
+template <class Done>
+void wait_politely(Done&& done) {
+  auto sleep = std::chrono::microseconds(20);
+  while (!done()) {
+    std::this_thread::sleep_for(sleep);
+    sleep = std::min(sleep * 2, std::chrono::microseconds(1000));
+  }
+}
+
+void polite_bcast(void* data, int count, MPI_Datatype type, int root, MPI_Comm comm) {
+  MPI_Request req;
+  MPI_Ibcast(data, count, type, root, comm, &req);
+  wait_politely([&] {
+    int flag = 0;
+    MPI_Test(&req, &flag, MPI_STATUS_IGNORE);
+    return flag != 0;
+  });
+}
+
 std::vector<char> recv_bytes(int source, int tag, MPI_Comm comm, MPI_Status* st_out = nullptr) {
   MPI_Status st;
-  MPI_Probe(source, tag, comm, &st);
+  wait_politely([&] {
+    int flag = 0;
+    MPI_Iprobe(source, tag, comm, &flag, &st);
+    return flag != 0;
+  });
   int n = 0;
   MPI_Get_count(&st, MPI_BYTE, &n);
   std::vector<char> b(static_cast<std::size_t>(n));
@@ -197,7 +223,8 @@ std::vector<DoneItem> evaluate(Driver& driver, const std::vector<WorkItem>& item
   try {
     props = driver.evaluate(configs);
     if (props.size() != configs.size())
-      fail("driver '{}' returned {} results for {} configurations", driver.name(), props.size(), configs.size());
+      fail("driver '{}' returned {} results for {} configurations", driver.name(), props.size(),
+           configs.size());
   } catch (const std::exception& e) {
     props.assign(configs.size(), Properties{});
     for (auto& p : props) {
@@ -228,7 +255,8 @@ std::vector<DoneItem> evaluate(Driver& driver, const std::vector<WorkItem>& item
 // ----- the coordinator's state (rank 0) -----------------------------------------------------
 class Coordinator {
  public:
-  Coordinator(DatasetFile& file, const DatasetSettings& ds, const BuildOptions& opts, std::string driver)
+  Coordinator(DatasetFile& file, const DatasetSettings& ds, const BuildOptions& opts,
+              std::string driver)
       : file_(file), sys_(file.system()), ds_(ds), opts_(opts), driver_(std::move(driver)) {
     const auto& c = file.configs();
     const auto& r = file.results();
@@ -241,7 +269,8 @@ class Coordinator {
     budget_.assign(c.rows(), ds.retries + 1);
     for (std::size_t k = 0; k < c.rows(); ++k) {
       if (ok_[k]) continue;
-      if (attempts_[k] >= budget_[k] && opts.retry_failed) budget_[k] = attempts_[k] + ds.retries + 1;
+      if (attempts_[k] >= budget_[k] && opts.retry_failed)
+        budget_[k] = attempts_[k] + ds.retries + 1;
       if (attempts_[k] < budget_[k]) queue_.push_back(static_cast<std::int64_t>(k));
     }
     rows_.sites = sys_.num_sites();
@@ -323,8 +352,8 @@ class Coordinator {
 
 // Rank 0 of an MPI run: hands out batches, writes results, and calculates itself between
 // messages when `local` is set.
-void coordinate(Coordinator& co, Driver* local, const std::vector<int>& leaders, int batch, int sites,
-                MPI_Comm world) {
+void coordinate(Coordinator& co, Driver* local, const std::vector<int>& leaders, int batch,
+                int sites, MPI_Comm world) {
   std::vector<int> queued(leaders.size(), 0);
   std::vector<int> slot(0);
   int max_rank = 0;
@@ -383,9 +412,9 @@ void work(Driver& driver, MPI_Comm world, MPI_Comm group, int sites) {
     if (grank == 0) bytes = recv_bytes(0, kTagWork, world);
     if (gsize > 1) {
       std::uint64_t n = bytes.size();
-      MPI_Bcast(&n, 1, MPI_UINT64_T, 0, group);
+      polite_bcast(&n, 1, MPI_UINT64_T, 0, group);
       bytes.resize(n);
-      MPI_Bcast(bytes.data(), static_cast<int>(n), MPI_BYTE, 0, group);
+      polite_bcast(bytes.data(), static_cast<int>(n), MPI_BYTE, 0, group);
     }
     if (!decode_work(bytes, items)) break;
     auto done = evaluate(driver, items, sites);
@@ -403,7 +432,8 @@ void work(Driver& driver, MPI_Comm world, MPI_Comm group, int sites) {
 ConfigTable plan_table(const Plan& plan, int sites) {
   ConfigTable t;
   t.sites = sites;
-  for (std::size_t k = 0; k < plan.configs.size(); ++k) t.push_back(plan.configs[k], plan.fold[k], Origin::sampled);
+  for (std::size_t k = 0; k < plan.configs.size(); ++k)
+    t.push_back(plan.configs[k], plan.fold[k], Origin::sampled);
   return t;
 }
 
@@ -417,24 +447,32 @@ DatasetFile open_or_plan(const std::filesystem::path& path, const Deck& deck, co
     DatasetFile f = DatasetFile::open(path, h5::Mode::read_write);
     const FileInfo& info = f.info();
     if (info.kind != "build")
-      fail("{}: this file was made by `lsms-surrogate {}`; `build` continues only files it made itself "
-           "(choose another dataset.file or -o)",
-           path.string(), info.kind);
+      fail(
+          "{}: this file was made by `lsms-surrogate {}`; `build` continues only files it made "
+          "itself "
+          "(choose another dataset.file or -o)",
+          path.string(), info.kind);
     const auto diff = diff_keys(info.plan_keys, keys);
     if (!diff.empty())
-      fail("{}: the deck does not match the dataset this file holds, so it cannot be resumed:\n  {}\n"
-           "Restore the deck, or write to another file (dataset.file or -o).",
-           path.string(), fmt::join(diff, "\n  "));
+      fail(
+          "{}: the deck does not match the dataset this file holds, so it cannot be resumed:\n  "
+          "{}\n"
+          "Restore the deck, or write to another file (dataset.file or -o).",
+          path.string(), fmt::join(diff, "\n  "));
     if (info.driver != driver_name)
-      fail("{}: the file holds results of driver '{}', the deck asks for '{}'; mixing them would make "
-           "the dataset inconsistent (write to another file)",
-           path.string(), info.driver, driver_name);
+      fail(
+          "{}: the file holds results of driver '{}', the deck asks for '{}'; mixing them would "
+          "make "
+          "the dataset inconsistent (write to another file)",
+          path.string(), info.driver, driver_name);
     const auto ddiff = diff_keys(info.driver_keys, driver_keys);
     if (!ddiff.empty() && !opts.allow_driver_change)
-      fail("{}: the settings of driver '{}' changed since the file was started:\n  {}\n"
-           "Results would mix two models. Restore them, write to another file, or pass "
-           "--allow-driver-change if the change does not affect results (e.g. paths, thread counts).",
-           path.string(), driver_name, fmt::join(ddiff, "\n  "));
+      fail(
+          "{}: the settings of driver '{}' changed since the file was started:\n  {}\n"
+          "Results would mix two models. Restore them, write to another file, or pass "
+          "--allow-driver-change if the change does not affect results (e.g. paths, thread "
+          "counts).",
+          path.string(), driver_name, fmt::join(ddiff, "\n  "));
     summary.resumed = true;
     summary.torn_rows = f.torn_config_rows() + f.torn_result_rows();
     return f;
@@ -456,8 +494,9 @@ DatasetFile open_or_plan(const std::filesystem::path& path, const Deck& deck, co
   none.sites = sys.num_sites();
   DatasetFile::create(path, sys, info, plan_table(plan, sys.num_sites()), none);
   if (opts.verbose)
-    fmt::print(opts.log, "planned {} configurations in {} compositions ({:.2f} s) -> {}\n", plan.configs.size(),
-               plan.compositions.size(), std::chrono::duration<double>(Clock::now() - t0).count(), path.string());
+    fmt::print(opts.log, "planned {} configurations in {} compositions ({:.2f} s) -> {}\n",
+               plan.configs.size(), plan.compositions.size(),
+               std::chrono::duration<double>(Clock::now() - t0).count(), path.string());
   return DatasetFile::open(path, h5::Mode::read_write);
 }
 
@@ -466,7 +505,8 @@ DatasetFile open_or_plan(const std::filesystem::path& path, const Deck& deck, co
 std::string check_result(const Properties& p, PropertyMask provides, int sites) {
   if ((provides & kEnergy) && !p.energy) return "no energy";
   if (p.energy && !std::isfinite(*p.energy)) return "energy is not finite";
-  auto check_sites = [&](const std::vector<double>& v, PropertyMask bit, const char* what) -> std::string {
+  auto check_sites = [&](const std::vector<double>& v, PropertyMask bit,
+                         const char* what) -> std::string {
     if (!(provides & bit) && v.empty()) return {};
     if (static_cast<int>(v.size()) != sites)
       return fmt::format("{} {} values for {} sites", v.size(), what, sites);
@@ -491,18 +531,29 @@ BuildSummary build_dataset(const Deck& deck, const System& sys, const DriverRegi
   const DeckTable& root = deck.root();
   const SamplingSettings ss = SamplingSettings::from_deck(root.table("sampling"), sys);
   const DatasetSettings ds = DatasetSettings::from_deck(root.table("dataset"), deck.file());
-  const std::filesystem::path path = opts.output.empty() ? std::filesystem::path(ds.file) : opts.output;
+  const std::filesystem::path path =
+      opts.output.empty() ? std::filesystem::path(ds.file) : opts.output;
   const int rpc = ds.ranks_per_calculation;
   if (size > 1 && rpc > size - 1)
-    fail("dataset.ranks_per_calculation = {} needs at least {} MPI ranks (rank 0 coordinates), got {}", rpc,
-         rpc + 1, size);
+    fail(
+        "dataset.ranks_per_calculation = {} needs at least {} MPI ranks (rank 0 coordinates), got "
+        "{}",
+        rpc, rpc + 1, size);
   const std::string driver_name = root.string("driver", "tb");
 
   BuildSummary summary;
   summary.file = path;
   summary.coordinator = rank == 0;
 
-  // Rank 0 plans or opens the file; the others wait for its verdict.
+  // Groups: ranks 1.. in blocks of rpc; rank 0 and leftover ranks are in no group.
+  const int groups = size > 1 ? (size - 1) / rpc : 0;
+  const int group = rank >= 1 && (rank - 1) / rpc < groups ? (rank - 1) / rpc : -1;
+  mpi::Comm group_comm;
+  if (size > 1)
+    group_comm = mpi::Comm(world, false).split(group >= 0 ? group : MPI_UNDEFINED, rank);
+
+  // Rank 0 plans or opens the file while the workers set up their drivers (which can take
+  // seconds, e.g. tb); then everybody learns rank 0's verdict.
   std::unique_ptr<Driver> driver;
   std::unique_ptr<DatasetFile> file;
   std::unique_ptr<Coordinator> co;
@@ -523,32 +574,33 @@ BuildSummary build_dataset(const Deck& deck, const System& sys, const DriverRegi
         const auto s = summarize(file->configs(), file->results(), ds.retries + 1);
         std::size_t ok = 0;
         for (const auto& c : s) ok += c.ok;
-        fmt::print(opts.log, "resuming {}: {} of {} configurations done, {} to calculate{}\n", path.string(), ok,
-                   summary.planned, co->pending(),
-                   summary.torn_rows ? fmt::format(" ({} incomplete rows of the interrupted run dropped)",
-                                                   summary.torn_rows)
-                                     : "");
+        fmt::print(opts.log, "resuming {}: {} of {} configurations done, {} to calculate{}\n",
+                   path.string(), ok, summary.planned, co->pending(),
+                   summary.torn_rows
+                       ? fmt::format(" ({} incomplete rows of the interrupted run dropped)",
+                                     summary.torn_rows)
+                       : "");
       }
     } catch (const std::exception&) {
       verdict = 1;
       error = std::current_exception();
     }
+  } else if (group >= 0) {
+    try {
+      driver = registry.create_from_deck(root, sys, group_comm.get());
+    } catch (const std::exception&) {
+      error = std::current_exception();  // reported below unless rank 0 failed too
+    }
   }
-  if (size > 1) MPI_Bcast(&verdict, 1, MPI_INT, 0, world);
+  if (size > 1) polite_bcast(&verdict, 1, MPI_INT, 0, world);
   if (verdict != 0) {
     if (rank == 0) std::rethrow_exception(error);
     return summary;  // rank 0 reports the error and exits non-zero
   }
-
-  // Groups: ranks 1.. in blocks of rpc; rank 0 and leftover ranks are in no group.
-  const int groups = size > 1 ? (size - 1) / rpc : 0;
-  const int group = rank >= 1 && (rank - 1) / rpc < groups ? (rank - 1) / rpc : -1;
-  mpi::Comm group_comm;
-  if (size > 1) group_comm = mpi::Comm(world, false).split(group >= 0 ? group : MPI_UNDEFINED, rank);
   if (rank != 0) {
     if (group < 0) return summary;  // a leftover rank (rank 0 warned)
     try {
-      driver = registry.create_from_deck(root, sys, group_comm.get());
+      if (error) std::rethrow_exception(error);
       work(*driver, world, group_comm.get(), sys.num_sites());
     } catch (const std::exception& e) {
       abort_run(world, rank, e);
@@ -557,8 +609,10 @@ BuildSummary build_dataset(const Deck& deck, const System& sys, const DriverRegi
   }
 
   if (size > 1 && (size - 1) % rpc != 0 && opts.verbose)
-    fmt::print(opts.log, "note: {} MPI rank(s) left idle: {} ranks beyond rank 0 do not split into groups of {}\n",
-               (size - 1) % rpc, size - 1, rpc);
+    fmt::print(
+        opts.log,
+        "note: {} MPI rank(s) left idle: {} ranks beyond rank 0 do not split into groups of {}\n",
+        (size - 1) % rpc, size - 1, rpc);
   co->start_progress();
   if (size == 1) {
     while (co->has_work()) co->record(evaluate(*driver, co->take(ds.batch), sys.num_sites()));
@@ -580,11 +634,14 @@ BuildSummary build_dataset(const Deck& deck, const System& sys, const DriverRegi
   DatasetFile check = DatasetFile::open(path, h5::Mode::read);
   summary.compositions = summarize(check.configs(), check.results(), ds.retries + 1);
   const int n = sys.num_sites();
-  const auto tr = ss.unique_translations ? sys.lattice.translations() : std::vector<std::vector<int>>{};
+  const auto tr =
+      ss.unique_translations ? sys.lattice.translations() : std::vector<std::vector<int>>{};
   for (const auto& c : summary.compositions) {
-    const auto exact = ss.unique_translations ? count_orbits(n, c.composition, tr) : binomial(n, c.composition);
+    const auto exact =
+        ss.unique_translations ? count_orbits(n, c.composition, tr) : binomial(n, c.composition);
     summary.distinct.push_back(format_count(
-        exact, log10_binomial(n, c.composition) - (tr.empty() ? 0.0 : std::log10(double(tr.size())))));
+        exact,
+        log10_binomial(n, c.composition) - (tr.empty() ? 0.0 : std::log10(double(tr.size())))));
   }
   return summary;
 }

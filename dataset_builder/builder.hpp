@@ -26,26 +26,26 @@
 namespace lsmss::dataset {
 
 struct BuildOptions {
-  std::filesystem::path output;       // overrides dataset.file when not empty
-  bool progress = true;               // progress bar on stderr (rank 0)
-  bool allow_driver_change = false;   // resume although the driver's deck settings changed
-  bool retry_failed = false;          // give configurations that used up their retries new ones
-  long max_calculations = -1;         // stop after this many calculations (-1: run to the end)
-  bool verbose = true;                // one-line messages about planning/resuming on `log`
+  std::filesystem::path output;      // overrides dataset.file when not empty
+  bool progress = true;              // progress bar on stderr (rank 0)
+  bool allow_driver_change = false;  // resume although the driver's deck settings changed
+  bool retry_failed = false;         // give configurations that used up their retries new ones
+  long max_calculations = -1;        // stop after this many calculations (-1: run to the end)
+  bool verbose = true;               // one-line messages about planning/resuming on `log`
   std::FILE* log = stdout;
 };
 
 struct BuildSummary {
   std::filesystem::path file;
   bool resumed = false;
-  std::size_t planned = 0;           // configurations in the file
-  std::size_t calculated = 0;        // calculations run now (attempts, incl. failures)
-  std::size_t failed_attempts = 0;   // of those, not ok
-  std::size_t torn_rows = 0;         // incomplete rows dropped on resume
-  double seconds = 0;                // wall time of the calculation phase
+  std::size_t planned = 0;          // configurations in the file
+  std::size_t calculated = 0;       // calculations run now (attempts, incl. failures)
+  std::size_t failed_attempts = 0;  // of those, not ok
+  std::size_t torn_rows = 0;        // incomplete rows dropped on resume
+  double seconds = 0;               // wall time of the calculation phase
   std::vector<CompositionSummary> compositions;
   std::vector<std::string> distinct;  // distinct configurations per composition (display)
-  bool coordinator = true;           // false on MPI ranks other than 0 (summary is empty there)
+  bool coordinator = true;            // false on MPI ranks other than 0 (summary is empty there)
 };
 
 // Runs the build described by the deck. Collective over `world` (MPI_COMM_SELF: serial).

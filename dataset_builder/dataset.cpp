@@ -24,8 +24,8 @@ std::uint64_t Dataset::content_hash() const {
       h *= 1099511628211ULL;
     }
   };
-  const std::uint64_t header[3] = {static_cast<std::uint64_t>(num_sites), static_cast<std::uint64_t>(num_folds),
-                                   available};
+  const std::uint64_t header[3] = {static_cast<std::uint64_t>(num_sites),
+                                   static_cast<std::uint64_t>(num_folds), available};
   mix(header, sizeof header);
   mix(occupation.data(), occupation.size());
   mix(composition.data(), composition.size() * sizeof(std::int32_t));
@@ -46,13 +46,15 @@ Dataset read_dataset(const std::filesystem::path& path) {
   // The first successful result of every configuration, in /configs order.
   std::vector<std::int64_t> first(c.rows(), -1);
   for (std::size_t k = 0; k < r.rows(); ++k)
-    if (r.row_status(k) == Status::ok && first[r.config[k]] < 0) first[r.config[k]] = static_cast<std::int64_t>(k);
+    if (r.row_status(k) == Status::ok && first[r.config[k]] < 0)
+      first[r.config[k]] = static_cast<std::int64_t>(k);
   const int n = d.num_sites;
   bool has_q = true, has_m = true;
   for (std::size_t row = 0; row < c.rows(); ++row) {
     const auto k = first[row];
     if (k < 0) continue;
-    d.occupation.insert(d.occupation.end(), c.occupation.begin() + row * n, c.occupation.begin() + (row + 1) * n);
+    d.occupation.insert(d.occupation.end(), c.occupation.begin() + row * n,
+                        c.occupation.begin() + (row + 1) * n);
     d.composition.push_back(c.composition[row]);
     d.fold.push_back(c.fold[row]);
     d.origin.push_back(c.origin[row]);
@@ -64,18 +66,24 @@ Dataset read_dataset(const std::filesystem::path& path) {
       has_m = has_m && std::isfinite(r.moment[k * n + i]);
     }
     if (!std::isfinite(r.energy[k]))
-      throw FileError(fmt::format("{}: /results row {} has status ok but no energy", path.string(), k));
+      throw FileError(
+          fmt::format("{}: /results row {} has status ok but no energy", path.string(), k));
   }
   d.available = f.info().provides & kEnergy;
-  if (has_q && (f.info().provides & kCharge)) d.available |= kCharge;
-  else d.charge.clear();
-  if (has_m && (f.info().provides & kMoment)) d.available |= kMoment;
-  else d.moment.clear();
+  if (has_q && (f.info().provides & kCharge))
+    d.available |= kCharge;
+  else
+    d.charge.clear();
+  if (has_m && (f.info().provides & kMoment))
+    d.available |= kMoment;
+  else
+    d.moment.clear();
   return d;
 }
 
 void append_results(const std::filesystem::path& path, const std::vector<Configuration>& configs,
-                    const std::vector<Properties>& results, Origin origin, const std::string& driver) {
+                    const std::vector<Properties>& results, Origin origin,
+                    const std::string& driver) {
   if (configs.size() != results.size())
     fail("append_results: {} configurations but {} results", configs.size(), results.size());
   DatasetFile f = DatasetFile::open(path, h5::Mode::read_write);
@@ -85,7 +93,8 @@ void append_results(const std::filesystem::path& path, const std::vector<Configu
   const std::string drv = driver.empty() ? info.driver : driver;
   // Existing rows by occupation, and whether they already have a successful result.
   std::unordered_map<Configuration, std::int64_t, ConfigurationHash> row_of;
-  for (std::size_t r = 0; r < have.rows(); ++r) row_of.emplace(have.configuration(r), static_cast<std::int64_t>(r));
+  for (std::size_t r = 0; r < have.rows(); ++r)
+    row_of.emplace(have.configuration(r), static_cast<std::int64_t>(r));
   std::vector<int> attempts(have.rows(), 0);
   std::vector<char> ok(have.rows(), 0);
   for (std::size_t k = 0; k < f.results().rows(); ++k) {
@@ -99,15 +108,18 @@ void append_results(const std::filesystem::path& path, const std::vector<Configu
   for (std::size_t i = 0; i < configs.size(); ++i) {
     const Configuration& c = configs[i];
     if (c.num_sites() != sys.num_sites())
-      fail("append_results: configuration {} has {} sites, {} holds {}", i, c.num_sites(), path.string(), sys.num_sites());
+      fail("append_results: configuration {} has {} sites, {} holds {}", i, c.num_sites(),
+           path.string(), sys.num_sites());
     for (int s = 0; s < c.num_sites(); ++s)
       if (c[s] >= sys.num_species())
-        fail("append_results: configuration {} puts species {} on site {}; {} has {} species", i, c[s], s,
-             path.string(), sys.num_species());
+        fail("append_results: configuration {} puts species {} on site {}; {} has {} species", i,
+             c[s], s, path.string(), sys.num_species());
     auto it = row_of.find(c);
     if (it == row_of.end()) {
       const auto row = static_cast<std::int64_t>(have.rows() + new_configs.rows());
-      new_configs.push_back(c, fold_for_hash(c.hash(), info.sampling.folds, info.sampling.test_fraction, info.sampling.seed),
+      new_configs.push_back(c,
+                            fold_for_hash(c.hash(), info.sampling.folds,
+                                          info.sampling.test_fraction, info.sampling.seed),
                             origin);
       it = row_of.emplace(c, row).first;
       attempts.push_back(0);

@@ -15,26 +15,30 @@
 namespace lsmss::dataset {
 
 // Where a row came from.
-enum class Origin : std::int8_t { sampled = 0, imported = 1, acquired = 2 /* DFT fallback during MC */ };
+enum class Origin : std::int8_t {
+  sampled = 0,
+  imported = 1,
+  acquired = 2 /* DFT fallback during MC */
+};
 
 // Split of a row: the training pool (divided into folds) or the held-out test set.
 inline constexpr std::int32_t kTestFold = -1;
 
 struct Dataset {
-  System system;                   // lattice, species (from the file's attributes)
+  System system;  // lattice, species (from the file's attributes)
   int num_sites = 0;
-  int num_folds = 0;               // k of k-fold cross-validation
-  std::string driver;              // name of the driver that produced the results
-  PropertyMask available = 0;      // which properties the rows carry
+  int num_folds = 0;           // k of k-fold cross-validation
+  std::string driver;          // name of the driver that produced the results
+  PropertyMask available = 0;  // which properties the rows carry
 
   // One entry per row; rows x sites arrays are row-major.
-  std::vector<std::uint8_t> occupation;  // rows x sites, species index
-  std::vector<std::int32_t> composition; // atoms of species 0
-  std::vector<std::int32_t> fold;        // 0..num_folds-1, or kTestFold for the test set
-  std::vector<std::int8_t> origin;       // Origin
-  std::vector<double> energy;            // Ry
-  std::vector<double> charge;            // rows x sites, e (empty if not available)
-  std::vector<double> moment;            // rows x sites, muB (empty if not available)
+  std::vector<std::uint8_t> occupation;   // rows x sites, species index
+  std::vector<std::int32_t> composition;  // atoms of species 0
+  std::vector<std::int32_t> fold;         // 0..num_folds-1, or kTestFold for the test set
+  std::vector<std::int8_t> origin;        // Origin
+  std::vector<double> energy;             // Ry
+  std::vector<double> charge;             // rows x sites, e (empty if not available)
+  std::vector<double> moment;             // rows x sites, muB (empty if not available)
 
   std::size_t rows() const { return composition.size(); }
   Configuration configuration(std::size_t row) const;
@@ -58,6 +62,7 @@ void append_results(const std::filesystem::path& path, const std::vector<Configu
 // The same, naming the driver that computed the results (the file's driver when empty). A
 // configuration already in the file gets the result only if it has no successful one yet.
 void append_results(const std::filesystem::path& path, const std::vector<Configuration>& configs,
-                    const std::vector<Properties>& results, Origin origin, const std::string& driver);
+                    const std::vector<Properties>& results, Origin origin,
+                    const std::string& driver);
 
 }  // namespace lsmss::dataset

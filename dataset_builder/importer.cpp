@@ -3,11 +3,11 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
-#include <map>
+#include <cstring>
 #include <limits>
+#include <map>
 #include <numeric>
 #include <unordered_map>
-#include <cstring>
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
@@ -41,7 +41,8 @@ Record convert(FileEntry& e, const System& sys, double tol) {
     const lsms::InfoEvec info = lsms::parse_info_evec_text(e.text, r.name);
     const int n = sys.num_sites();
     if (static_cast<int>(info.atoms.size()) != n)
-      fail("{} atoms, but the deck's lattice ({}) has {} sites", info.atoms.size(), sys.lattice.describe(), n);
+      fail("{} atoms, but the deck's lattice ({}) has {} sites", info.atoms.size(),
+           sys.lattice.describe(), n);
     std::vector<Vec3> pos(n);
     for (int k = 0; k < n; ++k) pos[k] = info.atoms[k].position;
     // The files of one dataset nearly always list the same positions: remember the last match.
@@ -111,12 +112,6 @@ double median(std::vector<double> v) {
   return x;
 }
 
-double max_abs_diff(const std::vector<double>& a, const std::vector<double>& b) {
-  double d = 0;
-  for (std::size_t i = 0; i < a.size(); ++i) d = std::max(d, std::abs(a[i] - b[i]));
-  return d;
-}
-
 std::string report_text(const ImportReport& r, std::size_t max_listed) {
   char* buf = nullptr;
   std::size_t len = 0;
@@ -137,13 +132,16 @@ ImportReport import_lsms(const Deck& deck, const System& sys, const std::filesys
   const DeckTable& root = deck.root();
   const SamplingSettings ss = SamplingSettings::from_deck(root.table("sampling"), sys);
   const DatasetSettings ds = DatasetSettings::from_deck(root.table("dataset"), deck.file());
-  if (sys.num_species() != 2) fail("import expects a binary alloy; the deck's system has {} species", sys.num_species());
+  if (sys.num_species() != 2)
+    fail("import expects a binary alloy; the deck's system has {} species", sys.num_species());
   ImportReport rep;
   rep.source = source;
   rep.output = opts.output.empty() ? std::filesystem::path(ds.file) : opts.output;
   if (std::filesystem::exists(rep.output) && !opts.force)
-    fail("{}: exists already; pass --force to replace it, or choose another file (dataset.file or -o)",
-         rep.output.string());
+    fail(
+        "{}: exists already; pass --force to replace it, or choose another file (dataset.file or "
+        "-o)",
+        rep.output.string());
   const int n = sys.num_sites();
 
   // Read and convert every file (in parallel; the reader streams archives in batches).
@@ -153,7 +151,8 @@ ImportReport import_lsms(const Deck& deck, const System& sys, const std::filesys
     read_files(source, 2048, [&](std::vector<FileEntry>& batch) {
       std::vector<Record> out(batch.size());
 #pragma omp parallel for schedule(dynamic, 16)
-      for (std::size_t i = 0; i < batch.size(); ++i) out[i] = convert(batch[i], sys, opts.position_tolerance);
+      for (std::size_t i = 0; i < batch.size(); ++i)
+        out[i] = convert(batch[i], sys, opts.position_tolerance);
       for (auto& r : out) records.push_back(std::move(r));
       progress.advance(static_cast<long>(batch.size()));
     });
@@ -162,7 +161,8 @@ ImportReport import_lsms(const Deck& deck, const System& sys, const std::filesys
   rep.read_seconds = std::chrono::duration<double>(Clock::now() - t0).count();
   rep.files = records.size();
   if (records.empty()) fail("{}: no files found", source.string());
-  std::sort(records.begin(), records.end(), [](const Record& a, const Record& b) { return natural_less(a.name, b.name); });
+  std::sort(records.begin(), records.end(),
+            [](const Record& a, const Record& b) { return natural_less(a.name, b.name); });
 
   // File names: the common pattern and the names that do not follow it.
   {
@@ -196,14 +196,16 @@ ImportReport import_lsms(const Deck& deck, const System& sys, const std::filesys
     if (std::abs(r.neutrality) > opts.charge_tolerance) {
       ++rep.non_neutral;
       if (!opts.keep_non_neutral) {
-        rep.skipped.push_back({r.name, fmt::format("charge neutrality violated: sum(electrons - Z) = {:.3g} e "
-                                                   "(tolerance {:g} e; --keep-non-neutral imports it)",
-                                                   r.neutrality, opts.charge_tolerance)});
+        rep.skipped.push_back(
+            {r.name, fmt::format("charge neutrality violated: sum(electrons - Z) = {:.3g} e "
+                                 "(tolerance {:g} e; --keep-non-neutral imports it)",
+                                 r.neutrality, opts.charge_tolerance)});
         continue;
       }
     }
     if (!wanted[r.config.composition()]) {
-      rep.skipped.push_back({r.name, fmt::format("composition {} is not in sampling.compositions", r.config.composition())});
+      rep.skipped.push_back({r.name, fmt::format("composition {} is not in sampling.compositions",
+                                                 r.config.composition())});
       continue;
     }
     good.push_back(std::move(r));
@@ -213,7 +215,8 @@ ImportReport import_lsms(const Deck& deck, const System& sys, const std::filesys
   // Per composition: duplicates, outliers, counts, folds.
   std::map<int, std::vector<std::size_t>> by;
   for (std::size_t i = 0; i < good.size(); ++i) by[good[i].config.composition()].push_back(i);
-  const auto tr = ss.unique_translations ? sys.lattice.translations() : std::vector<std::vector<int>>{};
+  const auto tr =
+      ss.unique_translations ? sys.lattice.translations() : std::vector<std::vector<int>>{};
   ConfigTable configs;
   configs.sites = n;
   ResultTable results;
@@ -223,33 +226,56 @@ ImportReport import_lsms(const Deck& deck, const System& sys, const std::filesys
     ImportComposition ic;
     ic.composition = k;
     const auto exact = tr.empty() ? binomial(n, k) : count_orbits(n, k, tr);
-    ic.distinct = format_count(exact, log10_binomial(n, k) - (tr.empty() ? 0.0 : std::log10(double(tr.size()))));
-    ic.expected = exact ? static_cast<std::size_t>(std::min<std::uint64_t>(*exact, ss.cap)) : ss.cap;
+    ic.distinct = format_count(
+        exact, log10_binomial(n, k) - (tr.empty() ? 0.0 : std::log10(double(tr.size()))));
+    ic.expected =
+        exact ? static_cast<std::size_t>(std::min<std::uint64_t>(*exact, ss.cap)) : ss.cap;
     const auto& idx = by[k];
     ic.files = idx.size();
     for (std::size_t i : idx)
       if (std::abs(good[i].neutrality) > opts.charge_tolerance) ++ic.non_neutral;
-    // Exact duplicates: same occupation (after mapping onto the lattice).
+    // Duplicates: the same occupation after mapping onto the lattice or, with
+    // sampling.unique_translations, the same one up to a lattice translation (then the per-site
+    // results are compared site by site through that translation).
     std::unordered_map<Configuration, std::size_t, ConfigurationHash> first;
     std::vector<std::size_t> keep;
     for (std::size_t i : idx) {
       const Record& r = good[i];
-      auto [it, fresh] = first.emplace(r.config, i);
+      auto [it, fresh] = first.emplace(tr.empty() ? r.config : r.config.canonical(tr), i);
       if (fresh) {
         keep.push_back(i);
         continue;
       }
       const Record& o = good[it->second];
       ++ic.duplicate_files;
+      const std::vector<int>* shift = nullptr;  // r moved by *shift is o
+      if (!(r.config == o.config)) {
+        for (const auto& t : tr)
+          if (r.config.permuted(t) == o.config) {
+            shift = &t;
+            break;
+          }
+        if (!shift)
+          fail("internal error: {} and {} share a translation class but no translation maps them",
+               r.name, o.name);
+        ++ic.translated_files;
+      }
       const double dE = std::abs(r.energy - o.energy);
-      const double dq = max_abs_diff(r.charge, o.charge), dm = max_abs_diff(r.moment, o.moment);
+      double dq = 0, dm = 0;
+      for (int s = 0; s < n; ++s) {
+        const int t = shift ? (*shift)[s] : s;
+        dq = std::max(dq, std::abs(r.charge[s] - o.charge[t]));
+        dm = std::max(dm, std::abs(r.moment[s] - o.moment[t]));
+      }
       ic.max_duplicate_dE = std::max(ic.max_duplicate_dE, dE);
       const bool agree = dE <= opts.duplicate_tolerance && dq <= opts.duplicate_tolerance &&
                          dm <= opts.duplicate_tolerance;
       if (!agree) ++ic.disagreeing;
-      rep.duplicates.push_back({r.name, fmt::format("same configuration as {} ({}; |dE| = {:.3g} Ry, max |dq| = "
-                                                    "{:.3g} e, max |dm| = {:.3g} muB)",
-                                                    o.name, agree ? "results agree" : "RESULTS DIFFER", dE, dq, dm)});
+      rep.duplicates.push_back(
+          {r.name, fmt::format("{} {} ({}; |dE| = {:.3g} Ry, max |dq| = "
+                               "{:.3g} e, max |dm| = {:.3g} muB)",
+                               shift ? "a lattice translation of" : "same configuration as", o.name,
+                               agree ? "results agree" : "RESULTS DIFFER", dE, dq, dm)});
       if (!opts.merge_duplicates) keep.push_back(i);
     }
     ic.unique = first.size();
@@ -269,10 +295,11 @@ ImportReport import_lsms(const Deck& deck, const System& sys, const std::filesys
         if (z > ic.worst_z) ic.worst_z = z, ic.worst_file = good[i].name;
         if (z > opts.outlier_threshold && keep.size() >= 8) {
           ++ic.outliers;
-          rep.outliers.push_back({good[i].name, fmt::format("composition {}: E = {:.6f} Ry, median {:.6f} Ry, z = "
-                                                            "{:.1f}{}",
-                                                            k, good[i].energy, ic.e_median, z,
-                                                            opts.drop_outliers ? " (dropped)" : " (kept)")});
+          rep.outliers.push_back(
+              {good[i].name, fmt::format("composition {}: E = {:.6f} Ry, median {:.6f} Ry, z = "
+                                         "{:.1f}{}",
+                                         k, good[i].energy, ic.e_median, z,
+                                         opts.drop_outliers ? " (dropped)" : " (kept)")});
           if (opts.drop_outliers) continue;
         }
         rows.push_back(i);
@@ -280,7 +307,8 @@ ImportReport import_lsms(const Deck& deck, const System& sys, const std::filesys
     }
     // Deterministic order (by occupation) before the splits.
     std::sort(rows.begin(), rows.end(), [&](std::size_t a, std::size_t b) {
-      const int c = std::memcmp(good[a].config.occupation().data(), good[b].config.occupation().data(), n);
+      const int c =
+          std::memcmp(good[a].config.occupation().data(), good[b].config.occupation().data(), n);
       return c != 0 ? c < 0 : natural_less(good[a].name, good[b].name);
     });
     const auto folds = assign_folds(rows.size(), k, ss.folds, ss.test_fraction, ss.seed);
@@ -331,58 +359,77 @@ ImportReport import_lsms(const Deck& deck, const System& sys, const std::filesys
 
 void print_import_report(std::FILE* out, const ImportReport& r, std::size_t max_listed) {
   fmt::print(out, "source     {}\n", r.source.string());
-  fmt::print(out, "files      {} read, {} parsed and mapped onto the lattice, {} skipped; {} rows written\n",
-             r.files, r.parsed, r.skipped.size(), r.rows);
+  fmt::print(
+      out,
+      "files      {} read, {} parsed and mapped onto the lattice, {} skipped; {} rows written\n",
+      r.files, r.parsed, r.skipped.size(), r.rows);
   if (!r.name_pattern.empty())
-    fmt::print(out, "names      {} unusual (not {}){}{}\n", r.unusual_names.size(), r.name_pattern,
-               r.unusual_names.empty() ? "" : ": ",
-               fmt::join(r.unusual_names.begin(),
-                         r.unusual_names.begin() + std::min(r.unusual_names.size(), max_listed), ", "));
-  fmt::print(out, "neutrality max |sum(electrons - Z)| = {:.3g} e; {} file(s) beyond the tolerance\n",
+    fmt::print(
+        out, "names      {} unusual (not {}){}{}\n", r.unusual_names.size(), r.name_pattern,
+        r.unusual_names.empty() ? "" : ": ",
+        fmt::join(r.unusual_names.begin(),
+                  r.unusual_names.begin() + std::min(r.unusual_names.size(), max_listed), ", "));
+  fmt::print(out,
+             "neutrality max |sum(electrons - Z)| = {:.3g} e; {} file(s) beyond the tolerance\n",
              r.max_neutrality, r.non_neutral);
   if (r.moments_all_zero) fmt::print(out, "moments    all exactly 0 (a nonmagnetic calculation)\n");
   {
-    std::size_t dup = 0, differ = 0;
+    std::size_t dup = 0, differ = 0, translated = 0;
     std::vector<int> missing;
     const ImportComposition* widest = nullptr;
     for (const auto& c : r.compositions) {
-      dup += c.duplicate_files, differ += c.disagreeing;
+      dup += c.duplicate_files, differ += c.disagreeing, translated += c.translated_files;
       if (c.files == 0) missing.push_back(c.composition);
       if (c.rows > 0 && (!widest || c.e_max - c.e_min > widest->e_max - widest->e_min)) widest = &c;
     }
-    fmt::print(out, "duplicates {} file(s) repeat a configuration already seen; {}\n", dup,
-               differ == 0 ? std::string("all results agree") : fmt::format("{} with DIFFERENT results", differ));
-    if (!missing.empty()) fmt::print(out, "missing    no file for composition(s) {}\n", fmt::join(missing, ", "));
+    fmt::print(out, "duplicates {} file(s) repeat a configuration already seen{}; {}\n", dup,
+               translated ? fmt::format(" ({} of them as a lattice translation)", translated) : "",
+               differ == 0 ? std::string("all results agree")
+                           : fmt::format("{} with DIFFERENT results", differ));
+    if (!missing.empty())
+      fmt::print(out, "missing    no file for composition(s) {}\n", fmt::join(missing, ", "));
     if (widest)
-      fmt::print(out, "spread     widest energy range at n_A = {}: {:.4g} Ry (robust scale {:.3g} Ry)\n",
+      fmt::print(out,
+                 "spread     widest energy range at n_A = {}: {:.4g} Ry (robust scale {:.3g} Ry)\n",
                  widest->composition, widest->e_max - widest->e_min, widest->e_scale);
   }
-  fmt::print(out, "\n{:>5} {:>10} {:>6} {:>6} {:>7} {:>6} {:>6} {:>7} {:>6} {:>5} {:>13} {:>10} {:>8} {:>6}\n", "n_A",
-             "distinct", "expect", "files", "unique", "dupl", "differ", "outlier", "rows", "test", "median E (Ry)",
-             "scale (Ry)", "range", "max z");
+  fmt::print(
+      out,
+      "\n{:>5} {:>10} {:>6} {:>6} {:>7} {:>6} {:>6} {:>7} {:>6} {:>5} {:>13} {:>10} {:>8} {:>6}\n",
+      "n_A", "distinct", "expect", "files", "unique", "dupl", "differ", "outlier", "rows", "test",
+      "median E (Ry)", "scale (Ry)", "range", "max z");
   std::size_t files = 0, unique = 0, dup = 0, differ = 0, outl = 0, rows = 0, test = 0;
   for (const auto& c : r.compositions) {
     const bool off = c.unique != c.expected;
-    fmt::print(out, "{:>5} {:>10} {:>6} {:>6} {:>7}{} {:>6} {:>6} {:>7} {:>6} {:>5} {:>13} {:>10} {:>8} {:>6}\n",
-               c.composition, c.distinct, c.expected, c.files, c.unique, off ? "*" : " ", c.duplicate_files,
-               c.disagreeing, c.outliers, c.rows, c.test, c.rows ? fmt::format("{:.4f}", c.e_median) : "-",
-               c.rows ? fmt::format("{:.3g}", c.e_scale) : "-", c.rows ? fmt::format("{:.3g}", c.e_max - c.e_min) : "-",
+    fmt::print(out,
+               "{:>5} {:>10} {:>6} {:>6} {:>7}{} {:>6} {:>6} {:>7} {:>6} {:>5} {:>13} {:>10} {:>8} "
+               "{:>6}\n",
+               c.composition, c.distinct, c.expected, c.files, c.unique, off ? "*" : " ",
+               c.duplicate_files, c.disagreeing, c.outliers, c.rows, c.test,
+               c.rows ? fmt::format("{:.4f}", c.e_median) : "-",
+               c.rows ? fmt::format("{:.3g}", c.e_scale) : "-",
+               c.rows ? fmt::format("{:.3g}", c.e_max - c.e_min) : "-",
                c.rows ? fmt::format("{:.1f}", c.worst_z) : "-");
     files += c.files, unique += c.unique, dup += c.duplicate_files, differ += c.disagreeing;
     outl += c.outliers, rows += c.rows, test += c.test;
   }
-  fmt::print(out, "{:>5} {:>10} {:>6} {:>6} {:>7}  {:>6} {:>6} {:>7} {:>6} {:>5}\n", "all", "", "", files, unique, dup,
-             differ, outl, rows, test);
+  fmt::print(out, "{:>5} {:>10} {:>6} {:>6} {:>7}  {:>6} {:>6} {:>7} {:>6} {:>5}\n", "all", "", "",
+             files, unique, dup, differ, outl, rows, test);
   std::size_t off = 0;
   for (const auto& c : r.compositions) off += c.unique != c.expected;
-  fmt::print(out, "(*: {} composition(s) where the distinct configurations found differ from min(cap, distinct); "
-                  "scale = max(1.4826 MAD, floor); z = |E - median| / scale)\n",
+  fmt::print(out,
+             "(*: {} composition(s) where the distinct configurations found differ from min(cap, "
+             "distinct); "
+             "scale = max(1.4826 MAD, floor); z = |E - median| / scale)\n",
              off);
   auto list = [&](const char* title, const std::vector<ImportIssue>& v) {
     if (v.empty()) return;
     fmt::print(out, "\n{} ({}):\n", title, v.size());
-    for (std::size_t i = 0; i < v.size() && i < max_listed; ++i) fmt::print(out, "  {}: {}\n", v[i].file, v[i].reason);
-    if (v.size() > max_listed) fmt::print(out, "  ... and {} more (the dataset's /import@report lists all)\n", v.size() - max_listed);
+    for (std::size_t i = 0; i < v.size() && i < max_listed; ++i)
+      fmt::print(out, "  {}: {}\n", v[i].file, v[i].reason);
+    if (v.size() > max_listed)
+      fmt::print(out, "  ... and {} more (the dataset's /import@report lists all)\n",
+                 v.size() - max_listed);
   };
   list("skipped files", r.skipped);
   list("duplicate configurations", r.duplicates);

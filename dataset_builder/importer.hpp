@@ -17,16 +17,16 @@
 namespace lsmss::dataset {
 
 struct ImportOptions {
-  std::filesystem::path output;      // overrides dataset.file when not empty
-  bool force = false;                // replace an existing output file
-  bool merge_duplicates = true;      // one row per distinct configuration (else one per file)
-  double duplicate_tolerance = 1e-6; // Ry (energies) and e / muB (per site): results "agree"
-  bool drop_outliers = false;        // leave energy outliers out of the dataset
-  double outlier_threshold = 6.0;    // robust z = |E - median| / scale above this: outlier
-  double outlier_floor = 0.01;       // Ry: lower bound of the robust scale (1.4826 * MAD)
-  double charge_tolerance = 1e-3;    // e: |sum over sites of (electrons - Z)| allowed
-  bool keep_non_neutral = false;     // import files that violate charge neutrality anyway
-  double position_tolerance = 1e-3;  // Bohr: matching file positions onto lattice sites
+  std::filesystem::path output;       // overrides dataset.file when not empty
+  bool force = false;                 // replace an existing output file
+  bool merge_duplicates = true;       // one row per distinct configuration (else one per file)
+  double duplicate_tolerance = 1e-6;  // Ry (energies) and e / muB (per site): results "agree"
+  bool drop_outliers = false;         // leave energy outliers out of the dataset
+  double outlier_threshold = 6.0;     // robust z = |E - median| / scale above this: outlier
+  double outlier_floor = 0.01;        // Ry: lower bound of the robust scale (1.4826 * MAD)
+  double charge_tolerance = 1e-3;     // e: |sum over sites of (electrons - Z)| allowed
+  bool keep_non_neutral = false;      // import files that violate charge neutrality anyway
+  double position_tolerance = 1e-3;   // Bohr: matching file positions onto lattice sites
   bool progress = true;
 };
 
@@ -42,32 +42,33 @@ struct ImportComposition {
   std::size_t files = 0;             // parsed files of this composition
   std::size_t unique = 0;            // distinct configurations among them
   std::size_t duplicate_files = 0;   // files repeating an earlier configuration
+  std::size_t translated_files = 0;  // of them, a lattice translation of it (unique_translations)
   std::size_t disagreeing = 0;       // duplicate groups whose results differ
   double max_duplicate_dE = 0;       // Ry, largest energy difference inside a duplicate group
   std::size_t non_neutral = 0;
   std::size_t outliers = 0;
-  double worst_z = 0;                // largest robust z of the composition
+  double worst_z = 0;  // largest robust z of the composition
   std::string worst_file;
   double e_median = 0, e_scale = 0, e_min = 0, e_max = 0;  // Ry
-  std::size_t rows = 0;              // rows written
-  std::size_t test = 0;              // of them in the test set
+  std::size_t rows = 0;                                    // rows written
+  std::size_t test = 0;                                    // of them in the test set
 };
 
 struct ImportReport {
   std::filesystem::path source, output;
-  std::size_t files = 0;             // entries read
-  std::size_t parsed = 0;            // parsed and mapped onto the lattice
-  std::size_t rows = 0;              // rows written
-  std::vector<ImportIssue> skipped;  // not imported, with the reason
+  std::size_t files = 0;                   // entries read
+  std::size_t parsed = 0;                  // parsed and mapped onto the lattice
+  std::size_t rows = 0;                    // rows written
+  std::vector<ImportIssue> skipped;        // not imported, with the reason
   std::vector<std::string> unusual_names;  // names outside the common <prefix><number> pattern
-  std::string name_pattern;          // e.g. "out_<number>"
+  std::string name_pattern;                // e.g. "out_<number>"
   std::vector<ImportIssue> duplicates;     // examples: "a == b (dE ...)"
   std::vector<ImportIssue> outliers;       // every outlier with its z
-  double max_neutrality = 0;         // e, largest |sum(electrons - Z)| seen
+  double max_neutrality = 0;               // e, largest |sum(electrons - Z)| seen
   std::size_t non_neutral = 0;
   std::vector<ImportComposition> compositions;
   double read_seconds = 0, total_seconds = 0;
-  bool moments_all_zero = false;     // a nonmagnetic calculation (e.g. CuAu)
+  bool moments_all_zero = false;  // a nonmagnetic calculation (e.g. CuAu)
 };
 
 ImportReport import_lsms(const Deck& deck, const System& sys, const std::filesystem::path& source,

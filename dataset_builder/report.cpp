@@ -58,28 +58,29 @@ void print_composition_table(std::FILE* out, const std::vector<CompositionSummar
                              const std::vector<std::string>& distinct) {
   const bool d = distinct.size() == rows.size() && !rows.empty();
   fmt::print(out, "{:>5} {}{:>7} {:>7} {:>7} {:>7} {:>6} {:>9} {:>18} {:>12}\n", "n_A",
-             d ? fmt::format("{:>12} ", "distinct") : "", "configs", "ok", "failed", "pending", "test",
-             "fail.att", "mean E (Ry)", "E range (Ry)");
+             d ? fmt::format("{:>12} ", "distinct") : "", "configs", "ok", "failed", "pending",
+             "test", "fail.att", "mean E (Ry)", "E range (Ry)");
   CompositionSummary tot;
   for (std::size_t i = 0; i < rows.size(); ++i) {
     const auto& s = rows[i];
     fmt::print(out, "{:>5} {}{:>7} {:>7} {:>7} {:>7} {:>6} {:>9} {:>18} {:>12}\n", s.composition,
-               d ? fmt::format("{:>12} ", distinct[i]) : "", s.rows, s.ok, s.failed, s.pending, s.test,
-               s.attempts_failed, s.ok ? fmt::format("{:.6f}", s.e_mean) : "-",
+               d ? fmt::format("{:>12} ", distinct[i]) : "", s.rows, s.ok, s.failed, s.pending,
+               s.test, s.attempts_failed, s.ok ? fmt::format("{:.6f}", s.e_mean) : "-",
                s.ok ? fmt::format("{:.4g}", s.e_max - s.e_min) : "-");
     tot.rows += s.rows, tot.ok += s.ok, tot.failed += s.failed, tot.pending += s.pending;
     tot.test += s.test, tot.attempts_failed += s.attempts_failed;
   }
-  fmt::print(out, "{:>5} {}{:>7} {:>7} {:>7} {:>7} {:>6} {:>9}\n", "all", d ? fmt::format("{:>12} ", "") : "",
-             tot.rows, tot.ok, tot.failed, tot.pending, tot.test, tot.attempts_failed);
+  fmt::print(out, "{:>5} {}{:>7} {:>7} {:>7} {:>7} {:>6} {:>9}\n", "all",
+             d ? fmt::format("{:>12} ", "") : "", tot.rows, tot.ok, tot.failed, tot.pending,
+             tot.test, tot.attempts_failed);
 }
 
 void print_file_info(std::FILE* out, const DatasetFile& f) {
   const FileInfo& i = f.info();
   const System& sys = f.system();
   fmt::print(out, "file          {}\n", f.path());
-  fmt::print(out, "format        {} v{} ({}), written by {} on {}\n", kFormatName, kFormatVersion, i.kind,
-             i.software_version, i.created);
+  fmt::print(out, "format        {} v{} ({}), written by {} on {}\n", kFormatName, kFormatVersion,
+             i.kind, i.software_version, i.created);
   fmt::print(out, "deck          {}\n", i.deck_file.empty() ? "-" : i.deck_file);
   fmt::print(out, "system        {} on {}\n", sys.name(), sys.lattice.describe());
   for (int s = 0; s < sys.num_species(); ++s)
@@ -87,7 +88,8 @@ void print_file_info(std::FILE* out, const DatasetFile& f) {
                s == 0 ? "  <- A: compositions count its atoms" : "");
   fmt::print(out, "driver        {} (properties {})\n", i.driver, property_mask_name(i.provides));
   if (!i.driver_keys.empty()) fmt::print(out, "driver deck   {}\n", fmt::join(i.driver_keys, "; "));
-  fmt::print(out, "sampling      cap {} per composition, seed {}, {}{}\n", i.sampling.cap, i.sampling.seed,
+  fmt::print(out, "sampling      cap {} per composition, seed {}, {}{}\n", i.sampling.cap,
+             i.sampling.seed,
              i.sampling.unique_translations ? "translation-equivalent configurations dropped"
                                             : "all distinct configurations",
              i.sampling.compositions.empty()
@@ -95,31 +97,37 @@ void print_file_info(std::FILE* out, const DatasetFile& f) {
                  : fmt::format(", compositions {}", fmt::join(i.sampling.compositions, ",")));
   fmt::print(out, "splits        test fraction {} per composition, {} folds over the rest\n",
              i.sampling.test_fraction, i.sampling.folds);
-  fmt::print(out, "units         energy Ry, charge e (electrons on the site incl. core), moment muB, "
-                  "length Bohr, wall_time s\n");
+  fmt::print(out,
+             "units         energy Ry, charge e (electrons on the site incl. core), moment muB, "
+             "length Bohr, wall_time s\n");
 
   const auto& c = f.configs();
   const auto& r = f.results();
   std::map<int, std::size_t> origins;
   for (auto o : c.origin) ++origins[o];
   std::string o_text;
-  for (auto [o, n] : origins) o_text += fmt::format("{}{} {}", o_text.empty() ? "" : ", ", n, origin_name(Origin(o)));
+  for (auto [o, n] : origins)
+    o_text += fmt::format("{}{} {}", o_text.empty() ? "" : ", ", n, origin_name(Origin(o)));
   fmt::print(out, "configs       {} ({})\n", c.rows(), o_text.empty() ? "none" : o_text);
   std::map<int, std::size_t> statuses;
   double wall = 0;
   for (std::size_t k = 0; k < r.rows(); ++k) ++statuses[r.status[k]], wall += r.wall_time[k];
   std::string s_text;
   for (auto [s, n] : statuses)
-    s_text += fmt::format("{}{} {}", s_text.empty() ? "" : ", ", n, status_name(static_cast<Status>(s)));
+    s_text +=
+        fmt::format("{}{} {}", s_text.empty() ? "" : ", ", n, status_name(static_cast<Status>(s)));
   fmt::print(out, "results       {} rows ({}), total calculation time {}\n", r.rows(),
              s_text.empty() ? "none" : s_text, wall > 0 ? fmt::format("{:.1f} s", wall) : "-");
   if (f.torn_config_rows() + f.torn_result_rows() > 0)
-    fmt::print(out, "incomplete    {} config rows and {} result rows were cut off (an interrupted run); "
-                    "they are ignored, and `build` on this file removes them\n",
+    fmt::print(out,
+               "incomplete    {} config rows and {} result rows were cut off (an interrupted run); "
+               "they are ignored, and `build` on this file removes them\n",
                f.torn_config_rows(), f.torn_result_rows());
   fmt::print(out, "\n");
   print_composition_table(out, summarize(c, r, 0));
-  if (!i.import_summary.empty()) fmt::print(out, "\nimport validation report (/import@report has the full lists):\n{}", i.import_summary);
+  if (!i.import_summary.empty())
+    fmt::print(out, "\nimport validation report (/import@report has the full lists):\n{}",
+               i.import_summary);
 }
 
 }  // namespace lsmss::dataset

@@ -10,12 +10,12 @@ namespace lsmss::dataset {
 
 struct CompositionSummary {
   int composition = 0;
-  std::size_t rows = 0;     // configurations in /configs
-  std::size_t ok = 0;       // with a successful result
-  std::size_t failed = 0;   // without one, retries used up
-  std::size_t pending = 0;  // without one, attempts left
-  std::size_t test = 0;     // rows in the test set
-  std::size_t attempts_failed = 0;  // failed attempts recorded (retried or not)
+  std::size_t rows = 0;                     // configurations in /configs
+  std::size_t ok = 0;                       // with a successful result
+  std::size_t failed = 0;                   // without one, retries used up
+  std::size_t pending = 0;                  // without one, attempts left
+  std::size_t test = 0;                     // rows in the test set
+  std::size_t attempts_failed = 0;          // failed attempts recorded (retried or not)
   double e_min = 0, e_mean = 0, e_max = 0;  // over ok rows, Ry
 };
 

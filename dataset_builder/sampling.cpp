@@ -36,7 +36,8 @@ std::string format_count(std::optional<std::uint64_t> exact, double approx_log10
   return fmt::format("~{:.2g}", std::pow(10.0, approx_log10));
 }
 
-std::optional<std::uint64_t> count_orbits(int n, int k, const std::vector<std::vector<int>>& group) {
+std::optional<std::uint64_t> count_orbits(int n, int k,
+                                          const std::vector<std::vector<int>>& group) {
   const auto total = binomial(n, k);
   if (!total || group.empty()) return total;
   // Every fixed-subset count is at most C(n, k) < 2^64, so the sum over at most n elements
@@ -69,7 +70,9 @@ std::uint64_t splitmix(std::uint64_t& x) {
   z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
   return z ^ (z >> 31);
 }
-std::uint64_t rotl(std::uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
+std::uint64_t rotl(std::uint64_t x, int k) {
+  return (x << k) | (x >> (64 - k));
+}
 }  // namespace
 
 Rng::Rng(std::uint64_t seed) {
@@ -102,7 +105,9 @@ std::uint64_t Rng::below(std::uint64_t n) {
   return static_cast<std::uint64_t>(m >> 64);
 }
 
-double Rng::uniform() { return static_cast<double>(next() >> 11) * 0x1.0p-53; }
+double Rng::uniform() {
+  return static_cast<double>(next() >> 11) * 0x1.0p-53;
+}
 
 std::uint64_t derive_seed(std::uint64_t seed, std::uint64_t tag, std::uint64_t item) {
   std::uint64_t x = seed;
@@ -136,7 +141,8 @@ std::vector<Configuration> enumerate_all(int n, int k, const std::vector<std::ve
   std::iota(idx.begin(), idx.end(), 0);
   while (true) {
     Configuration c = from_sites(n, idx.data(), k);
-    if (tr.empty()) out.push_back(std::move(c));
+    if (tr.empty())
+      out.push_back(std::move(c));
     else {
       Configuration canon = c.canonical(tr);
       if (seen.insert(canon).second) out.push_back(std::move(canon));
@@ -167,7 +173,8 @@ std::vector<Configuration> sample_composition(int n, int k, long cap,
   if (info) {
     info->composition = k;
     info->distinct = distinct;
-    info->log10_distinct = log10_binomial(n, k) - (tr.empty() ? 0.0 : std::log10(double(tr.size())));
+    info->log10_distinct =
+        log10_binomial(n, k) - (tr.empty() ? 0.0 : std::log10(double(tr.size())));
     info->all = all;
   }
   if (all) {
@@ -183,7 +190,8 @@ std::vector<Configuration> sample_composition(int n, int k, long cap,
     // Too many configurations to visit, but few translation classes (a large cell): draw at
     // random until every class has been seen; the exact class count says when to stop.
   }
-  const std::size_t target = all ? static_cast<std::size_t>(*distinct) : static_cast<std::size_t>(cap);
+  const std::size_t target =
+      all ? static_cast<std::size_t>(*distinct) : static_cast<std::size_t>(cap);
   Rng rng(derive_seed(seed, kSampleStream, (static_cast<std::uint64_t>(n) << 32) | unsigned(k)));
   // Uniform k-subsets by a partial Fisher-Yates shuffle of the sites (of the minority species,
   // which is cheaper); it needs no reset between draws.
@@ -209,9 +217,11 @@ std::vector<Configuration> sample_composition(int n, int k, long cap,
 
 Plan make_plan(const System& sys, const SamplingSettings& s) {
   if (sys.num_species() != 2)
-    fail("the dataset builder samples binary alloys; the deck's system has {} species", sys.num_species());
+    fail("the dataset builder samples binary alloys; the deck's system has {} species",
+         sys.num_species());
   const int n = sys.num_sites();
-  const auto tr = s.unique_translations ? sys.lattice.translations() : std::vector<std::vector<int>>{};
+  const auto tr =
+      s.unique_translations ? sys.lattice.translations() : std::vector<std::vector<int>>{};
   Plan plan;
   for (int k : s.composition_list(n)) {
     CompositionPlan cp;
@@ -236,12 +246,14 @@ std::vector<std::int32_t> assign_folds(std::size_t n, int composition, int folds
   std::vector<std::size_t> order(n);
   std::iota(order.begin(), order.end(), 0);
   for (std::size_t i = n; i > 1; --i) std::swap(order[i - 1], order[rng.below(i)]);
-  const auto n_test = static_cast<std::size_t>(std::llround(test_fraction * static_cast<double>(n)));
+  const auto n_test =
+      static_cast<std::size_t>(std::llround(test_fraction * static_cast<double>(n)));
   // A random first fold per composition spreads the remainders evenly over all folds.
   const std::uint64_t offset = rng.below(static_cast<std::uint64_t>(folds));
   std::vector<std::int32_t> fold(n);
   for (std::size_t r = 0; r < n; ++r)
-    fold[order[r]] = r < n_test ? kTestFold : static_cast<std::int32_t>((offset + (r - n_test)) % folds);
+    fold[order[r]] =
+        r < n_test ? kTestFold : static_cast<std::int32_t>((offset + (r - n_test)) % folds);
   return fold;
 }
 

@@ -42,11 +42,11 @@ class Rng {
 std::uint64_t derive_seed(std::uint64_t seed, std::uint64_t tag, std::uint64_t item);
 
 struct CompositionPlan {
-  int composition = 0;                   // atoms of species 0
+  int composition = 0;                    // atoms of species 0
   std::optional<std::uint64_t> distinct;  // distinct configurations (or translation classes)
-  double log10_distinct = 0.0;           // for display when `distinct` does not fit
-  bool all = false;                      // every distinct configuration is taken
-  std::size_t first = 0, count = 0;      // the composition's rows in Plan::configs
+  double log10_distinct = 0.0;            // for display when `distinct` does not fit
+  bool all = false;                       // every distinct configuration is taken
+  std::size_t first = 0, count = 0;       // the composition's rows in Plan::configs
 };
 
 struct Plan {

@@ -13,16 +13,15 @@ namespace lsmss::dataset {
 SamplingSettings SamplingSettings::from_deck(const DeckTable& t, const System& sys) {
   SamplingSettings s;
   s.cap = t.integer("cap", s.cap, 1, 10'000'000);
-  s.seed = static_cast<std::uint64_t>(
-      t.integer("seed", 1, 0, std::numeric_limits<long>::max()));
+  s.seed = static_cast<std::uint64_t>(t.integer("seed", 1, 0, std::numeric_limits<long>::max()));
   s.folds = static_cast<int>(t.integer("folds", s.folds, 1, 100'000));
   s.test_fraction = t.number_in("test_fraction", s.test_fraction, 0.0, 0.99);
   s.unique_translations = t.boolean("unique_translations", false);
   for (long c : t.integers("compositions", {})) {
     if (c < 0 || c > sys.num_sites())
-      t.error("compositions", fmt::format("{} atoms of {} is outside 0..{} (the supercell's sites)",
-                                          c, sys.species.empty() ? "A" : sys.species[0].symbol,
-                                          sys.num_sites()));
+      t.error("compositions",
+              fmt::format("{} atoms of {} is outside 0..{} (the supercell's sites)", c,
+                          sys.species.empty() ? "A" : sys.species[0].symbol, sys.num_sites()));
     s.compositions.push_back(static_cast<int>(c));
   }
   std::sort(s.compositions.begin(), s.compositions.end());
@@ -68,7 +67,8 @@ std::vector<std::string> plan_keys(const System& sys, const SamplingSettings& s)
       fmt::format("sampling.test_fraction = {:.17g}", s.test_fraction),
       fmt::format("sampling.unique_translations = {}", s.unique_translations),
       fmt::format("sampling.compositions = {}",
-                  s.compositions.empty() ? std::string("all") : fmt::format("{}", fmt::join(s.compositions, ","))),
+                  s.compositions.empty() ? std::string("all")
+                                         : fmt::format("{}", fmt::join(s.compositions, ","))),
   };
   return k;
 }
@@ -90,12 +90,18 @@ bool try_read(F&& f) {
 void collect(const DeckTable& t, const std::string& prefix, std::vector<std::string>& out) {
   for (const auto& key : t.keys()) {
     const std::string name = prefix.empty() ? key : prefix + "." + key;
-    if (try_read([&] { out.push_back(fmt::format("{} = {:.17g}", name, t.number(key))); })) continue;
-    if (try_read([&] { out.push_back(fmt::format("{} = {}", name, t.boolean(key, false))); })) continue;
-    if (try_read([&] { out.push_back(fmt::format("{} = \"{}\"", name, t.string(key))); })) continue;
-    if (try_read([&] { out.push_back(fmt::format("{} = {{{:.17g}}}", name, fmt::join(t.numbers(key), ","))); }))
+    if (try_read([&] { out.push_back(fmt::format("{} = {:.17g}", name, t.number(key))); }))
       continue;
-    if (try_read([&] { out.push_back(fmt::format("{} = {{\"{}\"}}", name, fmt::join(t.strings(key), "\",\""))); }))
+    if (try_read([&] { out.push_back(fmt::format("{} = {}", name, t.boolean(key, false))); }))
+      continue;
+    if (try_read([&] { out.push_back(fmt::format("{} = \"{}\"", name, t.string(key))); })) continue;
+    if (try_read([&] {
+          out.push_back(fmt::format("{} = {{{:.17g}}}", name, fmt::join(t.numbers(key), ",")));
+        }))
+      continue;
+    if (try_read([&] {
+          out.push_back(fmt::format("{} = {{\"{}\"}}", name, fmt::join(t.strings(key), "\",\"")));
+        }))
       continue;
     if (try_read([&] {
           const auto items = t.tables(key);
@@ -114,8 +120,10 @@ std::map<std::string, std::string> split_keys(const std::vector<std::string>& li
   std::map<std::string, std::string> m;
   for (const auto& l : lines) {
     const auto eq = l.find(" = ");
-    if (eq == std::string::npos) m[l] = "";
-    else m[l.substr(0, eq)] = l.substr(eq + 3);
+    if (eq == std::string::npos)
+      m[l] = "";
+    else
+      m[l.substr(0, eq)] = l.substr(eq + 3);
   }
   return m;
 }
@@ -135,11 +143,14 @@ std::vector<std::string> diff_keys(const std::vector<std::string>& stored,
   std::vector<std::string> d;
   for (const auto& [k, v] : a) {
     auto it = b.find(k);
-    if (it == b.end()) d.push_back(fmt::format("{}: file has {}, the deck does not set it", k, v));
-    else if (it->second != v) d.push_back(fmt::format("{}: file has {}, deck has {}", k, v, it->second));
+    if (it == b.end())
+      d.push_back(fmt::format("{}: file has {}, the deck does not set it", k, v));
+    else if (it->second != v)
+      d.push_back(fmt::format("{}: file has {}, deck has {}", k, v, it->second));
   }
   for (const auto& [k, v] : b)
-    if (!a.count(k)) d.push_back(fmt::format("{}: deck has {}, the file was made without it", k, v));
+    if (!a.count(k))
+      d.push_back(fmt::format("{}: deck has {}, the file was made without it", k, v));
   return d;
 }
 

@@ -12,12 +12,12 @@
 namespace lsmss::dataset {
 
 struct SamplingSettings {
-  long cap = 1000;                    // configurations per composition, at most
-  std::uint64_t seed = 1;             // sampling and split seed
-  int folds = 60;                     // k of k-fold cross-validation
-  double test_fraction = 0.1;         // held-out test share of every composition
-  bool unique_translations = false;   // drop configurations equal under a lattice translation
-  std::vector<int> compositions;      // atoms of species A to include (empty: 0..N)
+  long cap = 1000;                   // configurations per composition, at most
+  std::uint64_t seed = 1;            // sampling and split seed
+  int folds = 60;                    // k of k-fold cross-validation
+  double test_fraction = 0.1;        // held-out test share of every composition
+  bool unique_translations = false;  // drop configurations equal under a lattice translation
+  std::vector<int> compositions;     // atoms of species A to include (empty: 0..N)
 
   // Reads the deck's `sampling` table (absent: defaults) and checks it against the system.
   static SamplingSettings from_deck(const DeckTable& t, const System& sys);
@@ -26,11 +26,11 @@ struct SamplingSettings {
 };
 
 struct DatasetSettings {
-  std::string file;                   // output HDF5 file
-  int ranks_per_calculation = 1;      // MPI ranks of one driver instance
-  int retries = 2;                    // extra attempts after a failed calculation
-  int batch = 1;                      // configurations per work message
-  bool coordinator_computes = true;   // rank 0 also calculates between messages (MPI runs)
+  std::string file;                  // output HDF5 file
+  int ranks_per_calculation = 1;     // MPI ranks of one driver instance
+  int retries = 2;                   // extra attempts after a failed calculation
+  int batch = 1;                     // configurations per work message
+  bool coordinator_computes = true;  // rank 0 also calculates between messages (MPI runs)
 
   // Reads the deck's `dataset` table; the file defaults to "<deck name>.h5".
   static DatasetSettings from_deck(const DeckTable& t, const std::string& deck_file);

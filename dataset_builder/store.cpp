@@ -82,7 +82,8 @@ const std::vector<Column>& config_columns() {
       {"composition", Kind::i32, false, "atoms", "atoms of species A (species[0])"},
       {"fold", Kind::i32, false, "fold id", "cross-validation fold 0..folds-1, or -1 = test set"},
       {"hash", Kind::u64, false, "", "64-bit FNV-1a hash of the occupation"},
-      {"origin", Kind::i8, false, "", "0 = sampled, 1 = imported, 2 = acquired (DFT fallback in MC)"},
+      {"origin", Kind::i8, false, "",
+       "0 = sampled, 1 = imported, 2 = acquired (DFT fallback in MC)"},
       {"source", Kind::str, false, "", "imported file name (empty for sampled rows)"},
       {"checksum", Kind::u64, false, "", "row checksum (detects a torn tail after a crash)"},
   };
@@ -112,13 +113,20 @@ const std::vector<Column>& result_columns() {
 
 hid_t mem_type(Kind k) {
   switch (k) {
-    case Kind::u8: return H5T_NATIVE_UINT8;
-    case Kind::i8: return H5T_NATIVE_INT8;
-    case Kind::i32: return H5T_NATIVE_INT32;
-    case Kind::i64: return H5T_NATIVE_INT64;
-    case Kind::u64: return H5T_NATIVE_UINT64;
-    case Kind::f64: return H5T_NATIVE_DOUBLE;
-    case Kind::str: break;
+    case Kind::u8:
+      return H5T_NATIVE_UINT8;
+    case Kind::i8:
+      return H5T_NATIVE_INT8;
+    case Kind::i32:
+      return H5T_NATIVE_INT32;
+    case Kind::i64:
+      return H5T_NATIVE_INT64;
+    case Kind::u64:
+      return H5T_NATIVE_UINT64;
+    case Kind::f64:
+      return H5T_NATIVE_DOUBLE;
+    case Kind::str:
+      break;
   }
   return H5I_INVALID_HID;
 }
@@ -137,12 +145,24 @@ h5::Handle string_type() {
 void create_column(hid_t group, const Column& c, int sites) {
   const hsize_t cols = c.per_site ? static_cast<hsize_t>(sites) : 0;
   switch (c.kind) {
-    case Kind::u8: h5::create_extendable<std::uint8_t>(group, c.name, cols, kChunkRows); break;
-    case Kind::i8: h5::create_extendable<std::int8_t>(group, c.name, cols, kChunkRows); break;
-    case Kind::i32: h5::create_extendable<std::int32_t>(group, c.name, cols, kChunkRows); break;
-    case Kind::i64: h5::create_extendable<std::int64_t>(group, c.name, cols, kChunkRows); break;
-    case Kind::u64: h5::create_extendable<std::uint64_t>(group, c.name, cols, kChunkRows); break;
-    case Kind::f64: h5::create_extendable<double>(group, c.name, cols, kChunkRows); break;
+    case Kind::u8:
+      h5::create_extendable<std::uint8_t>(group, c.name, cols, kChunkRows);
+      break;
+    case Kind::i8:
+      h5::create_extendable<std::int8_t>(group, c.name, cols, kChunkRows);
+      break;
+    case Kind::i32:
+      h5::create_extendable<std::int32_t>(group, c.name, cols, kChunkRows);
+      break;
+    case Kind::i64:
+      h5::create_extendable<std::int64_t>(group, c.name, cols, kChunkRows);
+      break;
+    case Kind::u64:
+      h5::create_extendable<std::uint64_t>(group, c.name, cols, kChunkRows);
+      break;
+    case Kind::f64:
+      h5::create_extendable<double>(group, c.name, cols, kChunkRows);
+      break;
     case Kind::str: {
       hsize_t cur = 0, max = H5S_UNLIMITED, chunk = kChunkRows;
       h5::Handle space(H5Screate_simple(1, &cur, &max), H5Sclose);
@@ -161,7 +181,8 @@ void create_column(hid_t group, const Column& c, int sites) {
 
 // Appends rows to an open extendable dataset (1-D, or rows x cols). `dxpl` carries reusable
 // conversion buffers (see Impl).
-void append_raw(hid_t d, hid_t type, const void* data, hsize_t rows, const char* name, hid_t dxpl = H5P_DEFAULT) {
+void append_raw(hid_t d, hid_t type, const void* data, hsize_t rows, const char* name,
+                hid_t dxpl = H5P_DEFAULT) {
   if (rows == 0) return;
   h5::Handle space(H5Dget_space(d), H5Sclose);
   hsize_t dims[2] = {0, 0};
@@ -177,7 +198,8 @@ void append_raw(hid_t d, hid_t type, const void* data, hsize_t rows, const char*
 }
 
 std::vector<std::string> read_strings(hid_t loc, const std::string& name) {
-  if (!h5::exists(loc, name)) h5fail(loc, name, "dataset is missing (is this a file of the right kind?)");
+  if (!h5::exists(loc, name))
+    h5fail(loc, name, "dataset is missing (is this a file of the right kind?)");
   h5::Handle d(H5Dopen2(loc, name.c_str(), H5P_DEFAULT), H5Dclose);
   if (!d.valid()) h5fail(loc, name, "cannot open dataset");
   h5::Handle ftype(H5Dget_type(d), H5Tclose);
@@ -258,8 +280,9 @@ void read_into(hid_t g, const char* name, std::vector<T>& v, std::size_t rows, s
   const std::size_t c = std::max<std::size_t>(cols, 1);
   if (shape.empty() || (cols > 0 && (shape.size() != 2 || shape[1] != cols)) ||
       (cols == 0 && shape.size() != 1))
-    h5fail(g, name, fmt::format("has shape [{}], expected [rows{}]", fmt::join(shape, ", "),
-                                cols ? fmt::format(", {}", cols) : ""));
+    h5fail(g, name,
+           fmt::format("has shape [{}], expected [rows{}]", fmt::join(shape, ", "),
+                       cols ? fmt::format(", {}", cols) : ""));
   v.resize(rows * c);
 }
 
@@ -273,9 +296,12 @@ std::size_t column_rows(hid_t g, const std::vector<Column>& cols) {
 
 std::string_view origin_name(Origin o) {
   switch (o) {
-    case Origin::sampled: return "sampled";
-    case Origin::imported: return "imported";
-    case Origin::acquired: return "acquired";
+    case Origin::sampled:
+      return "sampled";
+    case Origin::imported:
+      return "imported";
+    case Origin::acquired:
+      return "acquired";
   }
   return "?";
 }
@@ -287,7 +313,8 @@ Configuration ConfigTable::configuration(std::size_t row) const {
 }
 
 void ConfigTable::push_back(const Configuration& c, std::int32_t f, Origin o, std::string src) {
-  if (c.num_sites() != sites) fail("configuration of {} sites added to a table of {}", c.num_sites(), sites);
+  if (c.num_sites() != sites)
+    fail("configuration of {} sites added to a table of {}", c.num_sites(), sites);
   occupation.insert(occupation.end(), c.occupation().begin(), c.occupation().end());
   composition.push_back(c.composition());
   fold.push_back(f);
@@ -368,7 +395,8 @@ struct DatasetFile::Impl {
         for (const auto& s : *v) ptrs.push_back(s.c_str());
         append_raw(d, str, ptrs.data(), t.rows(), c.name, transfer());
       } else {
-        append_raw(d, mem_type(c.kind), Binder<Table>::data(t, c.name, 0), t.rows(), c.name, transfer());
+        append_raw(d, mem_type(c.kind), Binder<Table>::data(t, c.name, 0), t.rows(), c.name,
+                   transfer());
       }
     }
   }
@@ -378,13 +406,17 @@ DatasetFile::DatasetFile() : impl_(std::make_unique<Impl>()) {}
 DatasetFile::DatasetFile(DatasetFile&&) noexcept = default;
 DatasetFile& DatasetFile::operator=(DatasetFile&&) noexcept = default;
 DatasetFile::~DatasetFile() = default;
-const std::string& DatasetFile::path() const { return impl_->file.path(); }
+const std::string& DatasetFile::path() const {
+  return impl_->file.path();
+}
 
 void DatasetFile::create(const std::filesystem::path& path, const System& sys, FileInfo info,
-                         const ConfigTable& configs, const ResultTable& results, const ImportLog* import_log) {
+                         const ConfigTable& configs, const ResultTable& results,
+                         const ImportLog* import_log) {
   const std::filesystem::path partial = path.string() + ".partial";
   if (path.has_parent_path() && !std::filesystem::exists(path.parent_path()))
-    throw FileError(fmt::format("{}: directory '{}' does not exist", path.string(), path.parent_path().string()));
+    throw FileError(fmt::format("{}: directory '{}' does not exist", path.string(),
+                                path.parent_path().string()));
   try {
     DatasetFile f;
     f.impl_->file = h5::File::create(partial);
@@ -407,8 +439,9 @@ void DatasetFile::create(const std::filesystem::path& path, const System& sys, F
     h5::write_attr(root, "driver", info.driver);
     h5::write_attr(root, "properties", property_mask_name(info.provides));
     h5::write_attr(root, "provides", static_cast<std::int64_t>(info.provides));
-    h5::write_attr(root, "units", "energy: Ry; charge: e (electrons on the site incl. core); "
-                                  "moment: muB; length: Bohr; wall_time: s");
+    h5::write_attr(root, "units",
+                   "energy: Ry; charge: e (electrons on the site incl. core); "
+                   "moment: muB; length: Bohr; wall_time: s");
     h5::write_attr(root, "system", sys.name());
     h5::write_attr(root, "lattice", lattice_kind_name(L.kind()));
     h5::write_attr(root, "a", L.a());
@@ -424,9 +457,12 @@ void DatasetFile::create(const std::filesystem::path& path, const System& sys, F
     h5::write_attr(root, "test_fraction", s.test_fraction);
     h5::write_attr(root, "unique_translations", static_cast<std::int64_t>(s.unique_translations));
     h5::write_attr(root, "compositions",
-                   s.compositions.empty() ? std::string("all") : fmt::format("{}", fmt::join(s.compositions, ",")));
+                   s.compositions.empty() ? std::string("all")
+                                          : fmt::format("{}", fmt::join(s.compositions, ",")));
     // HDF5 cannot hold an empty attribute array here: an empty list is written as {""}.
-    auto non_empty = [](std::vector<std::string> v) { return v.empty() ? std::vector<std::string>{""} : v; };
+    auto non_empty = [](std::vector<std::string> v) {
+      return v.empty() ? std::vector<std::string>{""} : v;
+    };
     h5::write_attr(root, "plan_keys", non_empty(info.plan_keys));
     h5::write_attr(root, "driver_keys", non_empty(info.driver_keys));
     h5::write_attr(root, "deck", info.deck_text);
@@ -455,11 +491,13 @@ void DatasetFile::create(const std::filesystem::path& path, const System& sys, F
       const Column file_col{"skipped_file", Kind::str, false, "", "files not imported"};
       const Column why_col{"skipped_reason", Kind::str, false, "", "why each was skipped"};
       h5::Handle t = string_type();
-      for (const auto& [c, v] : {std::pair{&file_col, &import_log->files}, std::pair{&why_col, &import_log->reasons}}) {
+      for (const auto& [c, v] :
+           {std::pair{&file_col, &import_log->files}, std::pair{&why_col, &import_log->reasons}}) {
         create_column(g, *c, 0);
         std::vector<const char*> ptrs;
         for (const auto& x : *v) ptrs.push_back(x.c_str());
-        append_raw(f.impl_->dataset(std::string("/import/") + c->name), t, ptrs.data(), ptrs.size(), c->name);
+        append_raw(f.impl_->dataset(std::string("/import/") + c->name), t, ptrs.data(), ptrs.size(),
+                   c->name);
       }
     }
     f.impl_->open.clear();
@@ -470,20 +508,24 @@ void DatasetFile::create(const std::filesystem::path& path, const System& sys, F
   }
   std::error_code ec;
   std::filesystem::rename(partial, path, ec);
-  if (ec) throw FileError(fmt::format("{}: cannot rename from {}: {}", path.string(), partial.string(), ec.message()));
+  if (ec)
+    throw FileError(fmt::format("{}: cannot rename from {}: {}", path.string(), partial.string(),
+                                ec.message()));
 }
 
 void check_format(const std::filesystem::path& path) {
   h5::File f = h5::File::open(path, h5::Mode::read);
   if (!h5::has_attr(f, "format") || h5::read_attr_string(f, "format") != kFormatName)
-    throw FileError(fmt::format("{}: not an lsms-surrogate dataset (no root attribute format = '{}'); "
-                                "was it written by another program?",
-                                path.string(), kFormatName));
+    throw FileError(
+        fmt::format("{}: not an lsms-surrogate dataset (no root attribute format = '{}'); "
+                    "was it written by another program?",
+                    path.string(), kFormatName));
   const auto v = h5::read_attr_int(f, "format_version");
   if (v > kFormatVersion || v < 1)
-    throw FileError(fmt::format("{}: dataset format version {} is not supported by this lsms-surrogate "
-                                "(reads version {})",
-                                path.string(), v, kFormatVersion));
+    throw FileError(
+        fmt::format("{}: dataset format version {} is not supported by this lsms-surrogate "
+                    "(reads version {})",
+                    path.string(), v, kFormatVersion));
 }
 
 DatasetFile DatasetFile::open(const std::filesystem::path& path, h5::Mode mode) {
@@ -508,12 +550,14 @@ DatasetFile DatasetFile::open(const std::filesystem::path& path, h5::Mode mode) 
       try {
         info.sampling.compositions.push_back(std::stoi(comps.substr(p), &used));
       } catch (const std::exception&) {
-        h5fail(root, "@compositions", fmt::format("'{}' is not 'all' or a list of integers", comps));
+        h5fail(root, "@compositions",
+               fmt::format("'{}' is not 'all' or a list of integers", comps));
       }
       p += used + 1;
     }
   }
-  for (auto [name, v] : {std::pair{"plan_keys", &info.plan_keys}, std::pair{"driver_keys", &info.driver_keys}})
+  for (auto [name, v] :
+       {std::pair{"plan_keys", &info.plan_keys}, std::pair{"driver_keys", &info.driver_keys}})
     for (auto& k : h5::read_attr_strings(root, name))
       if (!k.empty()) v->push_back(std::move(k));
   info.deck_text = h5::read_attr_string(root, "deck");
@@ -538,8 +582,8 @@ DatasetFile DatasetFile::open(const std::filesystem::path& path, h5::Mode mode) 
   }
   try {
     f.system_ = std::make_unique<System>(System{
-        Lattice(lattice_kind_from_name(h5::read_attr_string(root, "lattice")), h5::read_attr_double(root, "a"),
-                h5::read_attr_double(root, "c"),
+        Lattice(lattice_kind_from_name(h5::read_attr_string(root, "lattice")),
+                h5::read_attr_double(root, "a"), h5::read_attr_double(root, "c"),
                 {static_cast<int>(reps[0]), static_cast<int>(reps[1]), static_cast<int>(reps[2])}),
         species});
   } catch (const FileError&) {
@@ -556,7 +600,8 @@ DatasetFile DatasetFile::open(const std::filesystem::path& path, h5::Mode mode) 
   for (int i = 0; i < sites; ++i)
     for (int k = 0; k < 3; ++k)
       if (std::abs(pos[3 * i + k] - sys.lattice.position(i)[k]) > 1e-6)
-        h5fail(root, "/system/positions", fmt::format("site {} does not match the lattice in the attributes", i));
+        h5fail(root, "/system/positions",
+               fmt::format("site {} does not match the lattice in the attributes", i));
 
   // /configs: complete rows only (matching lengths and checksums).
   {
@@ -577,7 +622,8 @@ DatasetFile DatasetFile::open(const std::filesystem::path& path, h5::Mode mode) 
     std::size_t good = 0;
     while (good < n && config_checksum(t, good) == t.checksum[good]) ++good;
     std::size_t longest = 0;
-    for (const auto& c : config_columns()) longest = std::max<std::size_t>(longest, h5::dims(g, c.name)[0]);
+    for (const auto& c : config_columns())
+      longest = std::max<std::size_t>(longest, h5::dims(g, c.name)[0]);
     f.torn_configs_ = longest - good;
     t.occupation.resize(good * sites);
     for (auto* v : {&t.composition, &t.fold}) v->resize(good);
@@ -586,11 +632,16 @@ DatasetFile DatasetFile::open(const std::filesystem::path& path, h5::Mode mode) 
     t.checksum.resize(good);
     t.source.resize(good);
     for (std::size_t r = 0; r < good; ++r) {
-      if (t.composition[r] != t.configuration(r).composition() || t.hash[r] != t.configuration(r).hash())
-        h5fail(g, "", fmt::format("row {} is inconsistent (composition or hash does not match the occupation)", r));
+      if (t.composition[r] != t.configuration(r).composition() ||
+          t.hash[r] != t.configuration(r).hash())
+        h5fail(
+            g, "",
+            fmt::format(
+                "row {} is inconsistent (composition or hash does not match the occupation)", r));
       for (int i = 0; i < sites; ++i)
         if (t.occupation[r * sites + i] >= sys.num_species())
-          h5fail(g, "occupation", fmt::format("row {} site {} holds species {}", r, i, t.occupation[r * sites + i]));
+          h5fail(g, "occupation",
+                 fmt::format("row {} site {} holds species {}", r, i, t.occupation[r * sites + i]));
     }
     if (mode == h5::Mode::read_write && longest > good)
       for (const auto& c : config_columns()) h5::resize_rows(g, c.name, good);
@@ -627,7 +678,8 @@ DatasetFile DatasetFile::open(const std::filesystem::path& path, h5::Mode mode) 
       if (ok[r]) last_good = r + 1;
     }
     std::size_t longest = 0;
-    for (const auto& c : result_columns()) longest = std::max<std::size_t>(longest, h5::dims(g, c.name)[0]);
+    for (const auto& c : result_columns())
+      longest = std::max<std::size_t>(longest, h5::dims(g, c.name)[0]);
     f.torn_results_ = longest - last_good;
     ResultTable& t = f.results_;
     t.sites = sites;
@@ -645,8 +697,9 @@ DatasetFile DatasetFile::open(const std::filesystem::path& path, h5::Mode mode) 
       t.fermi_energy.push_back(all.fermi_energy[r]);
       t.residual.push_back(all.residual[r]);
       t.wall_time.push_back(all.wall_time[r]);
-      for (auto [dst, src] : {std::pair{&t.charge, &all.charge}, std::pair{&t.charge_transfer, &all.charge_transfer},
-                              std::pair{&t.moment, &all.moment}})
+      for (auto [dst, src] :
+           {std::pair{&t.charge, &all.charge}, std::pair{&t.charge_transfer, &all.charge_transfer},
+            std::pair{&t.moment, &all.moment}})
         dst->insert(dst->end(), src->begin() + r * sites, src->begin() + (r + 1) * sites);
       t.message.push_back(all.message[r]);
       t.driver.push_back(all.driver[r]);

@@ -26,10 +26,10 @@ std::string_view origin_name(Origin o);
 
 // Root attributes.
 struct FileInfo {
-  std::string kind;                 // "build" or "import"
-  std::string driver;               // driver of the results ("lsms" for imported files)
-  PropertyMask provides = 0;        // properties the results carry
-  SamplingSettings sampling;        // cap, seed, folds, test fraction, translations
+  std::string kind;                      // "build" or "import"
+  std::string driver;                    // driver of the results ("lsms" for imported files)
+  PropertyMask provides = 0;             // properties the results carry
+  SamplingSettings sampling;             // cap, seed, folds, test fraction, translations
   std::vector<std::string> plan_keys;    // see settings.hpp
   std::vector<std::string> driver_keys;  // the driver's deck settings
   std::string deck_text, deck_file;

@@ -1,5 +1,9 @@
 -- Import of the published LSMS CuAu results (../shared/data/lsms/CuAu_32atoms.tar.xz):
 --   lsms-surrogate import examples/import_cuau.lua ../shared/data/lsms/CuAu_32atoms.tar.xz
+-- (about 7 s for 28,788 files on 2 busy cores).
+-- Options: --keep-duplicates (default: merge), --drop-outliers (default: keep and report),
+-- --charge-tolerance, --force; sampling.unique_translations = true also treats
+-- lattice translations as duplicates. The report is kept in the file: lsms-surrogate info FILE.
 -- Compositions count Cu atoms (species[1] is "A"); the files' sites are matched onto this
 -- lattice by position. cap is what the report compares the counts with.
 system = { lattice = "fcc", a = 7.2377, supercell = {2,2,2}, species = {"Cu","Au"} }

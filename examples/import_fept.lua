@@ -1,5 +1,9 @@
 -- Import of the published LSMS FePt results (../shared/data/lsms/FePt_32atoms.tar.xz):
 --   lsms-surrogate import examples/import_fept.lua ../shared/data/lsms/FePt_32atoms.tar.xz
+-- (about 7 s for 28,814 files on 2 busy cores).
+-- Options: --keep-duplicates (default: merge), --drop-outliers (default: keep and report),
+-- --charge-tolerance, --force; sampling.unique_translations = true also treats
+-- lattice translations as duplicates. The report is kept in the file: lsms-surrogate info FILE.
 -- Compositions count Fe atoms. The files list a 2x2x2 block of cells and then the same block
 -- shifted by 2a along x: sites are matched onto this lattice by position, never by order.
 system = { lattice = "bct", a = 5.218, c = 7.058, supercell = {4,2,2}, species = {"Fe","Pt"} }

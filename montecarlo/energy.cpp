@@ -4,8 +4,10 @@
 #include <cstring>
 
 #include <fmt/format.h>
+#include <omp.h>
 
 #include "core/error.hpp"
+#include "nn/core/network.hpp"
 #include "nn/model.hpp"
 
 namespace lsmss::mc {
@@ -97,6 +99,9 @@ NnFirstLayerModel::NnFirstLayerModel(const nn::Model& model) : model_(model) {
   if (!(model.tasks() & kEnergy)) fail("the surrogate model does not predict the energy");
   features_ = model.system().num_sites() * model.system().num_species();
   width_ = model.first_layer_width();
+  // Every layer after the first (the backends evaluate all heads).
+  const auto& layers = model.network().layers();
+  for (std::size_t l = 1; l < layers.size(); ++l) macs_ += double(layers[l].in) * layers[l].out;
 }
 std::span<const float> NnFirstLayerModel::row(int feature) const {
   return model_.first_layer_row(feature);
@@ -158,6 +163,23 @@ void FirstLayerEnergy::combine(int walkers, std::span<EnergyResult> out) {
   }
 }
 
+void FirstLayerEnergy::energies(int walkers, const std::vector<std::vector<float>>& z) {
+  double macs = 0;
+  for (const auto* m : members_) macs += m->macs_after_first() * walkers;
+  // One thread for small batches (restored afterwards); the backends read the OpenMP thread
+  // count when they run, and a batch size always runs with the same count.
+  const int saved = omp_get_max_threads();
+  const bool serial = macs / static_cast<double>(members_.size()) < kParallelMacs && saved > 1;
+  if (serial) omp_set_num_threads(1);
+  try {
+    for (std::size_t m = 0; m < members_.size(); ++m) members_[m]->energy_from_z1(z[m], walkers, e_[m]);
+  } catch (...) {
+    if (serial) omp_set_num_threads(saved);
+    throw;
+  }
+  if (serial) omp_set_num_threads(saved);
+}
+
 void FirstLayerEnergy::reset(std::span<const Configuration> configs, std::span<EnergyResult> out) {
   const int walkers = static_cast<int>(configs.size());
   resize(walkers);
@@ -182,8 +204,8 @@ void FirstLayerEnergy::reset(std::span<const Configuration> configs, std::span<E
       float* z = z_[m].data() + static_cast<std::size_t>(w) * W;
       for (int o = 0; o < W; ++o) z[o] = static_cast<float>(acc[o]);
     }
-    model.energy_from_z1(z_[m], walkers, e_[m]);
   }
+  energies(walkers, z_);
   evaluations_ += walkers;
   combine(walkers, out);
 }
@@ -212,8 +234,8 @@ void FirstLayerEnergy::propose(std::span<const Configuration> configs, std::span
       float* p = zp + static_cast<std::size_t>(w) * W;
       for (int o = 0; o < W; ++o) p[o] = z[o] + ((add_i[o] - sub_i[o]) + (add_j[o] - sub_j[o]));
     }
-    model.energy_from_z1(zp_[m], walkers, e_[m]);
   }
+  energies(walkers, zp_);
   evaluations_ += walkers;
   combine(walkers, out);
 }

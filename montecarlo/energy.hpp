@@ -93,6 +93,9 @@ class FirstLayerModel {
   virtual std::span<const float> bias() const = 0;            // width values
   // Energies (Ry) from first pre-activations z1 (batch x width, row-major).
   virtual void energy_from_z1(std::span<const float> z1, int batch, std::span<double> out) const = 0;
+  // Multiply-adds of energy_from_z1 per configuration (decides whether a batch is worth
+  // spreading over threads).
+  virtual double macs_after_first() const { return static_cast<double>(width()) * width(); }
 };
 
 // Adapter over nn::Model's fast-path functions (the model must outlive it).
@@ -104,10 +107,12 @@ class NnFirstLayerModel : public FirstLayerModel {
   std::span<const float> row(int feature) const override;
   std::span<const float> bias() const override;
   void energy_from_z1(std::span<const float> z1, int batch, std::span<double> out) const override;
+  double macs_after_first() const override { return macs_; }
 
  private:
   const nn::Model& model_;
   int features_ = 0, width_ = 0;
+  double macs_ = 0;
 };
 
 class FirstLayerEnergy : public WalkerEnergy {
@@ -122,9 +127,13 @@ class FirstLayerEnergy : public WalkerEnergy {
                std::span<EnergyResult> out) override;
   void accept(int w) override;
   bool drifts() const override { return true; }
+  // Batches of fewer multiply-adds than this run the network on one thread: an OpenMP region
+  // costs microseconds on an idle machine and milliseconds on a loaded one, more than the work.
+  static constexpr double kParallelMacs = 1 << 20;
 
  private:
   void resize(int walkers);
+  void energies(int walkers, const std::vector<std::vector<float>>& z);
   void combine(int walkers, std::span<EnergyResult> out);
   std::vector<const FirstLayerModel*> members_;
   int ns_ = 2;

@@ -36,6 +36,7 @@ struct State {
   Configuration lowest;
   long steps = 0;
   double seconds = 0;
+  std::int64_t acquired = 0;  // new DFT fallback calculations, all sessions (Evaluator::acquired)
 };
 
 constexpr const char* kKind = "lsms-surrogate montecarlo checkpoint (metropolis)";
@@ -51,6 +52,7 @@ void save(const std::filesystem::path& path, const Settings& s, const State& st,
   h5::write_attr(f, "lowest", st.lowest.to_string());
   h5::write_attr(f, "steps", static_cast<std::int64_t>(st.steps));
   h5::write_attr(f, "seconds", st.seconds);
+  h5::write_attr(f, "acquired", static_cast<std::int64_t>(st.acquired));
   write_walkers(f, st.configs, st.rngs, st.energy);
   h5::write(f, "site_order", st.site_order);
   h5::write(f, "blocks", st.blocks);
@@ -72,6 +74,7 @@ State load(const std::filesystem::path& path, const Settings& s, int chains, int
   if (!low.empty()) st.lowest = Configuration::from_string(low);
   st.steps = h5::read_attr_int(f, "steps");
   st.seconds = h5::read_attr_double(f, "seconds");
+  st.acquired = h5::has_attr(f, "acquired") ? h5::read_attr_int(f, "acquired") : 0;
   read_walkers(f, s.num_sites(), chains, st.configs, st.rngs, st.energy);
   st.site_order = h5::read<std::int32_t>(f, "site_order");
   st.blocks = h5::read<double>(f, "blocks");
@@ -165,6 +168,7 @@ McResult run_metropolis(const System& system, const Settings& s, Evaluator& ev,
   if (use_ckpt && !opt.restart && std::filesystem::exists(s.checkpoint)) {
     st = load(s.checkpoint, s, chains, nsro);
     res.resumed = true;
+    ev.set_acquired(st.acquired);
     log(fmt::format("resuming from checkpoint '{}' (temperature {} of {}, sweep {} of {}{})",
                     s.checkpoint, st.stage + 1, stages, st.sweep, per_stage,
                     st.complete ? ", run complete" : ""));
@@ -214,6 +218,7 @@ McResult run_metropolis(const System& system, const Settings& s, Evaluator& ev,
     st.site_order = walkers.site_order();
     st.energy = energy;
     st.seconds = seconds0 + std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    st.acquired = ev.acquired();
   };
   auto checkpoint = [&] {
     if (!use_ckpt) return;
@@ -329,9 +334,10 @@ McResult run_metropolis(const System& system, const Settings& s, Evaluator& ev,
   res.evaluations = ev.energy().evaluations();
   for (const auto& r : res.rows) {
     res.fallbacks += r.fallbacks;
-    res.acquired += r.acquired;
     res.failed += r.failed;
   }
+  // All new DFT calculations, also those of walker starts and refreshes (not in the rows).
+  res.acquired = ev.acquired();
   if (ev.fallback()) {
     res.dataset = ev.fallback()->dataset().string();
     res.fallback_failed = ev.fallback()->failed();

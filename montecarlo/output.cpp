@@ -38,7 +38,91 @@ std::string gp_str(const std::string& s) {
   return q + "'";
 }
 
+// JSON helpers: strings escaped per RFC 8259, non-finite numbers as null.
+std::string js(const std::string& s) {
+  std::string q = "\"";
+  for (unsigned char c : s) {
+    if (c == '"' || c == '\\') {
+      q += '\\';
+      q += static_cast<char>(c);
+    } else if (c < 0x20) {
+      q += fmt::format("\\u{:04x}", c);
+    } else {
+      q += static_cast<char>(c);
+    }
+  }
+  return q + "\"";
+}
+std::string jn(double x) { return std::isfinite(x) ? fmt::format("{:.17g}", x) : "null"; }
+std::string jn_list(const std::vector<double>& v) {
+  std::vector<std::string> t;
+  for (double x : v) t.push_back(jn(x));
+  return fmt::format("[{}]", fmt::join(t, ", "));
+}
+
 }  // namespace
+
+std::string results_json(const McResult& r, const System& sys) {
+  const bool wl = r.method == "wang_landau";
+  const double eref = std::isfinite(r.lowest_energy) ? r.lowest_energy : 0.0;
+  std::string s = "{\n";
+  s += "  \"program\": \"lsms-surrogate mc\",\n";
+  s += fmt::format("  \"method\": {},\n", js(r.method));
+  s += fmt::format("  \"system\": {},\n  \"lattice\": {},\n  \"sites\": {},\n", js(sys.name()),
+                   js(sys.lattice.describe()), r.num_sites);
+  std::vector<std::string> comp;
+  for (std::size_t k = 0; k < r.counts.size(); ++k)
+    comp.push_back(fmt::format("{}: {}", js(sys.species[k].symbol), r.counts[k]));
+  s += fmt::format("  \"composition\": {{{}}},\n", fmt::join(comp, ", "));
+  s += fmt::format("  \"energy_source\": {},\n", js(r.energy_source));
+  s += "  \"units\": {\"temperature\": \"K\", \"energy\": \"Ry, total energy of the cell\", "
+       "\"dE_per_site\": \"mRy per site, relative to lowest_energy\", \"heat_capacity\": \"k_B per "
+       "site\", \"free_energy\": \"Ry\", \"entropy\": \"k_B per site\", \"sro\": \"dimensionless "
+       "(Warren-Cowley alpha)\", \"shell_distances\": \"Bohr\", \"seconds\": \"s\"},\n";
+  s += fmt::format("  \"lowest_energy\": {},\n  \"lowest_configuration\": {},\n", jn(r.lowest_energy),
+                   js(r.lowest.to_string()));
+  std::vector<std::string> names;
+  for (const auto& a : r.sro_names) names.push_back(js(a));
+  s += fmt::format("  \"sro_names\": [{}],\n  \"shell_distances\": {},\n", fmt::join(names, ", "),
+                   jn_list(r.shell_distances));
+  s += fmt::format("  \"steps\": {},\n  \"seconds\": {},\n  \"steps_per_second\": {},\n  \"resumed\": {},\n",
+                   r.steps, jn(r.seconds), jn(r.seconds > 0 ? r.steps / r.seconds : NAN),
+                   r.resumed ? "true" : "false");
+  s += fmt::format("  \"failed_evaluations\": {},\n", r.failed);
+  s += fmt::format("  \"fallback\": {{\"enabled\": {}, \"fallbacks\": {}, \"acquired\": {}, \"failed\": {}, "
+                   "\"dataset\": {}}},\n",
+                   r.fallback_enabled ? "true" : "false", r.fallbacks, r.acquired, r.fallback_failed,
+                   js(r.dataset));
+  if (wl)
+    s += fmt::format("  \"wang_landau\": {{\"ln_f\": {}, \"reductions\": {}, \"bins\": [", jn(r.ln_f),
+                     r.wl_iterations);
+  if (wl) {
+    bool first = true;
+    for (const DosBin& d : r.dos) {
+      if (!d.visited) continue;
+      s += fmt::format("{}\n    {{\"energy_lo\": {}, \"energy_hi\": {}, \"energy_mean\": {}, \"ln_g\": {}, "
+                       "\"samples\": {}, \"sro\": {}}}",
+                       first ? "" : ",", jn(d.lo), jn(d.hi), jn(d.mean), jn(d.ln_g), d.samples, jn_list(d.sro));
+      first = false;
+    }
+    s += "]},\n";
+  }
+  s += "  \"temperatures\": [";
+  for (std::size_t k = 0; k < r.rows.size(); ++k) {
+    const TemperatureResult& t = r.rows[k];
+    s += fmt::format(
+        "{}\n    {{\"temperature\": {}, \"energy\": {}, \"energy_err\": {}, \"dE_per_site\": {}, "
+        "\"heat_capacity\": {}, \"heat_capacity_err\": {}, \"acceptance\": {}, \"sro\": {}, "
+        "\"sro_err\": {}, \"free_energy\": {}, \"entropy\": {}, \"fallbacks\": {}, \"acquired\": {}, "
+        "\"failed\": {}, \"samples\": {}, \"chains\": {}}}",
+        k ? "," : "", jn(t.temperature), jn(t.energy), jn(t.energy_err),
+        jn(1000.0 * (t.energy - eref) / r.num_sites), jn(t.heat_capacity), jn(t.heat_capacity_err),
+        jn(t.acceptance), jn_list(t.sro), jn_list(t.sro_err), jn(t.free_energy), jn(t.entropy),
+        t.fallbacks, t.acquired, t.failed, t.samples, t.chains);
+  }
+  s += "\n  ]\n}\n";
+  return s;
+}
 
 std::string gnuplot_terminal() {
   if (std::system("command -v gnuplot >/dev/null 2>&1") != 0) return "";
@@ -128,6 +212,13 @@ OutputFiles write_outputs(const McResult& r, const Settings& s, const System& sy
         v.push_back(num(k < d.sro.size() ? d.sro[k] : NAN, "{:.6f}"));
       f << fmt::format("{}\n", fmt::join(v, "\t"));
     }
+  }
+
+  out.json = s.output + "_results.json";
+  {
+    std::ofstream f(out.json);
+    if (!f) throw FileError(fmt::format("cannot write '{}'", out.json));
+    f << results_json(r, sys);
   }
 
   if (!s.plot) {

@@ -57,7 +57,8 @@ struct McResult {
   bool fallback_enabled = false;
   long failed = 0;  // failed energy evaluations (moves rejected)
   long fallbacks = 0;  // proposals answered by the DFT fallback (memoized ones included)
-  long acquired = 0;   // new DFT calculations appended to the dataset
+  long acquired = 0;   // new DFT calculations appended to the dataset (all of the run's
+                       // evaluations: walker starts, refreshes and window scans too)
   long fallback_failed = 0;  // DFT calculations that failed (this process; surrogate value kept)
   std::string dataset;  // where acquisitions were appended
 };

@@ -123,7 +123,9 @@ void Evaluator::apply_fallback(const Walkers& walkers, std::span<EnergyResult> o
     fb_configs_.push_back(std::move(c));
     fb_results_.push_back(&out[w]);
   }
-  if (!fb_configs_.empty()) fallback_->evaluate(fb_configs_, fb_results_);
+  if (fb_configs_.empty()) return;
+  fallback_->evaluate(fb_configs_, fb_results_);
+  for (const EnergyResult* r : fb_results_) acquired_ += r->acquired;
 }
 
 void set_threads(int n) {

@@ -57,6 +57,10 @@ class Evaluator {
   void reset(const Walkers& walkers, std::span<EnergyResult> out);
   void propose(const Walkers& walkers, std::span<EnergyResult> out);
   void accept(int w) { energy_.accept(w); }
+  // New DFT calculations the fallback made for this evaluator (walker starts, refreshes, window
+  // scans and proposals alike); a resumed run restores its count from the checkpoint.
+  long acquired() const { return acquired_; }
+  void set_acquired(long n) { acquired_ = n; }
 
  private:
   void apply_fallback(const Walkers& walkers, std::span<EnergyResult> out, bool proposed);
@@ -64,6 +68,7 @@ class Evaluator {
   Fallback* fallback_;
   std::vector<Configuration> fb_configs_;
   std::vector<EnergyResult*> fb_results_;
+  long acquired_ = 0;
 };
 
 // Random configuration with the given atoms per species.

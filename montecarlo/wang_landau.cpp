@@ -89,6 +89,7 @@ struct State {
   Configuration lowest;
   long steps = 0;
   double seconds = 0;
+  std::int64_t acquired = 0;  // new DFT fallback calculations, all sessions (Evaluator::acquired)
 };
 
 constexpr const char* kKind = "lsms-surrogate montecarlo checkpoint (wang_landau)";
@@ -108,6 +109,7 @@ void save(const std::filesystem::path& path, const Settings& s, const State& st)
   h5::write_attr(f, "lowest", st.lowest.to_string());
   h5::write_attr(f, "steps", static_cast<std::int64_t>(st.steps));
   h5::write_attr(f, "seconds", st.seconds);
+  h5::write_attr(f, "acquired", static_cast<std::int64_t>(st.acquired));
   h5::write(f, "ln_g", st.ln_g);
   h5::write(f, "histogram", st.hist);
   h5::write(f, "visited", st.visited);
@@ -137,6 +139,7 @@ State load(const std::filesystem::path& path, const Settings& s, int nsro) {
   if (!low.empty()) st.lowest = Configuration::from_string(low);
   st.steps = h5::read_attr_int(f, "steps");
   st.seconds = h5::read_attr_double(f, "seconds");
+  st.acquired = h5::has_attr(f, "acquired") ? h5::read_attr_int(f, "acquired") : 0;
   st.ln_g = h5::read<double>(f, "ln_g");
   st.hist = h5::read<std::int64_t>(f, "histogram");
   st.visited = h5::read<std::uint8_t>(f, "visited");
@@ -241,6 +244,7 @@ McResult run_wang_landau(const System& system, const Settings& s, Evaluator& ev,
   if (use_ckpt && !opt.restart && std::filesystem::exists(s.checkpoint)) {
     st = load(s.checkpoint, s, nsro);
     res.resumed = true;
+    ev.set_acquired(st.acquired);
     log(fmt::format("resuming from checkpoint '{}' (ln f = {:.3g}, {} sweeps{})", s.checkpoint,
                     st.ln_f, st.sweeps, st.complete ? ", run complete" : ""));
   } else {
@@ -346,6 +350,7 @@ McResult run_wang_landau(const System& system, const Settings& s, Evaluator& ev,
     st.site_order = walkers.site_order();
     st.energy = energy;
     st.seconds = seconds0 + std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    st.acquired = ev.acquired();
   };
   auto checkpoint = [&] {
     if (!use_ckpt) return;
@@ -496,7 +501,8 @@ McResult run_wang_landau(const System& system, const Settings& s, Evaluator& ev,
   res.seconds = st.seconds;
   res.evaluations = ev.energy().evaluations();
   res.fallbacks = st.counters[kFallbacks];
-  res.acquired = st.counters[kAcquired];
+  // All new DFT calculations: window scan, walker starts and refreshes included.
+  res.acquired = ev.acquired();
   res.failed = st.counters[kFailed];
   if (ev.fallback()) {
     res.dataset = ev.fallback()->dataset().string();

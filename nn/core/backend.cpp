@@ -44,7 +44,10 @@ std::unique_ptr<Backend> make_backend(const std::string& name, int threads) {
 #ifdef LSMSS_NN_CUDA_BACKEND
     return make_cuda_backend(threads);
 #else
-    throw NotCompiledError("backend 'cuda' is not compiled into this build");
+    throw NotCompiledError(
+        "nn backend 'cuda' is not compiled into this build: no CUDA backend is written yet "
+        "(nn/CMakeLists.txt), even where nvcc is installed; use backend = \"onednn\" or "
+        "\"auto\" (the CPU backends)");
 #endif
   }
   fail("unknown backend '{}' (expected auto, reference, onednn or cuda)", name);

@@ -27,7 +27,8 @@ ChargeTarget charge_target_from_name(const std::string& s);
 struct HeadStats {
   Task task = Task::energy;
   std::vector<double> mean, std;  // per output, of the transformed target
-  std::vector<double> paper_std;  // per output, std of the raw physical value (the paper's scale)
+  std::vector<double>
+      paper_std;  // per output, std of the raw physical value (standardized error scale)
 };
 
 struct Standardization {

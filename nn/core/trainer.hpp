@@ -67,7 +67,7 @@ struct TaskError {
   Task task = Task::energy;
   std::size_t count = 0;         // values compared
   double rmse = 0;               // physical units (Ry, e, muB)
-  double rmse_standardized = 0;  // divided by the training std of the raw value (the paper's scale)
+  double rmse_standardized = 0;  // divided by the training std of the raw value
   double rmse_mev_per_atom = 0;  // energy only: rmse / sites in meV
   double mae = 0;
 };

@@ -37,7 +37,8 @@ struct Script {
 
 class ScriptedDriver : public Driver {
  public:
-  ScriptedDriver(const System& sys, double v, Script& s) : sys_(sys), fake_(sys_, -1.0, v, s.fail), s_(s) {}
+  ScriptedDriver(const System& sys, double v, Script& s)
+      : sys_(sys), fake_(sys_, -1.0, v, s.fail), s_(s) {}
   std::string name() const override { return "fake"; }
   PropertyMask provides() const override { return fake_.provides(); }
   std::vector<Properties> evaluate(std::span<const Configuration> configs) override {
@@ -60,15 +61,19 @@ struct Fixture {
   Script script;
   DriverRegistry registry;
   Fixture() {
-    registry.add("fake", "test double", [this](const DriverContext& ctx) -> std::unique_ptr<Driver> {
-      return std::make_unique<ScriptedDriver>(ctx.system, ctx.settings.number("v", 0.25), script);
-    });
+    registry.add("fake", "test double",
+                 [this](const DriverContext& ctx) -> std::unique_ptr<Driver> {
+                   return std::make_unique<ScriptedDriver>(ctx.system,
+                                                           ctx.settings.number("v", 0.25), script);
+                 });
   }
   // fcc 2x1x1: 8 sites; cap 5 gives 1+5*7+1 = 37 configurations.
-  std::string deck_text(const std::string& extra_sampling = "", const std::string& fake = "v = 0.25",
+  std::string deck_text(const std::string& extra_sampling = "",
+                        const std::string& fake = "v = 0.25",
                         const std::string& extra_dataset = "") const {
     return fmt::format(
-        "system = {{ lattice = 'fcc', a = 7.2377, supercell = {{2,1,1}}, species = {{'Cu','Au'}} }}\n"
+        "system = {{ lattice = 'fcc', a = 7.2377, supercell = {{2,1,1}}, species = {{'Cu','Au'}} "
+        "}}\n"
         "driver = 'fake'\nfake = {{ {} }}\nsampling = {{ cap = 5, seed = 3, folds = 4{} }}\n"
         "dataset = {{ file = '{}', retries = 2{} }}\n",
         fake, extra_sampling, (dir / "data.h5").string(), extra_dataset);
@@ -165,7 +170,8 @@ TEST(Builder, FailuresAreRecordedRetriedAndNeverData) {
         EXPECT_EQ(r.message[k], "scripted failure");
         EXPECT_TRUE(std::isnan(r.energy[k]));
       }
-    EXPECT_EQ(attempts, (std::map<std::int64_t, std::vector<int>>{{3, {1, 2, 3}}, {20, {1, 2, 3}}}));
+    EXPECT_EQ(attempts,
+              (std::map<std::int64_t, std::vector<int>>{{3, {1, 2, 3}}, {20, {1, 2, 3}}}));
   }
   EXPECT_EQ(read_dataset(fx.file()).rows(), 35u);
   // A rerun does not retry configurations that used up their attempts...
@@ -249,8 +255,10 @@ TEST(Builder, ResumeRefusesADeckThatChangesTheDataset) {
     FAIL() << "a changed test fraction was accepted";
   } catch (const Error& e) {
     const std::string m = e.what();
-    EXPECT_NE(m.find("sampling.test_fraction: file has 0.10000000000000001, deck has 0.20000000000000001"),
-              std::string::npos)
+    EXPECT_NE(
+        m.find(
+            "sampling.test_fraction: file has 0.10000000000000001, deck has 0.20000000000000001"),
+        std::string::npos)
         << m;
     EXPECT_NE(m.find("cannot be resumed"), std::string::npos) << m;
   }
@@ -261,7 +269,8 @@ TEST(Builder, ResumeRefusesADeckThatChangesTheDataset) {
     fx.build(fx.deck_text("", "v = 0.5"));
     FAIL() << "changed driver settings were accepted";
   } catch (const Error& e) {
-    EXPECT_NE(std::string(e.what()).find("fake.v: file has 0.25, deck has 0.5"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("fake.v: file has 0.25, deck has 0.5"), std::string::npos)
+        << e.what();
     EXPECT_NE(std::string(e.what()).find("--allow-driver-change"), std::string::npos) << e.what();
   }
   EXPECT_EQ(std::filesystem::file_size(fx.file()), size);  // untouched
@@ -269,6 +278,28 @@ TEST(Builder, ResumeRefusesADeckThatChangesTheDataset) {
   BuildOptions allow;
   allow.allow_driver_change = true;
   EXPECT_EQ(fx.build(fx.deck_text("", "v = 0.5"), allow).calculated, 32u);
+}
+
+TEST(Builder, DeckSwitchDropsTranslationEquivalentConfigurations) {
+  Fixture fx;
+  const auto s = fx.build(fx.deck_text(", unique_translations = true"));
+  const Deck deck = Deck::from_string(fx.deck_text(), "t.lua");
+  const System sys = System::from_deck(deck.root().table("system"));
+  const auto tr = sys.lattice.translations();
+  // 8 sites, 8 translations: at most cap = 5 translation classes per composition.
+  std::size_t expected = 0;
+  for (int k = 0; k <= 8; ++k) expected += std::min<std::uint64_t>(*count_orbits(8, k, tr), 5);
+  EXPECT_LT(expected, 37u);
+  EXPECT_EQ(s.planned, expected);
+  const Dataset d = read_dataset(fx.file());
+  ASSERT_EQ(d.rows(), expected);
+  ConfigSet classes;
+  for (std::size_t r = 0; r < d.rows(); ++r)
+    EXPECT_TRUE(classes.insert(d.configuration(r).canonical(tr)).second) << "row " << r;
+  h5::File f = h5::File::open(fx.file());
+  EXPECT_EQ(h5::read_attr_int(f, "unique_translations"), 1);
+  // The switch decides the content: a resume without it is refused.
+  EXPECT_THROW(fx.build(fx.deck_text()), Error);
 }
 
 TEST(Builder, TornTailIsDroppedAndDamagedRowsIgnored) {
@@ -319,7 +350,8 @@ TEST(Builder, CorruptOrForeignFilesGiveClearErrors) {
     read_dataset(junk);
     FAIL();
   } catch (const FileError& e) {
-    EXPECT_NE(std::string(e.what()).find("junk.h5: not an HDF5 file"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("junk.h5: not an HDF5 file"), std::string::npos)
+        << e.what();
   }
   const auto foreign = fx.dir / "foreign.h5";
   {
@@ -330,7 +362,8 @@ TEST(Builder, CorruptOrForeignFilesGiveClearErrors) {
     read_dataset(foreign);
     FAIL();
   } catch (const FileError& e) {
-    EXPECT_NE(std::string(e.what()).find("not an lsms-surrogate dataset"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("not an lsms-surrogate dataset"), std::string::npos)
+        << e.what();
   }
   // A dataset with a missing group, and one cut in half.
   fx.build(fx.deck_text());
@@ -354,7 +387,8 @@ TEST(Builder, CorruptOrForeignFilesGiveClearErrors) {
     fx.build(fx.deck_text(), BuildOptions{foreign});
     FAIL();
   } catch (const FileError& e) {
-    EXPECT_NE(std::string(e.what()).find("foreign.h5: not an lsms-surrogate dataset"), std::string::npos);
+    EXPECT_NE(std::string(e.what()).find("foreign.h5: not an lsms-surrogate dataset"),
+              std::string::npos);
   }
   EXPECT_EQ(test::read_file(foreign), before);
 }
@@ -397,6 +431,7 @@ TEST(Builder, AppendResultsAddsRowsWithoutRewriting) {
   EXPECT_EQ(f.results().rows(), 37u + 2u + 1u);
   EXPECT_EQ(f.results().attempt.back(), 2);
   EXPECT_EQ(read_dataset(fx.file()).rows(), before.rows() + 2);
-  EXPECT_THROW(append_results(fx.file(), {Configuration::from_string("0101")}, {results[0]}, Origin::acquired),
+  EXPECT_THROW(append_results(fx.file(), {Configuration::from_string("0101")}, {results[0]},
+                              Origin::acquired),
                Error);
 }

@@ -27,9 +27,13 @@ namespace fs = std::filesystem;
 
 namespace {
 
-CommandResult cli(const std::string& args) { return run_command(cli_path().string() + " " + args); }
+CommandResult cli(const std::string& args) {
+  return run_command(cli_path().string() + " " + args);
+}
 
-bool have_mpirun() { return run_command("mpirun --version").status == 0; }
+bool have_mpirun() {
+  return run_command("mpirun --version").status == 0;
+}
 
 CommandResult mpi_cli(int np, const std::string& args) {
   return run_command(fmt::format("mpirun --oversubscribe --allow-run-as-root -np {} {} {}", np,
@@ -37,8 +41,9 @@ CommandResult mpi_cli(int np, const std::string& args) {
 }
 
 // The toy `pair` driver on a 16-site fcc cell: 1 + 15 * 6 + 1 = 92 configurations.
-std::string pair_deck(const fs::path& file, const std::string& dataset_extra = "", const std::string& pair_extra = "",
-                      const std::string& cell = "{2,2,1}", int cap = 6) {
+std::string pair_deck(const fs::path& file, const std::string& dataset_extra = "",
+                      const std::string& pair_extra = "", const std::string& cell = "{2,2,1}",
+                      int cap = 6) {
   return fmt::format(
       "system = {{ lattice = 'fcc', a = 7.2377, supercell = {}, species = {{'Cu','Au'}} }}\n"
       "driver = 'pair'\n"
@@ -53,10 +58,12 @@ std::string pair_deck(const fs::path& file, const std::string& dataset_extra = "
 
 TEST(DatasetCli, BuildResumeInfoAndErrors) {
   TempDir dir;
-  const auto deck = dir.write("d.lua", pair_deck(dir / "d.h5", ", retries = 1", ", fail_fraction = 0.05"));
+  const auto deck =
+      dir.write("d.lua", pair_deck(dir / "d.h5", ", retries = 1", ", fail_fraction = 0.05"));
   auto r = cli("build -q " + deck.string());
   ASSERT_EQ(r.status, 0) << r.output;
-  EXPECT_NE(r.output.find("planned 92 configurations in 17 compositions"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("planned 92 configurations in 17 compositions"), std::string::npos)
+      << r.output;
   EXPECT_NE(r.output.find("per composition"), std::string::npos) << r.output;
   const Dataset d = read_dataset(dir / "d.h5");
   EXPECT_GT(d.rows(), 70u);
@@ -69,12 +76,13 @@ TEST(DatasetCli, BuildResumeInfoAndErrors) {
 
   r = cli("info " + (dir / "d.h5").string());
   ASSERT_EQ(r.status, 0) << r.output;
-  for (const char* s : {"system        CuAu on fcc", "driver        pair (properties ECM)", "configs       92 (92 sampled)",
-                        "failed", "test fraction 0.1", "5 folds"})
+  for (const char* s : {"system        CuAu on fcc", "driver        pair (properties ECM)",
+                        "configs       92 (92 sampled)", "failed", "test fraction 0.1", "5 folds"})
     EXPECT_NE(r.output.find(s), std::string::npos) << s << "\n" << r.output;
 
   // A deck that changes the sampling is refused with the key named.
-  const auto changed = dir.write("changed.lua", pair_deck(dir / "d.h5", "", ", fail_fraction = 0.05", "{2,2,1}", 7));
+  const auto changed =
+      dir.write("changed.lua", pair_deck(dir / "d.h5", "", ", fail_fraction = 0.05", "{2,2,1}", 7));
   r = cli("build -q " + changed.string());
   EXPECT_EQ(r.status, 1);
   EXPECT_NE(r.output.find("lsms-surrogate: error:"), std::string::npos) << r.output;
@@ -108,7 +116,8 @@ TEST(DatasetCli, MpiRunsGiveTheSerialData) {
   TempDir dir;
   auto build = [&](const std::string& name, int np, const std::string& extra) {
     const auto deck = dir.write(name + ".lua", pair_deck(dir / (name + ".h5"), extra));
-    const auto r = np == 0 ? cli("build -q " + deck.string()) : mpi_cli(np, "build -q " + deck.string());
+    const auto r =
+        np == 0 ? cli("build -q " + deck.string()) : mpi_cli(np, "build -q " + deck.string());
     EXPECT_EQ(r.status, 0) << name << "\n" << r.output;
     return read_dataset(dir / (name + ".h5"));
   };
@@ -136,7 +145,9 @@ TEST(DatasetCli, MpiRunsGiveTheSerialData) {
   const auto bad = dir.write("bad.lua", pair_deck(dir / "bad.h5", ", ranks_per_calculation = 4"));
   const auto r = mpi_cli(2, "build -q " + bad.string());
   EXPECT_NE(r.status, 0);
-  EXPECT_NE(r.output.find("ranks_per_calculation = 4 needs at least 5 MPI ranks"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("ranks_per_calculation = 4 needs at least 5 MPI ranks"),
+            std::string::npos)
+      << r.output;
 }
 
 TEST(DatasetCli, SigkillAtRandomMomentsLosesNothing) {
@@ -167,17 +178,38 @@ TEST(DatasetCli, SigkillAtRandomMomentsLosesNothing) {
     pid_t pid = 0;
     ASSERT_EQ(posix_spawn(&pid, exe.c_str(), &fa, nullptr, argv.data(), environ), 0);
     posix_spawn_file_actions_destroy(&fa);
-    const int ms = wait_ms(rng);
-    std::this_thread::sleep_for(std::chrono::milliseconds(ms));
-    kill(pid, SIGKILL);
-    int status = 0;
-    waitpid(pid, &status, 0);
+    bool reaped = false;  // the run ended by itself
+    if (round % 3 == 0) {
+      // Any moment from the start, planning included.
+      std::this_thread::sleep_for(std::chrono::milliseconds(wait_ms(rng)));
+    } else {
+      // Start-up time varies a lot on a loaded machine: wait until this run has written to the
+      // file (a result, or the plan), then kill it at a random moment of its calculation.
+      const auto before =
+          fs::exists(dir / "k.h5") ? fs::last_write_time(dir / "k.h5") : fs::file_time_type::min();
+      const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+      int st = 0;
+      while (std::chrono::steady_clock::now() < give_up &&
+             !(reaped = waitpid(pid, &st, WNOHANG) == pid)) {
+        std::error_code ec;
+        const auto t = fs::last_write_time(dir / "k.h5", ec);
+        if (!ec && t != before) break;
+        std::this_thread::sleep_for(std::chrono::milliseconds(2));
+      }
+      if (!reaped) std::this_thread::sleep_for(std::chrono::milliseconds(wait_ms(rng) / 3));
+    }
+    if (!reaped) {
+      kill(pid, SIGKILL);
+      int status = 0;
+      waitpid(pid, &status, 0);
+    }
     if (!fs::exists(dir / "k.h5")) continue;  // killed before the plan was complete
     // Readable at once, and everything verified before is still there, in place.
     const DatasetFile f = DatasetFile::open(dir / "k.h5", h5::Mode::read);
     const auto& now = f.results().config;
     ASSERT_GE(now.size(), kept.size()) << "round " << round << " seed " << seed;
-    EXPECT_TRUE(std::equal(kept.begin(), kept.end(), now.begin())) << "round " << round << " seed " << seed;
+    EXPECT_TRUE(std::equal(kept.begin(), kept.end(), now.begin()))
+        << "round " << round << " seed " << seed;
     kept = now;
     killed_with_data += !now.empty() && now.size() < 250;
   }
@@ -206,21 +238,25 @@ TEST(DatasetCli, ImportsTheRealArchives) {
   };
   // Counts found in the published data (see the README of ../shared/data/lsms).
   const Case cases[] = {
-      {"CuAu_32atoms.tar.xz", "{ lattice = 'fcc', a = 7.2377, supercell = {2,2,2}, species = {'Cu','Au'} }", 28788, 2698},
+      {"CuAu_32atoms.tar.xz",
+       "{ lattice = 'fcc', a = 7.2377, supercell = {2,2,2}, species = {'Cu','Au'} }", 28788, 2698},
       {"FePt_32atoms.tar.xz",
-       "{ lattice = 'bct', a = 5.218, c = 7.058, supercell = {4,2,2}, species = {'Fe','Pt'} }", 28814, 124},
+       "{ lattice = 'bct', a = 5.218, c = 7.058, supercell = {4,2,2}, species = {'Fe','Pt'} }",
+       28814, 124},
   };
   TempDir dir;
   for (const auto& c : cases) {
     const auto archive = dir / c.archive;
     fs::copy_file(shared_dir() / "data/lsms" / c.archive, archive);
-    const auto deck = dir.write("imp.lua", fmt::format("system = {}\ndataset = {{ file = '{}' }}\n", c.system,
-                                                        (dir / "imp.h5").string()));
+    const auto deck = dir.write("imp.lua", fmt::format("system = {}\ndataset = {{ file = '{}' }}\n",
+                                                       c.system, (dir / "imp.h5").string()));
     const auto r = cli(fmt::format("import -q -f {} {}", deck.string(), archive.string()));
     ASSERT_EQ(r.status, 0) << r.output;
-    EXPECT_NE(r.output.find(fmt::format("files      {} read, {} parsed", c.files, c.files)), std::string::npos)
+    EXPECT_NE(r.output.find(fmt::format("files      {} read, {} parsed", c.files, c.files)),
+              std::string::npos)
         << r.output;
-    EXPECT_NE(r.output.find(fmt::format("duplicate configurations ({})", c.duplicates)), std::string::npos)
+    EXPECT_NE(r.output.find(fmt::format("duplicate configurations ({})", c.duplicates)),
+              std::string::npos)
         << r.output;
     const Dataset d = read_dataset(dir / "imp.h5");
     EXPECT_EQ(d.rows(), c.files - c.duplicates) << c.archive;

@@ -19,17 +19,20 @@ namespace {
 
 const auto kSamples = test::shared_dir() / "data/lsms/samples";
 
-const char* kCuAu = "system = { lattice = 'fcc', a = 7.2377, supercell = {2,2,2}, species = {'Cu','Au'} }\n";
+const char* kCuAu =
+    "system = { lattice = 'fcc', a = 7.2377, supercell = {2,2,2}, species = {'Cu','Au'} }\n";
 const char* kFePt =
-    "system = { lattice = 'bct', a = 5.218, c = 7.058, supercell = {4,2,2}, species = {'Fe','Pt'} }\n";
+    "system = { lattice = 'bct', a = 5.218, c = 7.058, supercell = {4,2,2}, species = {'Fe','Pt'} "
+    "}\n";
 
 struct Run {
   Deck deck;
   System sys;
 };
 Run deck(const std::string& system, const std::filesystem::path& out) {
-  Deck d = Deck::from_string(system + "sampling = { cap = 1000, seed = 5 }\ndataset = { file = '" + out.string() + "' }\n",
-                             "import.lua");
+  Deck d = Deck::from_string(
+      system + "sampling = { cap = 1000, seed = 5 }\ndataset = { file = '" + out.string() + "' }\n",
+      "import.lua");
   System s = System::from_deck(d.root().table("system"));
   return {std::move(d), std::move(s)};
 }
@@ -74,7 +77,8 @@ TEST(Import, RealCuAuSamples) {
     for (int k = 0; k < 32; ++k) {
       EXPECT_EQ(f.configs().occupation[row * 32 + k], info.atoms[k].Z == 29 ? 0 : 1);
       EXPECT_EQ(f.results().charge[row * 32 + k], info.atoms[k].electrons);
-      EXPECT_NEAR(f.results().charge_transfer[row * 32 + k], info.atoms[k].electrons - info.atoms[k].Z, 1e-12);
+      EXPECT_NEAR(f.results().charge_transfer[row * 32 + k],
+                  info.atoms[k].electrons - info.atoms[k].Z, 1e-12);
     }
   }
   const Dataset d = read_dataset(dir / "cuau.h5");
@@ -121,7 +125,9 @@ TEST(Import, ValidationFindsEveryProblemAndSkipsWholeFiles) {
   const auto src = dir / "set";
   std::filesystem::create_directories(src);
   const auto base = lsms::parse_info_evec(kSamples / "CuAu_32atoms/out_20000");
-  auto write = [&](const std::string& name, const std::string& text) { std::ofstream(src / name) << text; };
+  auto write = [&](const std::string& name, const std::string& text) {
+    std::ofstream(src / name) << text;
+  };
   const std::string text = lsms::format_info_evec(base);
   write("out_1", text);
   write("out_2", text);  // exact duplicate
@@ -163,10 +169,13 @@ TEST(Import, ValidationFindsEveryProblemAndSkipsWholeFiles) {
       if (s.file == file) return s.reason;
     return std::string("not skipped");
   };
-  EXPECT_NE(reason("out_4").find("atoms, but the deck's lattice"), std::string::npos) << reason("out_4");
+  EXPECT_NE(reason("out_4").find("atoms, but the deck's lattice"), std::string::npos)
+      << reason("out_4");
   EXPECT_NE(reason("out_5").find("31 atoms"), std::string::npos) << reason("out_5");
-  EXPECT_NE(reason("out_6").find("Z = 26, which is not a species of the deck (Cu, Au)"), std::string::npos);
-  EXPECT_NE(reason("out_7").find("charge neutrality violated: sum(electrons - Z) = 0.5"), std::string::npos);
+  EXPECT_NE(reason("out_6").find("Z = 26, which is not a species of the deck (Cu, Au)"),
+            std::string::npos);
+  EXPECT_NE(reason("out_7").find("charge neutrality violated: sum(electrons - Z) = 0.5"),
+            std::string::npos);
   EXPECT_NE(reason("notes_a").find("empty file"), std::string::npos);
   EXPECT_EQ(rep.unusual_names, std::vector<std::string>{"notes_a"});
   EXPECT_EQ(rep.non_neutral, 1u);
@@ -189,7 +198,8 @@ TEST(Import, ValidationFindsEveryProblemAndSkipsWholeFiles) {
   EXPECT_EQ(ic.expected, 1000u);
   EXPECT_EQ(rep.rows, 13u);
   ASSERT_EQ(rep.duplicates.size(), 2u);
-  EXPECT_NE(rep.duplicates[0].reason.find("same configuration as out_1 (results agree"), std::string::npos);
+  EXPECT_NE(rep.duplicates[0].reason.find("same configuration as out_1 (results agree"),
+            std::string::npos);
   EXPECT_NE(rep.duplicates[1].reason.find("RESULTS DIFFER"), std::string::npos);
   {
     // The merged row is the first file's; skipped files are listed in /import.
@@ -225,15 +235,84 @@ TEST(Import, ValidationFindsEveryProblemAndSkipsWholeFiles) {
   EXPECT_EQ(run_import(r, src, force).rows, 13u);
 }
 
+TEST(Import, TranslationEquivalentFilesAreDuplicatesWithUniqueTranslations) {
+  test::TempDir dir;
+  const auto src = dir / "set";
+  std::filesystem::create_directories(src);
+  // The CuAu files list the sites in lattice order: atom k sits on site k.
+  const auto base = lsms::parse_info_evec(kSamples / "CuAu_32atoms/out_20000");
+  const auto plain = deck(kCuAu, dir / "plain.h5");
+  const auto tr = plain.sys.lattice.translations();
+  // A translation that moves this configuration to another occupation.
+  std::vector<std::uint8_t> occ(32);
+  for (int k = 0; k < 32; ++k) occ[k] = base.atoms[k].Z == 29 ? 0 : 1;
+  const Configuration c(occ);
+  const std::vector<int>* t = nullptr;
+  for (const auto& p : tr)
+    if (!(c.permuted(p) == c)) t = &p;
+  ASSERT_NE(t, nullptr);
+  auto moved = base;  // the whole calculation shifted: atom k's results now on site t[k]
+  for (int k = 0; k < 32; ++k) {
+    moved.atoms[(*t)[k]].Z = base.atoms[k].Z;
+    moved.atoms[(*t)[k]].electrons = base.atoms[k].electrons;
+    moved.atoms[(*t)[k]].moment = base.atoms[k].moment;
+  }
+  auto moved_off = moved;
+  moved_off.total_energy += 0.01;
+  std::ofstream(src / "out_1") << lsms::format_info_evec(base);
+  std::ofstream(src / "out_2") << lsms::format_info_evec(moved);
+  std::ofstream(src / "out_3") << lsms::format_info_evec(moved_off);
+
+  // Without the switch only out_3 (the same occupation as out_2) is a duplicate.
+  auto rep = run_import(plain, src);
+  EXPECT_EQ(rep.rows, 2u);
+  ASSERT_EQ(rep.duplicates.size(), 1u);
+  EXPECT_NE(rep.duplicates[0].reason.find("same configuration as out_2 (RESULTS DIFFER"),
+            std::string::npos)
+      << rep.duplicates[0].reason;
+
+  Deck d = Deck::from_string(std::string(kCuAu) +
+                                 "sampling = { unique_translations = true }\n"
+                                 "dataset = { file = '" +
+                                 (dir / "classes.h5").string() + "' }\n",
+                             "import.lua");
+  const ::Run classes{std::move(d), plain.sys};
+  rep = run_import(classes, src);
+  const int comp = c.composition();
+  const auto& ic = rep.compositions.at(comp);
+  EXPECT_EQ(ic.files, 3u);
+  EXPECT_EQ(ic.unique, 1u);
+  EXPECT_EQ(ic.duplicate_files, 2u);
+  EXPECT_EQ(ic.translated_files, 2u);
+  EXPECT_EQ(ic.disagreeing, 1u);
+  EXPECT_EQ(rep.rows, 1u);
+  ASSERT_EQ(rep.duplicates.size(), 2u);
+  // Per-site results are compared through the translation (Cu and Au charges differ by ~50 e).
+  EXPECT_NE(rep.duplicates[0].reason.find("a lattice translation of out_1 (results agree"),
+            std::string::npos)
+      << rep.duplicates[0].reason;
+  EXPECT_NE(rep.duplicates[1].reason.find("RESULTS DIFFER; |dE| = 0.01 Ry, max |dq| = 0 e"),
+            std::string::npos)
+      << rep.duplicates[1].reason;
+  // A class count of 1 for 1 Cu atom, and the report says how the duplicates were found.
+  EXPECT_EQ(rep.compositions.at(1).distinct, "1");
+  testing::internal::CaptureStdout();
+  print_import_report(stdout, rep);
+  const std::string text = testing::internal::GetCapturedStdout();
+  EXPECT_NE(text.find("(2 of them as a lattice translation)"), std::string::npos) << text;
+}
+
 TEST(Import, ArchivesGiveTheSameDataAsDirectories) {
   test::TempDir dir;
   copy_samples(dir, "CuAu_32atoms");
   const auto r = deck(kCuAu, dir / "dir.h5");
   run_import(r, dir / "CuAu_32atoms");
   const Dataset ref = read_dataset(dir / "dir.h5");
-  for (const auto& [flag, ext] : {std::pair{"J", "tar.xz"}, std::pair{"z", "tar.gz"}, std::pair{"", "tar"}}) {
+  for (const auto& [flag, ext] :
+       {std::pair{"J", "tar.xz"}, std::pair{"z", "tar.gz"}, std::pair{"", "tar"}}) {
     const auto archive = dir / (std::string("samples.") + ext);
-    const auto rc = test::run_command(fmt::format("tar -c{}f {} -C {} CuAu_32atoms", flag, archive.string(), dir.path().string()));
+    const auto rc = test::run_command(fmt::format("tar -c{}f {} -C {} CuAu_32atoms", flag,
+                                                  archive.string(), dir.path().string()));
     ASSERT_EQ(rc.status, 0) << rc.output;
     ImportOptions o;
     o.output = dir / (std::string("a.") + ext + ".h5");

@@ -52,7 +52,9 @@ TEST(InfoEvecParser, RealSamplesParseCompletely) {
       EXPECT_LT(std::abs(q), 2e-5) << e.path();
     }
   for (const char* run : {"cuzn_b2_lsms_asa", "cuzn_b2_lsms_mt", "fept_l10_lsms_asa_unconverged"})
-    EXPECT_EQ(lsms::parse_info_evec(test::shared_dir() / "data/lsms/runs" / run / "info_evec_out").atoms.size(), 2u);
+    EXPECT_EQ(lsms::parse_info_evec(test::shared_dir() / "data/lsms/runs" / run / "info_evec_out")
+                  .atoms.size(),
+              2u);
 }
 
 TEST(InfoEvecParser, RoundTrip) {
@@ -78,7 +80,8 @@ TEST(InfoEvecParser, MalformedFilesNameFileLineAndColumn) {
   const std::string head = "-1.5 2.0 0.7\n";
   EXPECT_NE(error_of("", "empty").find("empty: empty file"), std::string::npos);
   EXPECT_NE(error_of(head, "noatoms").find("noatoms: no atom lines"), std::string::npos);
-  EXPECT_NE(error_of("1 2\n" + atom_line(29), "short").find("short:1: expected 3 numbers"), std::string::npos);
+  EXPECT_NE(error_of("1 2\n" + atom_line(29), "short").find("short:1: expected 3 numbers"),
+            std::string::npos);
   auto e = error_of(head + " 29 0 0 0 0 29.1\n", "cols");
   EXPECT_NE(e.find("cols:2: expected 18 columns"), std::string::npos) << e;
   e = error_of(head + atom_line(29) + atom_line(79, "abc"), "text");

@@ -20,7 +20,8 @@ namespace {
 
 System make_system(LatticeKind kind, std::array<int, 3> reps, double c = 0) {
   const double a = 7.0;
-  return System{Lattice(kind, a, c > 0 ? c : a, reps), {species_from_symbol("Cu"), species_from_symbol("Au")}};
+  return System{Lattice(kind, a, c > 0 ? c : a, reps),
+                {species_from_symbol("Cu"), species_from_symbol("Au")}};
 }
 
 // Translation classes by brute force: canonical forms of all 2^n configurations.
@@ -57,13 +58,15 @@ TEST(Sampling, BinomialIsExactAndSaturates) {
 }
 
 TEST(Sampling, OrbitCountsMatchBruteForce) {
-  for (const auto& sys : {make_system(LatticeKind::sc, {2, 2, 2}), make_system(LatticeKind::fcc, {2, 1, 1}),
-                          make_system(LatticeKind::bcc, {2, 2, 1}), make_system(LatticeKind::bct, {2, 1, 2}, 9.0),
-                          make_system(LatticeKind::fcc, {1, 1, 3})}) {
+  for (const auto& sys :
+       {make_system(LatticeKind::sc, {2, 2, 2}), make_system(LatticeKind::fcc, {2, 1, 1}),
+        make_system(LatticeKind::bcc, {2, 2, 1}), make_system(LatticeKind::bct, {2, 1, 2}, 9.0),
+        make_system(LatticeKind::fcc, {1, 1, 3})}) {
     const auto expect = brute_force_classes(sys);
     const auto tr = sys.lattice.translations();
     for (int k = 0; k <= sys.num_sites(); ++k)
-      EXPECT_EQ(count_orbits(sys.num_sites(), k, tr), expect.at(k)) << sys.lattice.describe() << " k=" << k;
+      EXPECT_EQ(count_orbits(sys.num_sites(), k, tr), expect.at(k))
+          << sys.lattice.describe() << " k=" << k;
   }
   // 32-site fcc: one class for a single atom, C(32,2)/32 pairs up to symmetric ones.
   const auto fcc = make_system(LatticeKind::fcc, {2, 2, 2});
@@ -169,8 +172,10 @@ TEST(Sampling, TranslationClassesAreDistinctAndComplete) {
   const auto tr = sys.lattice.translations();
   for (const auto& cp : plan.compositions) {
     ConfigSet canon;
-    for (std::size_t r = cp.first; r < cp.first + cp.count; ++r) canon.insert(plan.configs[r].canonical(tr));
-    EXPECT_EQ(canon.size(), cp.count) << "translation-equivalent configurations in " << cp.composition;
+    for (std::size_t r = cp.first; r < cp.first + cp.count; ++r)
+      canon.insert(plan.configs[r].canonical(tr));
+    EXPECT_EQ(canon.size(), cp.count)
+        << "translation-equivalent configurations in " << cp.composition;
     const auto classes = *count_orbits(32, cp.composition, tr);
     EXPECT_EQ(cp.count, std::min<std::uint64_t>(classes, 60)) << cp.composition;
   }
@@ -205,8 +210,10 @@ TEST(Sampling, FoldsOfSingleRowsFollowTheFractions) {
   Rng rng(5);
   for (int i = 0; i < 20000; ++i) {
     const auto f = fold_for_hash(rng.next(), 10, 0.1, 9);
-    if (f == kTestFold) ++test;
-    else ++per[f];
+    if (f == kTestFold)
+      ++test;
+    else
+      ++per[f];
   }
   EXPECT_NEAR(test / 20000.0, 0.1, 0.01);
   for (int f = 0; f < 10; ++f) EXPECT_NEAR(per[f] / 18000.0, 0.1, 0.015);

@@ -1,5 +1,6 @@
 // Every backend against the reference oracle; the oracle against finite differences.
 #include <gtest/gtest.h>
+#include <omp.h>
 
 #include <cmath>
 #include <random>
@@ -194,12 +195,17 @@ TEST(NnBackends, RegistryNamesAndCudaNotCompiled) {
   EXPECT_EQ(make_backend("reference")->name(), "reference");
   EXPECT_EQ(make_backend("onednn")->name(), "onednn");
   EXPECT_EQ(make_backend("auto")->name(), "onednn");
+  EXPECT_EQ(backend_names(), (std::vector<std::string>{"auto", "reference", "onednn", "cuda"}));
   if (!backend_compiled("cuda")) {
+    // The message says what is missing, that it is not a setup problem, and what to use.
     try {
       make_backend("cuda");
       FAIL() << "cuda backend should not exist in this build";
     } catch (const NotCompiledError& e) {
-      EXPECT_STREQ(e.what(), "backend 'cuda' is not compiled into this build");
+      const std::string m = e.what();
+      EXPECT_NE(m.find("'cuda' is not compiled into this build"), std::string::npos) << m;
+      EXPECT_NE(m.find("no CUDA backend is written yet"), std::string::npos) << m;
+      EXPECT_NE(m.find("\"onednn\""), std::string::npos) << m;
     }
   }
   EXPECT_THROW(make_backend("tpu"), Error);
@@ -208,4 +214,90 @@ TEST(NnBackends, RegistryNamesAndCudaNotCompiled) {
   b->setup(net, 2);
   std::vector<float> x(3 * net.inputs());
   EXPECT_THROW(b->forward(x.data(), 3), Error);  // beyond max batch
+}
+
+// Random shapes (widths and batches down to 1, partial batches, every activation, 1-3 heads
+// with or without task-specific layers): forward, gradient and Adam steps against the oracle.
+TEST(NnBackends, RandomShapesMatchReference) {
+  using A = Activation;
+  const A acts[] = {A::relu, A::tanh, A::sigmoid, A::linear};
+  std::mt19937_64 pick(2024);
+  auto uniform = [&pick](int lo, int hi) {
+    return lo + static_cast<int>(pick() % static_cast<std::uint64_t>(hi - lo + 1));
+  };
+  for (int trial = 0; trial < 12; ++trial) {
+    NetworkSpec s;
+    s.inputs = uniform(1, 20);
+    const int layers = uniform(0, 3);
+    for (int l = 0; l < layers; ++l) {
+      s.shared.push_back(uniform(1, 17));
+      s.shared_act.push_back(acts[uniform(0, 3)]);
+    }
+    s.task_act = acts[uniform(0, 3)];
+    const int heads = uniform(1, 3);
+    const bool task_layers = uniform(0, 1) == 1;
+    for (int h = 0; h < heads; ++h)
+      s.heads.push_back(
+          {static_cast<Task>(h), h == 0 ? 1 : uniform(1, 6), task_layers ? uniform(1, 6) : 0});
+    const Network net(s);
+    SCOPED_TRACE("trial " + std::to_string(trial) + ": " + net.describe());
+    const int max_batch = uniform(1, 11);
+    auto ref = make_reference_backend();
+    auto fast = make_backend("onednn", 1);
+    ref->setup(net, max_batch);
+    fast->setup(net, max_batch);
+    std::mt19937_64 rng(trial);
+    randomize(ref->params(), rng);
+    std::copy(ref->params().begin(), ref->params().end(), fast->params().begin());
+    std::vector<float> x(max_batch * net.inputs());
+    std::vector<std::vector<float>> t(heads);
+    std::vector<const float*> tp(heads);
+    std::vector<float> alpha;
+    for (int h = 0; h < heads; ++h) {
+      t[h].resize(max_batch * s.heads[h].outputs);
+      tp[h] = t[h].data();
+      alpha.push_back(0.25f + 0.5f * h);
+    }
+    long step = 0;
+    // A full batch, a single row, a partial batch, a full batch again (plan reuse).
+    for (int batch : {max_batch, 1, std::max(1, max_batch - 3), max_batch}) {
+      randomize(x, rng, 1.5f);
+      for (auto& th : t) randomize(th, rng, 1.0f);
+      ref->forward(x.data(), batch);
+      fast->forward(x.data(), batch);
+      for (int h = 0; h < heads; ++h)
+        expect_close({ref->output(h), std::size_t(batch) * s.heads[h].outputs},
+                     {fast->output(h), std::size_t(batch) * s.heads[h].outputs}, 1e-5, "forward");
+      std::vector<double> mr(heads), mf(heads);
+      ref->gradient(x.data(), tp.data(), batch, alpha.data(), mr.data());
+      fast->gradient(x.data(), tp.data(), batch, alpha.data(), mf.data());
+      for (int h = 0; h < heads; ++h) EXPECT_NEAR(mr[h], mf[h], 1e-5 * std::max(1.0, mr[h]));
+      expect_close(ref->grads(), fast->grads(), 1e-4, "gradient batch " + std::to_string(batch));
+      AdamSettings a;
+      a.lr = 1e-2f;
+      ++step;
+      ref->adam(a, step);
+      fast->adam(a, step);
+      expect_close(ref->params(), fast->params(), 1e-5, "params after Adam");
+      expect_close(ref->adam_m(), fast->adam_m(), 1e-4, "Adam first moment");
+    }
+  }
+}
+
+// Threads: a positive count (training.threads / --threads) is applied and re-applied by the
+// oneDNN backend at every call; 0 leaves OMP_NUM_THREADS (the OpenMP default) alone.
+TEST(NnBackends, ThreadsFromSettingOrEnvironment) {
+  const int before = omp_get_max_threads();
+  omp_set_num_threads(1);
+  auto keep = make_backend("onednn", 0);
+  EXPECT_EQ(omp_get_max_threads(), 1);
+  auto two = make_backend("onednn", 2);
+  EXPECT_EQ(omp_get_max_threads(), 2);
+  const Network net(cases()[0].spec);
+  two->setup(net, 2);
+  std::vector<float> x(2 * net.inputs(), 0.5f);
+  omp_set_num_threads(1);
+  two->forward(x.data(), 2);
+  EXPECT_EQ(omp_get_max_threads(), 2);
+  omp_set_num_threads(before);
 }

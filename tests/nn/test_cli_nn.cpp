@@ -1,9 +1,14 @@
 // The nn subcommands from the command line: predict from a model file on text and LSMS inputs.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cmath>
 #include <fstream>
+#include <sstream>
 
 #include "core/hdf5.hpp"
+#include "lsms_plugin/info_evec.hpp"
+#include "nn/core/model_impl.hpp"
 #include "nn/core/trainer.hpp"
 #include "synthetic.hpp"
 #include "test_support.hpp"
@@ -12,8 +17,13 @@ using namespace lsmss;
 using namespace lsmss::test;
 
 namespace {
+// One OpenMP thread: tiny networks, and spinning barriers between busy processes on a shared
+// machine cost more than the work.
 CommandResult cli(const std::string& args) {
-  return run_command(cli_path().string() + " " + args);
+  return run_command("OMP_NUM_THREADS=1 " + cli_path().string() + " " + args);
+}
+CommandResult cli_in(const std::string& cd, const std::string& args) {
+  return run_command(cd + "OMP_NUM_THREADS=1 " + cli_path().string() + " " + args);
 }
 }  // namespace
 
@@ -62,4 +72,160 @@ TEST(NnCli, PredictTextConfigurationsWithAModelFile) {
   EXPECT_NE(r.output.find("sites"), std::string::npos) << r.output;
   r = cli(fmt::format("predict -m {} {}", (dir / "c.txt").string(), configs.string()));
   EXPECT_NE(r.status, 0);
+}
+
+namespace {
+
+// The synthetic 32-site CuAu alloy written as LSMS info_evec output files, one per
+// configuration, in a shuffled site order (like real files, mapped back by position).
+void write_lsms_files(const dataset::Dataset& d, const std::filesystem::path& dir) {
+  std::filesystem::create_directories(dir);
+  const int N = d.num_sites;
+  std::vector<int> order(N);
+  for (int i = 0; i < N; ++i) order[i] = (7 * i + 3) % N;  // 7 is coprime with 32
+  for (std::size_t r = 0; r < d.rows(); ++r) {
+    lsms::InfoEvec ie;
+    ie.total_energy = d.energy[r];
+    ie.band_energy = 0.1;
+    ie.fermi_energy = 0.7;
+    for (int k = 0; k < N; ++k) {
+      const int i = order[k];
+      lsms::InfoEvecAtom a;
+      a.Z = d.system.species[d.occupation[r * N + i]].Z;
+      a.index = k;
+      a.position = d.system.lattice.position(i);
+      a.electrons = d.charge[r * N + i];
+      a.moment = d.moment[r * N + i];
+      a.evec = {0, 0, 1};
+      ie.atoms.push_back(a);
+    }
+    std::ofstream(dir / fmt::format("out_{}", r)) << lsms::format_info_evec(ie);
+  }
+}
+
+std::size_t count_lines(const std::string& s) {
+  return static_cast<std::size_t>(std::count(s.begin(), s.end(), '\n'));
+}
+
+}  // namespace
+
+// import (LSMS files) -> train (deck, --fold) -> evaluate (tables, CSV/JSON, parity) -> predict
+// (dataset HDF5, LSMS output files, text) from the command line, on a 32-site cell.
+TEST(NnCli, ImportTrainEvaluatePredictEndToEnd) {
+  TempDir dir;
+  const auto d = synthetic_dataset(240, 3, 21, {2, 2, 2});
+  write_lsms_files(d, dir / "runs");
+  const auto deck = dir.write("cuau.lua", R"(
+system = { lattice = "fcc", a = 7.2377, supercell = {2,2,2}, species = {"Cu","Au"} }
+sampling = { cap = 1000, seed = 1, test_fraction = 0.15, folds = 3 }
+dataset = { file = "cuau.h5" }
+training = {
+  tasks = {"energy", "charge"},
+  architecture = { shared = {24}, task_specific = 16 },
+  learning_rate = 3e-3, epochs = 40, batch_fraction = 0.25, folds = {0, 2},
+  model = "cuau_ec.h5",
+}
+)");
+  const std::string cd = "cd " + dir.path().string() + " && ";
+  auto r = cli_in(cd, fmt::format("import -q {} runs", deck.string()));
+  ASSERT_EQ(r.status, 0) << r.output;
+  const auto data = dataset::read_dataset(dir / "cuau.h5");
+  std::size_t test_rows = 0;
+  for (std::size_t k = 0; k < data.rows(); ++k) test_rows += data.is_test(k);
+  ASSERT_GT(test_rows, 0u);
+
+  // Both folds of the deck into one file; the table has the three scales.
+  r = cli_in(cd, fmt::format("train -q {}", deck.string()));
+  ASSERT_EQ(r.status, 0) << r.output;
+  for (const char* s : {"MTL E+C", "64-24-[8|8]-[1|32]", "standardized (RMSE / training std",
+                        "physical units", "meV/atom", "wrote     cuau_ec.h5 (2 fold models)"})
+    EXPECT_NE(r.output.find(s), std::string::npos) << s << "\n" << r.output;
+  EXPECT_EQ(nn::Model::count_in_file(dir / "cuau_ec.h5"), 2u);
+  EXPECT_TRUE(std::filesystem::exists(dir / "cuau_ec.eval.csv"));
+  // --fold overrides the deck; -o another file; an STL file for a second table row.
+  r = cli_in(cd,
+             fmt::format("train -q {} --fold 1 --epochs 5 -o one.h5 --no-evaluate", deck.string()));
+  ASSERT_EQ(r.status, 0) << r.output;
+  const nn::Model one = nn::Model::load(dir / "one.h5");
+  EXPECT_EQ(one.fold(), 1);
+  EXPECT_EQ(one.impl().epochs_run, 5);
+  EXPECT_NE(one.impl().training_deck.find("task_specific = 16"), std::string::npos);
+
+  r = cli_in(cd, fmt::format("evaluate {} -m cuau_ec.h5 -m one.h5 --parity -o ev", deck.string()));
+  ASSERT_EQ(r.status, 0) << r.output;
+  const std::string csv = read_file(dir / "ev.csv");
+  EXPECT_NE(csv.find("model_file,model,fold,task,count,rmse,unit,rmse_standardized,"
+                     "rmse_mev_per_atom,mae"),
+            std::string::npos);
+  EXPECT_EQ(count_lines(csv), 2u + 3 * 2);  // comment, header, (2 + 1 folds) x 2 tasks
+  const std::string json = read_file(dir / "ev.json");
+  EXPECT_NE(json.find("\"rmse_mev_per_atom_mean\""), std::string::npos);
+  const std::string parity = read_file(dir / "ev.parity.csv");
+  EXPECT_EQ(count_lines(parity), 2 + 3 * test_rows * (1 + 32));
+  // The physical-units energy RMSE of fold 0 in the CSV is the library's evaluation.
+  {
+    const nn::Model m0 = nn::Model::load_member(dir / "cuau_ec.h5", 0);
+    std::vector<std::size_t> rows;
+    for (std::size_t k = 0; k < data.rows(); ++k)
+      if (data.is_test(k)) rows.push_back(k);
+    const auto ev = nn::evaluate_model(m0, data, rows);
+    const auto at = csv.find("cuau_ec.h5,MTL E+C,0,energy," + std::to_string(rows.size()) + ",");
+    ASSERT_NE(at, std::string::npos) << csv;
+    std::stringstream line(csv.substr(at, csv.find('\n', at) - at));
+    std::vector<std::string> cells;
+    for (std::string c; std::getline(line, c, ',');) cells.push_back(c);
+    ASSERT_EQ(cells.size(), 10u);
+    const std::string value = cells[5];
+    EXPECT_NEAR(std::stod(value), ev.tasks[0].rmse, 1e-6 * ev.tasks[0].rmse);
+  }
+
+  // predict: the dataset, two LSMS files and the same configurations as text agree; the
+  // inputs' own values come back for comparison.
+  r = cli_in(cd, "predict -m cuau_ec.h5 cuau.h5 -o all.csv");
+  ASSERT_EQ(r.status, 0) << r.output;
+  EXPECT_NE(r.output.find("against the input's values: energy RMSE"), std::string::npos)
+      << r.output;
+  EXPECT_EQ(count_lines(read_file(dir / "all.csv")), 2 + data.rows());
+  std::string text;
+  for (int k : {3, 4})  // rows 3 and 4 of the synthetic data are the files out_3 and out_4
+    text += Configuration(std::vector<std::uint8_t>(d.occupation.begin() + k * 32,
+                                                    d.occupation.begin() + (k + 1) * 32))
+                .to_string() +
+            "\n";
+  dir.write("two.txt", text);
+  r = cli_in(cd, "predict -m cuau_ec.h5 runs/out_3 runs/out_4 two.txt -o p.h5");
+  ASSERT_EQ(r.status, 0) << r.output;
+  auto f = h5::File::open(dir / "p.h5");
+  const auto e = h5::read<double>(f, "energy");
+  const auto ie = h5::read<double>(f, "input_energy");
+  const auto q = h5::read<double>(f, "charge");
+  const auto iq = h5::read<double>(f, "input_charge");
+  ASSERT_EQ(e.size(), 4u);
+  EXPECT_NEAR(e[0], e[2], 1e-9 * std::abs(e[0]));  // LSMS file == its text form
+  EXPECT_NEAR(e[1], e[3], 1e-9 * std::abs(e[1]));
+  EXPECT_DOUBLE_EQ(ie[0], d.energy[3]);
+  EXPECT_TRUE(std::isnan(ie[2]));
+  // Sites come back in the lattice's order, whatever the file's order.
+  for (int i = 0; i < 32; ++i) EXPECT_DOUBLE_EQ(iq[i], d.charge[3 * 32 + i]) << i;
+  EXPECT_NEAR(q[5], q[2 * 32 + 5], 1e-9);
+
+  // Errors: a model for another lattice, the uncompiled cuda backend.
+  const auto other = dir.write("other.lua", R"(
+system = { lattice = "fcc", a = 7.0, supercell = {2,2,2}, species = {"Cu","Au"} }
+dataset = { file = "cuau.h5" }
+)");
+  r = cli_in(cd, fmt::format("evaluate {} -m cuau_ec.h5", other.string()));
+  EXPECT_NE(r.status, 0);
+  EXPECT_NE(r.output.find("other.lua describes CuAu on fcc"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("cuau.h5 was computed for CuAu on fcc a=7.2377"), std::string::npos)
+      << r.output;
+  r = cli_in(cd, fmt::format("predict -m cuau_ec.h5 {}", (dir / "one.h5").string()));
+  EXPECT_NE(r.status, 0);  // a model file is not a dataset
+  r = cli_in(cd,
+             fmt::format("train -q {} --fold 0 --epochs 1 --backend cuda -o c.h5", deck.string()));
+  EXPECT_NE(r.status, 0);
+  EXPECT_NE(r.output.find("'cuda' is not compiled into this build"), std::string::npos) << r.output;
+  r = cli_in(cd, "predict --backend cuda -m cuau_ec.h5 two.txt");
+  EXPECT_NE(r.status, 0);
+  EXPECT_NE(r.output.find("not compiled"), std::string::npos) << r.output;
 }

@@ -1,6 +1,7 @@
 // Standardization, reference energies, model files, the one-hot fast path, folds, decks and
 // training on a synthetic alloy.
 #include <gtest/gtest.h>
+#include <omp.h>
 
 #include <cmath>
 
@@ -15,6 +16,13 @@ using namespace lsmss::nn;
 
 namespace {
 
+// Tiny networks on a shared 2-core machine: one OpenMP thread (spinning barriers between busy
+// processes cost ten times the work). The thread setting itself: test_backends.cpp.
+const int kOneThread = [] {
+  omp_set_num_threads(1);
+  return 1;
+}();
+
 TrainingOptions quick_options(std::vector<Task> tasks, long epochs) {
   TrainingOptions o;
   o.tasks = std::move(tasks);
@@ -25,6 +33,7 @@ TrainingOptions quick_options(std::vector<Task> tasks, long epochs) {
   o.batch_fraction = 0.1;
   o.progress = false;
   o.backend = "onednn";
+  o.threads = kOneThread;
   return o;
 }
 
@@ -289,4 +298,215 @@ TEST(NnTraining, StlReferenceAndOnednnAgreeAndEarlyStoppingWorks) {
   o.learning_rate = 0.05;  // noisy enough that validation stalls quickly
   const Model c = train_model(d, o, 1);
   EXPECT_LT(c.impl().epochs_run, 2000);
+}
+
+TEST(NnDeck, DefaultsAreThePapersProtocol) {
+  Deck dk = deck("{}");
+  const auto o = TrainingOptions::from_deck(dk.root().table("training"));
+  EXPECT_EQ(o.tasks, std::vector<Task>{Task::energy});
+  EXPECT_DOUBLE_EQ(o.learning_rate, 1e-4);
+  EXPECT_EQ(o.epochs, 30000);
+  EXPECT_DOUBLE_EQ(o.batch_fraction, 0.1);
+  EXPECT_EQ(o.batch_size, 0);
+  EXPECT_EQ(o.patience, 0);  // no early stopping
+  EXPECT_EQ(o.lr_schedule, "constant");
+  EXPECT_TRUE(o.folds.empty());  // all folds
+  EXPECT_EQ(o.backend, "auto");
+  EXPECT_EQ(o.threads, 0);  // OMP_NUM_THREADS
+  EXPECT_EQ(o.energy_target, EnergyTarget::mixing);
+  EXPECT_EQ(o.charge_target, ChargeTarget::transfer);
+  Deck dk2 = deck("{ threads = 3, seed = 9, batch_size = 64 }");
+  const auto o2 = TrainingOptions::from_deck(dk2.root().table("training"));
+  EXPECT_EQ(o2.threads, 3);
+  EXPECT_EQ(o2.seed, 9u);
+  EXPECT_EQ(o2.batch_size, 64);
+}
+
+// Every task subset (E, C, M, EC, EM, CM, ECM) from a deck, with per-layer activations, trains
+// and evaluates; the network has the paper's shape for it.
+TEST(NnDeck, EveryTaskSubsetAndPerLayerActivations) {
+  const auto d = test::synthetic_dataset(160, 3, 17);
+  const std::vector<std::pair<std::string, std::string>> subsets = {
+      {"'energy'", "STL E"},
+      {"'charge'", "STL C"},
+      {"'moment'", "STL M"},
+      {"'energy','charge'", "MTL E+C"},
+      {"'energy','moment'", "MTL E+M"},
+      {"'charge','moment'", "MTL C+M"},
+      {"'energy','charge','moment'", "MTL E+C+M"}};
+  for (const auto& [tasks, label] : subsets) {
+    SCOPED_TRACE(label);
+    Deck dk = deck("{ tasks = {" + tasks +
+                   "}, architecture = { shared = {12, 10}, shared_activations = {'tanh', "
+                   "'sigmoid'}, task_activation = 'relu' }, epochs = 2, learning_rate = 1e-3 }");
+    auto o = TrainingOptions::from_deck(dk.root().table("training"));
+    EXPECT_EQ(o.label(), label);
+    o.progress = false;
+    const Network net(o.network_spec(d.num_sites, 2));
+    ASSERT_EQ(net.num_heads(), static_cast<int>(o.tasks.size()));
+    EXPECT_EQ(net.layers()[0].act, Activation::tanh);
+    EXPECT_EQ(net.layers()[1].act, Activation::sigmoid);
+    if (o.tasks.size() > 1) {
+      // 100 per task by default, read by every head from the shared trunk.
+      ASSERT_GE(net.task_layer(), 0);
+      EXPECT_EQ(net.layers()[net.task_layer()].out, 100 * static_cast<int>(o.tasks.size()));
+      EXPECT_EQ(net.layers()[net.task_layer()].act, Activation::relu);
+    } else {
+      EXPECT_EQ(net.task_layer(), -1);
+    }
+    for (int h = 0; h < net.num_heads(); ++h)
+      EXPECT_EQ(net.layers()[net.output_layer(h)].act, Activation::linear);
+    const Model m = train_model(d, o, 1);
+    EXPECT_EQ(m.network().describe(), net.describe());
+    const auto ev = evaluate_model(m, d, split_for_fold(d, 1).test);
+    ASSERT_EQ(ev.tasks.size(), o.tasks.size());
+    for (const auto& e : ev.tasks) EXPECT_TRUE(std::isfinite(e.rmse)) << task_name(e.task);
+  }
+  auto bad = [](const std::string& t) {
+    Deck dk = deck(t);
+    return TrainingOptions::from_deck(dk.root().table("training"));
+  };
+  EXPECT_THROW(bad("{ architecture = { shared = {8, 8}, shared_activations = {'tanh'} } }"),
+               DeckError);
+  EXPECT_THROW(bad("{ tasks = {'energy', 'energy'} }"), DeckError);
+  EXPECT_THROW(bad("{ tasks = {'energy', 'charge', 'moment'}, architecture = { task_specific = 2 "
+                   "} }"),
+               DeckError);
+}
+
+// Learning-rate schedules follow their formulas; without options the rate is constant and
+// every epoch runs (no early stopping).
+TEST(NnTraining, LearningRateSchedulesAndDefaultsOff) {
+  const auto d = test::synthetic_dataset(120, 3, 2);
+  auto o = quick_options({Task::energy}, 6);
+  o.shared = {8};
+  o.curve_interval = 1;
+  o.learning_rate = 1e-3;
+  const Model plain = train_model(d, o, 0);
+  EXPECT_EQ(plain.impl().epochs_run, 6);
+  EXPECT_EQ(plain.impl().curve.learning_rate, std::vector<double>(6, 1e-3));
+  {  // Seeds make runs reproducible; another seed gives another model.
+    const Model again = train_model(d, o, 0);
+    EXPECT_TRUE(std::equal(plain.parameters().begin(), plain.parameters().end(),
+                           again.parameters().begin()));
+    auto o2 = o;
+    o2.seed = 2;
+    const Model other = train_model(d, o2, 0);
+    EXPECT_FALSE(std::equal(plain.parameters().begin(), plain.parameters().end(),
+                            other.parameters().begin()));
+  }
+  o.lr_schedule = "step";
+  o.lr_factor = 0.5;
+  o.lr_every = 2;
+  const Model step = train_model(d, o, 0);
+  EXPECT_EQ(step.impl().curve.learning_rate,
+            (std::vector<double>{1e-3, 1e-3, 5e-4, 5e-4, 2.5e-4, 2.5e-4}));
+  o.lr_schedule = "cosine";
+  o.lr_min = 1e-5;
+  const Model cosine = train_model(d, o, 0);
+  const auto& lr = cosine.impl().curve.learning_rate;
+  EXPECT_DOUBLE_EQ(lr.front(), 1e-3);
+  for (std::size_t k = 1; k < lr.size(); ++k) EXPECT_LT(lr[k], lr[k - 1]);
+  EXPECT_NEAR(lr.back(), 1e-5 + 0.5 * (1e-3 - 1e-5) * (1 + std::cos(M_PI * 5 / 6)), 1e-12);
+}
+
+// The paper's plain standardization stays available and round-trips through the model file;
+// on all-electron-like energies (a large composition-linear term) the default mixing target is
+// far more accurate, which is why it is the default.
+TEST(NnTraining, PapersPlainStandardizationOptionAndWhyMixingIsDefault) {
+  const auto d = test::synthetic_dataset(600, 4, 13);
+  auto o = quick_options({Task::energy, Task::charge}, 60);
+  o.shared = {24};
+  o.task_width = 16;
+  const auto test_rows = split_for_fold(d, 0).test;
+  const Model mixing = train_model(d, o, 0);
+  o.energy_target = EnergyTarget::standardized;
+  o.charge_target = ChargeTarget::total;
+  const Model paper = train_model(d, o, 0);
+  EXPECT_EQ(paper.standardization().reference_energy, std::vector<double>(2, 0.0));
+  const auto em = evaluate_model(mixing, d, test_rows), ep = evaluate_model(paper, d, test_rows);
+  EXPECT_LT(em.tasks[0].rmse, 0.2 * ep.tasks[0].rmse)
+      << "mixing " << em.tasks[0].rmse << " Ry, plain " << ep.tasks[0].rmse << " Ry";
+  // The standardized error scale is the same for both (std of the raw total energy).
+  EXPECT_DOUBLE_EQ(mixing.standardization().heads[0].paper_std[0],
+                   paper.standardization().heads[0].paper_std[0]);
+  test::TempDir dir;
+  paper.save(dir / "paper.h5");
+  const Model back = Model::load(dir / "paper.h5", "reference");
+  EXPECT_EQ(back.standardization().energy_target, EnergyTarget::standardized);
+  EXPECT_EQ(back.standardization().charge_target, ChargeTarget::total);
+  const auto ev = evaluate_model(back, d, test_rows);
+  EXPECT_NEAR(ev.tasks[0].rmse, ep.tasks[0].rmse, 1e-6 * ep.tasks[0].rmse + 1e-9);
+  EXPECT_NEAR(ev.tasks[1].rmse, ep.tasks[1].rmse, 1e-4 * ep.tasks[1].rmse + 1e-9);
+}
+
+// Loading checks the system and the file's consistency and says what differs.
+TEST(NnModelFile, MismatchesAndCorruptFilesAreNamed) {
+  const auto d = test::synthetic_dataset(100, 3, 4);
+  auto o = quick_options({Task::energy, Task::moment}, 1);
+  o.shared = {6};
+  o.task_width = 4;
+  const Model m = train_model(d, o, 0);
+  auto message = [&m](const System& s) -> std::string {
+    try {
+      m.check_matches(s);
+    } catch (const Error& e) {
+      return e.what();
+    }
+    return "";
+  };
+  System s = test::synthetic_system();
+  EXPECT_EQ(message(s), "");
+  s.lattice = Lattice(LatticeKind::fcc, 7.0, 7.0, {2, 1, 1});
+  EXPECT_NE(message(s).find("lattice constants differ (model a=7.2377"), std::string::npos)
+      << message(s);
+  s.lattice = Lattice(LatticeKind::bcc, 7.2377, 7.2377, {2, 1, 1});
+  EXPECT_NE(message(s).find("lattice kind differs"), std::string::npos) << message(s);
+  s = test::synthetic_system();
+  s.species.push_back(species_from_symbol("Ag"));
+  EXPECT_NE(message(s).find("2 species, asked about 3"), std::string::npos) << message(s);
+  s = test::synthetic_system();
+  s.species[1] = species_from_symbol("Pt");
+  EXPECT_NE(message(s).find("species 1 is Au in the model but Pt"), std::string::npos)
+      << message(s);
+  // Predicting a configuration of another size or species is refused.
+  EXPECT_THROW(m.predict(std::vector<Configuration>{Configuration::from_string("0101")}), Error);
+  EXPECT_THROW(m.predict(std::vector<Configuration>{Configuration::from_string("01010102")}),
+               Error);
+
+  test::TempDir dir;
+  m.save(dir / "m.h5");
+  {  // Truncated weights: the file is refused, naming the object and the sizes.
+    auto f = h5::File::open(dir / "m.h5", h5::Mode::read_write);
+    H5Ldelete(f, "models/0/params", H5P_DEFAULT);
+    h5::write(f, "models/0/params", std::vector<float>(10, 0.0f));
+  }
+  try {
+    Model::load(dir / "m.h5");
+    FAIL() << "a truncated params dataset was accepted";
+  } catch (const FileError& e) {
+    EXPECT_NE(std::string(e.what()).find("params has 10 values"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("models/0"), std::string::npos) << e.what();
+  }
+  {  // A newer format version is refused with a message.
+    m.save(dir / "v.h5");
+    auto f = h5::File::open(dir / "v.h5", h5::Mode::read_write);
+    H5Adelete(f, "format_version");
+    h5::write_attr(f, "format_version", std::int64_t{99});
+  }
+  try {
+    Model::load(dir / "v.h5");
+    FAIL() << "format version 99 was accepted";
+  } catch (const FileError& e) {
+    EXPECT_NE(std::string(e.what()).find("newer"), std::string::npos) << e.what();
+  }
+  EXPECT_THROW(Model::load_member(dir / "m.h5", 3), FileError);
+  // The uncompiled CUDA backend is a NotCompiledError, also from a model file.
+  if (!backend_compiled("cuda")) {
+    m.save(dir / "ok.h5");
+    EXPECT_THROW(Model::load(dir / "ok.h5", "cuda"), NotCompiledError);
+    auto oc = o;
+    oc.backend = "cuda";
+    EXPECT_THROW(train_model(d, oc, 0), NotCompiledError);
+  }
 }

@@ -1,6 +1,8 @@
 #pragma once
 // Helpers shared by the tb tests: systems, drivers from deck text, LSMS samples as configurations.
+#include <algorithm>
 #include <memory>
+#include <random>
 #include <string>
 #include <vector>
 
