@@ -34,6 +34,8 @@ using namespace lsmss;
 
 namespace {
 
+constexpr int kReps = 3;  // interleaved repetitions per rate (best kept)
+
 double now() {
   return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
 }
@@ -158,7 +160,17 @@ int main(int argc, char** argv) {
   const double seconds = argc > 1 ? std::atof(argv[1]) : 1.0;  // per surrogate measurement
   const int max_threads = std::min(2, omp_get_num_procs());
   fmt::print("bench_mc: Monte Carlo steps/s, surrogate fast path vs tb driver (side by side)\n");
-  fmt::print("machine: {} logical CPUs; threads 1..{}\n\n", omp_get_num_procs(), max_threads);
+  fmt::print("machine: {} logical CPUs; threads 1..{}\n", omp_get_num_procs(), max_threads);
+  // Other jobs on the machine distort multi-threaded rates most: say how busy it was.
+  if (std::FILE* f = std::fopen("/proc/loadavg", "r")) {
+    double l1 = 0, l5 = 0;
+    if (std::fscanf(f, "%lf %lf", &l1, &l5) == 2)
+      fmt::print("load average at start: {:.2f} (1 min), {:.2f} (5 min); rates are the best of {} "
+                 "interleaved repetitions\n",
+                 l1, l5, kReps);
+    std::fclose(f);
+  }
+  fmt::print("\n");
 
   DriverRegistry registry;
   drivers::register_builtin_drivers(registry);
@@ -198,12 +210,23 @@ int main(int argc, char** argv) {
           }
         }
         std::vector<double> e(walkers);
-        const double bound = rate(walkers, seconds, [&] { model.energy_from_first_preactivation(z, walkers, e); });
-        const double full = rate(walkers, seconds, [&] { (void)model.predict(cs); });
+        // Best of kReps interleaved repetitions of each rate: on a shared machine other jobs
+        // only ever slow a measurement down, and interleaving exposes the bound and the MC run
+        // to the same conditions, so their ratio is not an artefact of a load change.
+        double bound = 0, full = 0;
+        McRate m;
         mc::FirstLayerEnergy fast({&fm}, 2);
-        // Enough sweeps for about `seconds` at the bound.
-        const long sweeps = std::max(4L, static_cast<long>(seconds * bound / walkers / sys.num_sites()));
-        const McRate m = mc_rate(sys, fast, walkers, sweeps);
+        for (int rep = 0; rep < kReps; ++rep) {
+          bound = std::max(bound, rate(walkers, seconds / kReps, [&] {
+                             model.energy_from_first_preactivation(z, walkers, e);
+                           }));
+          full = std::max(full, rate(walkers, seconds / kReps, [&] { (void)model.predict(cs); }));
+          // Enough sweeps for about seconds / kReps at the bound.
+          const long sweeps =
+              std::max(4L, static_cast<long>(seconds / kReps * bound / walkers / sys.num_sites()));
+          const McRate mr = mc_rate(sys, fast, walkers, sweeps);
+          if (mr.steps_per_s > m.steps_per_s) m = mr;
+        }
         rows.push_back({label, threads, walkers, m.steps_per_s, bound, full, m.steps_per_s * 2 * macs / 1e9, gemm});
         fmt::print("{:<44} threads {} walkers {:>5}: MC {:>10.4g} steps/s  bound {:>10.4g}/s  full predict {:>10.4g}/s  "
                    "({:.0f}% of bound, {:.1f} GFLOP/s; GEMM {:.1f} GFLOP/s)\n",
@@ -238,7 +261,7 @@ int main(int argc, char** argv) {
   fmt::print("{:<44} {:>7} {:>7} {:>12} {:>12} {:>10} {:>9} {:>12} {:>10}\n", "model", "threads", "walkers",
              "surrogate/s", "tb/s", "speed-up", "of bound", "vs predict", "GFLOP/s");
   bool goal1 = false, goal2 = false;
-  double best1 = 0, best2 = 0;
+  double best1 = 0, best2 = 0, single1 = 0, single2 = 0;  // 2 threads; 1 thread for context
   for (int m = 0; m < 2; ++m)
     for (int threads = 1; threads <= max_threads; ++threads) {
       const Row* best = nullptr;
@@ -249,14 +272,15 @@ int main(int argc, char** argv) {
       fmt::print("{:<44} {:>7} {:>7} {:>12.4g} {:>12.4g} {:>10.4g} {:>8.0f}% {:>11.2f}x {:>10.1f}\n", best->model,
                  threads, best->walkers, best->mc, tb, tb > 0 ? best->mc / tb : NAN, 100 * best->mc / best->bound,
                  best->mc / best->full, best->gflops_mc);
+      if (threads == 1) (m == 0 ? single1 : single2) = m == 0 ? best->mc : best->mc / best->bound;
       if (threads == max_threads) {
         if (m == 0) best1 = best->mc, goal1 = best->mc >= 1e6;
         if (m == 1) best2 = best->mc / best->bound, goal2 = best2 >= 0.6;
       }
     }
-  fmt::print("\ngoal: >= 1e6 steps/s, paper-size energy-only model, {} threads: {:.3g} steps/s  {}\n", max_threads,
-             best1, goal1 ? "MET" : "NOT MET");
-  fmt::print("goal: >= 60% of the forward-pass bound, FePt MTL, {} threads: {:.0f}%  {}\n", max_threads, 100 * best2,
-             goal2 ? "MET" : "NOT MET");
+  fmt::print("\ngoal: >= 1e6 steps/s, paper-size energy-only model, {} threads: {:.3g} steps/s  {}  (1 thread: {:.3g})\n",
+             max_threads, best1, goal1 ? "MET" : "NOT MET", single1);
+  fmt::print("goal: >= 60% of the forward-pass bound, FePt MTL, {} threads: {:.0f}%  {}  (1 thread: {:.0f}%)\n",
+             max_threads, 100 * best2, goal2 ? "MET" : "NOT MET", 100 * single2);
   return 0;
 }

@@ -73,20 +73,26 @@ def main():
                 opt.step()
 
         epoch()  # warm-up
-        t0 = time.perf_counter()
+        # Fastest epoch: other processes on a shared machine only ever slow an epoch down.
+        best = float("inf")
         for _ in range(args.epochs):
+            t0 = time.perf_counter()
             epoch()
-        eps = args.epochs / (time.perf_counter() - t0)
+            best = min(best, time.perf_counter() - t0)
+        eps = 1 / best
         print(f"RESULT {name}.epochs_per_s {eps:.6g}")
         with torch.inference_mode():
             for batch in (1, 64, 4096):
                 x = torch.rand(batch, 2 * SITES)
                 net(x)
                 calls = max(3, 20000 // batch)
-                t0 = time.perf_counter()
-                for _ in range(calls):
-                    net(x)
-                print(f"RESULT {name}.infer{batch} {calls * batch / (time.perf_counter() - t0):.6g}")
+                best = float("inf")
+                for _ in range(3):  # fastest of 3 rounds, like bench_nn
+                    t0 = time.perf_counter()
+                    for _ in range(calls):
+                        net(x)
+                    best = min(best, time.perf_counter() - t0)
+                print(f"RESULT {name}.infer{batch} {calls * batch / best:.6g}")
     return 0
 
 

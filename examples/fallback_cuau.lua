@@ -14,7 +14,7 @@ dataset = { file = "fallback_cuau.h5" }   -- the fallback appends acquired rows 
 
 training = {
   architecture = { shared = {64, 64} },
-  epochs = 400,
+  epochs = 300,
   learning_rate = 2e-3,
   lr_schedule = { kind = "cosine", min = 1e-5 },
   batch_fraction = 0.25,
@@ -23,16 +23,18 @@ training = {
 
 montecarlo = {
   composition = 16,                       -- Cu16Au16
-  temperatures = {3000, 2000, 1500, 1000, 700, 500},  -- K
+  -- K; tb's CuAu ordering energies are large (a few 0.01 Ry per swap), so the interesting range
+  -- lies in the thousands of K
+  temperatures = {8000, 6000, 4000, 3000, 2000, 1500, 1000},
   schedule = "anneal",                    -- the chains cool through the list
-  walkers = 16,
-  equilibration = 50,
-  sweeps = 200,
+  walkers = 8,
+  equilibration = 20,
+  sweeps = 100,
   shells = 3,
   output = "fallback_cuau_mc",
   fallback = {
     threshold = 0.02,                     -- Ry: ensemble std of the cell energy
     driver = "tb",
-    max_fallbacks = 400,                  -- new tb calculations per run at most
+    max_fallbacks = 300,                  -- new tb calculations per run at most
   },
 }

@@ -7,6 +7,8 @@
 #include <functional>
 #include <random>
 
+#include <omp.h>
+
 #include "core/species.hpp"
 #include "core/system.hpp"
 #include "montecarlo/energy.hpp"
@@ -45,6 +47,7 @@ class ToyMlp : public mc::FirstLayerModel {
   std::span<const float> bias() const override { return b1_; }
   void energy_from_z1(std::span<const float> z1, int batch, std::span<double> out) const override {
     ++calls;
+    threads_seen = omp_get_max_threads();
     for (int b = 0; b < batch; ++b) {
       double y = b2_;
       for (int o = 0; o < h_; ++o) y += w2_[o] * std::max(0.0f, z1[static_cast<std::size_t>(b) * h_ + o]);
@@ -62,6 +65,7 @@ class ToyMlp : public mc::FirstLayerModel {
     return offset_ + scale_ * y;
   }
   mutable long calls = 0;
+  mutable int threads_seen = 0;  // OpenMP threads available to the last energy_from_z1 call
 
  private:
   int f_, h_;

@@ -50,6 +50,28 @@ TEST(FirstLayerEnergy, IncrementalSwapsMatchFullForwardPass) {
   EXPECT_EQ(mlp.calls, 1 + 3000);  // one batched call per step for all walkers
 }
 
+// A loaded 2-core machine made 16-walker runs 50x slower on 2 threads than on 1 (OpenMP
+// regions around microseconds of work): small batches run the network on one thread, large
+// ones on all, and the caller's thread count is left as it was.
+TEST(FirstLayerEnergy, SmallBatchesRunTheNetworkOnOneThread) {
+  const System sys = small_system(LatticeKind::fcc, {2, 1, 1});
+  const ToyMlp mlp(16, 64, 1);  // 64 x 64 = 4096 multiply-adds per configuration (estimate)
+  mc::FirstLayerEnergy fast({&mlp}, 2);
+  const int saved = omp_get_max_threads();
+  omp_set_num_threads(2);
+  for (int walkers : {16, 512}) {
+    std::vector<Configuration> cs(walkers, Configuration::from_string("01010011"));
+    std::vector<mc::Swap> swaps(walkers, mc::Swap{0, 1});
+    std::vector<mc::EnergyResult> out(walkers);
+    fast.reset(cs, out);
+    fast.propose(cs, swaps, out);
+    // 16 x 4096 is far below kParallelMacs (2^20); 512 x 4096 = 2^21 is above it.
+    EXPECT_EQ(mlp.threads_seen, walkers * 4096 < mc::FirstLayerEnergy::kParallelMacs ? 1 : 2) << walkers;
+    EXPECT_EQ(omp_get_max_threads(), 2);
+  }
+  omp_set_num_threads(saved);
+}
+
 TEST(FirstLayerEnergy, EnsembleMeanAndSampleStd) {
   const System sys = small_system(LatticeKind::fcc, {2, 1, 1});
   const ToyMlp a(16, 8, 1), b(16, 8, 2), c(16, 8, 3);

@@ -22,8 +22,12 @@ inline System make_system(LatticeKind kind, double a, double c, std::array<int, 
 }
 
 // The systems of the real data.
-inline System fept() { return make_system(LatticeKind::bct, 5.218, 7.058, {4, 2, 2}, {"Fe", "Pt"}); }
-inline System cuau() { return make_system(LatticeKind::fcc, 7.2377, 0.0, {2, 2, 2}, {"Cu", "Au"}); }
+inline System fept() {
+  return make_system(LatticeKind::bct, 5.218, 7.058, {4, 2, 2}, {"Fe", "Pt"});
+}
+inline System cuau() {
+  return make_system(LatticeKind::fcc, 7.2377, 0.0, {2, 2, 2}, {"Cu", "Au"});
+}
 
 // A tb driver with the settings `tb = { <settings> }`; unknown keys are rejected as in the CLI.
 inline std::unique_ptr<tb::TbDriver> make_driver(const System& sys, const std::string& settings) {

@@ -47,7 +47,8 @@ TEST(SlaterKoster, RotationalInvariantsForRandomDirections) {
     want = arma::sort(arma::vec{v.pp_sigma, v.pp_pi, v.pp_pi});
     EXPECT_LT(arma::abs(e - want).max(), 1e-12);
     arma::vec sv = arma::sort(arma::svd(sub(b, 1, 3, 4, 5)));
-    want = arma::sort(arma::vec{std::abs(v.pd_sigma_ab), std::abs(v.pd_pi_ab), std::abs(v.pd_pi_ab)});
+    want =
+        arma::sort(arma::vec{std::abs(v.pd_sigma_ab), std::abs(v.pd_pi_ab), std::abs(v.pd_pi_ab)});
     EXPECT_LT(arma::abs(sv - want).max(), 1e-12);
     EXPECT_NEAR(arma::norm(sub(b, 0, 1, 4, 5)), std::abs(v.sd_sigma_ab), 1e-12);
     EXPECT_NEAR(arma::norm(sub(b, 4, 5, 0, 1)), std::abs(v.sd_sigma_ba), 1e-12);
