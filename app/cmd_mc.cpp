@@ -26,7 +26,9 @@ void run_mc(const std::string& deck_path, bool restart, bool quiet, int threads,
     comp += fmt::format("{}{}{}", k ? " " : "", d.system.species[k].symbol, s.counts[k]);
   fmt::print("ensemble  canonical, composition {} ({} sites), {} walker{}{}\n", comp, s.num_sites(),
              s.walkers, s.walkers == 1 ? "" : "s",
-             s.method == mc::Method::metropolis ? (s.anneal ? ", annealing schedule" : " per temperature") : " sharing ln g");
+             s.method == mc::Method::metropolis
+                 ? (s.anneal ? ", annealing schedule" : " per temperature")
+                 : " sharing ln g");
   for (const auto& n : job.notes) fmt::print("          {}\n", n);
   fmt::print("\n");
   std::fflush(stdout);
@@ -87,7 +89,8 @@ void run_retrain(const std::string& deck_path, std::string data_path, std::strin
   fmt::print("dataset   {} ({} rows, {} acquired by DFT fallbacks during Monte Carlo)\n", data_path,
              data.rows(), acquired);
   if (acquired == 0)
-    fmt::print("note      no acquired rows yet: run `lsms-surrogate mc` with montecarlo.fallback first\n");
+    fmt::print(
+        "note      no acquired rows yet: run `lsms-surrogate mc` with montecarlo.fallback first\n");
   const auto folds = nn::folds_to_train(data, opt);
   std::vector<nn::Model> models;
   std::vector<std::size_t> test;
@@ -103,7 +106,8 @@ void run_retrain(const std::string& deck_path, std::string data_path, std::strin
     if (!test.empty()) {
       const nn::Evaluation e = nn::evaluate_model(models.back(), data, test);
       for (const auto& te : e.tasks)
-        fmt::print("fold {:>3}  test RMSE {} {:.4e} ({} values)\n", f, nn::task_name(te.task), te.rmse, te.count);
+        fmt::print("fold {:>3}  test RMSE {} {:.4e} ({} values)\n", f, nn::task_name(te.task),
+                   te.rmse, te.count);
     }
   }
   if (std::filesystem::exists(out)) {
@@ -133,7 +137,8 @@ void add_mc_commands(CLI::App& app, AppContext& ctx) {
     sub->add_option("deck", o->deck, "Lua input deck")->required()->check(CLI::ExistingFile);
     sub->add_flag("--restart", o->restart, "ignore an existing checkpoint and start over");
     sub->add_flag("-q,--quiet", o->quiet, "no progress bar");
-    sub->add_option("--threads", o->threads, "CPU threads for the walkers and the network (0: OMP_NUM_THREADS)")
+    sub->add_option("--threads", o->threads,
+                    "CPU threads for the walkers and the network (0: OMP_NUM_THREADS)")
         ->check(CLI::NonNegativeNumber);
     sub->callback([&ctx, o] { run_mc(o->deck, o->restart, o->quiet, o->threads, ctx); });
   }
@@ -152,9 +157,11 @@ void add_mc_commands(CLI::App& app, AppContext& ctx) {
     sub->add_option("--dataset", o->dataset,
                     "dataset file (default: montecarlo.fallback.dataset, else dataset.file)");
     sub->add_option("-o,--output", o->output, "model file to write (default: surrogate.model)");
-    sub->add_option("--epochs", o->epochs, "epochs (overrides training.epochs)")->check(CLI::PositiveNumber);
+    sub->add_option("--epochs", o->epochs, "epochs (overrides training.epochs)")
+        ->check(CLI::PositiveNumber);
     sub->add_flag("-q,--quiet", o->quiet, "no progress bar");
-    sub->callback([&ctx, o] { run_retrain(o->deck, o->dataset, o->output, o->epochs, o->quiet, ctx); });
+    sub->callback(
+        [&ctx, o] { run_retrain(o->deck, o->dataset, o->output, o->epochs, o->quiet, ctx); });
   }
 }
 

@@ -104,12 +104,13 @@ void print_tables(const std::vector<ModelSet>& sets, const std::string& csv,
     fmt::print("{:<12} {:>6}", "model", "folds");
     for (Task t : tasks)
       if (!energy_only || t == Task::energy) fmt::print(" {:>22}", nn::task_name(t));
-    fmt::print("\n");
+    fmt::print("  file\n");
     for (const auto& s : sets) {
       fmt::print("{:<12} {:>6}", s.label, s.folds.size());
       for (Task t : tasks)
         if (!energy_only || t == Task::energy) fmt::print(" {:>22}", cell(s, t, sc.field));
-      fmt::print("\n");
+      // Several files of one kind (e.g. two runs of MTL E+C) stay distinguishable.
+      fmt::print("  {}\n", std::filesystem::path(s.file).filename().string());
     }
   }
   if (!csv.empty()) {

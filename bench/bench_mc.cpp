@@ -51,7 +51,9 @@ System make_system(bool fept) {
 // Random configurations with pair-model energies, charges and moments: enough to run the
 // trainer for one epoch.
 dataset::Dataset synthetic(const System& sys, int rows) {
-  dataset::Dataset d{sys, sys.num_sites(), 2, "synthetic", kEnergy | kCharge | kMoment, {}, {}, {}, {}, {}, {}, {}};
+  dataset::Dataset d{
+      sys, sys.num_sites(), 2, "synthetic", kEnergy | kCharge | kMoment, {}, {}, {}, {}, {}, {},
+      {}};
   const int n = sys.num_sites();
   const auto sh = sys.lattice.shells(1);
   std::mt19937_64 rng(1);
@@ -94,8 +96,8 @@ nn::Model make_model(const System& sys, bool fept) {
 
 // Machine's dense sgemm rate at a forward-pass-like shape (batch x width x width).
 double gemm_gflops(int m, int n, int k) {
-  std::vector<float> a(static_cast<std::size_t>(m) * k, 0.5f), b(static_cast<std::size_t>(k) * n, 0.25f),
-      c(static_cast<std::size_t>(m) * n, 0.0f);
+  std::vector<float> a(static_cast<std::size_t>(m) * k, 0.5f),
+      b(static_cast<std::size_t>(k) * n, 0.25f), c(static_cast<std::size_t>(m) * n, 0.0f);
   dnnl_sgemm('N', 'N', m, n, k, 1.0f, a.data(), k, b.data(), n, 0.0f, c.data(), n);
   int reps = 0;
   const double t0 = now();
@@ -165,9 +167,10 @@ int main(int argc, char** argv) {
   if (std::FILE* f = std::fopen("/proc/loadavg", "r")) {
     double l1 = 0, l5 = 0;
     if (std::fscanf(f, "%lf %lf", &l1, &l5) == 2)
-      fmt::print("load average at start: {:.2f} (1 min), {:.2f} (5 min); rates are the best of {} "
-                 "interleaved repetitions\n",
-                 l1, l5, kReps);
+      fmt::print(
+          "load average at start: {:.2f} (1 min), {:.2f} (5 min); rates are the best of {} "
+          "interleaved repetitions\n",
+          l1, l5, kReps);
     std::fclose(f);
   }
   fmt::print("\n");
@@ -198,7 +201,8 @@ int main(int argc, char** argv) {
         std::vector<Configuration> cs;
         mc::Rng r(3, 0);
         for (int w = 0; w < walkers; ++w)
-          cs.push_back(mc::random_configuration(std::vector<int>{sys.num_sites() / 2, sys.num_sites() / 2}, r));
+          cs.push_back(mc::random_configuration(
+              std::vector<int>{sys.num_sites() / 2, sys.num_sites() / 2}, r));
         // Realistic first pre-activations: bias plus the rows of each configuration.
         std::vector<float> z(static_cast<std::size_t>(walkers) * width);
         for (int w = 0; w < walkers; ++w) {
@@ -227,29 +231,35 @@ int main(int argc, char** argv) {
           const McRate mr = mc_rate(sys, fast, walkers, sweeps);
           if (mr.steps_per_s > m.steps_per_s) m = mr;
         }
-        rows.push_back({label, threads, walkers, m.steps_per_s, bound, full, m.steps_per_s * 2 * macs / 1e9, gemm});
-        fmt::print("{:<44} threads {} walkers {:>5}: MC {:>10.4g} steps/s  bound {:>10.4g}/s  full predict {:>10.4g}/s  "
-                   "({:.0f}% of bound, {:.1f} GFLOP/s; GEMM {:.1f} GFLOP/s)\n",
-                   label, threads, walkers, m.steps_per_s, bound, full, 100 * m.steps_per_s / bound,
-                   m.steps_per_s * 2 * macs / 1e9, gemm);
+        rows.push_back({label, threads, walkers, m.steps_per_s, bound, full,
+                        m.steps_per_s * 2 * macs / 1e9, gemm});
+        fmt::print(
+            "{:<44} threads {} walkers {:>5}: MC {:>10.4g} steps/s  bound {:>10.4g}/s  full "
+            "predict {:>10.4g}/s  "
+            "({:.0f}% of bound, {:.1f} GFLOP/s; GEMM {:.1f} GFLOP/s)\n",
+            label, threads, walkers, m.steps_per_s, bound, full, 100 * m.steps_per_s / bound,
+            m.steps_per_s * 2 * macs / 1e9, gemm);
         std::fflush(stdout);
       }
     }
     // tb on the same system: batched driver calls, no memoization (every proposal computed).
     if (registry.contains("tb")) {
       const Deck deck = Deck::from_string("tb = {}", "bench.lua");
-      auto tb = registry.create("tb", DriverContext{sys, deck.root().table("tb"), deck.root(), &registry});
+      auto tb = registry.create(
+          "tb", DriverContext{sys, deck.root().table("tb"), deck.root(), &registry});
       for (int threads = 1; threads <= max_threads; ++threads) {
         omp_set_num_threads(threads);
         mc::DriverEnergy slow(*tb, false);
         const int walkers = 4;
         // Calibrate: one sweep, then enough for ~`seconds` x 3.
         const McRate probe = mc_rate(sys, slow, walkers, 1);
-        const long sweeps = std::max(1L, static_cast<long>(3 * seconds * probe.steps_per_s / walkers / sys.num_sites()));
+        const long sweeps = std::max(
+            1L, static_cast<long>(3 * seconds * probe.steps_per_s / walkers / sys.num_sites()));
         const McRate m = sweeps > 1 ? mc_rate(sys, slow, walkers, sweeps) : probe;
         tb_rate[fept][threads] = m.steps_per_s;
-        fmt::print("{:<44} threads {} walkers {:>5}: MC {:>10.4g} steps/s with the tb driver ({} steps)\n",
-                   sys.name() + std::string(" tb driver"), threads, walkers, m.steps_per_s, m.steps);
+        fmt::print(
+            "{:<44} threads {} walkers {:>5}: MC {:>10.4g} steps/s with the tb driver ({} steps)\n",
+            sys.name() + std::string(" tb driver"), threads, walkers, m.steps_per_s, m.steps);
         std::fflush(stdout);
       }
     } else {
@@ -258,29 +268,36 @@ int main(int argc, char** argv) {
   }
 
   fmt::print("\nSummary (best walker count per model and thread count)\n");
-  fmt::print("{:<44} {:>7} {:>7} {:>12} {:>12} {:>10} {:>9} {:>12} {:>10}\n", "model", "threads", "walkers",
-             "surrogate/s", "tb/s", "speed-up", "of bound", "vs predict", "GFLOP/s");
+  fmt::print("{:<44} {:>7} {:>7} {:>12} {:>12} {:>10} {:>9} {:>12} {:>10}\n", "model", "threads",
+             "walkers", "surrogate/s", "tb/s", "speed-up", "of bound", "vs predict", "GFLOP/s");
   bool goal1 = false, goal2 = false;
   double best1 = 0, best2 = 0, single1 = 0, single2 = 0;  // 2 threads; 1 thread for context
   for (int m = 0; m < 2; ++m)
     for (int threads = 1; threads <= max_threads; ++threads) {
       const Row* best = nullptr;
       for (const auto& r : rows)
-        if (r.threads == threads && (r.model.find(m ? "FePt" : "CuAu") == 0) && (!best || r.mc > best->mc)) best = &r;
+        if (r.threads == threads && (r.model.find(m ? "FePt" : "CuAu") == 0) &&
+            (!best || r.mc > best->mc))
+          best = &r;
       if (!best) continue;
       const double tb = tb_rate[m][threads];
-      fmt::print("{:<44} {:>7} {:>7} {:>12.4g} {:>12.4g} {:>10.4g} {:>8.0f}% {:>11.2f}x {:>10.1f}\n", best->model,
-                 threads, best->walkers, best->mc, tb, tb > 0 ? best->mc / tb : NAN, 100 * best->mc / best->bound,
-                 best->mc / best->full, best->gflops_mc);
+      fmt::print(
+          "{:<44} {:>7} {:>7} {:>12.4g} {:>12.4g} {:>10.4g} {:>8.0f}% {:>11.2f}x {:>10.1f}\n",
+          best->model, threads, best->walkers, best->mc, tb, tb > 0 ? best->mc / tb : NAN,
+          100 * best->mc / best->bound, best->mc / best->full, best->gflops_mc);
       if (threads == 1) (m == 0 ? single1 : single2) = m == 0 ? best->mc : best->mc / best->bound;
       if (threads == max_threads) {
         if (m == 0) best1 = best->mc, goal1 = best->mc >= 1e6;
         if (m == 1) best2 = best->mc / best->bound, goal2 = best2 >= 0.6;
       }
     }
-  fmt::print("\ngoal: >= 1e6 steps/s, paper-size energy-only model, {} threads: {:.3g} steps/s  {}  (1 thread: {:.3g})\n",
-             max_threads, best1, goal1 ? "MET" : "NOT MET", single1);
-  fmt::print("goal: >= 60% of the forward-pass bound, FePt MTL, {} threads: {:.0f}%  {}  (1 thread: {:.0f}%)\n",
-             max_threads, 100 * best2, goal2 ? "MET" : "NOT MET", 100 * single2);
+  fmt::print(
+      "\ngoal: >= 1e6 steps/s, paper-size energy-only model, {} threads: {:.3g} steps/s  {}  (1 "
+      "thread: {:.3g})\n",
+      max_threads, best1, goal1 ? "MET" : "NOT MET", single1);
+  fmt::print(
+      "goal: >= 60% of the forward-pass bound, FePt MTL, {} threads: {:.0f}%  {}  (1 thread: "
+      "{:.0f}%)\n",
+      max_threads, 100 * best2, goal2 ? "MET" : "NOT MET", 100 * single2);
   return 0;
 }

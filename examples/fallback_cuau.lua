@@ -33,8 +33,9 @@ montecarlo = {
   shells = 3,
   output = "fallback_cuau_mc",
   fallback = {
-    threshold = 0.02,                     -- Ry: ensemble std of the cell energy
+    threshold = 0.06,                     -- Ry: ensemble std of the cell energy (~10% of
+                                          -- random Cu16Au16 cells with the first ensemble)
     driver = "tb",
-    max_fallbacks = 300,                  -- new tb calculations per run at most
+    max_fallbacks = 400,                  -- new tb calculations per run at most
   },
 }

@@ -106,7 +106,9 @@ NnFirstLayerModel::NnFirstLayerModel(const nn::Model& model) : model_(model) {
 std::span<const float> NnFirstLayerModel::row(int feature) const {
   return model_.first_layer_row(feature);
 }
-std::span<const float> NnFirstLayerModel::bias() const { return model_.first_layer_bias(); }
+std::span<const float> NnFirstLayerModel::bias() const {
+  return model_.first_layer_bias();
+}
 void NnFirstLayerModel::energy_from_z1(std::span<const float> z1, int batch,
                                        std::span<double> out) const {
   model_.energy_from_first_preactivation(z1, batch, out);
@@ -129,9 +131,10 @@ FirstLayerEnergy::FirstLayerEnergy(std::vector<const FirstLayerModel*> members, 
 }
 
 std::string FirstLayerEnergy::describe() const {
-  return fmt::format("surrogate fast path ({} model{}, first-layer width {}, incremental swap "
-                     "updates, one batched product per layer and step)",
-                     members_.size(), members_.size() > 1 ? "s" : "", members_[0]->width());
+  return fmt::format(
+      "surrogate fast path ({} model{}, first-layer width {}, incremental swap "
+      "updates, one batched product per layer and step)",
+      members_.size(), members_.size() > 1 ? "s" : "", members_[0]->width());
 }
 
 void FirstLayerEnergy::resize(int walkers) {
@@ -172,7 +175,8 @@ void FirstLayerEnergy::energies(int walkers, const std::vector<std::vector<float
   const bool serial = macs / static_cast<double>(members_.size()) < kParallelMacs && saved > 1;
   if (serial) omp_set_num_threads(1);
   try {
-    for (std::size_t m = 0; m < members_.size(); ++m) members_[m]->energy_from_z1(z[m], walkers, e_[m]);
+    for (std::size_t m = 0; m < members_.size(); ++m)
+      members_[m]->energy_from_z1(z[m], walkers, e_[m]);
   } catch (...) {
     if (serial) omp_set_num_threads(saved);
     throw;

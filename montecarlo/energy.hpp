@@ -28,10 +28,10 @@ struct Swap {
 };
 
 struct EnergyResult {
-  double energy = NAN;  // Ry, total energy of the cell (ensemble mean for ensembles)
-  double std = NAN;     // Ry, ensemble standard deviation; NaN when there is none
-  bool ok = false;      // false: the evaluation failed (the move is rejected)
-  bool dft = false;     // replaced by a DFT fallback evaluation
+  double energy = NAN;    // Ry, total energy of the cell (ensemble mean for ensembles)
+  double std = NAN;       // Ry, ensemble standard deviation; NaN when there is none
+  bool ok = false;        // false: the evaluation failed (the move is rejected)
+  bool dft = false;       // replaced by a DFT fallback evaluation
   bool acquired = false;  // ... by a new DFT calculation (not a memoized one)
 };
 
@@ -92,7 +92,8 @@ class FirstLayerModel {
   virtual std::span<const float> row(int feature) const = 0;  // width values
   virtual std::span<const float> bias() const = 0;            // width values
   // Energies (Ry) from first pre-activations z1 (batch x width, row-major).
-  virtual void energy_from_z1(std::span<const float> z1, int batch, std::span<double> out) const = 0;
+  virtual void energy_from_z1(std::span<const float> z1, int batch,
+                              std::span<double> out) const = 0;
   // Multiply-adds of energy_from_z1 per configuration (decides whether a batch is worth
   // spreading over threads).
   virtual double macs_after_first() const { return static_cast<double>(width()) * width(); }

@@ -83,7 +83,8 @@ State load(const std::filesystem::path& path, const Settings& s, int chains, int
   const std::size_t ncol = 3 + sro_values;
   if (st.blocks.size() != static_cast<std::size_t>(chains) * s.blocks * ncol ||
       st.counters.size() != static_cast<std::size_t>(chains) * kNumCounters)
-    throw FileError(fmt::format("checkpoint '{}': accumulators have the wrong size", path.string()));
+    throw FileError(
+        fmt::format("checkpoint '{}': accumulators have the wrong size", path.string()));
   return st;
 }
 
@@ -114,7 +115,8 @@ void jackknife(const std::vector<const double*>& blocks, int ncol, double e_ref,
     for (std::size_t k = 0; k < full.size(); ++k) mean[k] += loo[b][k] / nb;
   }
   for (std::size_t b = 0; b < nb; ++b)
-    for (std::size_t k = 0; k < full.size(); ++k) err[k] += (loo[b][k] - mean[k]) * (loo[b][k] - mean[k]);
+    for (std::size_t k = 0; k < full.size(); ++k)
+      err[k] += (loo[b][k] - mean[k]) * (loo[b][k] - mean[k]);
   for (auto& e : err) e = std::sqrt(e * (nb - 1.0) / nb);
   r.samples = static_cast<long>(total[0]);
   r.energy = full[0];
@@ -127,9 +129,9 @@ void jackknife(const std::vector<const double*>& blocks, int ncol, double e_ref,
 
 std::string format_row(const TemperatureResult& r, const std::vector<std::string>& names,
                        bool fallback) {
-  std::string s = fmt::format("T = {:8.2f} K  <E> = {:.8f} +- {:.2e} Ry  C = {:.4f} +- {:.4f} kB/site  acc = {:.3f}",
-                              r.temperature, r.energy, r.energy_err, r.heat_capacity,
-                              r.heat_capacity_err, r.acceptance);
+  std::string s = fmt::format(
+      "T = {:8.2f} K  <E> = {:.8f} +- {:.2e} Ry  C = {:.4f} +- {:.4f} kB/site  acc = {:.3f}",
+      r.temperature, r.energy, r.energy_err, r.heat_capacity, r.heat_capacity_err, r.acceptance);
   for (std::size_t k = 0; k < names.size() && k < r.sro.size(); ++k)
     s += fmt::format("  {} = {:+.4f}", names[k], r.sro[k]);
   if (fallback) s += fmt::format("  fallbacks = {} (new DFT {})", r.fallbacks, r.acquired);
@@ -217,7 +219,8 @@ McResult run_metropolis(const System& system, const Settings& s, Evaluator& ev,
     st.rngs = walkers.rngs();
     st.site_order = walkers.site_order();
     st.energy = energy;
-    st.seconds = seconds0 + std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    st.seconds =
+        seconds0 + std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     st.acquired = ev.acquired();
   };
   auto checkpoint = [&] {
@@ -305,7 +308,8 @@ McResult run_metropolis(const System& system, const Settings& s, Evaluator& ev,
         ++r.chains;
         for (int b = 0; b < s.blocks; ++b)
           blks.push_back(st.blocks.data() + (static_cast<std::size_t>(c) * s.blocks + b) * ncol);
-        for (int k = 0; k < kNumCounters; ++k) tot[k] += st.counters[static_cast<std::size_t>(c) * kNumCounters + k];
+        for (int k = 0; k < kNumCounters; ++k)
+          tot[k] += st.counters[static_cast<std::size_t>(c) * kNumCounters + k];
       }
       if (r.chains == 0) continue;
       jackknife(blks, ncol, st.e_ref, r.temperature, n, r);

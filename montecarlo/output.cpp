@@ -53,7 +53,9 @@ std::string js(const std::string& s) {
   }
   return q + "\"";
 }
-std::string jn(double x) { return std::isfinite(x) ? fmt::format("{:.17g}", x) : "null"; }
+std::string jn(double x) {
+  return std::isfinite(x) ? fmt::format("{:.17g}", x) : "null";
+}
 std::string jn_list(const std::vector<double>& v) {
   std::vector<std::string> t;
   for (double x : v) t.push_back(jn(x));
@@ -79,30 +81,33 @@ std::string results_json(const McResult& r, const System& sys) {
        "\"dE_per_site\": \"mRy per site, relative to lowest_energy\", \"heat_capacity\": \"k_B per "
        "site\", \"free_energy\": \"Ry\", \"entropy\": \"k_B per site\", \"sro\": \"dimensionless "
        "(Warren-Cowley alpha)\", \"shell_distances\": \"Bohr\", \"seconds\": \"s\"},\n";
-  s += fmt::format("  \"lowest_energy\": {},\n  \"lowest_configuration\": {},\n", jn(r.lowest_energy),
-                   js(r.lowest.to_string()));
+  s += fmt::format("  \"lowest_energy\": {},\n  \"lowest_configuration\": {},\n",
+                   jn(r.lowest_energy), js(r.lowest.to_string()));
   std::vector<std::string> names;
   for (const auto& a : r.sro_names) names.push_back(js(a));
   s += fmt::format("  \"sro_names\": [{}],\n  \"shell_distances\": {},\n", fmt::join(names, ", "),
                    jn_list(r.shell_distances));
-  s += fmt::format("  \"steps\": {},\n  \"seconds\": {},\n  \"steps_per_second\": {},\n  \"resumed\": {},\n",
-                   r.steps, jn(r.seconds), jn(r.seconds > 0 ? r.steps / r.seconds : NAN),
-                   r.resumed ? "true" : "false");
+  s += fmt::format(
+      "  \"steps\": {},\n  \"seconds\": {},\n  \"steps_per_second\": {},\n  \"resumed\": {},\n",
+      r.steps, jn(r.seconds), jn(r.seconds > 0 ? r.steps / r.seconds : NAN),
+      r.resumed ? "true" : "false");
   s += fmt::format("  \"failed_evaluations\": {},\n", r.failed);
-  s += fmt::format("  \"fallback\": {{\"enabled\": {}, \"fallbacks\": {}, \"acquired\": {}, \"failed\": {}, "
-                   "\"dataset\": {}}},\n",
-                   r.fallback_enabled ? "true" : "false", r.fallbacks, r.acquired, r.fallback_failed,
-                   js(r.dataset));
+  s += fmt::format(
+      "  \"fallback\": {{\"enabled\": {}, \"fallbacks\": {}, \"acquired\": {}, \"failed\": {}, "
+      "\"dataset\": {}}},\n",
+      r.fallback_enabled ? "true" : "false", r.fallbacks, r.acquired, r.fallback_failed,
+      js(r.dataset));
   if (wl)
-    s += fmt::format("  \"wang_landau\": {{\"ln_f\": {}, \"reductions\": {}, \"bins\": [", jn(r.ln_f),
-                     r.wl_iterations);
+    s += fmt::format("  \"wang_landau\": {{\"ln_f\": {}, \"reductions\": {}, \"bins\": [",
+                     jn(r.ln_f), r.wl_iterations);
   if (wl) {
     bool first = true;
     for (const DosBin& d : r.dos) {
       if (!d.visited) continue;
-      s += fmt::format("{}\n    {{\"energy_lo\": {}, \"energy_hi\": {}, \"energy_mean\": {}, \"ln_g\": {}, "
-                       "\"samples\": {}, \"sro\": {}}}",
-                       first ? "" : ",", jn(d.lo), jn(d.hi), jn(d.mean), jn(d.ln_g), d.samples, jn_list(d.sro));
+      s += fmt::format(
+          "{}\n    {{\"energy_lo\": {}, \"energy_hi\": {}, \"energy_mean\": {}, \"ln_g\": {}, "
+          "\"samples\": {}, \"sro\": {}}}",
+          first ? "" : ",", jn(d.lo), jn(d.hi), jn(d.mean), jn(d.ln_g), d.samples, jn_list(d.sro));
       first = false;
     }
     s += "]},\n";
@@ -113,7 +118,8 @@ std::string results_json(const McResult& r, const System& sys) {
     s += fmt::format(
         "{}\n    {{\"temperature\": {}, \"energy\": {}, \"energy_err\": {}, \"dE_per_site\": {}, "
         "\"heat_capacity\": {}, \"heat_capacity_err\": {}, \"acceptance\": {}, \"sro\": {}, "
-        "\"sro_err\": {}, \"free_energy\": {}, \"entropy\": {}, \"fallbacks\": {}, \"acquired\": {}, "
+        "\"sro_err\": {}, \"free_energy\": {}, \"entropy\": {}, \"fallbacks\": {}, \"acquired\": "
+        "{}, "
         "\"failed\": {}, \"samples\": {}, \"chains\": {}}}",
         k ? "," : "", jn(t.temperature), jn(t.energy), jn(t.energy_err),
         jn(1000.0 * (t.energy - eref) / r.num_sites), jn(t.heat_capacity), jn(t.heat_capacity_err),
@@ -163,9 +169,14 @@ OutputFiles write_outputs(const McResult& r, const Settings& s, const System& sy
     if (r.fallback_enabled)
       f << "# fallbacks: proposals whose energy came from the DFT fallback; acquired: new DFT "
            "calculations appended to the dataset\n";
-    std::vector<std::string> cols = {"T_K", "energy_Ry", "energy_err_Ry", "dE_mRy_per_site",
-                                     "dE_err_mRy_per_site", "heat_capacity_kB_per_site",
-                                     "heat_capacity_err", "acceptance"};
+    std::vector<std::string> cols = {"T_K",
+                                     "energy_Ry",
+                                     "energy_err_Ry",
+                                     "dE_mRy_per_site",
+                                     "dE_err_mRy_per_site",
+                                     "heat_capacity_kB_per_site",
+                                     "heat_capacity_err",
+                                     "acceptance"};
     for (const auto& a : r.sro_names) cols.push_back(a);
     for (const auto& a : r.sro_names) cols.push_back(a + "_err");
     for (const char* c : {"free_energy_Ry", "entropy_kB_per_site", "fallbacks", "acquired",
@@ -173,11 +184,13 @@ OutputFiles write_outputs(const McResult& r, const Settings& s, const System& sy
       cols.emplace_back(c);
     f << fmt::format("{}\n", fmt::join(cols, "\t"));
     for (const auto& t : r.rows) {
-      std::vector<std::string> v = {num(t.temperature), num(t.energy, "{:.10f}"),
+      std::vector<std::string> v = {num(t.temperature),
+                                    num(t.energy, "{:.10f}"),
                                     num(t.energy_err, "{:.4e}"),
                                     num(1000.0 * (t.energy - eref) / n, "{:.6f}"),
                                     num(1000.0 * t.energy_err / n, "{:.4e}"),
-                                    num(t.heat_capacity, "{:.6g}"), num(t.heat_capacity_err, "{:.4e}"),
+                                    num(t.heat_capacity, "{:.6g}"),
+                                    num(t.heat_capacity_err, "{:.4e}"),
                                     num(t.acceptance, "{:.6f}")};
       for (std::size_t k = 0; k < r.sro_names.size(); ++k)
         v.push_back(num(k < t.sro.size() ? t.sro[k] : NAN, "{:.6f}"));
@@ -194,20 +207,27 @@ OutputFiles write_outputs(const McResult& r, const Settings& s, const System& sy
     out.dos = s.output + "_dos.tsv";
     std::ofstream f(out.dos);
     if (!f) throw FileError(fmt::format("cannot write '{}'", out.dos));
-    f << fmt::format("# lsms-surrogate mc (wang_landau): density of states of {} on {}, composition {}\n",
-                     sys.name(), sys.lattice.describe(), composition_text(r, sys));
-    f << fmt::format("# ln_g normalized so that sum over visited bins of g = number of "
-                     "configurations; final ln f = {:.3e} after {} reductions\n",
-                     r.ln_f, r.wl_iterations);
-    std::vector<std::string> cols = {"bin", "E_lo_Ry", "E_hi_Ry", "E_mean_Ry", "dE_mRy_per_site", "ln_g", "samples"};
+    f << fmt::format(
+        "# lsms-surrogate mc (wang_landau): density of states of {} on {}, composition {}\n",
+        sys.name(), sys.lattice.describe(), composition_text(r, sys));
+    f << fmt::format(
+        "# ln_g normalized so that sum over visited bins of g = number of "
+        "configurations; final ln f = {:.3e} after {} reductions\n",
+        r.ln_f, r.wl_iterations);
+    std::vector<std::string> cols = {"bin",  "E_lo_Ry", "E_hi_Ry", "E_mean_Ry", "dE_mRy_per_site",
+                                     "ln_g", "samples"};
     for (const auto& a : r.sro_names) cols.push_back(a);
     f << fmt::format("{}\n", fmt::join(cols, "\t"));
     for (std::size_t b = 0; b < r.dos.size(); ++b) {
       const DosBin& d = r.dos[b];
       if (!d.visited) continue;
-      std::vector<std::string> v = {std::to_string(b), num(d.lo, "{:.10f}"), num(d.hi, "{:.10f}"),
-                                    num(d.mean, "{:.10f}"), num(1000.0 * (d.mean - eref) / n, "{:.6f}"),
-                                    num(d.ln_g, "{:.8f}"), std::to_string(d.samples)};
+      std::vector<std::string> v = {std::to_string(b),
+                                    num(d.lo, "{:.10f}"),
+                                    num(d.hi, "{:.10f}"),
+                                    num(d.mean, "{:.10f}"),
+                                    num(1000.0 * (d.mean - eref) / n, "{:.6f}"),
+                                    num(d.ln_g, "{:.8f}"),
+                                    std::to_string(d.samples)};
       for (std::size_t k = 0; k < r.sro_names.size(); ++k)
         v.push_back(num(k < d.sro.size() ? d.sro[k] : NAN, "{:.6f}"));
       f << fmt::format("{}\n", fmt::join(v, "\t"));
@@ -227,7 +247,9 @@ OutputFiles write_outputs(const McResult& r, const Settings& s, const System& sy
   }
   const std::string term = gnuplot_terminal();
   if (term.empty()) {
-    out.plot_message = "gnuplot is not installed (apt-get install gnuplot-nox): no plot; the data are in the .tsv files";
+    out.plot_message =
+        "gnuplot is not installed (apt-get install gnuplot-nox): no plot; the data are in the .tsv "
+        "files";
     return out;
   }
   out.script = s.output + ".gp";
@@ -238,14 +260,16 @@ OutputFiles write_outputs(const McResult& r, const Settings& s, const System& sy
     const int nsro = static_cast<int>(r.sro_names.size());
     const int c_alpha = 9, c_alpha_err = 9 + nsro, c_fb = 9 + 2 * nsro + 2;
     const std::string data = gp_str(std::filesystem::path(out.thermo).filename().string());
-    g << "# Written by lsms-surrogate mc; run from this folder: gnuplot " << std::filesystem::path(out.script).filename().string() << "\n";
+    g << "# Written by lsms-surrogate mc; run from this folder: gnuplot "
+      << std::filesystem::path(out.script).filename().string() << "\n";
     g << "set datafile separator tab\nset datafile columnheaders\nset datafile missing 'nan'\n";
     g << (term == "svg" ? "set terminal svg size 1200,900 dynamic font 'Sans,11'\n"
                         : fmt::format("set terminal {} size 1200,900 font 'Sans,10'\n", term));
     g << "set output " << gp_str(std::filesystem::path(out.plot).filename().string()) << "\n";
-    std::string title = fmt::format("{} {} on {} ({}), {}", sys.name(), composition_text(r, sys),
-                                    sys.lattice.describe(), r.method == "metropolis" ? "Metropolis" : "Wang-Landau",
-                                    r.energy_source.substr(0, r.energy_source.find(" (")));
+    std::string title =
+        fmt::format("{} {} on {} ({}), {}", sys.name(), composition_text(r, sys),
+                    sys.lattice.describe(), r.method == "metropolis" ? "Metropolis" : "Wang-Landau",
+                    r.energy_source.substr(0, r.energy_source.find(" (")));
     if (r.fallback_enabled)
       title += fmt::format(", DFT fallbacks {} ({} new)", r.fallbacks, r.acquired);
     g << "set multiplot layout 2,2 title " << gp_str(title) << "\n";
@@ -254,12 +278,14 @@ OutputFiles write_outputs(const McResult& r, const Settings& s, const System& sy
     g << "set ylabel '<E> - E_{lowest} (mRy/site)'\n";
     g << "plot " << data << (wl ? " using 1:4 " : " using 1:4:5 ") << style << " title 'energy'\n";
     g << "set ylabel 'C / (N k_B)'\n";
-    g << "plot " << data << (wl ? " using 1:6 " : " using 1:6:7 ") << style << " title 'heat capacity'\n";
+    g << "plot " << data << (wl ? " using 1:6 " : " using 1:6:7 ") << style
+      << " title 'heat capacity'\n";
     g << "set ylabel 'Warren-Cowley {/Symbol a}_s'\nset key top right\n";
     g << "plot ";
     for (int k = 0; k < nsro; ++k)
       g << (k ? ", " : "") << data
-        << (wl ? fmt::format(" using 1:{} ", c_alpha + k) : fmt::format(" using 1:{}:{} ", c_alpha + k, c_alpha_err + k))
+        << (wl ? fmt::format(" using 1:{} ", c_alpha + k)
+               : fmt::format(" using 1:{}:{} ", c_alpha + k, c_alpha_err + k))
         << style << " title " << gp_str(r.sro_names[k]);
     g << "\n";
     if (wl) {
@@ -268,8 +294,10 @@ OutputFiles write_outputs(const McResult& r, const Settings& s, const System& sy
         << " using 5:6 with linespoints pt 7 ps 0.5\n";
     } else if (r.fallback_enabled) {
       g << "set ylabel 'DFT fallbacks'\nset key top right\n";
-      g << "plot " << data << fmt::format(" using 1:{} with linespoints pt 7 title 'fallbacks', ", c_fb)
-        << data << fmt::format(" using 1:{} with linespoints pt 5 title 'new DFT calculations'\n", c_fb + 1);
+      g << "plot " << data
+        << fmt::format(" using 1:{} with linespoints pt 7 title 'fallbacks', ", c_fb) << data
+        << fmt::format(" using 1:{} with linespoints pt 5 title 'new DFT calculations'\n",
+                       c_fb + 1);
     } else {
       g << "set ylabel 'acceptance'\nunset key\n";
       g << "plot " << data << " using 1:8 with linespoints pt 7\n";
@@ -278,9 +306,10 @@ OutputFiles write_outputs(const McResult& r, const Settings& s, const System& sy
   }
   // gnuplot resolves the data files relative to its working directory: run it in the folder.
   const auto folder = std::filesystem::absolute(out.script).parent_path();
-  const int rc = std::system(fmt::format("cd {} && gnuplot {} >/dev/null 2>&1", shell_quote(folder.string()),
-                                         shell_quote(std::filesystem::path(out.script).filename().string()))
-                                 .c_str());
+  const int rc =
+      std::system(fmt::format("cd {} && gnuplot {} >/dev/null 2>&1", shell_quote(folder.string()),
+                              shell_quote(std::filesystem::path(out.script).filename().string()))
+                      .c_str());
   if (rc != 0) {
     out.plot_message = fmt::format("gnuplot failed on '{}' (status {}): no plot", out.script, rc);
     out.plot.clear();
@@ -303,7 +332,8 @@ std::string format_summary(const McResult& r, const System& sys) {
   s += "\n";
   const double eref = std::isfinite(r.lowest_energy) ? r.lowest_energy : 0.0;
   for (const auto& t : r.rows) {
-    s += fmt::format("{:>9.2f} {:>18.8f} {:>10} {:>12.4f} {:>10.4f} {:>7.3f}", t.temperature, t.energy,
+    s += fmt::format("{:>9.2f} {:>18.8f} {:>10} {:>12.4f} {:>10.4f} {:>7.3f}", t.temperature,
+                     t.energy,
                      std::isfinite(t.energy_err) ? fmt::format("{:.2e}", t.energy_err) : "-",
                      1000.0 * (t.energy - eref) / r.num_sites, t.heat_capacity, t.acceptance);
     for (std::size_t k = 0; k < r.sro_names.size(); ++k)
@@ -313,18 +343,21 @@ std::string format_summary(const McResult& r, const System& sys) {
     s += "\n";
   }
   if (wl)
-    s += fmt::format("density of states: {} visited bins, ln f = {:.2e} after {} reductions\n",
-                     std::count_if(r.dos.begin(), r.dos.end(), [](const DosBin& d) { return d.visited; }),
-                     r.ln_f, r.wl_iterations);
-  s += fmt::format("lowest energy visited: {:.10f} Ry  {}\n", r.lowest_energy, r.lowest.to_string());
+    s += fmt::format(
+        "density of states: {} visited bins, ln f = {:.2e} after {} reductions\n",
+        std::count_if(r.dos.begin(), r.dos.end(), [](const DosBin& d) { return d.visited; }),
+        r.ln_f, r.wl_iterations);
+  s +=
+      fmt::format("lowest energy visited: {:.10f} Ry  {}\n", r.lowest_energy, r.lowest.to_string());
   s += fmt::format("{} swap attempts in {:.2f} s ({:.3g} steps/s){}\n", r.steps, r.seconds,
                    r.seconds > 0 ? r.steps / r.seconds : 0.0, r.resumed ? " (resumed run)" : "");
   if (r.failed) s += fmt::format("failed evaluations (moves rejected): {}\n", r.failed);
   if (r.fallback_enabled)
-    s += fmt::format("DFT fallbacks: {} proposals answered by DFT, {} new DFT calculations appended "
-                     "to {}{}\n",
-                     r.fallbacks, r.acquired, r.dataset,
-                     r.fallback_failed ? fmt::format(" ({} failed)", r.fallback_failed) : "");
+    s += fmt::format(
+        "DFT fallbacks: {} proposals answered by DFT, {} new DFT calculations appended "
+        "to {}{}\n",
+        r.fallbacks, r.acquired, r.dataset,
+        r.fallback_failed ? fmt::format(" ({} failed)", r.fallback_failed) : "");
   return s;
 }
 

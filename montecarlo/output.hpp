@@ -14,7 +14,7 @@ namespace lsmss::mc {
 
 struct OutputFiles {
   std::string thermo, dos, json, script, plot;  // empty where not written
-  std::string plot_message;               // why there is no plot, if there is none
+  std::string plot_message;                     // why there is no plot, if there is none
 };
 
 OutputFiles write_outputs(const McResult& result, const Settings& settings, const System& system);

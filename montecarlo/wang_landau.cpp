@@ -31,7 +31,9 @@ TemperatureResult thermodynamics_from_dos(const std::vector<DosBin>& dos, double
   TemperatureResult r;
   r.temperature = T;
   const double kT = kBoltzmannRyPerK * T;
-  auto bin_energy = [&](const DosBin& b) { return std::isfinite(b.mean) ? b.mean : 0.5 * (b.lo + b.hi); };
+  auto bin_energy = [&](const DosBin& b) {
+    return std::isfinite(b.mean) ? b.mean : 0.5 * (b.lo + b.hi);
+  };
   // log-sum-exp over the bins with a density of states, shifted by the largest term.
   double mx = -std::numeric_limits<double>::infinity();
   for (const auto& b : dos)
@@ -183,7 +185,8 @@ std::pair<double, double> scan_window(const System& system, const Settings& s, E
     double beta = 0;
     if (sweep >= random_sweeps) {
       const double sigma = ns > 1 ? std::sqrt(std::max(0.0, m2 / ns - (m1 / ns) * (m1 / ns))) : 0;
-      if (!(sigma > 0)) fail("the energy does not change with the configuration: no window to sample");
+      if (!(sigma > 0))
+        fail("the energy does not change with the configuration: no window to sample");
       const double x = s.wl.scan_sweeps - random_sweeps > 1
                            ? double(sweep - random_sweeps) / (s.wl.scan_sweeps - random_sweeps - 1)
                            : 1.0;
@@ -308,20 +311,27 @@ McResult run_wang_landau(const System& system, const Settings& s, Evaluator& ev,
     }
     // Walkers outside the window walk in: a move is taken when it does not increase the
     // distance to the window.
-    auto distance = [&](double e) { return e < st.emin ? st.emin - e : (e >= st.emax ? e - st.emax : 0.0); };
+    auto distance = [&](double e) {
+      return e < st.emin ? st.emin - e : (e >= st.emax ? e - st.emax : 0.0);
+    };
     for (long sweep = 0;; ++sweep) {
       bool all_in = true;
       for (double e : energy) all_in = all_in && bin_of(e) >= 0;
       if (all_in) break;
       if (sweep >= 10000)
-        fail("Wang-Landau walkers did not reach the energy window [{}, {}] Ry in 10000 sweeps "
-             "(lowest distance {:.3g} Ry): check montecarlo.wang_landau.energy_min/energy_max",
-             st.emin, st.emax, distance(*std::min_element(energy.begin(), energy.end(), [&](double a, double b) { return distance(a) < distance(b); })));
+        fail(
+            "Wang-Landau walkers did not reach the energy window [{}, {}] Ry in 10000 sweeps "
+            "(lowest distance {:.3g} Ry): check montecarlo.wang_landau.energy_min/energy_max",
+            st.emin, st.emax,
+            distance(*std::min_element(energy.begin(), energy.end(), [&](double a, double b) {
+              return distance(a) < distance(b);
+            })));
       for (int k = 0; k < n; ++k) {
         walkers.propose();
         ev.propose(walkers, prop);
         for (int w = 0; w < walkers_count; ++w)
-          if (prop[w].ok && distance(energy[w]) > 0 && distance(prop[w].energy) <= distance(energy[w])) {
+          if (prop[w].ok && distance(energy[w]) > 0 &&
+              distance(prop[w].energy) <= distance(energy[w])) {
             ev.accept(w);
             walkers.apply(w);
             energy[w] = prop[w].energy;
@@ -333,11 +343,13 @@ McResult run_wang_landau(const System& system, const Settings& s, Evaluator& ev,
   }
 
   // Progress in halvings of ln f (log scale from ln_f_initial to ln_f_final).
-  const long total_iter = std::max(1L, static_cast<long>(std::ceil(std::log2(s.wl.ln_f_initial / s.wl.ln_f_final))));
+  const long total_iter =
+      std::max(1L, static_cast<long>(std::ceil(std::log2(s.wl.ln_f_initial / s.wl.ln_f_final))));
   Progress progress("wang-landau", total_iter, "halvings of ln f", opt.progress);
   auto show = [&] {
-    progress.set(std::clamp(static_cast<long>(std::log2(s.wl.ln_f_initial / st.ln_f)), 0L, total_iter),
-                 fmt::format("ln f {:.2e}{}", st.ln_f, st.one_over_t ? " (1/t)" : ""));
+    progress.set(
+        std::clamp(static_cast<long>(std::log2(s.wl.ln_f_initial / st.ln_f)), 0L, total_iter),
+        fmt::format("ln f {:.2e}{}", st.ln_f, st.one_over_t ? " (1/t)" : ""));
   };
   show();
   const auto t0 = std::chrono::steady_clock::now();
@@ -349,7 +361,8 @@ McResult run_wang_landau(const System& system, const Settings& s, Evaluator& ev,
     st.rngs = walkers.rngs();
     st.site_order = walkers.site_order();
     st.energy = energy;
-    st.seconds = seconds0 + std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    st.seconds =
+        seconds0 + std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     st.acquired = ev.acquired();
   };
   auto checkpoint = [&] {
@@ -361,9 +374,10 @@ McResult run_wang_landau(const System& system, const Settings& s, Evaluator& ev,
 
   while (!st.complete) {
     if (st.sweeps >= s.wl.max_sweeps)
-      fail("Wang-Landau did not reach ln f = {} within max_sweeps = {} (ln f = {:.3g} now): widen "
-           "the bins, lower the flatness or raise montecarlo.wang_landau.max_sweeps",
-           s.wl.ln_f_final, s.wl.max_sweeps, st.ln_f);
+      fail(
+          "Wang-Landau did not reach ln f = {} within max_sweeps = {} (ln f = {:.3g} now): widen "
+          "the bins, lower the flatness or raise montecarlo.wang_landau.max_sweeps",
+          s.wl.ln_f_final, s.wl.max_sweeps, st.ln_f);
     for (int k = 0; k < n; ++k) {
       walkers.propose();
       ev.propose(walkers, prop);
@@ -425,7 +439,8 @@ McResult run_wang_landau(const System& system, const Settings& s, Evaluator& ev,
           mn = std::min(mn, static_cast<double>(st.hist[b]));
         }
       if (nv > 0 && mn >= s.wl.flatness * sum / nv) {
-        log(fmt::format("wang-landau: ln f = {:.3e} flat after {} sweeps ({} of {} bins visited, "
+        log(
+            fmt::format("wang-landau: ln f = {:.3e} flat after {} sweeps ({} of {} bins visited, "
                         "min/mean histogram {:.3f})",
                         st.ln_f, st.sweeps_in_iteration, nv, st.nbins, mn / (sum / nv)));
         st.ln_f *= 0.5;
@@ -486,7 +501,8 @@ McResult run_wang_landau(const System& system, const Settings& s, Evaluator& ev,
     }
     res.dos.push_back(d);
   }
-  const double acceptance = st.counters[kAttempts] ? double(st.counters[kAccepted]) / st.counters[kAttempts] : NAN;
+  const double acceptance =
+      st.counters[kAttempts] ? double(st.counters[kAccepted]) / st.counters[kAttempts] : NAN;
   for (double T : s.temperatures) {
     TemperatureResult r = thermodynamics_from_dos(res.dos, T, n, &e2);
     r.acceptance = acceptance;

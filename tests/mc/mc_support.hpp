@@ -50,7 +50,8 @@ class ToyMlp : public mc::FirstLayerModel {
     threads_seen = omp_get_max_threads();
     for (int b = 0; b < batch; ++b) {
       double y = b2_;
-      for (int o = 0; o < h_; ++o) y += w2_[o] * std::max(0.0f, z1[static_cast<std::size_t>(b) * h_ + o]);
+      for (int o = 0; o < h_; ++o)
+        y += w2_[o] * std::max(0.0f, z1[static_cast<std::size_t>(b) * h_ + o]);
       out[b] = offset_ + scale_ * y;
     }
   }
@@ -59,7 +60,8 @@ class ToyMlp : public mc::FirstLayerModel {
     double y = b2_;
     for (int o = 0; o < h_; ++o) {
       double z = b1_[o];
-      for (int i = 0; i < c.num_sites(); ++i) z += w1_[static_cast<std::size_t>(i * ns + c[i]) * h_ + o];
+      for (int i = 0; i < c.num_sites(); ++i)
+        z += w1_[static_cast<std::size_t>(i * ns + c[i]) * h_ + o];
       y += w2_[o] * std::max(0.0, z);
     }
     return offset_ + scale_ * y;
@@ -77,7 +79,8 @@ class ToyMlp : public mc::FirstLayerModel {
 // Every configuration with the given atoms per species.
 inline std::vector<Configuration> enumerate(const std::vector<int>& counts) {
   std::vector<std::uint8_t> occ;
-  for (std::size_t s = 0; s < counts.size(); ++s) occ.insert(occ.end(), counts[s], static_cast<std::uint8_t>(s));
+  for (std::size_t s = 0; s < counts.size(); ++s)
+    occ.insert(occ.end(), counts[s], static_cast<std::uint8_t>(s));
   std::vector<Configuration> all;
   do all.emplace_back(occ);
   while (std::next_permutation(occ.begin(), occ.end()));

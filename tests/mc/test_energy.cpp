@@ -66,7 +66,8 @@ TEST(FirstLayerEnergy, SmallBatchesRunTheNetworkOnOneThread) {
     fast.reset(cs, out);
     fast.propose(cs, swaps, out);
     // 16 x 4096 is far below kParallelMacs (2^20); 512 x 4096 = 2^21 is above it.
-    EXPECT_EQ(mlp.threads_seen, walkers * 4096 < mc::FirstLayerEnergy::kParallelMacs ? 1 : 2) << walkers;
+    EXPECT_EQ(mlp.threads_seen, walkers * 4096 < mc::FirstLayerEnergy::kParallelMacs ? 1 : 2)
+        << walkers;
     EXPECT_EQ(omp_get_max_threads(), 2);
   }
   omp_set_num_threads(saved);
@@ -84,7 +85,8 @@ TEST(FirstLayerEnergy, EnsembleMeanAndSampleStd) {
   for (int w = 0; w < 2; ++w) {
     const double e[3] = {a.energy(cs[w], 2), b.energy(cs[w], 2), c.energy(cs[w], 2)};
     const double m = (e[0] + e[1] + e[2]) / 3;
-    const double sd = std::sqrt(((e[0] - m) * (e[0] - m) + (e[1] - m) * (e[1] - m) + (e[2] - m) * (e[2] - m)) / 2);
+    const double sd = std::sqrt(
+        ((e[0] - m) * (e[0] - m) + (e[1] - m) * (e[1] - m) + (e[2] - m) * (e[2] - m)) / 2);
     EXPECT_NEAR(out[w].energy, m, 1e-7);
     EXPECT_NEAR(out[w].std, sd, 1e-7);
     EXPECT_GT(out[w].std, 0);

@@ -23,8 +23,8 @@ namespace {
 Deck data_deck(int cap, const std::filesystem::path& file) {
   return Deck::from_string(
       fmt::format("system = {{ lattice = 'fcc', a = 7.2377, supercell = {{1,1,2}}, species = "
-                    "{{'Cu','Au'}} }}\ndriver = 'tb'\ntb = {{}}\nsampling = {{ cap = {}, seed = 2, "
-                    "folds = 4, test_fraction = 0 }}\ndataset = {{ file = '{}' }}\n",
+                  "{{'Cu','Au'}} }}\ndriver = 'tb'\ntb = {{}}\nsampling = {{ cap = {}, seed = 2, "
+                  "folds = 4, test_fraction = 0 }}\ndataset = {{ file = '{}' }}\n",
                   cap, file.string()),
       "data.lua");
 }
@@ -44,7 +44,8 @@ struct TbData {
     dataset::build_dataset(deck, sys, registry, o);
   }
   std::unique_ptr<Driver> tb() const {
-    return registry.create("tb", DriverContext{sys, deck.root().table("tb"), deck.root(), &registry});
+    return registry.create("tb",
+                           DriverContext{sys, deck.root().table("tb"), deck.root(), &registry});
   }
   mc::FallbackSettings settings(double threshold, long max = 0) const {
     mc::FallbackSettings s;
@@ -170,7 +171,8 @@ TEST(Fallback, RefusesMissingOrForeignDatasets) {
     mc::Fallback fb(s, d.tb(), d.sys);
     FAIL() << "a dataset of another driver was accepted";
   } catch (const FileError& e) {
-    EXPECT_NE(std::string(e.what()).find("computed with driver 'tb'"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("computed with driver 'tb'"), std::string::npos)
+        << e.what();
   }
   System other = small_system(LatticeKind::fcc, {2, 1, 1});  // another supercell
   try {

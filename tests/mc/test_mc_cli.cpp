@@ -73,15 +73,18 @@ TEST(McCli, MetropolisWritesResultsWithUnitsPlotAndResumes) {
 
 TEST(McCli, WangLandauWritesTheDensityOfStates) {
   TempDir dir;
-  dir.write("wl.lua", std::string(kSystem) +
-                          "driver = 'tb'\ntb = {}\nmontecarlo = { method = 'wang_landau', composition = "
-                          "4, walkers = 2, temperatures = {3000, 6000}, plot = false, wang_landau = { "
-                          "bins = 12, ln_f_final = 1e-3, scan_sweeps = 50 } }\n");
+  dir.write("wl.lua",
+            std::string(kSystem) +
+                "driver = 'tb'\ntb = {}\nmontecarlo = { method = 'wang_landau', composition = "
+                "4, walkers = 2, temperatures = {3000, 6000}, plot = false, wang_landau = { "
+                "bins = 12, ln_f_final = 1e-3, scan_sweeps = 50 } }\n");
   const auto r = cli(dir, "mc wl.lua -q");
   ASSERT_EQ(r.status, 0) << r.output;
   const std::string dos = read_file(dir / "wl_mc_dos.tsv");
-  EXPECT_NE(dos.find("E_lo_Ry\tE_hi_Ry\tE_mean_Ry\tdE_mRy_per_site\tln_g"), std::string::npos) << dos;
-  EXPECT_NE(read_file(dir / "wl_mc_results.json").find(R"("wang_landau": {"ln_f": )"), std::string::npos);
+  EXPECT_NE(dos.find("E_lo_Ry\tE_hi_Ry\tE_mean_Ry\tdE_mRy_per_site\tln_g"), std::string::npos)
+      << dos;
+  EXPECT_NE(read_file(dir / "wl_mc_results.json").find(R"("wang_landau": {"ln_f": )"),
+            std::string::npos);
   EXPECT_NE(r.output.find("plotting disabled"), std::string::npos) << r.output;
   EXPECT_FALSE(std::filesystem::exists(dir / "wl_mc.png"));
 }
@@ -114,7 +117,8 @@ montecarlo = { composition = 4, temperatures = {5000, 2000}, walkers = 4, sweeps
 
   const auto m = cli(dir, "mc sur.lua -q");
   ASSERT_EQ(m.status, 0) << m.output;
-  EXPECT_NE(m.output.find("DFT fallback: ensemble energy std > 1e-09 Ry -> driver 'tb'"), std::string::npos)
+  EXPECT_NE(m.output.find("DFT fallback: ensemble energy std > 1e-09 Ry -> driver 'tb'"),
+            std::string::npos)
       << m.output;
   const long answered = number_after(m.output, "DFT fallbacks:");
   const long fresh = number_after(m.output, "proposals answered by DFT,");
@@ -131,24 +135,28 @@ montecarlo = { composition = 4, temperatures = {5000, 2000}, walkers = 4, sweeps
       EXPECT_EQ(d.composition[r], 4);
     }
   }
-  EXPECT_NE(read_file(dir / "sur_mc_results.json")
-                .find(fmt::format(R"("fallback": {{"enabled": true, "fallbacks": {}, "acquired": {})",
-                                  answered, fresh)),
-            std::string::npos);
+  EXPECT_NE(
+      read_file(dir / "sur_mc_results.json")
+          .find(fmt::format(R"("fallback": {{"enabled": true, "fallbacks": {}, "acquired": {})",
+                            answered, fresh)),
+      std::string::npos);
 
   // Step 3: retrain on the enlarged dataset; the old model is kept.
   const auto rt = cli(dir, "retrain sur.lua -q --epochs 20");
   ASSERT_EQ(rt.status, 0) << rt.output;
-  EXPECT_NE(rt.output.find(fmt::format("({} rows, {} acquired", d.rows(), fresh)), std::string::npos)
+  EXPECT_NE(rt.output.find(fmt::format("({} rows, {} acquired", d.rows(), fresh)),
+            std::string::npos)
       << rt.output;
-  EXPECT_NE(rt.output.find(fmt::format("trained on {} rows", d.rows())), std::string::npos) << rt.output;
+  EXPECT_NE(rt.output.find(fmt::format("trained on {} rows", d.rows())), std::string::npos)
+      << rt.output;
   EXPECT_TRUE(std::filesystem::exists(dir / "model.prev.h5"));
 
   // Step 4: the next run uses the retrained ensemble; configurations acquired before are
   // answered from the dataset, not recomputed.
   const auto m2 = cli(dir, "mc sur.lua -q --restart");
   ASSERT_EQ(m2.status, 0) << m2.output;
-  EXPECT_NE(m2.output.find(fmt::format("({} known configurations preloaded)", d.rows())), std::string::npos)
+  EXPECT_NE(m2.output.find(fmt::format("({} known configurations preloaded)", d.rows())),
+            std::string::npos)
       << m2.output;
   const long fresh2 = number_after(m2.output, "proposals answered by DFT,");
   EXPECT_GE(fresh2, 0);

@@ -26,8 +26,8 @@ struct TbCell {
   System sys = small_system(LatticeKind::fcc, {1, 1, 2});
   DriverRegistry registry;
   std::unique_ptr<Driver> tb;
-  std::vector<Configuration> all;  // the 70 configurations at 4/4
-  std::vector<double> e;           // their tb energies (Ry)
+  std::vector<Configuration> all;    // the 70 configurations at 4/4
+  std::vector<double> e;             // their tb energies (Ry)
   std::vector<Configuration> every;  // all 256
   std::vector<Properties> every_props;
   double sigma = 0, emin = 0, emax = 0;
@@ -39,7 +39,8 @@ TbCell& cell() {
     TbCell c;
     drivers::register_builtin_drivers(c.registry);
     const Deck deck = Deck::from_string("tb = {}", "t.lua");
-    c.tb = c.registry.create("tb", DriverContext{c.sys, deck.root().table("tb"), deck.root(), &c.registry});
+    c.tb = c.registry.create(
+        "tb", DriverContext{c.sys, deck.root().table("tb"), deck.root(), &c.registry});
     for (int k = 0; k <= 8; ++k) {
       const auto cs = enumerate({k, 8 - k});
       c.every.insert(c.every.end(), cs.begin(), cs.end());
@@ -66,7 +67,9 @@ TbCell& cell() {
 // The tb ordering energies of this cell are large (tenths of a Ry between layerings), so the
 // distribution is non-trivial only at k_B T ~ sigma_E (about 10^4 K). That is the regime where
 // a sampler error is visible; the physics of the model is not the point here.
-double test_temperature() { return cell().sigma / mc::kBoltzmannRyPerK; }
+double test_temperature() {
+  return cell().sigma / mc::kBoltzmannRyPerK;
+}
 
 double ground_state_probability(const std::vector<double>& e, double T) {
   const double kT = mc::kBoltzmannRyPerK * T, lo = *std::min_element(e.begin(), e.end());
@@ -115,7 +118,8 @@ TEST_F(TbValidation, MetropolisAgreesWithExactBoltzmannAverages) {
   // 4 jackknife standard errors (Gaussian: 6e-5 two-sided per comparison); see test_exact.cpp.
   EXPECT_NEAR(row.energy, x.energy, 4 * row.energy_err);
   EXPECT_NEAR(row.heat_capacity, x.heat_capacity, 4 * row.heat_capacity_err);
-  for (int k = 0; k < 2; ++k) EXPECT_NEAR(row.sro[k], x.sro[k], 4 * row.sro_err[k]) << "alpha_" << k + 1;
+  for (int k = 0; k < 2; ++k)
+    EXPECT_NEAR(row.sro[k], x.sro[k], 4 * row.sro_err[k]) << "alpha_" << k + 1;
   // Power: the error bar resolves a 30% change of temperature.
   const ExactAverages off = exact_averages(c.sys, c.all, c.e, 1.3 * T, 2);
   EXPECT_GT(std::abs(off.energy - x.energy), 8 * row.energy_err);
@@ -146,11 +150,13 @@ TEST_F(TbValidation, WangLandauAgreesWithExactDensityOfStates) {
   double worst = 0;
   for (std::size_t b = 0; b < r.dos.size(); ++b) {
     if (!r.dos[b].visited) {
-      EXPECT_FALSE(g.count(static_cast<int>(b))) << "bin " << b << " has states but was never visited";
+      EXPECT_FALSE(g.count(static_cast<int>(b)))
+          << "bin " << b << " has states but was never visited";
       continue;
     }
     ++visited;
-    ASSERT_TRUE(g.count(static_cast<int>(b))) << "bin " << b << " visited but holds no configuration";
+    ASSERT_TRUE(g.count(static_cast<int>(b)))
+        << "bin " << b << " visited but holds no configuration";
     worst = std::max(worst, std::abs(r.dos[b].ln_g - std::log(g[static_cast<int>(b)])));
   }
   EXPECT_EQ(visited, static_cast<int>(g.size()));
@@ -215,7 +221,8 @@ TEST_F(TbValidation, SurrogateTrainedOnTbAgreesWithTb) {
                   "output = '{}' }}\ndriver = 'surrogate'\n",
                   model_file.string(), test_temperature(), (dir / "sur").string()),
       "sur.lua");
-  auto drv = c.registry.create("surrogate", DriverContext{c.sys, deck.root().table("surrogate"), deck.root(), &c.registry});
+  auto drv = c.registry.create(
+      "surrogate", DriverContext{c.sys, deck.root().table("surrogate"), deck.root(), &c.registry});
   EXPECT_EQ(drv->provides(), static_cast<PropertyMask>(kEnergy));
   const auto props = drv->evaluate(c.all);
   double D = 0;
@@ -229,13 +236,17 @@ TEST_F(TbValidation, SurrogateTrainedOnTbAgreesWithTb) {
     esur.push_back(*props[k].energy);
   }
   const double range = c.emax - c.emin;
-  std::printf("surrogate max |E_sur - E_tb| = %.3e Ry over the 70 configurations (energy range %.3e Ry)\n", D, range);
-  ASSERT_LT(D, 0.05 * range) << "the surrogate did not learn the tb energies well enough for a sharp comparison";
+  std::printf(
+      "surrogate max |E_sur - E_tb| = %.3e Ry over the 70 configurations (energy range %.3e Ry)\n",
+      D, range);
+  ASSERT_LT(D, 0.05 * range)
+      << "the surrogate did not learn the tb energies well enough for a sharp comparison";
 
   // Surrogate-driven Metropolis through the same job assembly as `lsms-surrogate mc`.
   const System sys = c.sys;
   mc::Job job = mc::prepare_job(deck.root(), sys, c.registry, "sur.lua");
-  ASSERT_NE(dynamic_cast<mc::FirstLayerEnergy*>(job.energy.get()), nullptr) << "fast path not taken";
+  ASSERT_NE(dynamic_cast<mc::FirstLayerEnergy*>(job.energy.get()), nullptr)
+      << "fast path not taken";
   mc::RunOptions opt;
   opt.progress = false;
   const mc::McResult rs = mc::run(sys, job.settings, *job.evaluator, opt);
@@ -246,11 +257,12 @@ TEST_F(TbValidation, SurrogateTrainedOnTbAgreesWithTb) {
   const double beta = 1.0 / (mc::kBoltzmannRyPerK * test_temperature());
   const double weight = std::exp(2 * beta * D) - 1;
   const double tol_e = 4 * std::hypot(s.energy_err, t.energy_err) + D + weight * range;
-  std::printf("<E> surrogate %.6f +- %.1e, tb %.6f +- %.1e Ry; tolerance %.2e Ry\n", s.energy, s.energy_err,
-              t.energy, t.energy_err, tol_e);
+  std::printf("<E> surrogate %.6f +- %.1e, tb %.6f +- %.1e Ry; tolerance %.2e Ry\n", s.energy,
+              s.energy_err, t.energy, t.energy_err, tol_e);
   EXPECT_NEAR(s.energy, t.energy, tol_e);
   for (int k = 0; k < 2; ++k)
-    EXPECT_NEAR(s.sro[k], t.sro[k], 4 * std::hypot(s.sro_err[k], t.sro_err[k]) + 2 * weight) << "alpha_" << k + 1;
+    EXPECT_NEAR(s.sro[k], t.sro[k], 4 * std::hypot(s.sro_err[k], t.sro_err[k]) + 2 * weight)
+        << "alpha_" << k + 1;
   // The surrogate chain also samples its own energy function exactly.
   const ExactAverages xs = exact_averages(sys, c.all, esur, test_temperature(), 2);
   EXPECT_NEAR(s.energy, xs.energy, 4 * s.energy_err);
