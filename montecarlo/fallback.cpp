@@ -1,5 +1,7 @@
 #include "montecarlo/fallback.hpp"
 
+#include <chrono>
+
 #include <fmt/format.h>
 
 #include "dataset_builder/dataset.hpp"
@@ -67,7 +69,9 @@ void Fallback::evaluate(std::span<const Configuration> configs,
     owners[it->second].push_back(k);
   }
   if (batch.empty()) return;
+  const auto t0 = std::chrono::steady_clock::now();
   const std::vector<Properties> props = dft_->evaluate(batch);
+  dft_seconds_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   if (props.size() != batch.size())
     fail("fallback driver '{}' returned {} results for {} configurations", dft_->name(),
          props.size(), batch.size());

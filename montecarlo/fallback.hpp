@@ -44,6 +44,7 @@ class Fallback {
   long failed() const { return failed_; }
   long preloaded() const { return static_cast<long>(preloaded_); }
   long appended() const { return appended_; }
+  double dft_seconds() const { return dft_seconds_; }  // wall time in the DFT driver (this process)
   bool limit_reached() const;
   const std::string& driver_name() const { return s_.driver; }
   const std::filesystem::path& dataset() const { return path_; }
@@ -58,6 +59,7 @@ class Fallback {
   std::vector<Configuration> pending_configs_;
   std::vector<Properties> pending_results_;
   long fallbacks_ = 0, calculations_ = 0, failed_ = 0, appended_ = 0;
+  double dft_seconds_ = 0;
 };
 
 }  // namespace lsmss::mc

@@ -88,45 +88,6 @@ State load(const std::filesystem::path& path, const Settings& s, int chains, int
   return st;
 }
 
-// Jackknife over blocks: estimates [<E>, C/(N kB), alpha...] and their errors.
-void jackknife(const std::vector<const double*>& blocks, int ncol, double e_ref, double T, int n,
-               TemperatureResult& r) {
-  const int nsro = ncol - 3;
-  std::vector<double> total(ncol, 0.0);
-  for (const double* b : blocks)
-    for (int k = 0; k < ncol; ++k) total[k] += b[k];
-  const double kT = kBoltzmannRyPerK * T;
-  auto estimate = [&](const std::vector<double>& s) {
-    std::vector<double> e(2 + nsro);
-    const double m1 = s[1] / s[0], m2 = s[2] / s[0];
-    e[0] = e_ref + m1;
-    e[1] = (m2 - m1 * m1) / (n * kT * kT);
-    for (int k = 0; k < nsro; ++k) e[2 + k] = s[3 + k] / s[0];
-    return e;
-  };
-  const std::vector<double> full = estimate(total);
-  const std::size_t nb = blocks.size();
-  std::vector<std::vector<double>> loo(nb);
-  std::vector<double> mean(full.size(), 0.0), err(full.size(), 0.0);
-  for (std::size_t b = 0; b < nb; ++b) {
-    std::vector<double> s = total;
-    for (int k = 0; k < ncol; ++k) s[k] -= blocks[b][k];
-    loo[b] = estimate(s);
-    for (std::size_t k = 0; k < full.size(); ++k) mean[k] += loo[b][k] / nb;
-  }
-  for (std::size_t b = 0; b < nb; ++b)
-    for (std::size_t k = 0; k < full.size(); ++k)
-      err[k] += (loo[b][k] - mean[k]) * (loo[b][k] - mean[k]);
-  for (auto& e : err) e = std::sqrt(e * (nb - 1.0) / nb);
-  r.samples = static_cast<long>(total[0]);
-  r.energy = full[0];
-  r.energy_err = err[0];
-  r.heat_capacity = full[1];
-  r.heat_capacity_err = err[1];
-  r.sro.assign(full.begin() + 2, full.end());
-  r.sro_err.assign(err.begin() + 2, err.end());
-}
-
 std::string format_row(const TemperatureResult& r, const std::vector<std::string>& names,
                        bool fallback) {
   std::string s = fmt::format(
@@ -140,6 +101,64 @@ std::string format_row(const TemperatureResult& r, const std::vector<std::string
 }
 
 }  // namespace
+
+// Jackknife over blocks: estimates [<E>, C/(N kB), alpha...] and their errors from the
+// blocks of the chains at one temperature (chain_blocks[c] = that chain's blocks).
+// <E> and alpha pool all samples. C is the mean of the per-chain variances: pooling would add
+// the spread between chain means, which at low temperature (chains frozen in different
+// orderings) shows up as a spurious heat-capacity peak.
+void block_estimates(const std::vector<std::vector<const double*>>& chain_blocks, int ncol,
+               double e_ref, double T, int n, TemperatureResult& r) {
+  const int nsro = ncol - 3;
+  const std::size_t nc = chain_blocks.size();
+  std::vector<double> sums(nc * ncol, 0.0);  // per chain
+  for (std::size_t c = 0; c < nc; ++c)
+    for (const double* b : chain_blocks[c])
+      for (int k = 0; k < ncol; ++k) sums[c * ncol + k] += b[k];
+  const double kT = kBoltzmannRyPerK * T;
+  auto estimate = [&](const std::vector<double>& s) {
+    std::vector<double> e(2 + nsro, 0.0);
+    double samples = 0, weighted_var = 0, var_weight = 0;
+    for (std::size_t c = 0; c < nc; ++c) {
+      const double* sc = s.data() + c * ncol;
+      if (sc[0] <= 0) continue;
+      samples += sc[0];
+      e[0] += sc[1];
+      for (int k = 0; k < nsro; ++k) e[2 + k] += sc[3 + k];
+      const double m1 = sc[1] / sc[0], m2 = sc[2] / sc[0];
+      weighted_var += sc[0] * (m2 - m1 * m1);
+      var_weight += sc[0];
+    }
+    e[0] = e_ref + e[0] / samples;
+    e[1] = weighted_var / var_weight / (n * kT * kT);
+    for (int k = 0; k < nsro; ++k) e[2 + k] /= samples;
+    return e;
+  };
+  const std::vector<double> full = estimate(sums);
+  std::vector<std::vector<double>> loo;
+  for (std::size_t c = 0; c < nc; ++c)
+    for (const double* b : chain_blocks[c]) {
+      std::vector<double> s = sums;
+      for (int k = 0; k < ncol; ++k) s[c * ncol + k] -= b[k];
+      loo.push_back(estimate(s));
+    }
+  const double nb = static_cast<double>(loo.size());
+  std::vector<double> mean(full.size(), 0.0), err(full.size(), 0.0);
+  for (const auto& l : loo)
+    for (std::size_t k = 0; k < full.size(); ++k) mean[k] += l[k] / nb;
+  for (const auto& l : loo)
+    for (std::size_t k = 0; k < full.size(); ++k) err[k] += (l[k] - mean[k]) * (l[k] - mean[k]);
+  for (auto& e : err) e = std::sqrt(e * (nb - 1.0) / nb);
+  double samples = 0;
+  for (std::size_t c = 0; c < nc; ++c) samples += sums[c * ncol];
+  r.samples = static_cast<long>(samples);
+  r.energy = full[0];
+  r.energy_err = err[0];
+  r.heat_capacity = full[1];
+  r.heat_capacity_err = err[1];
+  r.sro.assign(full.begin() + 2, full.end());
+  r.sro_err.assign(err.begin() + 2, err.end());
+}
 
 McResult run_metropolis(const System& system, const Settings& s, Evaluator& ev,
                         const RunOptions& opt) {
@@ -299,20 +318,21 @@ McResult run_metropolis(const System& system, const Settings& s, Evaluator& ev,
     if (res.interrupted) break;
     // Temperature(s) of this stage done.
     for (int t = 0; t < nt; ++t) {
-      std::vector<const double*> blks;
+      std::vector<std::vector<const double*>> blks;
       TemperatureResult r;
       r.temperature = s.temperatures[t];
       std::int64_t tot[kNumCounters] = {};
       for (int c = 0; c < chains; ++c) {
         if (temp_index(st.stage, c) != t) continue;
         ++r.chains;
+        blks.emplace_back();
         for (int b = 0; b < s.blocks; ++b)
-          blks.push_back(st.blocks.data() + (static_cast<std::size_t>(c) * s.blocks + b) * ncol);
+          blks.back().push_back(st.blocks.data() + (static_cast<std::size_t>(c) * s.blocks + b) * ncol);
         for (int k = 0; k < kNumCounters; ++k)
           tot[k] += st.counters[static_cast<std::size_t>(c) * kNumCounters + k];
       }
       if (r.chains == 0) continue;
-      jackknife(blks, ncol, st.e_ref, r.temperature, n, r);
+      block_estimates(blks, ncol, st.e_ref, r.temperature, n, r);
       r.acceptance = tot[kAttempts] ? static_cast<double>(tot[kAccepted]) / tot[kAttempts] : NAN;
       r.failed = tot[kFailed];
       r.fallbacks = tot[kFallbacks];
@@ -345,6 +365,8 @@ McResult run_metropolis(const System& system, const Settings& s, Evaluator& ev,
   if (ev.fallback()) {
     res.dataset = ev.fallback()->dataset().string();
     res.fallback_failed = ev.fallback()->failed();
+    res.fallback_calculations = ev.fallback()->calculations();
+    res.fallback_seconds = ev.fallback()->dft_seconds();
   }
   return res;
 }

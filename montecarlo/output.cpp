@@ -165,7 +165,7 @@ OutputFiles write_outputs(const McResult& r, const Settings& s, const System& sy
     f << "\n";
     f << (wl ? "# Wang-Landau: no error bars (single density of states); free energy F = -k_B T "
                "ln Z (Ry), entropy S/(N k_B)\n"
-             : "# errors: jackknife over blocks of sweeps (all chains of a temperature)\n");
+             : "# errors: jackknife over blocks of sweeps (all chains of a temperature); C = mean of per-chain variances\n");
     if (r.fallback_enabled)
       f << "# fallbacks: proposals whose energy came from the DFT fallback; acquired: new DFT "
            "calculations appended to the dataset\n";
@@ -351,6 +351,14 @@ std::string format_summary(const McResult& r, const System& sys) {
       fmt::format("lowest energy visited: {:.10f} Ry  {}\n", r.lowest_energy, r.lowest.to_string());
   s += fmt::format("{} swap attempts in {:.2f} s ({:.3g} steps/s){}\n", r.steps, r.seconds,
                    r.seconds > 0 ? r.steps / r.seconds : 0.0, r.resumed ? " (resumed run)" : "");
+  // Resumed runs count earlier sessions' time but only this session's DFT: no split then.
+  if (r.fallback_calculations > 0 && !r.resumed && r.seconds > r.fallback_seconds)
+    s += fmt::format(
+        "  of which {:.2f} s in {} DFT fallback calculations ({:.3g} s each); without them "
+        "{:.3g} steps/s\n",
+        r.fallback_seconds, r.fallback_calculations,
+        r.fallback_seconds / r.fallback_calculations,
+        r.steps / (r.seconds - r.fallback_seconds));
   if (r.failed) s += fmt::format("failed evaluations (moves rejected): {}\n", r.failed);
   if (r.fallback_enabled)
     s += fmt::format(

@@ -60,6 +60,8 @@ struct McResult {
   long acquired = 0;         // new DFT calculations appended to the dataset (all of the run's
                              // evaluations: walker starts, refreshes and window scans too)
   long fallback_failed = 0;  // DFT calculations that failed (this process; surrogate value kept)
+  long fallback_calculations = 0;  // new DFT calculations of this process
+  double fallback_seconds = 0;     // wall time of those in the DFT driver (this process)
   std::string dataset;       // where acquisitions were appended
 };
 

@@ -48,6 +48,13 @@ Walkers make_walkers(const System& system, const Settings& settings, int count);
 TemperatureResult thermodynamics_from_dos(const std::vector<DosBin>& dos, double temperature,
                                           int num_sites, const std::vector<double>* e2 = nullptr);
 
+// Metropolis estimates at one temperature from block accumulators: chain_blocks[c] lists chain
+// c's blocks, each [samples, sum dE, sum dE^2, sum alpha_1..] with dE = E - e_ref (Ry). Fills
+// r.samples, energy, heat_capacity (mean of the per-chain variances), sro and their jackknife
+// errors (leave one block out).
+void block_estimates(const std::vector<std::vector<const double*>>& chain_blocks, int ncol,
+                     double e_ref, double temperature, int num_sites, TemperatureResult& r);
+
 // Threads of the walker loops and of the network backends (OpenMP); n <= 0 keeps the default.
 void set_threads(int n);
 

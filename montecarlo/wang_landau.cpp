@@ -523,6 +523,8 @@ McResult run_wang_landau(const System& system, const Settings& s, Evaluator& ev,
   if (ev.fallback()) {
     res.dataset = ev.fallback()->dataset().string();
     res.fallback_failed = ev.fallback()->failed();
+    res.fallback_calculations = ev.fallback()->calculations();
+    res.fallback_seconds = ev.fallback()->dft_seconds();
   }
   return res;
 }

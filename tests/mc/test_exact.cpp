@@ -229,3 +229,29 @@ TEST(WangLandauExact, WindowScanFindsTheWholeSpectrum) {
   // 12 bins over the spectrum lump levels: <E> from bin-mean energies, within 0.15 sigma.
   EXPECT_NEAR(r.rows[0].energy, x.energy, 0.15 * sigma);
 }
+
+// Regression: the heat capacity pooled all chains' samples, so chains frozen in different
+// states at low temperature (constant but different energies) gave a huge spurious C.
+TEST(BlockEstimates, HeatCapacityIsTheMeanOfPerChainVariances) {
+  const int ncol = 4;  // samples, sum dE, sum dE^2, one alpha
+  // Chain 0 sits at dE = 0, chain 1 at dE = 0.1 Ry: no fluctuation within either chain.
+  std::vector<double> frozen = {5, 0.0, 0.0, 1.0, 5, 0.0, 0.0, 1.0,
+                                5, 0.5, 0.05, 2.0, 5, 0.5, 0.05, 2.0};
+  std::vector<std::vector<const double*>> chains = {{&frozen[0], &frozen[4]},
+                                                    {&frozen[8], &frozen[12]}};
+  lsmss::mc::TemperatureResult r;
+  lsmss::mc::block_estimates(chains, ncol, -1.0, 100.0, 8, r);
+  EXPECT_EQ(r.samples, 20);
+  EXPECT_NEAR(r.energy, -1.0 + 0.05, 1e-12);  // pooled mean
+  EXPECT_NEAR(r.heat_capacity, 0.0, 1e-9);
+  ASSERT_EQ(r.sro.size(), 1u);
+  EXPECT_NEAR(r.sro[0], 0.3, 1e-12);  // (10 * 0.2 + 10 * 0.4) / 20
+
+  // One fluctuating chain: dE = +-0.01 Ry with equal weight, variance 1e-4 Ry^2.
+  std::vector<double> fluct = {4, 0.0, 4e-4, 0.0, 4, 0.0, 4e-4, 0.0};
+  std::vector<std::vector<const double*>> one = {{&fluct[0], &fluct[4]}};
+  lsmss::mc::block_estimates(one, ncol, 0.0, 300.0, 8, r);
+  const double kT = lsmss::mc::kBoltzmannRyPerK * 300.0;
+  EXPECT_NEAR(r.heat_capacity, 1e-4 / (8 * kT * kT), 1e-9);
+  EXPECT_NEAR(r.heat_capacity_err, 0.0, 1e-9);
+}
