@@ -15,6 +15,7 @@
 
 #include <fmt/format.h>
 
+#include "bench/bench_args.hpp"
 #include "core/driver.hpp"
 #include "dataset_builder/builder.hpp"
 #include "drivers/register.hpp"
@@ -111,7 +112,13 @@ Result run_cli(const fs::path& dir, const std::string& name, const std::string& 
 }  // namespace
 
 int main(int argc, char** argv) {
-  const int target = argc > 1 ? std::atoi(argv[1]) : 2000;
+  constexpr const char* kUsage =
+      "usage: bench_builder [CONFIGS]\n"
+      "  Dataset-builder overhead per configuration (zero-work driver: result checks, HDF5\n"
+      "  append, progress) against a 50 ms calculation, and `lsms-surrogate build` throughput on\n"
+      "  1 and 2 MPI ranks (pair and tb drivers). CONFIGS for the zero-work runs (default 2000).\n";
+  if (lsmss::bench::wants_help(argc, argv, kUsage)) return 0;
+  const int target = static_cast<int>(lsmss::bench::positional_number(argc, argv, 2000, kUsage));
   const fs::path dir = fs::temp_directory_path() / fmt::format("lsmss-bench-builder-{}", getpid());
   fs::create_directories(dir);
   // 32-site cell: compositions 0, 1, 31, 32 are whole, 29 others capped.

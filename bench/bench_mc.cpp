@@ -23,6 +23,7 @@
 #include <fmt/format.h>
 #include <oneapi/dnnl/dnnl.h>
 
+#include "bench/bench_args.hpp"
 #include "core/species.hpp"
 #include "dataset_builder/dataset.hpp"
 #include "drivers/register.hpp"
@@ -159,7 +160,13 @@ double energy_path_macs(const nn::Model& m) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  const double seconds = argc > 1 ? std::atof(argv[1]) : 1.0;  // per surrogate measurement
+  constexpr const char* kUsage =
+      "usage: bench_mc [SECONDS]\n"
+      "  Monte Carlo steps/s with the surrogate fast path (CuAu STL energy model of the paper's\n"
+      "  size, FePt MTL E+C+M model) vs the tb driver, on 1 and 2 threads, with the fraction of\n"
+      "  the measured dense forward-pass bound. SECONDS per surrogate measurement (default 1).\n";
+  if (lsmss::bench::wants_help(argc, argv, kUsage)) return 0;
+  const double seconds = lsmss::bench::positional_number(argc, argv, 1.0, kUsage);
   const int max_threads = std::min(2, omp_get_num_procs());
   fmt::print("bench_mc: Monte Carlo steps/s, surrogate fast path vs tb driver (side by side)\n");
   fmt::print("machine: {} logical CPUs; threads 1..{}\n", omp_get_num_procs(), max_threads);

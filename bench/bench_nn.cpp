@@ -187,7 +187,13 @@ int main(int argc, char** argv) {
       python = argv[++i];
     else if (a == "--no-pytorch")
       pytorch = false;
-    else {
+    else if (a == "-h" || a == "--help") {
+      fmt::print(
+          "usage: bench_nn [--threads N] [--epochs E] [--python PATH] [--no-pytorch]\n"
+          "  Training epochs/s and inference configs/s of the paper's STL and MTL models with\n"
+          "  the oneDNN backend, next to PyTorch (if PATH has torch) and the bare GEMM rate.\n");
+      return 0;
+    } else {
       fmt::print(stderr,
                  "usage: bench_nn [--threads N] [--epochs E] [--python PATH] [--no-pytorch]\n");
       return 2;

@@ -24,6 +24,7 @@
 
 #include <fmt/format.h>
 
+#include "bench/bench_args.hpp"
 #include "core/deck.hpp"
 #include "core/system.hpp"
 #include "drivers/tb/tb_driver.hpp"
@@ -175,7 +176,14 @@ std::string loadavg() {
 }  // namespace
 
 int main(int argc, char** argv) {
-  const int n = argc > 1 ? std::max(4, std::atoi(argv[1])) : 40;
+  constexpr const char* kUsage =
+      "usage: bench_tb [CONFIGS]\n"
+      "  Cost of the tb engine per 32-site configuration (CuAu fcc, FePt bct, default deck\n"
+      "  settings): cold vs warm start on one thread, 2 processes, and the projected time of a\n"
+      "  32,000-configuration dataset on 2 cores. CONFIGS per measurement (default 40, >= 4).\n";
+  if (lsmss::bench::wants_help(argc, argv, kUsage)) return 0;
+  const int n =
+      std::max(4, static_cast<int>(lsmss::bench::positional_number(argc, argv, 40, kUsage)));
   fmt::print("bench_tb: {} configurations per measurement; load average at start {}\n", n,
              loadavg());
   fmt::print(

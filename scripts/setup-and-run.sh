@@ -18,7 +18,8 @@ mkdir -p "$run_dir"
 cd "$run_dir"
 cp "$root/examples/quickstart.lua" quickstart.lua
 
-step() { printf '\n=== %s\n' "$*"; }
+start=$SECONDS
+step() { printf '\n=== [%4d s] %s\n' "$((SECONDS - start))" "$*"; }
 
 step "1/5 check the deck"
 "$cli" check quickstart.lua

@@ -1,0 +1,35 @@
+#pragma once
+// Shared by the benchmark programs: `--help` prints the usage instead of running the benchmark,
+// and a non-numeric positional argument is refused rather than read as 0.
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+
+namespace lsmss::bench {
+
+// Returns true (after printing `usage`) if the arguments ask for help.
+inline bool wants_help(int argc, char** argv, const char* usage) {
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    if (a == "-h" || a == "--help") {
+      std::fputs(usage, stdout);
+      return true;
+    }
+  }
+  return false;
+}
+
+// The optional positional number argv[1], or `fallback` when absent; exits with the usage on a
+// malformed value.
+inline double positional_number(int argc, char** argv, double fallback, const char* usage) {
+  if (argc < 2) return fallback;
+  char* end = nullptr;
+  const double v = std::strtod(argv[1], &end);
+  if (end == argv[1] || *end != '\0' || !(v > 0)) {
+    std::fprintf(stderr, "bad argument '%s'\n%s", argv[1], usage);
+    std::exit(2);
+  }
+  return v;
+}
+
+}  // namespace lsmss::bench
