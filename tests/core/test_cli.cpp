@@ -43,3 +43,49 @@ TEST(Cli, BadDeckGivesOneClearMessageAndNonZeroExit) {
   r = cli("check " + (dir / "missing.lua").string());
   EXPECT_NE(r.status, 0);
 }
+
+// `check` reads every section the way its stage does, so a typo in `montecarlo` or a wrong type
+// in `training` is found before a long `build` runs (it used to read only system and driver).
+TEST(Cli, CheckValidatesEverySection) {
+  TempDir dir;
+  const std::string head =
+      "system = { lattice = 'fcc', a = 7.2, supercell = {1,1,1}, species = {'Cu','Au'} }\n"
+      "driver = 'pair'\n";
+  struct Case {
+    std::string body, key;
+  };
+  for (const Case& c : {Case{"sampling = { capp = 3 }\n", "sampling.capp"},
+                        Case{"dataset = { file = 3 }\n", "dataset.file"},
+                        Case{"training = { epochs = 'many' }\n", "training.epochs"},
+                        Case{"montecarlo = { composition = 2, temperatures = {300}, walkerz = 2 }\n",
+                             "montecarlo.walkerz"},
+                        Case{"montecarlo = { composition = 2, temperatures = {300},\n"
+                             "  fallback = { threshold = 0.1, driver = 'nodriver' } }\n",
+                             "montecarlo.fallback.driver"}}) {
+    auto deck = dir.write("sections.lua", head + c.body);
+    auto r = cli("check " + deck.string());
+    EXPECT_EQ(r.status, 1) << c.body << r.output;
+    EXPECT_NE(r.output.find(c.key), std::string::npos) << c.body << r.output;
+  }
+  auto good = dir.write("good.lua", head +
+                                        "sampling = { cap = 3 }\ntraining = { epochs = 5 }\n"
+                                        "montecarlo = { composition = 2, temperatures = {300} }\n");
+  auto r = cli("check " + good.string());
+  EXPECT_EQ(r.status, 0) << r.output;
+  EXPECT_NE(r.output.find("montecarlo OK"), std::string::npos) << r.output;
+}
+
+// Every deck shipped in examples/ passes `check` (a surrogate deck whose model is not trained
+// yet reports that, and is still valid).
+TEST(Cli, EveryExampleDeckPassesCheck) {
+  const std::filesystem::path examples = std::filesystem::path(LSMSS_SOURCE_DIR) / "examples";
+  int decks = 0;
+  for (const auto& e : std::filesystem::directory_iterator(examples)) {
+    if (e.path().extension() != ".lua") continue;
+    ++decks;
+    auto r = cli("check " + e.path().string());
+    EXPECT_EQ(r.status, 0) << e.path() << "\n" << r.output;
+    EXPECT_NE(r.output.find("deck OK"), std::string::npos) << e.path() << "\n" << r.output;
+  }
+  EXPECT_GE(decks, 10);
+}
