@@ -40,7 +40,8 @@ Configuration random_configuration(const System& sys, int n_a, std::mt19937_64& 
 
 void add_calc_commands(CLI::App& app, AppContext& ctx) {
   {
-    auto* sub = app.add_subcommand("check", "validate a deck: run it, read every section, report errors");
+    auto* sub =
+        app.add_subcommand("check", "validate a deck: run it, read every section, report errors");
     auto deck_path = std::make_shared<std::string>();
     sub->add_option("deck", *deck_path, "Lua input deck")->required()->check(CLI::ExistingFile);
     sub->callback([&ctx, deck_path] {
@@ -72,9 +73,10 @@ void add_calc_commands(CLI::App& app, AppContext& ctx) {
       if (root.table("montecarlo").present()) {
         const mc::Settings m = mc::read_settings(root.table("montecarlo"), d.system, file);
         if (m.fallback.enabled && !ctx.registry.contains(m.fallback.driver))
-          root.table("montecarlo").table("fallback").error(
-              "driver", fmt::format("unknown driver '{}'; known: {}", m.fallback.driver,
-                                    fmt::join(ctx.registry.names(), ", ")));
+          root.table("montecarlo")
+              .table("fallback")
+              .error("driver", fmt::format("unknown driver '{}'; known: {}", m.fallback.driver,
+                                           fmt::join(ctx.registry.names(), ", ")));
         if (m.fallback.enabled) {  // the fallback driver reads its own table
           DriverContext fctx{d.system, root.table(m.fallback.driver), root, &ctx.registry,
                              MPI_COMM_SELF};
@@ -88,8 +90,9 @@ void add_calc_commands(CLI::App& app, AppContext& ctx) {
     });
   }
   {
-    auto* sub = app.add_subcommand(
-        "calc", "evaluate configurations with the deck's driver and print energy (Ry), charges (e), moments (muB)");
+    auto* sub = app.add_subcommand("calc",
+                                   "evaluate configurations with the deck's driver and print "
+                                   "energy (Ry), charges (e), moments (muB)");
     struct Opts {
       std::string deck, output;
       std::vector<std::string> configs;
@@ -99,11 +102,14 @@ void add_calc_commands(CLI::App& app, AppContext& ctx) {
     };
     auto o = std::make_shared<Opts>();
     sub->add_option("deck", o->deck, "Lua input deck")->required()->check(CLI::ExistingFile);
-    sub->add_option("-c,--config", o->configs,
-                    "configuration as species digits, one per site in the lattice's site order (repeatable)");
-    sub->add_option("-r,--random", o->random, "number of random configurations to evaluate")->check(CLI::NonNegativeNumber);
-    sub->add_option("-n,--composition", o->composition,
-                    "atoms of the first species in random configurations (default: random species per site)");
+    sub->add_option(
+        "-c,--config", o->configs,
+        "configuration as species digits, one per site in the lattice's site order (repeatable)");
+    sub->add_option("-r,--random", o->random, "number of random configurations to evaluate")
+        ->check(CLI::NonNegativeNumber);
+    sub->add_option(
+        "-n,--composition", o->composition,
+        "atoms of the first species in random configurations (default: random species per site)");
     sub->add_option("--seed", o->seed, "random seed")->capture_default_str();
     sub->add_flag("--sites", o->sites, "print per-site charge and moment tables");
     sub->add_option("-o,--output", o->output, "also write the results as a tab-separated file");
@@ -114,14 +120,18 @@ void add_calc_commands(CLI::App& app, AppContext& ctx) {
       for (const auto& s : o->configs) {
         Configuration c = Configuration::from_string(s);
         if (c.num_sites() != sys.num_sites())
-          fail("--config '{}' has {} sites, the deck's lattice has {}", s, c.num_sites(), sys.num_sites());
+          fail("--config '{}' has {} sites, the deck's lattice has {}", s, c.num_sites(),
+               sys.num_sites());
         for (int i = 0; i < c.num_sites(); ++i)
-          if (c[i] >= sys.num_species()) fail("--config '{}': species {} at site {} does not exist", s, c[i], i);
+          if (c[i] >= sys.num_species())
+            fail("--config '{}': species {} at site {} does not exist", s, c[i], i);
         configs.push_back(std::move(c));
       }
-      if (o->composition > sys.num_sites()) fail("--composition {} exceeds the {} sites", o->composition, sys.num_sites());
+      if (o->composition > sys.num_sites())
+        fail("--composition {} exceeds the {} sites", o->composition, sys.num_sites());
       std::mt19937_64 rng(o->seed);
-      for (int k = 0; k < o->random; ++k) configs.push_back(random_configuration(sys, o->composition, rng));
+      for (int k = 0; k < o->random; ++k)
+        configs.push_back(random_configuration(sys, o->composition, rng));
       if (configs.empty()) fail("nothing to evaluate: give --config or --random");
 
       print_system(d);
@@ -139,8 +149,10 @@ void add_calc_commands(CLI::App& app, AppContext& ctx) {
       if (!o->output.empty()) {
         tsv.open(o->output);
         if (!tsv) fail("cannot write '{}'", o->output);
-        tsv << "# lsms-surrogate calc: energy in Ry, charge in e (electrons on the site), moment in muB\n"
-               "index\tconfiguration\tstatus\tenergy_Ry\tcharge_e\tmoment_muB\titerations\twall_s\n";
+        tsv << "# lsms-surrogate calc: energy in Ry, charge in e (electrons on the site), moment "
+               "in muB\n"
+               "index\tconfiguration\tstatus\tenergy_Ry\tcharge_e\tmoment_muB\titerations\twall_"
+               "s\n";
       }
       fmt::print("{:>5} {:>4} {:>14} {:>20} {:>12} {:>12} {:>5} {:>9}  {}\n", "#", "n_A", "status",
                  "energy (Ry)", "<|m|> (muB)", "max|dq| (e)", "iter", "time (s)", "configuration");
@@ -150,18 +162,21 @@ void add_calc_commands(CLI::App& app, AppContext& ctx) {
         for (double m : p.moment) mabs += std::abs(m) / p.moment.size();
         for (int i = 0; i < static_cast<int>(p.charge.size()); ++i)
           dq = std::max(dq, std::abs(p.charge[i] - sys.species[configs[k][i]].Z));
-        fmt::print("{:>5} {:>4} {:>14} {:>20} {:>12} {:>12} {:>5} {:>9.3f}  {}\n", k, configs[k].composition(),
-                   status_name(p.status), p.energy ? fmt::format("{:.8f}", *p.energy) : "-",
+        fmt::print("{:>5} {:>4} {:>14} {:>20} {:>12} {:>12} {:>5} {:>9.3f}  {}\n", k,
+                   configs[k].composition(), status_name(p.status),
+                   p.energy ? fmt::format("{:.8f}", *p.energy) : "-",
                    p.moment.empty() ? "-" : fmt::format("{:.4f}", mabs),
                    p.charge.empty() ? "-" : fmt::format("{:.4f}", dq), p.iterations, p.wall_time,
                    configs[k].to_string());
         if (!p.ok() && !p.message.empty()) fmt::print("      reason: {}\n", p.message);
         if (o->sites && p.ok()) {
-          fmt::print("      {:>4} {:>3} {:>12} {:>12} {:>10}\n", "site", "sp", "charge (e)", "dq (e)", "m (muB)");
+          fmt::print("      {:>4} {:>3} {:>12} {:>12} {:>10}\n", "site", "sp", "charge (e)",
+                     "dq (e)", "m (muB)");
           for (int i = 0; i < sys.num_sites(); ++i) {
             const double q = p.charge.empty() ? NAN : p.charge[i];
-            fmt::print("      {:>4} {:>3} {:>12.5f} {:>12.5f} {:>10.4f}\n", i, sys.species[configs[k][i]].symbol, q,
-                       q - sys.species[configs[k][i]].Z, p.moment.empty() ? NAN : p.moment[i]);
+            fmt::print("      {:>4} {:>3} {:>12.5f} {:>12.5f} {:>10.4f}\n", i,
+                       sys.species[configs[k][i]].symbol, q, q - sys.species[configs[k][i]].Z,
+                       p.moment.empty() ? NAN : p.moment[i]);
           }
         }
         if (tsv) {

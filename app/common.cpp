@@ -20,7 +20,8 @@ void add_unavailable_command(CLI::App& app, const std::string& name, const std::
   auto* sub = app.add_subcommand(name, what + " [not yet available in this version]");
   sub->allow_extras();
   sub->callback([name] {
-    throw NotCompiledError(fmt::format("'{}' is not yet available in this version of lsms-surrogate", name));
+    throw NotCompiledError(
+        fmt::format("'{}' is not yet available in this version of lsms-surrogate", name));
   });
 }
 

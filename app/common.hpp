@@ -28,8 +28,8 @@ LoadedDeck load_deck(const std::filesystem::path& path, const AppContext& ctx);
 
 // Top-level deck sections known to the program (besides one settings table per driver).
 inline const std::vector<std::string>& deck_sections() {
-  static const std::vector<std::string> s = {"system", "driver", "output", "sampling", "dataset",
-                                             "training", "montecarlo"};
+  static const std::vector<std::string> s = {"system",  "driver",   "output",    "sampling",
+                                             "dataset", "training", "montecarlo"};
   return s;
 }
 

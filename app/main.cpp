@@ -1,8 +1,8 @@
 // lsms-surrogate: the command-line front end. Every stage is a subcommand reading one Lua deck.
 #include <cstdio>
 
-#include <CLI/CLI.hpp>
 #include <fmt/format.h>
+#include <CLI/CLI.hpp>
 
 #include "app/common.hpp"
 #include "core/error.hpp"

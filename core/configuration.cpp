@@ -10,7 +10,8 @@ Configuration Configuration::from_string(std::string_view digits) {
   std::vector<std::uint8_t> occ;
   occ.reserve(digits.size());
   for (char ch : digits) {
-    if (ch < '0' || ch > '9') fail("configuration '{}': expected species digits 0-9, got '{}'", digits, ch);
+    if (ch < '0' || ch > '9')
+      fail("configuration '{}': expected species digits 0-9, got '{}'", digits, ch);
     occ.push_back(static_cast<std::uint8_t>(ch - '0'));
   }
   return Configuration(std::move(occ));

@@ -48,7 +48,9 @@ class Configuration {
 };
 
 struct ConfigurationHash {
-  std::size_t operator()(const Configuration& c) const { return static_cast<std::size_t>(c.hash()); }
+  std::size_t operator()(const Configuration& c) const {
+    return static_cast<std::size_t>(c.hash());
+  }
 };
 
 }  // namespace lsmss

@@ -21,7 +21,8 @@ std::filesystem::path data_file(const std::string& relative) {
     if (std::filesystem::exists(dir / relative)) return dir / relative;
   std::string tried;
   for (const auto& dir : candidates) tried.append(" ").append((dir / relative).string());
-  throw FileError(fmt::format("data file '{}' not found; tried:{} (set LSMSS_DATA_DIR)", relative, tried));
+  throw FileError(
+      fmt::format("data file '{}' not found; tried:{} (set LSMSS_DATA_DIR)", relative, tried));
 }
 
 }  // namespace lsmss

@@ -27,11 +27,13 @@ NodePtr convert(lua_State* L, int idx, const std::string& path, const std::strin
 
 NodePtr convert_table(lua_State* L, int idx, const std::string& path, const std::string& file,
                       int depth) {
-  if (depth > 32) throw DeckError(fmt::format("{}: key '{}': tables nested too deeply (cycle?)", file, path));
+  if (depth > 32)
+    throw DeckError(fmt::format("{}: key '{}': tables nested too deeply (cycle?)", file, path));
   auto node = std::make_shared<DeckNode>();
   node->type = DeckNode::Type::table;
   // Each nesting level pushes a key and a value: make room, or deep tables corrupt the stack.
-  if (!lua_checkstack(L, 4)) throw DeckError(fmt::format("{}: key '{}': out of Lua stack", file, path));
+  if (!lua_checkstack(L, 4))
+    throw DeckError(fmt::format("{}: key '{}': out of Lua stack", file, path));
   idx = lua_absindex(L, idx);
   const lua_Integer n = static_cast<lua_Integer>(lua_rawlen(L, idx));
   for (lua_Integer k = 1; k <= n; ++k) {
@@ -47,18 +49,20 @@ NodePtr convert_table(lua_State* L, int idx, const std::string& path, const std:
     } else if (lua_isinteger(L, -2)) {
       const lua_Integer k = lua_tointeger(L, -2);
       if (k < 1 || k > n)
-        throw DeckError(fmt::format("{}: key '{}': index [{}] lies outside the array 1..{}", file,
-                                    path, k, n));
+        throw DeckError(
+            fmt::format("{}: key '{}': index [{}] lies outside the array 1..{}", file, path, k, n));
     } else {
-      throw DeckError(fmt::format("{}: key '{}': table keys must be names or array indices, got a {}",
-                                  file, path, luaL_typename(L, -2)));
+      throw DeckError(
+          fmt::format("{}: key '{}': table keys must be names or array indices, got a {}", file,
+                      path, luaL_typename(L, -2)));
     }
     lua_pop(L, 1);
   }
   return node;
 }
 
-NodePtr convert(lua_State* L, int idx, const std::string& path, const std::string& file, int depth) {
+NodePtr convert(lua_State* L, int idx, const std::string& path, const std::string& file,
+                int depth) {
   auto node = std::make_shared<DeckNode>();
   switch (lua_type(L, idx)) {
     case LUA_TBOOLEAN:
@@ -76,11 +80,13 @@ NodePtr convert(lua_State* L, int idx, const std::string& path, const std::strin
       node->type = DeckNode::Type::string;
       node->str = lua_tostring(L, idx);
       break;
-    case LUA_TTABLE: return convert_table(L, idx, path, file, depth);
+    case LUA_TTABLE:
+      return convert_table(L, idx, path, file, depth);
     default:
-      throw DeckError(fmt::format("{}: key '{}': a deck value must be a number, string, boolean or "
-                                  "table, got a {}",
-                                  file, path, luaL_typename(L, idx)));
+      throw DeckError(
+          fmt::format("{}: key '{}': a deck value must be a number, string, boolean or "
+                      "table, got a {}",
+                      file, path, luaL_typename(L, idx)));
   }
   return node;
 }
@@ -95,10 +101,14 @@ int traceback(lua_State* L) {
 
 std::string DeckNode::type_name() const {
   switch (type) {
-    case Type::boolean: return "boolean";
-    case Type::number: return is_integer ? "integer" : "number";
-    case Type::string: return "string";
-    case Type::table: return "table";
+    case Type::boolean:
+      return "boolean";
+    case Type::number:
+      return is_integer ? "integer" : "number";
+    case Type::string:
+      return "string";
+    case Type::table:
+      return "table";
   }
   return "?";
 }
@@ -121,7 +131,9 @@ DeckTable::DeckTable(std::shared_ptr<const DeckNode> node, std::string path,
                      std::shared_ptr<const std::string> file)
     : node_(std::move(node)), path_(std::move(path)), file_(std::move(file)) {}
 
-std::string DeckTable::key_path(std::string_view key) const { return key_join(path_, key); }
+std::string DeckTable::key_path(std::string_view key) const {
+  return key_join(path_, key);
+}
 
 void DeckTable::error(std::string_view key, std::string_view what) const {
   throw DeckError(fmt::format("{}: key '{}': {}", *file_, key_path(key), what));
@@ -175,7 +187,9 @@ const DeckNode* as_array(const DeckTable& t, std::string_view key, const DeckNod
 }
 }  // namespace
 
-double DeckTable::number(std::string_view key) const { return as_number(*this, key, need(key)); }
+double DeckTable::number(std::string_view key) const {
+  return as_number(*this, key, need(key));
+}
 double DeckTable::number(std::string_view key, double def) const {
   const DeckNode* n = get(key);
   return n ? as_number(*this, key, n) : def;
@@ -185,7 +199,9 @@ double DeckTable::number_in(std::string_view key, double def, double lo, double 
   if (!(v >= lo && v <= hi)) error(key, fmt::format("must lie in [{}, {}], got {}", lo, hi, v));
   return v;
 }
-long DeckTable::integer(std::string_view key) const { return as_integer(*this, key, need(key)); }
+long DeckTable::integer(std::string_view key) const {
+  return as_integer(*this, key, need(key));
+}
 long DeckTable::integer(std::string_view key, long def, long lo, long hi) const {
   const DeckNode* n = get(key);
   const long v = n ? as_integer(*this, key, n) : def;
@@ -203,7 +219,9 @@ bool DeckTable::boolean(std::string_view key, bool def) const {
     error(key, fmt::format("expected true or false, got a {}", n->type_name()));
   return n->b;
 }
-std::string DeckTable::string(std::string_view key) const { return as_string(*this, key, need(key)); }
+std::string DeckTable::string(std::string_view key) const {
+  return as_string(*this, key, need(key));
+}
 std::string DeckTable::string(std::string_view key, std::string_view def) const {
   const DeckNode* n = get(key);
   return n ? as_string(*this, key, n) : std::string(def);
@@ -241,7 +259,8 @@ std::vector<std::string> DeckTable::strings(std::string_view key) const {
     v.push_back(as_string(*this, fmt::format("{}[{}]", key, i + 1), n->items[i].get()));
   return v;
 }
-std::vector<std::string> DeckTable::strings(std::string_view key, std::vector<std::string> def) const {
+std::vector<std::string> DeckTable::strings(std::string_view key,
+                                            std::vector<std::string> def) const {
   return has(key) ? strings(key) : (get(key), def);
 }
 DeckTable DeckTable::table(std::string_view key) const {
@@ -261,7 +280,8 @@ std::vector<DeckTable> DeckTable::tables(std::string_view key) const {
     const DeckNode* item = n->items[i].get();
     const std::string p = fmt::format("{}[{}]", key_path(key), i + 1);
     if (item->type != DeckNode::Type::table)
-      throw DeckError(fmt::format("{}: key '{}': expected a table, got a {}", *file_, p, item->type_name()));
+      throw DeckError(
+          fmt::format("{}: key '{}': expected a table, got a {}", *file_, p, item->type_name()));
     out.emplace_back(std::shared_ptr<const DeckNode>(node_, item), p, file_);
   }
   return out;

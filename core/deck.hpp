@@ -28,15 +28,16 @@ struct DeckNode {
   bool is_integer = false;
   std::string str;
   std::map<std::string, std::shared_ptr<DeckNode>> fields;  // string keys
-  std::vector<std::shared_ptr<DeckNode>> items;              // array part 1..n
-  mutable std::map<std::string, bool> asked;                 // keys a reader asked for
+  std::vector<std::shared_ptr<DeckNode>> items;             // array part 1..n
+  mutable std::map<std::string, bool> asked;                // keys a reader asked for
   std::string type_name() const;
 };
 
 class DeckTable {
  public:
   DeckTable() = default;
-  DeckTable(std::shared_ptr<const DeckNode> node, std::string path, std::shared_ptr<const std::string> file);
+  DeckTable(std::shared_ptr<const DeckNode> node, std::string path,
+            std::shared_ptr<const std::string> file);
 
   const std::string& path() const { return path_; }
   const std::string& file() const { return *file_; }

@@ -9,7 +9,9 @@ void DriverRegistry::add(std::string name, std::string description, Factory fact
   entries_.emplace(std::move(name), Entry{std::move(description), std::move(factory)});
 }
 
-bool DriverRegistry::contains(std::string_view name) const { return entries_.find(name) != entries_.end(); }
+bool DriverRegistry::contains(std::string_view name) const {
+  return entries_.find(name) != entries_.end();
+}
 
 std::vector<std::string> DriverRegistry::names() const {
   std::vector<std::string> n;
@@ -23,7 +25,8 @@ const std::string& DriverRegistry::description(std::string_view name) const {
   return it->second.description;
 }
 
-std::unique_ptr<Driver> DriverRegistry::create(std::string_view name, const DriverContext& ctx) const {
+std::unique_ptr<Driver> DriverRegistry::create(std::string_view name,
+                                               const DriverContext& ctx) const {
   auto it = entries_.find(name);
   if (it == entries_.end()) fail("unknown driver '{}' (known: {})", name, fmt::join(names(), ", "));
   auto d = it->second.factory(ctx);
@@ -31,11 +34,13 @@ std::unique_ptr<Driver> DriverRegistry::create(std::string_view name, const Driv
   return d;
 }
 
-std::unique_ptr<Driver> DriverRegistry::create_from_deck(const DeckTable& root, const System& system,
+std::unique_ptr<Driver> DriverRegistry::create_from_deck(const DeckTable& root,
+                                                         const System& system,
                                                          MPI_Comm comm) const {
   const std::string name = root.string("driver", "tb");
   if (!contains(name))
-    root.error("driver", fmt::format("unknown driver '{}' (known: {})", name, fmt::join(names(), ", ")));
+    root.error("driver",
+               fmt::format("unknown driver '{}' (known: {})", name, fmt::join(names(), ", ")));
   DriverContext ctx{system, root.table(name), root, this, comm};
   return create(name, ctx);
 }

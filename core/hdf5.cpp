@@ -5,7 +5,9 @@
 namespace lsmss::h5 {
 namespace {
 
-void silence() { H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr); }
+void silence() {
+  H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
+}
 
 std::string file_of(hid_t loc) {
   ssize_t n = H5Fget_name(loc, nullptr, 0);
@@ -28,7 +30,8 @@ std::string path_of(hid_t loc) {
 }
 
 Handle open_dataset(hid_t loc, const std::string& name) {
-  if (!exists(loc, name)) h5fail(loc, name, "dataset is missing (is this a file of the right kind?)");
+  if (!exists(loc, name))
+    h5fail(loc, name, "dataset is missing (is this a file of the right kind?)");
   hid_t d = H5Dopen2(loc, name.c_str(), H5P_DEFAULT);
   if (d < 0) h5fail(loc, name, "cannot open dataset");
   return Handle(d, H5Dclose);
@@ -41,14 +44,16 @@ Handle open_attr(hid_t obj, const std::string& name) {
   return Handle(a, H5Aclose);
 }
 
-void write_attr_raw(hid_t obj, const std::string& name, hid_t type, const std::vector<hsize_t>& shape,
-                    const void* data) {
+void write_attr_raw(hid_t obj, const std::string& name, hid_t type,
+                    const std::vector<hsize_t>& shape, const void* data) {
   if (H5Aexists(obj, name.c_str()) > 0) H5Adelete(obj, name.c_str());
-  Handle space(shape.empty() ? H5Screate(H5S_SCALAR)
-                             : H5Screate_simple(static_cast<int>(shape.size()), shape.data(), nullptr),
+  Handle space(shape.empty()
+                   ? H5Screate(H5S_SCALAR)
+                   : H5Screate_simple(static_cast<int>(shape.size()), shape.data(), nullptr),
                H5Sclose);
   Handle attr(H5Acreate2(obj, name.c_str(), type, space, H5P_DEFAULT, H5P_DEFAULT), H5Aclose);
-  if (!attr.valid() || H5Awrite(attr, type, data) < 0) h5fail(obj, "@" + name, "cannot write attribute");
+  if (!attr.valid() || H5Awrite(attr, type, data) < 0)
+    h5fail(obj, "@" + name, "cannot write attribute");
 }
 
 Handle string_type() {
@@ -64,19 +69,41 @@ std::vector<T> read_attr_vec(hid_t obj, const std::string& name) {
   Handle space(H5Aget_space(a), H5Sclose);
   const hssize_t n = H5Sget_simple_extent_npoints(space);
   std::vector<T> v(static_cast<std::size_t>(n));
-  if (H5Aread(a, native_type<T>(), v.data()) < 0) h5fail(obj, "@" + name, "cannot read attribute as a number");
+  if (H5Aread(a, native_type<T>(), v.data()) < 0)
+    h5fail(obj, "@" + name, "cannot read attribute as a number");
   return v;
 }
 
 }  // namespace
 
-template <> hid_t native_type<float>() { return H5T_NATIVE_FLOAT; }
-template <> hid_t native_type<double>() { return H5T_NATIVE_DOUBLE; }
-template <> hid_t native_type<std::int8_t>() { return H5T_NATIVE_INT8; }
-template <> hid_t native_type<std::uint8_t>() { return H5T_NATIVE_UINT8; }
-template <> hid_t native_type<std::int32_t>() { return H5T_NATIVE_INT32; }
-template <> hid_t native_type<std::int64_t>() { return H5T_NATIVE_INT64; }
-template <> hid_t native_type<std::uint64_t>() { return H5T_NATIVE_UINT64; }
+template <>
+hid_t native_type<float>() {
+  return H5T_NATIVE_FLOAT;
+}
+template <>
+hid_t native_type<double>() {
+  return H5T_NATIVE_DOUBLE;
+}
+template <>
+hid_t native_type<std::int8_t>() {
+  return H5T_NATIVE_INT8;
+}
+template <>
+hid_t native_type<std::uint8_t>() {
+  return H5T_NATIVE_UINT8;
+}
+template <>
+hid_t native_type<std::int32_t>() {
+  return H5T_NATIVE_INT32;
+}
+template <>
+hid_t native_type<std::int64_t>() {
+  return H5T_NATIVE_INT64;
+}
+template <>
+hid_t native_type<std::uint64_t>() {
+  return H5T_NATIVE_UINT64;
+}
 
 std::string object_name(hid_t loc, const std::string& name) {
   std::string p = path_of(loc);
@@ -92,7 +119,9 @@ File File::create(const std::filesystem::path& path) {
   H5Pset_libver_bounds(fapl, H5F_LIBVER_V18, H5F_LIBVER_LATEST);
   hid_t id = H5Fcreate(f.path_.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
   H5Pclose(fapl);
-  if (id < 0) throw FileError(fmt::format("{}: cannot create HDF5 file (directory missing or not writable?)", f.path_));
+  if (id < 0)
+    throw FileError(
+        fmt::format("{}: cannot create HDF5 file (directory missing or not writable?)", f.path_));
   f.h_ = Handle(id, H5Fclose);
   return f;
 }
@@ -107,9 +136,14 @@ File File::open(const std::filesystem::path& path, Mode mode) {
   File f;
   f.path_ = path.string();
   if (!std::filesystem::exists(path)) throw FileError(fmt::format("{}: no such file", f.path_));
-  if (!is_hdf5(path)) throw FileError(fmt::format("{}: not an HDF5 file (corrupt, or a different format)", f.path_));
-  hid_t id = H5Fopen(f.path_.c_str(), mode == Mode::read ? H5F_ACC_RDONLY : H5F_ACC_RDWR, H5P_DEFAULT);
-  if (id < 0) throw FileError(fmt::format("{}: cannot open HDF5 file (corrupt, locked by another process, or not writable)", f.path_));
+  if (!is_hdf5(path))
+    throw FileError(fmt::format("{}: not an HDF5 file (corrupt, or a different format)", f.path_));
+  hid_t id =
+      H5Fopen(f.path_.c_str(), mode == Mode::read ? H5F_ACC_RDONLY : H5F_ACC_RDWR, H5P_DEFAULT);
+  if (id < 0)
+    throw FileError(fmt::format(
+        "{}: cannot open HDF5 file (corrupt, locked by another process, or not writable)",
+        f.path_));
   f.h_ = Handle(id, H5Fclose);
   return f;
 }
@@ -125,7 +159,8 @@ bool exists(hid_t loc, const std::string& path) {
   std::size_t start = 0;
   while (start <= path.size()) {
     const std::size_t slash = path.find('/', start);
-    const std::string comp = path.substr(start, slash == std::string::npos ? std::string::npos : slash - start);
+    const std::string comp =
+        path.substr(start, slash == std::string::npos ? std::string::npos : slash - start);
     if (!comp.empty()) {
       partial += (partial.empty() && path[0] != '/' ? "" : "/") + comp;
       if (H5Lexists(loc, partial.c_str(), H5P_DEFAULT) <= 0) return false;
@@ -156,7 +191,9 @@ Handle require_group(hid_t loc, const std::string& name) {
   return exists(loc, name) ? open_group(loc, name) : create_group(loc, name);
 }
 
-bool has_attr(hid_t obj, const std::string& name) { return H5Aexists(obj, name.c_str()) > 0; }
+bool has_attr(hid_t obj, const std::string& name) {
+  return H5Aexists(obj, name.c_str()) > 0;
+}
 
 void write_attr(hid_t obj, const std::string& name, const std::string& value) {
   Handle t = string_type();
@@ -225,7 +262,9 @@ std::int64_t read_attr_int(hid_t obj, const std::string& name) {
   if (v.size() != 1) h5fail(obj, "@" + name, "expected a scalar");
   return v[0];
 }
-std::vector<double> read_attr_doubles(hid_t obj, const std::string& name) { return read_attr_vec<double>(obj, name); }
+std::vector<double> read_attr_doubles(hid_t obj, const std::string& name) {
+  return read_attr_vec<double>(obj, name);
+}
 std::vector<std::int64_t> read_attr_ints(hid_t obj, const std::string& name) {
   return read_attr_vec<std::int64_t>(obj, name);
 }
@@ -240,16 +279,19 @@ std::vector<hsize_t> dims(hid_t loc, const std::string& name) {
 }
 
 template <class T>
-void write(hid_t loc, const std::string& name, const std::vector<T>& data, std::vector<hsize_t> shape) {
+void write(hid_t loc, const std::string& name, const std::vector<T>& data,
+           std::vector<hsize_t> shape) {
   if (shape.empty()) shape = {data.size()};
   hsize_t n = 1;
   for (auto s : shape) n *= s;
-  if (n != data.size()) h5fail(loc, name, fmt::format("shape holds {} values, data has {}", n, data.size()));
+  if (n != data.size())
+    h5fail(loc, name, fmt::format("shape holds {} values, data has {}", n, data.size()));
   if (exists(loc, name)) H5Ldelete(loc, name.c_str(), H5P_DEFAULT);
   Handle space(H5Screate_simple(static_cast<int>(shape.size()), shape.data(), nullptr), H5Sclose);
   hid_t lcpl = H5Pcreate(H5P_LINK_CREATE);
   H5Pset_create_intermediate_group(lcpl, 1);
-  Handle d(H5Dcreate2(loc, name.c_str(), native_type<T>(), space, lcpl, H5P_DEFAULT, H5P_DEFAULT), H5Dclose);
+  Handle d(H5Dcreate2(loc, name.c_str(), native_type<T>(), space, lcpl, H5P_DEFAULT, H5P_DEFAULT),
+           H5Dclose);
   H5Pclose(lcpl);
   if (!d.valid()) h5fail(loc, name, "cannot create dataset");
   if (n > 0 && H5Dwrite(d, native_type<T>(), H5S_ALL, H5S_ALL, H5P_DEFAULT, data.data()) < 0)
@@ -279,7 +321,9 @@ std::vector<T> read_rows(hid_t loc, const std::string& name, hsize_t first, hsiz
   const int rank = H5Sget_simple_extent_ndims(space);
   std::vector<hsize_t> sh(static_cast<std::size_t>(std::max(rank, 1)));
   H5Sget_simple_extent_dims(space, sh.data(), nullptr);
-  if (first + count > sh[0]) h5fail(loc, name, fmt::format("rows {}..{} requested, dataset has {}", first, first + count, sh[0]));
+  if (first + count > sh[0])
+    h5fail(loc, name,
+           fmt::format("rows {}..{} requested, dataset has {}", first, first + count, sh[0]));
   std::vector<hsize_t> start(sh.size(), 0), cnt = sh;
   start[0] = first;
   cnt[0] = count;
@@ -289,12 +333,14 @@ std::vector<T> read_rows(hid_t loc, const std::string& name, hsize_t first, hsiz
   if (n == 0) return v;
   H5Sselect_hyperslab(space, H5S_SELECT_SET, start.data(), nullptr, cnt.data(), nullptr);
   Handle mem(H5Screate_simple(static_cast<int>(cnt.size()), cnt.data(), nullptr), H5Sclose);
-  if (H5Dread(d, native_type<T>(), mem, space, H5P_DEFAULT, v.data()) < 0) h5fail(loc, name, "cannot read rows");
+  if (H5Dread(d, native_type<T>(), mem, space, H5P_DEFAULT, v.data()) < 0)
+    h5fail(loc, name, "cannot read rows");
   return v;
 }
 
 template <class T>
-void create_extendable(hid_t loc, const std::string& name, hsize_t cols, hsize_t chunk_rows, int gzip_level) {
+void create_extendable(hid_t loc, const std::string& name, hsize_t cols, hsize_t chunk_rows,
+                       int gzip_level) {
   std::vector<hsize_t> cur = {0}, max = {H5S_UNLIMITED}, chunk = {std::max<hsize_t>(chunk_rows, 1)};
   if (cols > 0) {
     cur.push_back(cols);
@@ -307,19 +353,24 @@ void create_extendable(hid_t loc, const std::string& name, hsize_t cols, hsize_t
   if (gzip_level > 0) H5Pset_deflate(dcpl, static_cast<unsigned>(gzip_level));
   Handle lcpl(H5Pcreate(H5P_LINK_CREATE), H5Pclose);
   H5Pset_create_intermediate_group(lcpl, 1);
-  Handle d(H5Dcreate2(loc, name.c_str(), native_type<T>(), space, lcpl, dcpl, H5P_DEFAULT), H5Dclose);
+  Handle d(H5Dcreate2(loc, name.c_str(), native_type<T>(), space, lcpl, dcpl, H5P_DEFAULT),
+           H5Dclose);
   if (!d.valid()) h5fail(loc, name, "cannot create extendable dataset");
 }
 
 template <class T>
-void write_rows(hid_t loc, const std::string& name, const std::vector<T>& data, hsize_t first, hsize_t rows) {
+void write_rows(hid_t loc, const std::string& name, const std::vector<T>& data, hsize_t first,
+                hsize_t rows) {
   Handle d = open_dataset(loc, name);
   Handle space(H5Dget_space(d), H5Sclose);
   const int rank = H5Sget_simple_extent_ndims(space);
   std::vector<hsize_t> sh(static_cast<std::size_t>(rank));
   H5Sget_simple_extent_dims(space, sh.data(), nullptr);
   const hsize_t cols = rank > 1 ? sh[1] : 1;
-  if (data.size() != rows * cols) h5fail(loc, name, fmt::format("{} rows of {} need {} values, got {}", rows, cols, rows * cols, data.size()));
+  if (data.size() != rows * cols)
+    h5fail(
+        loc, name,
+        fmt::format("{} rows of {} need {} values, got {}", rows, cols, rows * cols, data.size()));
   if (first + rows > sh[0]) h5fail(loc, name, "write past the end of the dataset");
   if (rows == 0) return;
   std::vector<hsize_t> start(sh.size(), 0), cnt = sh;
@@ -327,7 +378,8 @@ void write_rows(hid_t loc, const std::string& name, const std::vector<T>& data, 
   cnt[0] = rows;
   H5Sselect_hyperslab(space, H5S_SELECT_SET, start.data(), nullptr, cnt.data(), nullptr);
   Handle mem(H5Screate_simple(rank, cnt.data(), nullptr), H5Sclose);
-  if (H5Dwrite(d, native_type<T>(), mem, space, H5P_DEFAULT, data.data()) < 0) h5fail(loc, name, "cannot write rows");
+  if (H5Dwrite(d, native_type<T>(), mem, space, H5P_DEFAULT, data.data()) < 0)
+    h5fail(loc, name, "cannot write rows");
 }
 
 void resize_rows(hid_t loc, const std::string& name, hsize_t rows) {
@@ -348,12 +400,12 @@ hsize_t append_rows(hid_t loc, const std::string& name, const std::vector<T>& da
   return old + rows;
 }
 
-#define LSMSS_H5_INSTANTIATE(T)                                                                    \
+#define LSMSS_H5_INSTANTIATE(T)                                                                   \
   template void write<T>(hid_t, const std::string&, const std::vector<T>&, std::vector<hsize_t>); \
-  template std::vector<T> read<T>(hid_t, const std::string&, std::vector<hsize_t>*);               \
-  template std::vector<T> read_rows<T>(hid_t, const std::string&, hsize_t, hsize_t);               \
-  template void create_extendable<T>(hid_t, const std::string&, hsize_t, hsize_t, int);            \
-  template hsize_t append_rows<T>(hid_t, const std::string&, const std::vector<T>&, hsize_t);      \
+  template std::vector<T> read<T>(hid_t, const std::string&, std::vector<hsize_t>*);              \
+  template std::vector<T> read_rows<T>(hid_t, const std::string&, hsize_t, hsize_t);              \
+  template void create_extendable<T>(hid_t, const std::string&, hsize_t, hsize_t, int);           \
+  template hsize_t append_rows<T>(hid_t, const std::string&, const std::vector<T>&, hsize_t);     \
   template void write_rows<T>(hid_t, const std::string&, const std::vector<T>&, hsize_t, hsize_t);
 LSMSS_H5_INSTANTIATE(float)
 LSMSS_H5_INSTANTIATE(double)

@@ -87,13 +87,15 @@ std::vector<std::int64_t> read_attr_ints(hid_t obj, const std::string& name);
 std::vector<std::string> read_attr_strings(hid_t obj, const std::string& name);
 
 // Element types supported by the dataset helpers.
-template <class T> hid_t native_type();
+template <class T>
+hid_t native_type();
 
 std::vector<hsize_t> dims(hid_t loc, const std::string& name);
 
 // Whole datasets. `shape` empty means 1-D of data.size().
 template <class T>
-void write(hid_t loc, const std::string& name, const std::vector<T>& data, std::vector<hsize_t> shape = {});
+void write(hid_t loc, const std::string& name, const std::vector<T>& data,
+           std::vector<hsize_t> shape = {});
 template <class T>
 std::vector<T> read(hid_t loc, const std::string& name, std::vector<hsize_t>* shape = nullptr);
 // Reads rows [first, first+count) of a dataset whose first dimension is the row index.
@@ -109,7 +111,8 @@ template <class T>
 hsize_t append_rows(hid_t loc, const std::string& name, const std::vector<T>& data, hsize_t rows);
 // Overwrites rows [first, first+rows) in place.
 template <class T>
-void write_rows(hid_t loc, const std::string& name, const std::vector<T>& data, hsize_t first, hsize_t rows);
+void write_rows(hid_t loc, const std::string& name, const std::vector<T>& data, hsize_t first,
+                hsize_t rows);
 // Shrinks or grows the first dimension (used to drop a half-written tail on resume).
 void resize_rows(hid_t loc, const std::string& name, hsize_t rows);
 

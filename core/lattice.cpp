@@ -20,10 +20,14 @@ LatticeKind lattice_kind_from_name(std::string_view name) {
 
 std::string lattice_kind_name(LatticeKind kind) {
   switch (kind) {
-    case LatticeKind::sc: return "sc";
-    case LatticeKind::bcc: return "bcc";
-    case LatticeKind::fcc: return "fcc";
-    case LatticeKind::bct: return "bct";
+    case LatticeKind::sc:
+      return "sc";
+    case LatticeKind::bcc:
+      return "bcc";
+    case LatticeKind::fcc:
+      return "fcc";
+    case LatticeKind::bct:
+      return "bct";
   }
   return "?";
 }
@@ -33,13 +37,18 @@ Lattice::Lattice(LatticeKind kind, double a, double c, std::array<int, 3> superc
   if (!(a > 0)) fail("lattice constant a must be positive, got {}", a);
   if (kind == LatticeKind::bct && !(c > 0)) fail("lattice constant c must be positive, got {}", c);
   for (int r : reps_)
-    if (r < 1) fail("supercell repetitions must be >= 1, got {}x{}x{}", reps_[0], reps_[1], reps_[2]);
+    if (r < 1)
+      fail("supercell repetitions must be >= 1, got {}x{}x{}", reps_[0], reps_[1], reps_[2]);
   cell_ = {a_, a_, c_};
   const double h = 0.5;
   switch (kind_) {
-    case LatticeKind::sc: basis_ = {{0, 0, 0}}; break;
+    case LatticeKind::sc:
+      basis_ = {{0, 0, 0}};
+      break;
     case LatticeKind::bcc:
-    case LatticeKind::bct: basis_ = {{0, 0, 0}, {h * a_, h * a_, h * c_}}; break;
+    case LatticeKind::bct:
+      basis_ = {{0, 0, 0}, {h * a_, h * a_, h * c_}};
+      break;
     case LatticeKind::fcc:
       basis_ = {{0, 0, 0}, {h * a_, h * a_, 0}, {h * a_, 0, h * a_}, {0, h * a_, h * a_}};
       break;
@@ -52,7 +61,9 @@ Lattice::Lattice(LatticeKind kind, double a, double c, std::array<int, 3> superc
           positions_.push_back(Vec3{x * cell_[0], y * cell_[1], z * cell_[2]} + b);
 }
 
-double Lattice::volume_per_site() const { return box_[0] * box_[1] * box_[2] / num_sites(); }
+double Lattice::volume_per_site() const {
+  return box_[0] * box_[1] * box_[2] / num_sites();
+}
 
 Vec3 Lattice::wrap(Vec3 r) const {
   for (int k = 0; k < 3; ++k) {

@@ -19,7 +19,7 @@ std::string lattice_kind_name(LatticeKind kind);
 struct PeriodicNeighbor {
   int i = 0;
   int j = 0;
-  Vec3 d{};         // Cartesian displacement r_j + R - r_i (Bohr)
+  Vec3 d{};        // Cartesian displacement r_j + R - r_i (Bohr)
   double r = 0.0;  // |d|
 };
 

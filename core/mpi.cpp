@@ -57,6 +57,8 @@ int Comm::size() const {
   return s;
 }
 
-void Comm::barrier() const { MPI_Barrier(comm_); }
+void Comm::barrier() const {
+  MPI_Barrier(comm_);
+}
 
 }  // namespace lsmss::mpi

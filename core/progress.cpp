@@ -31,7 +31,9 @@ void Progress::force_mode(bool tty, std::FILE* out) {
   out_ = out;
 }
 
-void Progress::advance(long n, const std::string& status) { set(done_ + n, status); }
+void Progress::advance(long n, const std::string& status) {
+  set(done_ + n, status);
+}
 
 void Progress::set(long done, const std::string& status) {
   done_ = done;
@@ -64,8 +66,10 @@ void Progress::draw(bool final) {
   const double elapsed = std::chrono::duration<double>(now - start_).count();
   const double rate = elapsed > 0 ? done_ / elapsed : 0.0;
   std::string eta = "?";
-  if (final) eta = "done in " + format_duration(elapsed);
-  else if (total_ > 0 && rate > 0) eta = "ETA " + format_duration((total_ - done_) / rate);
+  if (final)
+    eta = "done in " + format_duration(elapsed);
+  else if (total_ > 0 && rate > 0)
+    eta = "ETA " + format_duration((total_ - done_) / rate);
   std::string counts = total_ > 0 ? fmt::format("{}/{}", done_, total_) : fmt::format("{}", done_);
   std::string line;
   if (tty_) {

@@ -6,10 +6,14 @@ namespace lsmss {
 
 std::string_view status_name(Status s) {
   switch (s) {
-    case Status::ok: return "ok";
-    case Status::not_converged: return "not_converged";
-    case Status::failed: return "failed";
-    case Status::timeout: return "timeout";
+    case Status::ok:
+      return "ok";
+    case Status::not_converged:
+      return "not_converged";
+    case Status::failed:
+      return "failed";
+    case Status::timeout:
+      return "timeout";
   }
   return "unknown";
 }

@@ -27,9 +27,9 @@ double valence_of(int Z) {
     return 54;
   };
   int n = Z - row_start(Z);
-  if (Z >= 57 && Z <= 71) return 3.0;   // lanthanides: treat as trivalent
-  if (Z > 71) n = Z - 68;               // 5d row after the 4f shell: Hf = 4 ... Hg = 12
-  if (n > 12 && Z > 18) n -= 10;        // p-block of rows 4-6: count s+p only
+  if (Z >= 57 && Z <= 71) return 3.0;  // lanthanides: treat as trivalent
+  if (Z > 71) n = Z - 68;              // 5d row after the 4f shell: Hf = 4 ... Hg = 12
+  if (n > 12 && Z > 18) n -= 10;       // p-block of rows 4-6: count s+p only
   return static_cast<double>(n);
 }
 

@@ -15,7 +15,7 @@ struct System {
 
   int num_sites() const { return lattice.num_sites(); }
   int num_species() const { return static_cast<int>(species.size()); }
-  std::string name() const;  // e.g. "CuAu"
+  std::string name() const;        // e.g. "CuAu"
   int species_index(int Z) const;  // -1 if not present
 
   // Reads the deck's `system` table (keys: lattice, a, c, supercell, species).

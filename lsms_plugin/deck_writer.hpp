@@ -20,7 +20,7 @@ struct SpeciesSetup {
   int Zc = 0, Zs = 0, Zv = 0;  // core, semicore, valence electrons (sum = Z)
   double mag_mom = 0.0;        // starting moment, muB
   int lmax = 3;
-  double rLIZ = 9.0;           // local interaction zone radius, Bohr
+  double rLIZ = 9.0;  // local interaction zone radius, Bohr
   std::array<double, 4> rsteps{89.5, 91.5, 93.2, 99.9};
   std::string potential_file;  // converged potential of this species (pot_in_type = 1)
 };
@@ -37,15 +37,16 @@ struct DeckSpec {
   int nscf = 40;
   double rms_tolerance = 1e-6;
   double energy_tolerance = 1e-8;
-  int pot_in_type = -1;                // -1 from scratch, 1 text potential files
+  int pot_in_type = -1;  // -1 from scratch, 1 text potential files
   std::string potential_file_in = "v_in";
-  double efermi = 0.7;                 // starting Fermi energy, Ry
+  double efermi = 0.7;  // starting Fermi energy, Ry
   std::string mixing_algorithm = "broyden";
   std::string mixing_quantity = "potential";
   double mixing_parameter = 0.05;
-  std::string energy_contour = "{ npts = 24, grid = 2, ebot = -0.3, etop = 0.0, eitop = 0.825, eibot = 0.0025 }";
+  std::string energy_contour =
+      "{ npts = 24, grid = 2, ebot = -0.3, etop = 0.0, eitop = 0.825, eibot = 0.0025 }";
   std::string xc_functional = "{1, 1, 7}";  // libxc LDA_X + LDA_C_VWN
-  std::string extra_lua;               // appended verbatim (site-specific tweaks)
+  std::string extra_lua;                    // appended verbatim (site-specific tweaks)
 };
 
 // The i_lsms text for `config` on `lattice`; species_setup[s] belongs to species index s.

@@ -45,7 +45,8 @@ double to_double(std::string_view s, const LineContext& ctx, int column, const c
   auto [p, ec] = std::from_chars(first, s.data() + s.size(), v);
   if (ec != std::errc() || p != s.data() + s.size())
     ctx.fail(fmt::format("column {} ({}): '{}' is not a number", column, what, s));
-  if (!std::isfinite(v)) ctx.fail(fmt::format("column {} ({}): '{}' is not finite", column, what, s));
+  if (!std::isfinite(v))
+    ctx.fail(fmt::format("column {} ({}): '{}' is not finite", column, what, s));
   return v;
 }
 
@@ -60,10 +61,24 @@ int to_int(std::string_view s, const LineContext& ctx, int column, const char* w
 }  // namespace
 
 InfoEvec parse_info_evec_text(std::string_view text, const std::string& name) {
-  static constexpr const char* kColumn[kAtomColumns] = {
-      "Z",      "index",   "x",       "y",       "z",       "electrons",
-      "moment", "evec_x",  "evec_y",  "evec_z",  "placeholder", "constraint_x",
-      "constraint_y", "constraint_z", "spin shift", "evec_out_x", "evec_out_y", "evec_out_z"};
+  static constexpr const char* kColumn[kAtomColumns] = {"Z",
+                                                        "index",
+                                                        "x",
+                                                        "y",
+                                                        "z",
+                                                        "electrons",
+                                                        "moment",
+                                                        "evec_x",
+                                                        "evec_y",
+                                                        "evec_z",
+                                                        "placeholder",
+                                                        "constraint_x",
+                                                        "constraint_y",
+                                                        "constraint_z",
+                                                        "spin shift",
+                                                        "evec_out_x",
+                                                        "evec_out_y",
+                                                        "evec_out_z"};
   InfoEvec out;
   bool header = false;
   std::size_t pos = 0;
@@ -80,7 +95,8 @@ InfoEvec parse_info_evec_text(std::string_view text, const std::string& name) {
     if (n == 0) continue;  // blank lines (e.g. a trailing newline) carry nothing
     if (!header) {
       if (n != 3)
-        ctx.fail(fmt::format("expected 3 numbers (total, band and Fermi energy in Ry), found {} fields", n));
+        ctx.fail(fmt::format(
+            "expected 3 numbers (total, band and Fermi energy in Ry), found {} fields", n));
       out.total_energy = to_double(f[0], ctx, 1, "total energy");
       out.band_energy = to_double(f[1], ctx, 2, "band energy");
       out.fermi_energy = to_double(f[2], ctx, 3, "Fermi energy");
@@ -88,11 +104,13 @@ InfoEvec parse_info_evec_text(std::string_view text, const std::string& name) {
       continue;
     }
     if (n != kAtomColumns)
-      ctx.fail(fmt::format("expected {} columns per atom, found {} (truncated or not an info_evec file?)",
-                           kAtomColumns, n));
+      ctx.fail(fmt::format(
+          "expected {} columns per atom, found {} (truncated or not an info_evec file?)",
+          kAtomColumns, n));
     InfoEvecAtom a;
     a.Z = to_int(f[0], ctx, 1, kColumn[0]);
-    if (a.Z < 1 || a.Z > 118) ctx.fail(fmt::format("column 1 (Z): {} is not an atomic number", a.Z));
+    if (a.Z < 1 || a.Z > 118)
+      ctx.fail(fmt::format("column 1 (Z): {} is not an atomic number", a.Z));
     a.index = to_int(f[1], ctx, 2, kColumn[1]);
     for (int k = 0; k < 3; ++k) a.position[k] = to_double(f[2 + k], ctx, 3 + k, kColumn[2 + k]);
     a.electrons = to_double(f[5], ctx, 6, kColumn[5]);
@@ -124,8 +142,8 @@ std::string format_info_evec(const InfoEvec& info) {
     s += fmt::format(
         "{:3d} {:8d} {:22.15f} {:22.15f} {:22.15f} {:13.6f} {:13.6f} {:22.15f} {:22.15f} "
         "{:22.15f}   -1.00 {:22.15f} {:22.15f} {:22.15f}    0.0000 {:22.15f} {:22.15f} {:22.15f}\n",
-        a.Z, a.index, a.position[0], a.position[1], a.position[2], a.electrons, a.moment,
-        a.evec[0], a.evec[1], a.evec[2], 0.0, 0.0, 0.0, a.evec[0], a.evec[1], a.evec[2]);
+        a.Z, a.index, a.position[0], a.position[1], a.position[2], a.electrons, a.moment, a.evec[0],
+        a.evec[1], a.evec[2], 0.0, 0.0, 0.0, a.evec[0], a.evec[1], a.evec[2]);
   return s;
 }
 

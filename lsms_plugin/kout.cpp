@@ -22,15 +22,17 @@ std::vector<KoutRow> parse_kout_text(std::string_view text, const std::string& n
     std::vector<std::string> tok;
     for (std::string t; ls >> t;) tok.push_back(t);
     if (tok.size() < 4)
-      throw FileError(fmt::format("{}:{}: expected at least 4 columns (iteration, energy, Fermi energy, rms), got {}",
-                                  name, lineno, tok.size()));
+      throw FileError(fmt::format(
+          "{}:{}: expected at least 4 columns (iteration, energy, Fermi energy, rms), got {}", name,
+          lineno, tok.size()));
     KoutRow r;
     std::vector<double> v;
     for (std::size_t k = 0; k < tok.size(); ++k) {
       char* end = nullptr;
       const double x = std::strtod(tok[k].c_str(), &end);
       if (end == tok[k].c_str() || *end != '\0' || !std::isfinite(x))
-        throw FileError(fmt::format("{}:{}: column {} is not a finite number: '{}'", name, lineno, k + 1, tok[k]));
+        throw FileError(fmt::format("{}:{}: column {} is not a finite number: '{}'", name, lineno,
+                                    k + 1, tok[k]));
       v.push_back(x);
     }
     r.iteration = static_cast<int>(v[0]);
@@ -60,8 +62,9 @@ Convergence judge_convergence(const std::vector<KoutRow>& rows, double rms_toler
   c.rms = std::abs(rows.back().rms());
   c.converged = c.rms <= rms_tolerance;
   if (!c.converged)
-    c.reason = fmt::format("rms {:.3e} above tolerance {:.3e} after {} iterations{}", c.rms, rms_tolerance,
-                           c.iterations, c.iterations >= nscf ? " (nscf reached)" : " (run stopped early)");
+    c.reason = fmt::format("rms {:.3e} above tolerance {:.3e} after {} iterations{}", c.rms,
+                           rms_tolerance, c.iterations,
+                           c.iterations >= nscf ? " (nscf reached)" : " (run stopped early)");
   return c;
 }
 

@@ -49,8 +49,8 @@ std::string file_tail(const std::filesystem::path& path, int max_lines) {
   return s;
 }
 
-ProcessResult run_process(const std::vector<std::string>& argv, const std::filesystem::path& workdir,
-                          double timeout_seconds) {
+ProcessResult run_process(const std::vector<std::string>& argv,
+                          const std::filesystem::path& workdir, double timeout_seconds) {
   if (argv.empty()) fail("run_process: empty command");
   const std::string out_path = (workdir / "stdout.txt").string();
   const std::string err_path = (workdir / "stderr.txt").string();
@@ -82,7 +82,8 @@ ProcessResult run_process(const std::vector<std::string>& argv, const std::files
   for (;;) {
     const pid_t w = waitpid(pid, &status, WNOHANG);
     if (w == pid) break;
-    const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    const double elapsed =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     if (timeout_seconds > 0 && elapsed > timeout_seconds) {
       r.timed_out = true;
       kill(-pid, SIGTERM);

@@ -23,15 +23,17 @@ void CheckpointWriter::commit() {
 CheckpointReader::CheckpointReader(const std::filesystem::path& path, const std::string& kind,
                                    const std::string& fingerprint)
     : file_(h5::File::open(path)) {
-  const std::string k = h5::has_attr(file_.id(), "kind") ? h5::read_attr_string(file_.id(), "kind") : "";
+  const std::string k =
+      h5::has_attr(file_.id(), "kind") ? h5::read_attr_string(file_.id(), "kind") : "";
   if (k != kind)
     throw FileError(fmt::format("'{}' is not a {} (kind '{}')", path.string(), kind, k));
   const std::string fp = h5::read_attr_string(file_.id(), "fingerprint");
   if (fp != fingerprint)
-    throw FileError(fmt::format(
-        "checkpoint '{}' was written with other Monte Carlo settings:\n  checkpoint: {}\n  deck:       {}\n"
-        "delete it, name another montecarlo.checkpoint, or run with --restart",
-        path.string(), fp, fingerprint));
+    throw FileError(
+        fmt::format("checkpoint '{}' was written with other Monte Carlo settings:\n  checkpoint: "
+                    "{}\n  deck:       {}\n"
+                    "delete it, name another montecarlo.checkpoint, or run with --restart",
+                    path.string(), fp, fingerprint));
 }
 
 void write_walkers(hid_t f, const std::vector<Configuration>& configs, const std::vector<Rng>& rngs,
@@ -53,17 +55,19 @@ void read_walkers(hid_t f, int num_sites, int walkers, std::vector<Configuration
   const auto occ = h5::read<std::uint8_t>(f, "occupation", &shape);
   if (shape.size() != 2 || shape[0] != static_cast<hsize_t>(walkers) ||
       shape[1] != static_cast<hsize_t>(num_sites))
-    throw FileError(fmt::format("{}: expected {} walkers x {} sites", h5::object_name(f, "occupation"),
-                                walkers, num_sites));
+    throw FileError(fmt::format("{}: expected {} walkers x {} sites",
+                                h5::object_name(f, "occupation"), walkers, num_sites));
   configs.clear();
   for (int w = 0; w < walkers; ++w)
-    configs.emplace_back(std::vector<std::uint8_t>(occ.begin() + static_cast<std::size_t>(w) * num_sites,
-                                                   occ.begin() + static_cast<std::size_t>(w + 1) * num_sites));
+    configs.emplace_back(
+        std::vector<std::uint8_t>(occ.begin() + static_cast<std::size_t>(w) * num_sites,
+                                  occ.begin() + static_cast<std::size_t>(w + 1) * num_sites));
   const auto st = h5::read<std::uint64_t>(f, "rng");
   if (st.size() != static_cast<std::size_t>(walkers) * 4)
     throw FileError(fmt::format("{}: expected {} x 4 values", h5::object_name(f, "rng"), walkers));
   rngs.assign(walkers, Rng());
-  for (int w = 0; w < walkers; ++w) rngs[w].set_state({st[4 * w], st[4 * w + 1], st[4 * w + 2], st[4 * w + 3]});
+  for (int w = 0; w < walkers; ++w)
+    rngs[w].set_state({st[4 * w], st[4 * w + 1], st[4 * w + 2], st[4 * w + 3]});
   energy = h5::read<double>(f, "energy");
   if (energy.size() != static_cast<std::size_t>(walkers))
     throw FileError(fmt::format("{}: expected {} values", h5::object_name(f, "energy"), walkers));
@@ -73,17 +77,30 @@ namespace {
 constexpr int kFixed = 15;
 }
 
-void write_rows(hid_t f, const std::string& name, const std::vector<TemperatureResult>& rows, int sro_values) {
+void write_rows(hid_t f, const std::string& name, const std::vector<TemperatureResult>& rows,
+                int sro_values) {
   const hsize_t cols = kFixed + 2 * sro_values;
   std::vector<double> v;
   for (const auto& r : rows) {
-    const double fixed[kFixed] = {r.temperature, double(r.chains), double(r.samples), r.energy,
-                                  r.energy_err, r.heat_capacity, r.heat_capacity_err, r.acceptance,
-                                  double(r.fallbacks), double(r.acquired), double(r.failed),
-                                  r.free_energy, r.entropy, 0, 0};
+    const double fixed[kFixed] = {r.temperature,
+                                  double(r.chains),
+                                  double(r.samples),
+                                  r.energy,
+                                  r.energy_err,
+                                  r.heat_capacity,
+                                  r.heat_capacity_err,
+                                  r.acceptance,
+                                  double(r.fallbacks),
+                                  double(r.acquired),
+                                  double(r.failed),
+                                  r.free_energy,
+                                  r.entropy,
+                                  0,
+                                  0};
     v.insert(v.end(), fixed, fixed + kFixed);
     for (int k = 0; k < sro_values; ++k) v.push_back(k < int(r.sro.size()) ? r.sro[k] : NAN);
-    for (int k = 0; k < sro_values; ++k) v.push_back(k < int(r.sro_err.size()) ? r.sro_err[k] : NAN);
+    for (int k = 0; k < sro_values; ++k)
+      v.push_back(k < int(r.sro_err.size()) ? r.sro_err[k] : NAN);
   }
   h5::write(f, name, v, {static_cast<hsize_t>(rows.size()), cols});
 }
@@ -93,7 +110,8 @@ std::vector<TemperatureResult> read_rows(hid_t f, const std::string& name, int s
   const auto v = h5::read<double>(f, name, &shape);
   const std::size_t cols = kFixed + 2 * sro_values;
   if (shape.size() != 2 || shape[1] != cols)
-    throw FileError(fmt::format("{}: expected a table of {} columns", h5::object_name(f, name), cols));
+    throw FileError(
+        fmt::format("{}: expected a table of {} columns", h5::object_name(f, name), cols));
   std::vector<TemperatureResult> rows(shape[0]);
   for (std::size_t i = 0; i < rows.size(); ++i) {
     const double* x = v.data() + i * cols;

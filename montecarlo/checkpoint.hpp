@@ -15,7 +15,8 @@ namespace lsmss::mc {
 
 class CheckpointWriter {
  public:
-  CheckpointWriter(std::filesystem::path path, const std::string& kind, const std::string& fingerprint);
+  CheckpointWriter(std::filesystem::path path, const std::string& kind,
+                   const std::string& fingerprint);
   hid_t file() const { return file_.id(); }
   void commit();  // closes and renames into place
 
@@ -41,7 +42,8 @@ void read_walkers(hid_t f, int num_sites, int walkers, std::vector<Configuration
                   std::vector<Rng>& rngs, std::vector<double>& energy);
 
 // TemperatureResult rows as one table of doubles.
-void write_rows(hid_t f, const std::string& name, const std::vector<TemperatureResult>& rows, int sro_values);
+void write_rows(hid_t f, const std::string& name, const std::vector<TemperatureResult>& rows,
+                int sro_values);
 std::vector<TemperatureResult> read_rows(hid_t f, const std::string& name, int sro_values);
 
 }  // namespace lsmss::mc

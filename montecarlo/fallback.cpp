@@ -15,18 +15,21 @@ Fallback::Fallback(const FallbackSettings& settings, std::unique_ptr<Driver> dft
   if (!(dft_->provides() & kEnergy))
     fail("fallback driver '{}' does not provide the energy", dft_->name());
   if (!std::filesystem::exists(path_))
-    throw FileError(fmt::format("fallback dataset '{}' does not exist: build it first "
-                                "(lsms-surrogate build) so acquired results extend it",
-                                path_.string()));
+    throw FileError(
+        fmt::format("fallback dataset '{}' does not exist: build it first "
+                    "(lsms-surrogate build) so acquired results extend it",
+                    path_.string()));
   const dataset::Dataset ds = dataset::read_dataset(path_);
-  if (ds.system.lattice.describe() != system.lattice.describe() || ds.system.species != system.species)
-    throw FileError(fmt::format("fallback dataset '{}' holds {} on {}, the deck's system is {} on {}",
-                                path_.string(), ds.system.name(), ds.system.lattice.describe(),
-                                system.name(), system.lattice.describe()));
+  if (ds.system.lattice.describe() != system.lattice.describe() ||
+      ds.system.species != system.species)
+    throw FileError(fmt::format(
+        "fallback dataset '{}' holds {} on {}, the deck's system is {} on {}", path_.string(),
+        ds.system.name(), ds.system.lattice.describe(), system.name(), system.lattice.describe()));
   if (ds.driver != s_.driver)
-    throw FileError(fmt::format("fallback dataset '{}' was computed with driver '{}', the fallback "
-                                "driver is '{}': their energies must not be mixed",
-                                path_.string(), ds.driver, s_.driver));
+    throw FileError(
+        fmt::format("fallback dataset '{}' was computed with driver '{}', the fallback "
+                    "driver is '{}': their energies must not be mixed",
+                    path_.string(), ds.driver, s_.driver));
   for (std::size_t r = 0; r < ds.rows(); ++r) known_.emplace(ds.configuration(r), ds.energy[r]);
   preloaded_ = known_.size();
 }
@@ -35,7 +38,8 @@ Fallback::~Fallback() {
   try {
     flush();
   } catch (const std::exception& e) {
-    fmt::print(stderr, "lsms-surrogate: warning: could not append {} acquired results to '{}': {}\n",
+    fmt::print(stderr,
+               "lsms-surrogate: warning: could not append {} acquired results to '{}': {}\n",
                pending_configs_.size(), path_.string(), e.what());
   }
 }
@@ -59,7 +63,8 @@ void Fallback::evaluate(std::span<const Configuration> configs,
     if (failed_set_.count(configs[k])) continue;  // DFT failed before: the surrogate value stays
     auto [it, inserted] = in_batch.emplace(configs[k], batch.size());
     if (inserted) {
-      if (s_.max_fallbacks > 0 && calculations_ + static_cast<long>(batch.size()) >= s_.max_fallbacks) {
+      if (s_.max_fallbacks > 0 &&
+          calculations_ + static_cast<long>(batch.size()) >= s_.max_fallbacks) {
         in_batch.erase(it);  // over the budget: the surrogate value stays
         continue;
       }
@@ -81,7 +86,8 @@ void Fallback::evaluate(std::span<const Configuration> configs,
     if (!p.ok() || !p.energy) {
       failed_ += static_cast<long>(owners[b].size());
       failed_set_.insert(batch[b]);
-      fmt::print(stderr, "lsms-surrogate: warning: fallback driver '{}' failed ({}): {}; the "
+      fmt::print(stderr,
+                 "lsms-surrogate: warning: fallback driver '{}' failed ({}): {}; the "
                  "surrogate value is used for this configuration\n",
                  dft_->name(), status_name(p.status), p.message);
       continue;

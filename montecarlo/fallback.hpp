@@ -39,7 +39,7 @@ class Fallback {
   // Appends the buffered acquisitions to the dataset file.
   void flush();
 
-  long fallbacks() const { return fallbacks_; }  // surrogate values replaced by DFT values
+  long fallbacks() const { return fallbacks_; }        // surrogate values replaced by DFT values
   long calculations() const { return calculations_; }  // new DFT calculations (this process)
   long failed() const { return failed_; }
   long preloaded() const { return static_cast<long>(preloaded_); }
@@ -54,7 +54,7 @@ class Fallback {
   std::unique_ptr<Driver> dft_;
   std::filesystem::path path_;
   std::unordered_map<Configuration, double, ConfigurationHash> known_;  // Ry
-  std::unordered_set<Configuration, ConfigurationHash> failed_set_;  // never retried
+  std::unordered_set<Configuration, ConfigurationHash> failed_set_;     // never retried
   std::size_t preloaded_ = 0;
   std::vector<Configuration> pending_configs_;
   std::vector<Properties> pending_results_;

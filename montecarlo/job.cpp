@@ -47,7 +47,8 @@ Job prepare_job(const DeckTable& root, const System& system, const DriverRegistr
       job.energy = std::make_unique<FirstLayerEnergy>(std::move(members), system.num_species());
     } catch (const Error& e) {
       job.fast_members.clear();
-      job.notes.push_back(fmt::format("surrogate fast path not available ({}): batched driver calls instead", e.what()));
+      job.notes.push_back(fmt::format(
+          "surrogate fast path not available ({}): batched driver calls instead", e.what()));
     }
   }
   if (!job.energy) job.energy = std::make_unique<DriverEnergy>(*job.driver, s.cache);
@@ -56,16 +57,23 @@ Job prepare_job(const DeckTable& root, const System& system, const DriverRegistr
 
   if (s.fallback.enabled) {
     if (!sur)
-      root.table("montecarlo").table("fallback").error(
-          "", fmt::format("applies to driver = \"surrogate\" (the deck's driver is '{}')", job.driver->name()));
+      root.table("montecarlo")
+          .table("fallback")
+          .error("", fmt::format("applies to driver = \"surrogate\" (the deck's driver is '{}')",
+                                 job.driver->name()));
     if (sur->ensemble().size() < 2)
-      root.table("montecarlo").table("fallback").error(
-          "", "needs an ensemble standard deviation: give surrogate.model a fold-ensemble file or "
+      root.table("montecarlo")
+          .table("fallback")
+          .error(
+              "",
+              "needs an ensemble standard deviation: give surrogate.model a fold-ensemble file or "
               "several model files");
     const std::string& name = s.fallback.driver;
     if (!registry.contains(name))
-      root.table("montecarlo").table("fallback").error(
-          "driver", fmt::format("unknown driver '{}'; known: {}", name, fmt::join(registry.names(), ", ")));
+      root.table("montecarlo")
+          .table("fallback")
+          .error("driver", fmt::format("unknown driver '{}'; known: {}", name,
+                                       fmt::join(registry.names(), ", ")));
     DriverContext ctx{system, root.table(name), root, &registry, MPI_COMM_SELF};
     job.fallback = std::make_unique<Fallback>(s.fallback, registry.create(name, ctx), system);
     job.notes.push_back(fmt::format(

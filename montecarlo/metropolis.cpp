@@ -108,7 +108,7 @@ std::string format_row(const TemperatureResult& r, const std::vector<std::string
 // the spread between chain means, which at low temperature (chains frozen in different
 // orderings) shows up as a spurious heat-capacity peak.
 void block_estimates(const std::vector<std::vector<const double*>>& chain_blocks, int ncol,
-               double e_ref, double T, int n, TemperatureResult& r) {
+                     double e_ref, double T, int n, TemperatureResult& r) {
   const int nsro = ncol - 3;
   const std::size_t nc = chain_blocks.size();
   std::vector<double> sums(nc * ncol, 0.0);  // per chain
@@ -327,7 +327,8 @@ McResult run_metropolis(const System& system, const Settings& s, Evaluator& ev,
         ++r.chains;
         blks.emplace_back();
         for (int b = 0; b < s.blocks; ++b)
-          blks.back().push_back(st.blocks.data() + (static_cast<std::size_t>(c) * s.blocks + b) * ncol);
+          blks.back().push_back(st.blocks.data() +
+                                (static_cast<std::size_t>(c) * s.blocks + b) * ncol);
         for (int k = 0; k < kNumCounters; ++k)
           tot[k] += st.counters[static_cast<std::size_t>(c) * kNumCounters + k];
       }

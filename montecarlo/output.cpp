@@ -165,7 +165,8 @@ OutputFiles write_outputs(const McResult& r, const Settings& s, const System& sy
     f << "\n";
     f << (wl ? "# Wang-Landau: no error bars (single density of states); free energy F = -k_B T "
                "ln Z (Ry), entropy S/(N k_B)\n"
-             : "# errors: jackknife over blocks of sweeps (all chains of a temperature); C = mean of per-chain variances\n");
+             : "# errors: jackknife over blocks of sweeps (all chains of a temperature); C = mean "
+               "of per-chain variances\n");
     if (r.fallback_enabled)
       f << "# fallbacks: proposals whose energy came from the DFT fallback; acquired: new DFT "
            "calculations appended to the dataset\n";
@@ -356,8 +357,7 @@ std::string format_summary(const McResult& r, const System& sys) {
     s += fmt::format(
         "  of which {:.2f} s in {} DFT fallback calculations ({:.3g} s each); without them "
         "{:.3g} steps/s\n",
-        r.fallback_seconds, r.fallback_calculations,
-        r.fallback_seconds / r.fallback_calculations,
+        r.fallback_seconds, r.fallback_calculations, r.fallback_seconds / r.fallback_calculations,
         r.steps / (r.seconds - r.fallback_seconds));
   if (r.failed) s += fmt::format("failed evaluations (moves rejected): {}\n", r.failed);
   if (r.fallback_enabled)

@@ -62,7 +62,7 @@ struct McResult {
   long fallback_failed = 0;  // DFT calculations that failed (this process; surrogate value kept)
   long fallback_calculations = 0;  // new DFT calculations of this process
   double fallback_seconds = 0;     // wall time of those in the DFT driver (this process)
-  std::string dataset;       // where acquisitions were appended
+  std::string dataset;             // where acquisitions were appended
 };
 
 }  // namespace lsmss::mc

@@ -11,7 +11,8 @@ class Rng {
   Rng() : Rng(0, 0) {}
   // Independent streams for (seed, stream) pairs: the state is filled by splitmix64.
   Rng(std::uint64_t seed, std::uint64_t stream) {
-    std::uint64_t x = seed * 0x9E3779B97F4A7C15ull ^ (stream + 0x632BE59BD9B4E019ull) * 0xD1B54A32D192ED03ull;
+    std::uint64_t x =
+        seed * 0x9E3779B97F4A7C15ull ^ (stream + 0x632BE59BD9B4E019ull) * 0xD1B54A32D192ED03ull;
     for (auto& w : s_) w = splitmix(x);
   }
   std::uint64_t next() {

@@ -19,8 +19,8 @@
 namespace lsmss::mc {
 
 struct RunOptions {
-  bool progress = true;   // progress bar on stderr
-  bool restart = false;   // ignore an existing checkpoint
+  bool progress = true;     // progress bar on stderr
+  bool restart = false;     // ignore an existing checkpoint
   bool checkpoints = true;  // write checkpoints (settings.checkpoint_interval)
   // Stop after this many sweeps of this session, writing a checkpoint, as if interrupted
   // (0: run to the end). For tests of resume and for time-sliced batch jobs.

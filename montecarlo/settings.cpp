@@ -9,7 +9,9 @@
 
 namespace lsmss::mc {
 
-int Settings::num_sites() const { return std::accumulate(counts.begin(), counts.end(), 0); }
+int Settings::num_sites() const {
+  return std::accumulate(counts.begin(), counts.end(), 0);
+}
 
 std::string Settings::fingerprint() const {
   // Output paths and the checkpoint cadence do not change the trajectory, so they are left out.
@@ -41,14 +43,16 @@ std::vector<int> read_counts(const DeckTable& t, const System& sys) {
   if (t.has("counts")) {
     const auto c = t.integers("counts", {});
     if (static_cast<int>(c.size()) != ns)
-      t.error("counts", fmt::format("expected {} atom counts (one per species), got {}", ns, c.size()));
+      t.error("counts",
+              fmt::format("expected {} atom counts (one per species), got {}", ns, c.size()));
     long sum = 0;
     for (int s = 0; s < ns; ++s) {
       if (c[s] < 0) t.error("counts", fmt::format("atom counts must be >= 0, got {}", c[s]));
       counts[s] = static_cast<int>(c[s]);
       sum += c[s];
     }
-    if (sum != n) t.error("counts", fmt::format("atom counts add up to {}, the cell has {} sites", sum, n));
+    if (sum != n)
+      t.error("counts", fmt::format("atom counts add up to {}, the cell has {} sites", sum, n));
     return counts;
   }
   if (ns != 2 && given == 1)
@@ -60,9 +64,10 @@ std::vector<int> read_counts(const DeckTable& t, const System& sys) {
     const double x = t.number_in("fraction", 0.5, 0.0, 1.0);
     counts[0] = static_cast<int>(std::lround(x * n));
     if (std::abs(counts[0] - x * n) > 1e-6)
-      t.error("fraction", fmt::format("{} x {} sites = {:.4g} atoms is not a whole number; use "
-                                      "'composition' (atoms of species A) or a representable fraction",
-                                      x, n, x * n));
+      t.error("fraction",
+              fmt::format("{} x {} sites = {:.4g} atoms is not a whole number; use "
+                          "'composition' (atoms of species A) or a representable fraction",
+                          x, n, x * n));
   } else {
     // Default: as equal as possible.
     for (int s = 0; s < ns; ++s) counts[s] = n / ns + (s < n % ns ? 1 : 0);
@@ -174,7 +179,8 @@ Settings read_settings(const DeckTable& t, const System& sys, const std::string&
     if (!(fb.threshold >= 0))
       f.error("threshold", fmt::format("must be >= 0 Ry, got {}", fb.threshold));
     fb.driver = f.string("driver", "tb");
-    if (fb.driver == "surrogate") f.error("driver", "must name a DFT driver (e.g. \"tb\", \"lsms\")");
+    if (fb.driver == "surrogate")
+      f.error("driver", "must name a DFT driver (e.g. \"tb\", \"lsms\")");
     fb.dataset = f.string("dataset", "");
     fb.max_fallbacks = f.integer("max_fallbacks", 0, 0, std::numeric_limits<long>::max());
     fb.flush_interval = static_cast<int>(f.integer("flush_interval", 16, 1, 1'000'000));

@@ -28,10 +28,10 @@ struct WangLandauSettings {
   // false: ln f halves at every flat histogram until ln_f_final; true: once ln f falls below
   // 1/t (t = attempted moves per visited bin) it follows 1/t, without saturation error.
   bool one_over_t = false;
-  int check_interval = 10;    // sweeps between flatness checks
+  int check_interval = 10;       // sweeps between flatness checks
   long max_sweeps = 10'000'000;  // safety stop (error) if ln_f_final is not reached
-  int scan_sweeps = 200;      // sweeps of the window scan (when the window is absent)
-  double margin = 0.02;       // scan window widened by this fraction of its width per side
+  int scan_sweeps = 200;         // sweeps of the window scan (when the window is absent)
+  double margin = 0.02;          // scan window widened by this fraction of its width per side
 };
 
 struct FallbackSettings {
@@ -39,28 +39,28 @@ struct FallbackSettings {
   double threshold = 0.0;     // Ry: ensemble std of the energy above which DFT is called
   std::string driver = "tb";  // name of the underlying DFT driver (its deck table configures it)
   std::string dataset;  // HDF5 dataset appended to (Origin::acquired); "": the deck's dataset.file
-  long max_fallbacks = 0;     // 0: unlimited; beyond it the surrogate value is used
-  int flush_interval = 16;    // acquired rows buffered before they are appended
+  long max_fallbacks = 0;   // 0: unlimited; beyond it the surrogate value is used
+  int flush_interval = 16;  // acquired rows buffered before they are appended
 };
 
 struct Settings {
   Method method = Method::metropolis;
-  std::vector<int> counts;   // atoms per species (fixed composition of the canonical ensemble)
+  std::vector<int> counts;  // atoms per species (fixed composition of the canonical ensemble)
   std::optional<Configuration> initial;  // start configuration for every walker (else random)
   std::vector<double> temperatures;      // K
   // false: every temperature has its own chains, all run at once; true (schedule = "anneal"):
   // the chains visit the temperatures in the given order, carrying their state over.
   bool anneal = false;
-  long sweeps = 1000;                    // measured sweeps per temperature (1 sweep = N attempts)
-  long equilibration = 200;              // discarded sweeps before measuring, per temperature
+  long sweeps = 1000;        // measured sweeps per temperature (1 sweep = N attempts)
+  long equilibration = 200;  // discarded sweeps before measuring, per temperature
   int walkers = 1;  // Metropolis: chains per temperature; Wang-Landau: walkers sharing ln g
   std::uint64_t seed = 1;
-  int shells = 3;   // Warren-Cowley shells
-  int blocks = 10;  // blocks per chain for jackknife error bars
-  bool fast_path = true;  // incremental first-layer update when the driver is a surrogate
-  bool cache = true;      // memoize driver results by configuration (generic path)
-  std::string output;     // prefix of output files
-  std::string checkpoint; // checkpoint file ("" = none)
+  int shells = 3;                  // Warren-Cowley shells
+  int blocks = 10;                 // blocks per chain for jackknife error bars
+  bool fast_path = true;           // incremental first-layer update when the driver is a surrogate
+  bool cache = true;               // memoize driver results by configuration (generic path)
+  std::string output;              // prefix of output files
+  std::string checkpoint;          // checkpoint file ("" = none)
   long checkpoint_interval = 100;  // sweeps between checkpoints
   bool plot = true;
   WangLandauSettings wl;

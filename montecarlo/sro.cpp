@@ -16,7 +16,8 @@ std::vector<std::string> WarrenCowley::names() const {
   std::vector<std::string> n;
   for (int s = 0; s < shells(); ++s)
     for (auto [p, q] : pairs_)
-      n.push_back(ns_ == 2 ? fmt::format("alpha_{}", s + 1) : fmt::format("alpha_{}_{}{}", s + 1, p, q));
+      n.push_back(ns_ == 2 ? fmt::format("alpha_{}", s + 1)
+                           : fmt::format("alpha_{}_{}{}", s + 1, p, q));
   return n;
 }
 

@@ -16,8 +16,8 @@ LsmsSettings LsmsSettings::from_deck(const DeckTable& t, const System& system) {
   LsmsSettings s;
   s.executable = t.string("executable", s.executable);
   const std::string base = std::filesystem::path(s.executable).filename().string();
-  s.deck.executable_kind = t.choice("kind", base.find("asa") != std::string::npos ? "lsms_asa" : "lsms",
-                                    {"lsms", "lsms_asa"});
+  s.deck.executable_kind = t.choice(
+      "kind", base.find("asa") != std::string::npos ? "lsms_asa" : "lsms", {"lsms", "lsms_asa"});
   s.launcher = t.strings("launcher", s.launcher);
   s.ranks = static_cast<int>(t.integer("ranks", 1, 1, 1 << 20));
   s.work_dir = t.string("work_dir", "lsms-runs");
@@ -55,7 +55,8 @@ LsmsSettings LsmsSettings::from_deck(const DeckTable& t, const System& system) {
       }
     }
     if (setup.Zc + setup.Zs + setup.Zv != sp.Z)
-      species.error(sp.symbol, fmt::format("Zc + Zs + Zv = {} must equal Z = {}", setup.Zc + setup.Zs + setup.Zv, sp.Z));
+      species.error(sp.symbol, fmt::format("Zc + Zs + Zv = {} must equal Z = {}",
+                                           setup.Zc + setup.Zs + setup.Zv, sp.Z));
     setup.mag_mom = st.number("mag_mom", setup.mag_mom);
     setup.lmax = static_cast<int>(st.integer("lmax", 3, 0, 6));
     setup.rLIZ = st.number_in("rLIZ", 9.0, 0.0, 100.0);
@@ -66,7 +67,8 @@ LsmsSettings LsmsSettings::from_deck(const DeckTable& t, const System& system) {
     if (s.deck.pot_in_type == 1) {
       setup.potential_file = potentials.string(sp.symbol);
       if (!std::filesystem::exists(setup.potential_file))
-        potentials.error(sp.symbol, fmt::format("potential file '{}' does not exist", setup.potential_file));
+        potentials.error(sp.symbol,
+                         fmt::format("potential file '{}' does not exist", setup.potential_file));
     }
     s.species.push_back(setup);
   }
@@ -96,7 +98,8 @@ Properties LsmsDriver::run_one(const Configuration& config) {
     p.message = "evaluated by the group leader";
     return p;
   }
-  const auto dir = s_.work_dir / fmt::format("run-{:016x}-{}-{}", config.hash(), getpid(), counter_++);
+  const auto dir =
+      s_.work_dir / fmt::format("run-{:016x}-{}-{}", config.hash(), getpid(), counter_++);
   std::filesystem::create_directories(dir);
   {
     std::ofstream deck(dir / "i_lsms");
@@ -135,13 +138,14 @@ Properties LsmsDriver::run_one(const Configuration& config) {
   return p;
 }
 
-Properties LsmsDriver::harvest(const std::filesystem::path& dir, const Configuration& config) const {
+Properties LsmsDriver::harvest(const std::filesystem::path& dir,
+                               const Configuration& config) const {
   Properties p;
   try {
     const lsms::InfoEvec info = lsms::parse_info_evec(dir / "info_evec_out");
     if (static_cast<int>(info.atoms.size()) != system_.num_sites())
-      fail("{}: {} atoms, the system has {} sites", (dir / "info_evec_out").string(), info.atoms.size(),
-           system_.num_sites());
+      fail("{}: {} atoms, the system has {} sites", (dir / "info_evec_out").string(),
+           info.atoms.size(), system_.num_sites());
     std::vector<Vec3> pos;
     for (const auto& a : info.atoms) pos.push_back(a.position);
     const std::vector<int> site = system_.lattice.match_positions(pos);
@@ -150,19 +154,23 @@ Properties LsmsDriver::harvest(const std::filesystem::path& dir, const Configura
     for (std::size_t k = 0; k < info.atoms.size(); ++k) {
       const int i = site[k];
       if (info.atoms[k].Z != system_.species[config[i]].Z)
-        fail("{}: atom {} has Z = {} but the configuration puts {} on site {}", (dir / "info_evec_out").string(), k,
-             info.atoms[k].Z, system_.species[config[i]].symbol, i);
+        fail("{}: atom {} has Z = {} but the configuration puts {} on site {}",
+             (dir / "info_evec_out").string(), k, info.atoms[k].Z,
+             system_.species[config[i]].symbol, i);
       p.charge[i] = info.atoms[k].electrons;
       p.moment[i] = info.atoms[k].moment;
     }
     p.energy = info.total_energy;
     p.band_energy = info.band_energy;
     p.fermi_energy = info.fermi_energy;
-    const auto conv = lsms::judge_convergence(lsms::parse_kout(dir / "k.out"), s_.deck.rms_tolerance, s_.deck.nscf);
+    const auto conv = lsms::judge_convergence(lsms::parse_kout(dir / "k.out"),
+                                              s_.deck.rms_tolerance, s_.deck.nscf);
     p.iterations = conv.iterations;
     p.residual = conv.rms;
     p.status = conv.converged ? Status::ok : Status::not_converged;
-    if (!conv.converged) p.message = fmt::format("LSMS did not converge: {} (run directory {})", conv.reason, dir.string());
+    if (!conv.converged)
+      p.message =
+          fmt::format("LSMS did not converge: {} (run directory {})", conv.reason, dir.string());
   } catch (const Error& e) {
     p = Properties{};
     p.status = Status::failed;
@@ -172,11 +180,13 @@ Properties LsmsDriver::harvest(const std::filesystem::path& dir, const Configura
 }
 
 void register_lsms_driver(DriverRegistry& registry) {
-  registry.add("lsms", "real LSMS (DFT): writes decks, launches lsms/lsms_asa, parses info_evec_out and k.out",
-               [](const DriverContext& ctx) {
-                 return std::make_unique<LsmsDriver>(ctx.system, LsmsSettings::from_deck(ctx.settings, ctx.system),
-                                                     ctx.comm);
-               });
+  registry.add(
+      "lsms",
+      "real LSMS (DFT): writes decks, launches lsms/lsms_asa, parses info_evec_out and k.out",
+      [](const DriverContext& ctx) {
+        return std::make_unique<LsmsDriver>(
+            ctx.system, LsmsSettings::from_deck(ctx.settings, ctx.system), ctx.comm);
+      });
 }
 
 }  // namespace lsmss::drivers

@@ -11,7 +11,9 @@ namespace {
 class PairDriver : public Driver {
  public:
   PairDriver(System sys, PairSettings s)
-      : sys_(std::move(sys)), s_(std::move(s)), shells_(sys_.lattice.shells(static_cast<int>(s_.shells.size()))) {}
+      : sys_(std::move(sys)),
+        s_(std::move(s)),
+        shells_(sys_.lattice.shells(static_cast<int>(s_.shells.size()))) {}
 
   std::string name() const override { return "pair"; }
   PropertyMask provides() const override { return kEnergy | kCharge | kMoment; }
@@ -20,7 +22,8 @@ class PairDriver : public Driver {
     std::vector<Properties> out;
     out.reserve(configs.size());
     for (const auto& c : configs) {
-      if (s_.delay_ms > 0) std::this_thread::sleep_for(std::chrono::duration<double, std::milli>(s_.delay_ms));
+      if (s_.delay_ms > 0)
+        std::this_thread::sleep_for(std::chrono::duration<double, std::milli>(s_.delay_ms));
       out.push_back(one(c));
     }
     return out;
@@ -30,7 +33,8 @@ class PairDriver : public Driver {
   Properties one(const Configuration& c) const {
     Properties p;
     if (c.num_sites() != sys_.num_sites()) {
-      p.message = fmt::format("configuration has {} sites, the system {}", c.num_sites(), sys_.num_sites());
+      p.message =
+          fmt::format("configuration has {} sites, the system {}", c.num_sites(), sys_.num_sites());
       return p;
     }
     // Deterministic failures by hash, so every run (serial or MPI) fails the same ones.
@@ -57,11 +61,14 @@ class PairDriver : public Driver {
       int like = 0;
       double q = sys_.species[c[i]].Z;
       for (int j : nn[i]) {
-        if (c[j] == c[i]) ++like;
-        else q += c[i] < c[j] ? s_.transfer : -s_.transfer;  // the lower species index gains
+        if (c[j] == c[i])
+          ++like;
+        else
+          q += c[i] < c[j] ? s_.transfer : -s_.transfer;  // the lower species index gains
       }
       p.charge[i] = q;
-      const double frac = nn[i].empty() ? 0.0 : static_cast<double>(like) / static_cast<double>(nn[i].size());
+      const double frac =
+          nn[i].empty() ? 0.0 : static_cast<double>(like) / static_cast<double>(nn[i].size());
       p.moment[i] = s_.moments[c[i]] * (1.0 + s_.moment_coupling * (frac - 0.5));
     }
     p.status = Status::ok;
@@ -80,7 +87,8 @@ PairSettings PairSettings::from_deck(const DeckTable& t, const System& sys) {
   const auto ns = static_cast<std::size_t>(sys.num_species());
   PairSettings s;
   s.onsite = t.numbers("onsite", std::vector<double>(ns, 0.0));
-  if (s.onsite.size() != ns) t.error("onsite", fmt::format("needs one value (Ry) per species: {}", ns));
+  if (s.onsite.size() != ns)
+    t.error("onsite", fmt::format("needs one value (Ry) per species: {}", ns));
   // Shell k's interactions are `vk`, k = 1..4, until the first one missing.
   const std::size_t pairs = ns * (ns + 1) / 2;
   for (int k = 1; k <= 4; ++k) {
@@ -106,7 +114,8 @@ PairSettings PairSettings::from_deck(const DeckTable& t, const System& sys) {
   }
   s.transfer = t.number_in("transfer", s.transfer, -10.0, 10.0);
   s.moments = t.numbers("moments", std::vector<double>(ns, 0.0));
-  if (s.moments.size() != ns) t.error("moments", fmt::format("needs one value (muB) per species: {}", ns));
+  if (s.moments.size() != ns)
+    t.error("moments", fmt::format("needs one value (muB) per species: {}", ns));
   s.moment_coupling = t.number_in("moment_coupling", 0.0, -10.0, 10.0);
   s.delay_ms = t.number_in("delay_ms", 0.0, 0.0, 3.6e6);
   s.fail_fraction = t.number_in("fail_fraction", 0.0, 0.0, 1.0);
@@ -114,12 +123,14 @@ PairSettings PairSettings::from_deck(const DeckTable& t, const System& sys) {
 }
 
 void register_pair_driver(DriverRegistry& registry) {
-  registry.add("pair",
-               "toy pair-interaction model for tests and demos (not physics): exact, cheap, optional "
-               "delay and scripted failures",
-               [](const DriverContext& ctx) -> std::unique_ptr<Driver> {
-                 return std::make_unique<PairDriver>(ctx.system, PairSettings::from_deck(ctx.settings, ctx.system));
-               });
+  registry.add(
+      "pair",
+      "toy pair-interaction model for tests and demos (not physics): exact, cheap, optional "
+      "delay and scripted failures",
+      [](const DriverContext& ctx) -> std::unique_ptr<Driver> {
+        return std::make_unique<PairDriver>(ctx.system,
+                                            PairSettings::from_deck(ctx.settings, ctx.system));
+      });
 }
 
 }  // namespace lsmss::drivers

@@ -18,8 +18,9 @@ std::string join_paths(const std::vector<std::filesystem::path>& paths) {
 SurrogateSettings read_surrogate_settings(const DeckTable& t) {
   SurrogateSettings s;
   if (!t.has("model"))
-    t.error("model", "is required: a model file written by `lsms-surrogate train` (one model or "
-                     "a fold ensemble), or a list of model files");
+    t.error("model",
+            "is required: a model file written by `lsms-surrogate train` (one model or "
+            "a fold ensemble), or a list of model files");
   // `model` is one file name or a list of them.
   std::vector<std::string> names;
   try {
@@ -49,8 +50,9 @@ SurrogateDriver::SurrogateDriver(const System& system, const SurrogateSettings& 
     try {
       ensemble_.member(i).check_matches(system);
     } catch (const Error& e) {
-      throw Error(fmt::format("surrogate model {} of {} (from {}) does not match the deck's system: {}",
-                              i + 1, ensemble_.size(), join_paths(settings.models), e.what()));
+      throw Error(
+          fmt::format("surrogate model {} of {} (from {}) does not match the deck's system: {}",
+                      i + 1, ensemble_.size(), join_paths(settings.models), e.what()));
     }
   }
   if (ensemble_.tasks() == 0) fail("surrogate: the models predict no property");
@@ -71,7 +73,8 @@ std::vector<Properties> SurrogateDriver::evaluate(std::span<const Configuration>
   const auto t0 = std::chrono::steady_clock::now();
   for (const auto& c : configs) {
     if (c.num_sites() != system_.num_sites())
-      fail("surrogate: configuration has {} sites, the system has {}", c.num_sites(), system_.num_sites());
+      fail("surrogate: configuration has {} sites, the system has {}", c.num_sites(),
+           system_.num_sites());
     for (int i = 0; i < c.num_sites(); ++i)
       if (c[i] >= system_.num_species())
         fail("surrogate: species {} at site {} does not exist in {}", c[i], i, system_.name());
@@ -79,9 +82,11 @@ std::vector<Properties> SurrogateDriver::evaluate(std::span<const Configuration>
   std::vector<Properties> out = ensemble_.predict(configs);
   if (out.size() != configs.size())
     fail("surrogate: {} predictions for {} configurations", out.size(), configs.size());
-  const double per = configs.empty() ? 0.0
-                                     : std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count() /
-                                           static_cast<double>(configs.size());
+  const double per =
+      configs.empty()
+          ? 0.0
+          : std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count() /
+                static_cast<double>(configs.size());
   for (auto& p : out) {
     p.wall_time = per;
     if (ensemble_.size() < 2) {  // a single model has no spread: absent, not zero

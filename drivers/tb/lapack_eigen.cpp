@@ -13,9 +13,8 @@ void dsyevd_(const char* jobz, const char* uplo, const int* n, double* a, const 
              double* work, const int* lwork, int* iwork, const int* liwork, int* info, std::size_t,
              std::size_t);
 void zheevd_(const char* jobz, const char* uplo, const int* n, std::complex<double>* a,
-             const int* lda, double* w, std::complex<double>* work, const int* lwork,
-             double* rwork, const int* lrwork, int* iwork, const int* liwork, int* info,
-             std::size_t, std::size_t);
+             const int* lda, double* w, std::complex<double>* work, const int* lwork, double* rwork,
+             const int* lrwork, int* iwork, const int* liwork, int* info, std::size_t, std::size_t);
 }
 
 namespace lsmss::tb {

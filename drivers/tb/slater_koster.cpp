@@ -39,7 +39,8 @@ SkBlock slater_koster_block(const Vec3& d, const BondIntegrals& v) {
   const double dir[3] = {l, m, n};
 
   // s-d angular factors: the d orbital's projection on the bond axis.
-  const double g[5] = {s3 * l * m, s3 * m * n, s3 * n * l, 0.5 * s3 * (l2 - m2), n2 - 0.5 * (l2 + m2)};
+  const double g[5] = {s3 * l * m, s3 * m * n, s3 * n * l, 0.5 * s3 * (l2 - m2),
+                       n2 - 0.5 * (l2 + m2)};
 
   double dd[5][5];
   dd[0][0] = 3 * l2 * m2 * S + (l2 + m2 - 4 * l2 * m2) * P + (n2 + l2 * m2) * D;
@@ -54,8 +55,10 @@ SkBlock slater_koster_block(const Vec3& d, const BondIntegrals& v) {
   dd[2][3] = 1.5 * n * l * lm * S + n * l * (1 - 2 * lm) * P - n * l * (1 - 0.5 * lm) * D;
   const double z = n2 - 0.5 * (l2 + m2);
   dd[0][4] = s3 * l * m * z * S - 2 * s3 * l * m * n2 * P + 0.5 * s3 * l * m * (1 + n2) * D;
-  dd[1][4] = s3 * m * n * z * S + s3 * m * n * (l2 + m2 - n2) * P - 0.5 * s3 * m * n * (l2 + m2) * D;
-  dd[2][4] = s3 * l * n * z * S + s3 * l * n * (l2 + m2 - n2) * P - 0.5 * s3 * l * n * (l2 + m2) * D;
+  dd[1][4] =
+      s3 * m * n * z * S + s3 * m * n * (l2 + m2 - n2) * P - 0.5 * s3 * m * n * (l2 + m2) * D;
+  dd[2][4] =
+      s3 * l * n * z * S + s3 * l * n * (l2 + m2 - n2) * P - 0.5 * s3 * l * n * (l2 + m2) * D;
   dd[3][3] = 0.75 * lm * lm * S + (l2 + m2 - lm * lm) * P + (n2 + 0.25 * lm * lm) * D;
   dd[3][4] = 0.5 * s3 * lm * z * S + s3 * n2 * (m2 - l2) * P + 0.25 * s3 * (1 + n2) * lm * D;
   dd[4][4] = z * z * S + 3 * n2 * (l2 + m2) * P + 0.75 * (l2 + m2) * (l2 + m2) * D;

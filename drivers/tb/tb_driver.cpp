@@ -49,23 +49,28 @@ TbSettings TbSettings::from_deck(const DeckTable& t) {
   TbSettings s;
   s.parameters = resolve_parameters(t, t.string("parameters", "tb/parameters.lua"));
   const std::vector<long> k = t.integers("kpoints", {1, 1, 1});
-  if (k.size() != 3) t.error("kpoints", fmt::format("expected three integers {{n1, n2, n3}}, got {}", k.size()));
+  if (k.size() != 3)
+    t.error("kpoints", fmt::format("expected three integers {{n1, n2, n3}}, got {}", k.size()));
   for (int a = 0; a < 3; ++a) {
     if (k[a] < 1 || k[a] > 64)
       t.error("kpoints", fmt::format("every entry must lie in [1, 64], got {}", k[a]));
     s.options.kpoints[a] = static_cast<int>(k[a]);
   }
   const std::vector<long> ks = t.integers("kshift", {0, 0, 0});
-  if (ks.size() != 3) t.error("kshift", fmt::format("expected three integers {{s1, s2, s3}}, got {}", ks.size()));
+  if (ks.size() != 3)
+    t.error("kshift", fmt::format("expected three integers {{s1, s2, s3}}, got {}", ks.size()));
   for (int a = 0; a < 3; ++a) {
-    if (ks[a] != 0 && ks[a] != 1) t.error("kshift", fmt::format("every entry must be 0 or 1, got {}", ks[a]));
+    if (ks[a] != 0 && ks[a] != 1)
+      t.error("kshift", fmt::format("every entry must be 0 or 1, got {}", ks[a]));
     s.options.kshift[a] = static_cast<int>(ks[a]);
   }
   s.options.basis = t.choice("basis", "sd", {"sd", "spd"}) == "sd" ? Basis::sd : Basis::spd;
   s.options.temperature = t.number_in("temperature", 0.005, 1e-4, 0.1);
   s.spin = t.choice("spin", "auto", {"auto", "polarized", "unpolarized"});
-  if (t.has("initial_moment")) s.initial_moment = t.number_in("initial_moment", 0.0, 0.0, 5.0);
-  else t.allow({"initial_moment"});
+  if (t.has("initial_moment"))
+    s.initial_moment = t.number_in("initial_moment", 0.0, 0.0, 5.0);
+  else
+    t.allow({"initial_moment"});
   s.options.mixing = t.choice("mixing", "anderson", {"anderson", "linear"}) == "anderson"
                          ? Mixing::anderson
                          : Mixing::linear;

@@ -14,9 +14,9 @@
 namespace lsmss::tb {
 
 struct TbSettings {
-  std::filesystem::path parameters;     // resolved parameter file
-  TbOptions options;                    // numerics; options.spin_polarized set from `spin`
-  std::string spin = "auto";            // auto | polarized | unpolarized
+  std::filesystem::path parameters;      // resolved parameter file
+  TbOptions options;                     // numerics; options.spin_polarized set from `spin`
+  std::string spin = "auto";             // auto | polarized | unpolarized
   std::optional<double> initial_moment;  // muB, overrides the parameter file's start values
   bool warm_start = true;
 

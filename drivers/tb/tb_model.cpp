@@ -47,7 +47,9 @@ double entropy(double x) {
 }
 
 // V(r) = V(r1) (r1 / r)^n: canonical distance scaling from the first-neighbour value.
-double scaled(double v1, double r1, double r, double n) { return v1 * std::pow(r1 / r, n); }
+double scaled(double v1, double r1, double r, double n) {
+  return v1 * std::pow(r1 / r, n);
+}
 
 // Heteronuclear combination of two integrals of the same kind: Harrison's geometric mean when
 // they have the same sign, the arithmetic mean otherwise.
@@ -130,7 +132,8 @@ TbModel::TbModel(const Lattice& lattice, std::vector<ElementParameters> species,
            species_[s].symbol, valence_[s], no_);
   for (int q : opt_.kpoints)
     if (q < 1) fail("k-point grid must be >= 1 in every direction");
-  sk_index_ = no_ == 9 ? std::vector<int>{0, 1, 2, 3, 4, 5, 6, 7, 8} : std::vector<int>{0, 4, 5, 6, 7, 8};
+  sk_index_ =
+      no_ == 9 ? std::vector<int>{0, 1, 2, 3, 4, 5, 6, 7, 8} : std::vector<int>{0, 4, 5, 6, 7, 8};
 
   dnn_ = lattice.shells(1).distance.at(0);
   for (const auto& nb : lattice.neighbors_within(opt_.cutoff * dnn_))
@@ -151,7 +154,8 @@ TbModel::TbModel(const Lattice& lattice, std::vector<ElementParameters> species,
                                         scaled(species_[B].repulsion, species_[B].r1, r, mrep)));
         double* dst = blocks_.data() + ((b * nspecies_ + A) * nspecies_ + B) * bs;
         for (int a = 0; a < no_; ++a)
-          for (int c = 0; c < no_; ++c) dst[a * no_ + c] = full[sk_index_[a] * kSpdOrbitals + sk_index_[c]];
+          for (int c = 0; c < no_; ++c)
+            dst[a * no_ + c] = full[sk_index_[a] * kSpdOrbitals + sk_index_[c]];
       }
   }
 
@@ -383,8 +387,8 @@ void TbModel::response(double mu, std::vector<std::vector<double>>& chi) {
         const double one = 1.0, zero = 0.0, minus = -1.0;
         for (int i = 0; i < N; ++i)
           dgemm_("T", "N", &nO, &nE, &no_, &one, C + static_cast<std::size_t>(no_) * i, &n,
-                 C + static_cast<std::size_t>(no_) * i + static_cast<std::size_t>(lo) * n, &n, &zero,
-                 zbuf_.data() + pp * i, &nO, 1, 1);
+                 C + static_cast<std::size_t>(no_) * i + static_cast<std::size_t>(lo) * n, &n,
+                 &zero, zbuf_.data() + pp * i, &nO, 1, 1);
         for (int a = lo; a <= hi; ++a)
           for (int b = lo; b <= hi; ++b) {
             const double w = wg * F(a, b);
@@ -396,7 +400,8 @@ void TbModel::response(double mu, std::vector<std::vector<double>>& chi) {
         std::vector<double> wsq(pp);
         for (int b = 0; b < nE; ++b)
           for (int a = 0; a < nO; ++a)
-            wsq[static_cast<std::size_t>(b) * nO + a] = std::sqrt(std::max(0.0, -2.0 * wg * F(a, lo + b)));
+            wsq[static_cast<std::size_t>(b) * nO + a] =
+                std::sqrt(std::max(0.0, -2.0 * wg * F(a, lo + b)));
         for (int i = 0; i < N; ++i)
           for (std::size_t p = 0; p < pp; ++p) zbuf_[pp * i + p] *= wsq[p];
         const int ipp = static_cast<int>(pp);
@@ -418,7 +423,8 @@ void TbModel::response(double mu, std::vector<std::vector<double>>& chi) {
             for (int i = 0; i < N; ++i) {
               std::complex<double> z = 0.0;
               for (int r = no_ * i; r < no_ * (i + 1); ++r)
-                z += std::conj(C[static_cast<std::size_t>(a) * n + r]) * C[static_cast<std::size_t>(b) * n + r];
+                z += std::conj(C[static_cast<std::size_t>(a) * n + r]) *
+                     C[static_cast<std::size_t>(b) * n + r];
               W[i] = z;
             }
             for (int i = 0; i < N; ++i)
@@ -460,7 +466,8 @@ TbResult TbModel::solve(const Configuration& c, const ScfState* start) {
     for (int i = 0; i < N; ++i) xin[i] = x0.valence[i];
     if (pol)
       for (int i = 0; i < N; ++i)
-        xin[N + i] = static_cast<int>(x0.dmoment.size()) == N ? x0.dmoment[i] : species_[c[i]].initial_moment;
+        xin[N + i] = static_cast<int>(x0.dmoment.size()) == N ? x0.dmoment[i]
+                                                              : species_[c[i]].initial_moment;
   }
 
   std::vector<double> v(N), b(N), xout(L), R(L), P(L, 1.0), dens(n * nspin_), ldos(N);
@@ -618,7 +625,8 @@ TbResult TbModel::solve(const Configuration& c, const ScfState* start) {
       for (int l = 0; l < L; ++l) dx[l] = xin[l] - xprev[l], df[l] = R[l] - Rprev[l];
       hist_dx.push_back(std::move(dx));
       hist_df.push_back(std::move(df));
-      if (static_cast<int>(hist_df.size()) > opt_.mixing_history) hist_dx.pop_front(), hist_df.pop_front();
+      if (static_cast<int>(hist_df.size()) > opt_.mixing_history)
+        hist_dx.pop_front(), hist_df.pop_front();
       const int m = static_cast<int>(hist_df.size());
       std::vector<double> A(static_cast<std::size_t>(m) * m), rhs(m);
       for (int p = 0; p < m; ++p) {
@@ -661,9 +669,10 @@ ElementReference element_reference(const ElementParameters& e, double valence,
                                    const TbParameters& params, const TbOptions& options) {
   const bool magnetic = options.spin_polarized && e.initial_moment > 0;
   const std::string key = fmt::format(
-      "{}|{}|{}|{:.17g}|{:.17g}|{:.17g}|{:d}|{:.17g}|{:.17g}|{:.17g}|{:.17g}|{:.17g}|{:.17g}", params.file,
-      e.symbol, static_cast<int>(options.basis), valence, options.cutoff, options.temperature, magnetic,
-      e.initial_moment, e.a, e.e_s, e.e_t2g, e.stoner_i, e.hubbard_u);
+      "{}|{}|{}|{:.17g}|{:.17g}|{:.17g}|{:d}|{:.17g}|{:.17g}|{:.17g}|{:.17g}|{:.17g}|{:.17g}",
+      params.file, e.symbol, static_cast<int>(options.basis), valence, options.cutoff,
+      options.temperature, magnetic, e.initial_moment, e.a, e.e_s, e.e_t2g, e.stoner_i,
+      e.hubbard_u);
   static std::mutex mutex;
   static std::map<std::string, ElementReference> cache;
   {

@@ -42,16 +42,16 @@ struct ScfState {
 struct TbResult {
   bool converged = false;
   int iterations = 0;
-  double residual = 0.0;        // max |out - in| of charges and moments, last iteration
-  double free_energy = 0.0;     // Ry, electronic E - TS plus pair repulsion (reported energy)
+  double residual = 0.0;          // max |out - in| of charges and moments, last iteration
+  double free_energy = 0.0;       // Ry, electronic E - TS plus pair repulsion (reported energy)
   double repulsive_energy = 0.0;  // Ry, pair repulsion part of free_energy
-  double band_energy = 0.0;     // Ry, sum of occupied eigenvalues
-  double entropy_term = 0.0;    // Ry, -TS
-  double fermi_energy = 0.0;    // Ry
-  std::vector<double> valence;  // Mulliken valence electrons per site
-  std::vector<double> moment;   // moment per site (muB), all orbitals
+  double band_energy = 0.0;       // Ry, sum of occupied eigenvalues
+  double entropy_term = 0.0;      // Ry, -TS
+  double fermi_energy = 0.0;      // Ry
+  std::vector<double> valence;    // Mulliken valence electrons per site
+  std::vector<double> moment;     // moment per site (muB), all orbitals
   std::vector<std::array<double, 3>> shells;  // s, p, d electrons per site (in the basis)
-  ScfState state;               // converged densities, a starting guess for a similar cell
+  ScfState state;  // converged densities, a starting guess for a similar cell
 };
 
 class TbModel {
@@ -60,8 +60,8 @@ class TbModel {
   // the electrons a neutral atom puts into the basis and `onsite_shift[s]` (Ry) the level
   // alignment added to all its on-site energies.
   TbModel(const Lattice& lattice, std::vector<ElementParameters> species,
-          std::vector<double> valence, std::vector<double> onsite_shift,
-          const TbParameters& params, const TbOptions& options);
+          std::vector<double> valence, std::vector<double> onsite_shift, const TbParameters& params,
+          const TbOptions& options);
 
   // Runs the SCF from `start` (cold start from neutral atoms if null). Deterministic: the same
   // configuration and start give bit-identical results.
@@ -100,18 +100,18 @@ class TbModel {
   std::vector<ElementParameters> species_;
   std::vector<double> valence_, shift_;
   std::vector<Bond> bonds_;
-  std::vector<double> blocks_;  // [bond][species A][species B][no_ x no_], row-major
+  std::vector<double> blocks_;    // [bond][species A][species B][no_ x no_], row-major
   std::vector<double> pair_rep_;  // [bond][species A][species B]: repulsion (Ry)
   std::vector<KPoint> kpoints_;
   std::vector<std::vector<std::complex<double>>> phases_;  // [k][bond]
 
   // Per configuration: H0(k) (hoppings + bare on-site levels); per iteration: eigenpairs.
-  std::vector<std::vector<double>> h0_real_;                 // [k] (Gamma only)
-  std::vector<std::vector<std::complex<double>>> h0_cplx_;   // [k]
-  std::vector<std::vector<double>> evec_real_;               // [k * nspin + s]
+  std::vector<std::vector<double>> h0_real_;                  // [k] (Gamma only)
+  std::vector<std::vector<std::complex<double>>> h0_cplx_;    // [k]
+  std::vector<std::vector<double>> evec_real_;                // [k * nspin + s]
   std::vector<std::vector<std::complex<double>>> evec_cplx_;  // [k * nspin + s]
-  std::vector<std::vector<double>> evals_;                   // [k * nspin + s]
-  std::vector<double> zbuf_;  // response work space
+  std::vector<std::vector<double>> evals_;                    // [k * nspin + s]
+  std::vector<double> zbuf_;                                  // response work space
   SymmetricEigen real_solver_;
   HermitianEigen cplx_solver_;
 };
@@ -121,7 +121,7 @@ struct ElementReference {
   double p_background = 0.0;  // p electrons of the spd band structure (s+d basis: rigid background)
   double fermi_level = 0.0;   // Ry in the fit's own zero, with the electrons the basis holds
   std::array<double, 3> shells{};  // s, p, d electrons per atom in the spd band structure
-  double repulsion = 0.0;     // pair repulsion at r1 (Ry) for zero pressure at the reference a
+  double repulsion = 0.0;          // pair repulsion at r1 (Ry) for zero pressure at the reference a
   double pressure_derivative = 0.0;  // dE_electronic/da per atom at the reference (Ry/Bohr)
 };
 // With the s+d basis an atom puts valence - p_background electrons into its orbitals, and the

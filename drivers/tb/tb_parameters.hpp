@@ -26,7 +26,7 @@ struct ElementParameters {
   double pd_sigma = 0.0, pd_pi = 0.0, dd_sigma = 0.0, dd_pi = 0.0, dd_delta = 0.0;
   double stoner_i = 0.0;        // Ry, E_x = -I m_d^2 / 4
   double hubbard_u = 0.0;       // Ry, E_U = U/2 (n - n0)^2
-  double work_function = 0.0;  // Ry (positive)
+  double work_function = 0.0;   // Ry (positive)
   double initial_moment = 0.0;  // muB, SCF start
   // Pair repulsion at r1 (Ry per bond); not in the file: the engine sets it so that the pure
   // metal is in equilibrium at `a` (see element_reference).

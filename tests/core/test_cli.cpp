@@ -6,13 +6,16 @@
 using namespace lsmss::test;
 
 namespace {
-CommandResult cli(const std::string& args) { return run_command(cli_path().string() + " " + args); }
+CommandResult cli(const std::string& args) {
+  return run_command(cli_path().string() + " " + args);
+}
 }  // namespace
 
 TEST(Cli, HelpAndVersion) {
   auto r = cli("--help");
   EXPECT_EQ(r.status, 0);
-  for (const char* sub : {"check", "calc", "build", "import", "info", "train", "evaluate", "predict", "mc"})
+  for (const char* sub :
+       {"check", "calc", "build", "import", "info", "train", "evaluate", "predict", "mc"})
     EXPECT_NE(r.output.find(sub), std::string::npos) << sub << "\n" << r.output;
   auto v = cli("--version");
   EXPECT_EQ(v.status, 0);
@@ -26,9 +29,10 @@ TEST(Cli, HelpAndVersion) {
 
 TEST(Cli, BadDeckGivesOneClearMessageAndNonZeroExit) {
   TempDir dir;
-  auto deck = dir.write("bad.lua",
-                        "system = { lattice = 'fcc', a = 7.2, supercell = {1,1,1}, species = {'Cu','Au'} }\n"
-                        "sampling = { cap = 10 }\nsytem2 = 1\n");
+  auto deck = dir.write(
+      "bad.lua",
+      "system = { lattice = 'fcc', a = 7.2, supercell = {1,1,1}, species = {'Cu','Au'} }\n"
+      "sampling = { cap = 10 }\nsytem2 = 1\n");
   auto r = cli("check " + deck.string());
   EXPECT_EQ(r.status, 1);
   EXPECT_NE(r.output.find("lsms-surrogate: error:"), std::string::npos) << r.output;
@@ -54,14 +58,15 @@ TEST(Cli, CheckValidatesEverySection) {
   struct Case {
     std::string body, key;
   };
-  for (const Case& c : {Case{"sampling = { capp = 3 }\n", "sampling.capp"},
-                        Case{"dataset = { file = 3 }\n", "dataset.file"},
-                        Case{"training = { epochs = 'many' }\n", "training.epochs"},
-                        Case{"montecarlo = { composition = 2, temperatures = {300}, walkerz = 2 }\n",
-                             "montecarlo.walkerz"},
-                        Case{"montecarlo = { composition = 2, temperatures = {300},\n"
-                             "  fallback = { threshold = 0.1, driver = 'nodriver' } }\n",
-                             "montecarlo.fallback.driver"}}) {
+  for (const Case& c :
+       {Case{"sampling = { capp = 3 }\n", "sampling.capp"},
+        Case{"dataset = { file = 3 }\n", "dataset.file"},
+        Case{"training = { epochs = 'many' }\n", "training.epochs"},
+        Case{"montecarlo = { composition = 2, temperatures = {300}, walkerz = 2 }\n",
+             "montecarlo.walkerz"},
+        Case{"montecarlo = { composition = 2, temperatures = {300},\n"
+             "  fallback = { threshold = 0.1, driver = 'nodriver' } }\n",
+             "montecarlo.fallback.driver"}}) {
     auto deck = dir.write("sections.lua", head + c.body);
     auto r = cli("check " + deck.string());
     EXPECT_EQ(r.status, 1) << c.body << r.output;

@@ -56,7 +56,8 @@ TEST(Configuration, TranslationCanonicalForm) {
   auto b = Configuration::from_string("0010");
   EXPECT_EQ(a.canonical(tr), b.canonical(tr));
   EXPECT_EQ(a.canonical(tr).to_string(), "0001");
-  EXPECT_NE(Configuration::from_string("1100").canonical(tr), Configuration::from_string("1010").canonical(tr));
+  EXPECT_NE(Configuration::from_string("1100").canonical(tr),
+            Configuration::from_string("1010").canonical(tr));
   EXPECT_EQ(a.permuted(tr[1]).to_string(), "0100");
 }
 

@@ -14,7 +14,8 @@ void expect_deck_error(const std::function<void()>& f, std::vector<std::string> 
     FAIL() << "expected a DeckError";
   } catch (const DeckError& e) {
     for (const auto& frag : fragments)
-      EXPECT_NE(std::string(e.what()).find(frag), std::string::npos) << "'" << frag << "' not in: " << e.what();
+      EXPECT_NE(std::string(e.what()).find(frag), std::string::npos)
+          << "'" << frag << "' not in: " << e.what();
   }
 }
 const char* kGood = R"(
@@ -54,7 +55,8 @@ TEST(Deck, SystemFromDeck) {
   EXPECT_EQ(sys.name(), "CuAu");
   EXPECT_EQ(sys.species_index(79), 1);
   Deck bct = Deck::from_string(
-      R"(system = { lattice = "bct", a = 5.218, c = 7.058, supercell = {4,2,2}, species = {"Fe","Pt"} })", "f.lua");
+      R"(system = { lattice = "bct", a = 5.218, c = 7.058, supercell = {4,2,2}, species = {"Fe","Pt"} })",
+      "f.lua");
   EXPECT_EQ(System::from_deck(bct.root().table("system")).lattice.kind(), LatticeKind::bct);
 }
 
@@ -66,15 +68,19 @@ TEST(Deck, ErrorPathsNameFileKeyAndExpectation) {
   expect_deck_error([&] { s.number("names"); }, {"sampling.names", "expected a number"});
   expect_deck_error([&] { s.boolean("cap", false); }, {"sampling.cap", "true or false"});
   expect_deck_error([&] { s.integer("cap", 1, 1, 999); }, {"sampling.cap", "[1, 999]", "1000"});
-  expect_deck_error([&] { s.number_in("fraction", 0, 0.6, 1.0); }, {"sampling.fraction", "[0.6, 1]"});
+  expect_deck_error([&] { s.number_in("fraction", 0, 0.6, 1.0); },
+                    {"sampling.fraction", "[0.6, 1]"});
   expect_deck_error([&] { s.integer("nope"); }, {"sampling.nope", "required"});
   expect_deck_error([&] { s.choice("names", "a", {"a"}); }, {"sampling.names"});
   expect_deck_error([&] { s.table("cap"); }, {"sampling.cap", "expected a table"});
   expect_deck_error([&] { s.numbers("nested"); }, {"sampling.nested", "list"});
   expect_deck_error([&] { s.strings("list"); }, {"sampling.list[1]", "string"});
   Deck d2 = Deck::from_string("t = { mode = 'fast' }", "c.lua");
-  expect_deck_error([&] { d2.root().table("t").choice("mode", "slow", {"slow", "exact"}); },
-                    {"t.mode", "'fast' is not one of: slow, exact"});
+  expect_deck_error(
+      [&] {
+        d2.root().table("t").choice("mode", "slow", {"slow", "exact"});
+      },
+      {"t.mode", "'fast' is not one of: slow, exact"});
 }
 
 TEST(Deck, UnknownKeySuggestsClosest) {
@@ -82,7 +88,8 @@ TEST(Deck, UnknownKeySuggestsClosest) {
   auto s = d.root().table("sampling");
   s.integer("cap", 1000, 1, 100000);
   s.integer("seed", 0, 0, 100);
-  expect_deck_error([&] { s.finish(); }, {"typo.lua", "unknown key 'sampling.cpa'", "did you mean 'cap'"});
+  expect_deck_error([&] { s.finish(); },
+                    {"typo.lua", "unknown key 'sampling.cpa'", "did you mean 'cap'"});
   // Top level too.
   Deck d3 = Deck::from_string("sytem = {}", "top.lua");
   d3.root().allow({"system", "driver"});
@@ -91,13 +98,15 @@ TEST(Deck, UnknownKeySuggestsClosest) {
 
 TEST(Deck, LuaErrorsCarryFileAndLine) {
   expect_deck_error([] { Deck::from_string("a = 1\nb = = 2\n", "syntax.lua"); }, {"syntax.lua:2:"});
-  expect_deck_error([] { Deck::from_string("a = 1\nerror('boom')\n", "run.lua"); }, {"run.lua:2:", "boom"});
+  expect_deck_error([] { Deck::from_string("a = 1\nerror('boom')\n", "run.lua"); },
+                    {"run.lua:2:", "boom"});
   expect_deck_error([] { Deck::from_file("/nonexistent/deck.lua"); }, {"/nonexistent/deck.lua"});
 }
 
 TEST(Deck, SandboxBlocksIoUnlessAllowed) {
   expect_deck_error([] { Deck::from_string("x = os.getenv('HOME')", "sb.lua"); }, {"sb.lua:1:"});
-  expect_deck_error([] { Deck::from_string("f = io.open('/etc/passwd')", "sb.lua"); }, {"sb.lua:1:"});
+  expect_deck_error([] { Deck::from_string("f = io.open('/etc/passwd')", "sb.lua"); },
+                    {"sb.lua:1:"});
   expect_deck_error([] { Deck::from_string("require('socket')", "sb.lua"); }, {"sb.lua:1:"});
   expect_deck_error([] { Deck::from_string("load('x=1')()", "sb.lua"); }, {"sb.lua:1:"});
   DeckOptions open;
@@ -111,7 +120,8 @@ TEST(Deck, SandboxBlocksIoUnlessAllowed) {
 TEST(Deck, UnsupportedValuesAreErrors) {
   expect_deck_error([] { Deck::from_string("t = { f = print }", "v.lua"); }, {"t.f", "function"});
   expect_deck_error([] { Deck::from_string("t = { [1.5] = 2 }", "v.lua"); }, {"'t'"});
-  expect_deck_error([] { Deck::from_string("t = {}; t.self = t", "v.lua"); }, {"nested too deeply"});
+  expect_deck_error([] { Deck::from_string("t = {}; t.self = t", "v.lua"); },
+                    {"nested too deeply"});
 }
 
 TEST(Deck, SystemErrors) {
@@ -119,16 +129,21 @@ TEST(Deck, SystemErrors) {
     Deck d = Deck::from_string("system = {" + body + "}", "sys.lua");
     return System::from_deck(d.root().table("system"));
   };
-  expect_deck_error([&] { sys("lattice='hcp', a=1, species={'Cu','Au'}"); }, {"system.lattice", "hcp"});
+  expect_deck_error([&] { sys("lattice='hcp', a=1, species={'Cu','Au'}"); },
+                    {"system.lattice", "hcp"});
   expect_deck_error([&] { sys("a=-1, species={'Cu','Au'}"); }, {"system.a", "> 0"});
   expect_deck_error([&] { sys("a=1, species={'Cu'}"); }, {"system.species", "two"});
   expect_deck_error([&] { sys("a=1, species={'Cu','Qq'}"); }, {"system.species", "Qq"});
   expect_deck_error([&] { sys("a=1, species={'Cu','Cu'}"); }, {"system.species", "twice"});
-  expect_deck_error([&] { sys("a=1, supercell={2,2}, species={'Cu','Au'}"); }, {"system.supercell", "3"});
-  expect_deck_error([&] { sys("lattice='bct', a=1, species={'Cu','Au'}"); }, {"system.c", "required"});
+  expect_deck_error([&] { sys("a=1, supercell={2,2}, species={'Cu','Au'}"); },
+                    {"system.supercell", "3"});
+  expect_deck_error([&] { sys("lattice='bct', a=1, species={'Cu','Au'}"); },
+                    {"system.c", "required"});
   expect_deck_error([&] { sys("a=1, c=2, species={'Cu','Au'}"); }, {"system.c", "bct"});
   expect_deck_error([&] { sys("a=1, specie={'Cu','Au'}"); }, {"system.species", "required"});
-  expect_deck_error([&] { sys("a=1, species={'Cu','Au'}, lattce='fcc'"); }, {"system.lattce", "did you mean 'lattice'"});
-  expect_deck_error([] { System::from_deck(Deck::from_string("x=1", "n.lua").root().table("system")); },
-                    {"system", "no 'system' table"});
+  expect_deck_error([&] { sys("a=1, species={'Cu','Au'}, lattce='fcc'"); },
+                    {"system.lattce", "did you mean 'lattice'"});
+  expect_deck_error(
+      [] { System::from_deck(Deck::from_string("x=1", "n.lua").root().table("system")); },
+      {"system", "no 'system' table"});
 }

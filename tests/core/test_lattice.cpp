@@ -4,8 +4,8 @@
 #include <set>
 #include <sstream>
 
-#include "core/lattice.hpp"
 #include "core/error.hpp"
+#include "core/lattice.hpp"
 #include "test_support.hpp"
 
 using namespace lsmss;
@@ -44,11 +44,16 @@ TEST(Lattice, SiteCountsAndNumbering) {
 
 TEST(Lattice, NeighbourCountsWithPeriodicImages) {
   // Bulk coordination must hold on every site, even on 2x2x2 and uneven 4x2x2 boxes.
-  struct Case { LatticeKind k; std::array<int, 3> reps; std::vector<int> counts; };
-  const std::vector<Case> cases = {
-      {LatticeKind::fcc, {2, 2, 2}, {12, 6, 24}}, {LatticeKind::fcc, {1, 1, 1}, {12, 6, 24}},
-      {LatticeKind::bcc, {2, 2, 2}, {8, 6, 12}},  {LatticeKind::bcc, {4, 2, 2}, {8, 6, 12}},
-      {LatticeKind::sc, {3, 3, 3}, {6, 12, 8}}};
+  struct Case {
+    LatticeKind k;
+    std::array<int, 3> reps;
+    std::vector<int> counts;
+  };
+  const std::vector<Case> cases = {{LatticeKind::fcc, {2, 2, 2}, {12, 6, 24}},
+                                   {LatticeKind::fcc, {1, 1, 1}, {12, 6, 24}},
+                                   {LatticeKind::bcc, {2, 2, 2}, {8, 6, 12}},
+                                   {LatticeKind::bcc, {4, 2, 2}, {8, 6, 12}},
+                                   {LatticeKind::sc, {3, 3, 3}, {6, 12, 8}}};
   for (const auto& c : cases) {
     Lattice lat(c.k, 3.0, 0, c.reps);
     auto sh = lat.shells(3);
@@ -82,8 +87,10 @@ TEST(Lattice, NeighborsWithinIsSymmetric) {
   auto nb = lat.neighbors_within(3.0);
   std::multiset<std::tuple<int, int, long, long, long>> fwd, rev;
   for (const auto& n : nb) {
-    fwd.insert({n.i, n.j, std::lround(n.d[0] * 1e6), std::lround(n.d[1] * 1e6), std::lround(n.d[2] * 1e6)});
-    rev.insert({n.j, n.i, std::lround(-n.d[0] * 1e6), std::lround(-n.d[1] * 1e6), std::lround(-n.d[2] * 1e6)});
+    fwd.insert({n.i, n.j, std::lround(n.d[0] * 1e6), std::lround(n.d[1] * 1e6),
+                std::lround(n.d[2] * 1e6)});
+    rev.insert({n.j, n.i, std::lround(-n.d[0] * 1e6), std::lround(-n.d[1] * 1e6),
+                std::lround(-n.d[2] * 1e6)});
   }
   EXPECT_EQ(fwd, rev);
 }
@@ -121,8 +128,8 @@ TEST(Lattice, MatchPositionsOfRealLsmsFiles) {
 TEST(Lattice, MatchPositionsRejectsBadInput) {
   Lattice lat(LatticeKind::sc, 1.0, 0, {2, 1, 1});
   EXPECT_THROW(lat.match_positions({{0, 0, 0}}), Error);
-  EXPECT_THROW(lat.match_positions({{0, 0, 0}, {0.5, 0, 0}}), Error);   // not a site
-  EXPECT_THROW(lat.match_positions({{0, 0, 0}, {2.0, 0, 0}}), Error);   // both map to site 0
+  EXPECT_THROW(lat.match_positions({{0, 0, 0}, {0.5, 0, 0}}), Error);  // not a site
+  EXPECT_THROW(lat.match_positions({{0, 0, 0}, {2.0, 0, 0}}), Error);  // both map to site 0
   EXPECT_THROW(Lattice(LatticeKind::fcc, -1.0, 0, {1, 1, 1}), Error);
   EXPECT_THROW(Lattice(LatticeKind::fcc, 1.0, 0, {0, 1, 1}), Error);
   EXPECT_THROW(lattice_kind_from_name("hcp"), Error);

@@ -44,7 +44,8 @@ TEST(Registry, ErrorsNameTheProblem) {
     reg.create_from_deck(unknown.root(), sys);
     FAIL();
   } catch (const DeckError& e) {
-    EXPECT_NE(std::string(e.what()).find("unknown driver 'vasp' (known: fake)"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("unknown driver 'vasp' (known: fake)"), std::string::npos)
+        << e.what();
   }
   // A typo in the driver's own table is caught when the driver is created.
   Deck typo = Deck::from_string("driver = 'fake'\nfake = { e00 = 1 }", "t.lua");

@@ -18,7 +18,8 @@ namespace {
 const auto kRuns = test::shared_dir() / "data/lsms/runs";
 
 System fept2() {
-  return System{Lattice(LatticeKind::bct, 5.218, 7.058, {1, 1, 1}), {species_from_symbol("Fe"), species_from_symbol("Pt")}};
+  return System{Lattice(LatticeKind::bct, 5.218, 7.058, {1, 1, 1}),
+                {species_from_symbol("Fe"), species_from_symbol("Pt")}};
 }
 }  // namespace
 
@@ -73,7 +74,8 @@ TEST(DeckWriter, WritesEveryKeyLsmsNeeds) {
   std::vector<lsms::SpeciesSetup> setup = {lsms::default_species_setup(sys.species[0]),
                                            lsms::default_species_setup(sys.species[1])};
   lsms::DeckSpec spec;
-  const std::string text = lsms::write_deck(spec, sys.lattice, Configuration::from_string("01"), setup);
+  const std::string text =
+      lsms::write_deck(spec, sys.lattice, Configuration::from_string("01"), setup);
   // The deck must run as Lua and define what LSMS reads without defaults.
   Deck d = Deck::from_string(text, "i_lsms");
   const auto& root = d.root();
@@ -105,10 +107,11 @@ class LsmsDriverTest : public ::testing::Test {
   std::unique_ptr<Driver> make(const std::string& extra = "") {
     DriverRegistry reg;
     drivers::register_builtin_drivers(reg);
-    deck_ = Deck::from_string(fmt::format("driver = 'lsms'\nlsms = {{ executable = '{}', launcher = {{}}, "
-                                          "work_dir = '{}', timeout = 2, nscf = 10, rms_tolerance = 1e-6 {} }}",
-                                          LSMSS_FAKE_LSMS, dir_.path().string(), extra),
-                              "lsms.lua");
+    deck_ = Deck::from_string(
+        fmt::format("driver = 'lsms'\nlsms = {{ executable = '{}', launcher = {{}}, "
+                    "work_dir = '{}', timeout = 2, nscf = 10, rms_tolerance = 1e-6 {} }}",
+                    LSMSS_FAKE_LSMS, dir_.path().string(), extra),
+        "lsms.lua");
     return reg.create_from_deck(deck_.root(), sys_);
   }
   test::TempDir dir_;
@@ -161,24 +164,31 @@ TEST_F(LsmsDriverTest, FailuresAreReportedNeverData) {
 TEST_F(LsmsDriverTest, MissingExecutableAndBadSettings) {
   DriverRegistry reg;
   drivers::register_builtin_drivers(reg);
-  Deck d = Deck::from_string(fmt::format("lsms = {{ executable = '/nonexistent/lsms', launcher = {{}}, work_dir = '{}' }}",
-                                         dir_.path().string()),
-                             "x.lua");
+  Deck d = Deck::from_string(
+      fmt::format("lsms = {{ executable = '/nonexistent/lsms', launcher = {{}}, work_dir = '{}' }}",
+                  dir_.path().string()),
+      "x.lua");
   auto drv = reg.create("lsms", DriverContext{sys_, d.root().table("lsms"), d.root(), &reg});
   auto p = drv->evaluate_one(Configuration::from_string("01"));
   EXPECT_EQ(p.status, Status::failed);
   EXPECT_NE(p.message.find("exited with status 127"), std::string::npos) << p.message;
 
   Deck typo = Deck::from_string("lsms = { nscf = 10, rms_tol = 1e-3 }", "t.lua");
-  EXPECT_THROW(reg.create("lsms", DriverContext{sys_, typo.root().table("lsms"), typo.root(), &reg}), DeckError);
-  Deck pots = Deck::from_string("lsms = { start = 'potentials', potentials = { Fe = '/nonexistent' } }", "p.lua");
-  EXPECT_THROW(reg.create("lsms", DriverContext{sys_, pots.root().table("lsms"), pots.root(), &reg}), DeckError);
+  EXPECT_THROW(
+      reg.create("lsms", DriverContext{sys_, typo.root().table("lsms"), typo.root(), &reg}),
+      DeckError);
+  Deck pots = Deck::from_string(
+      "lsms = { start = 'potentials', potentials = { Fe = '/nonexistent' } }", "p.lua");
+  EXPECT_THROW(
+      reg.create("lsms", DriverContext{sys_, pots.root().table("lsms"), pots.root(), &reg}),
+      DeckError);
 }
 
 TEST_F(LsmsDriverTest, StartsFromSpeciesPotentials) {
   auto fe = dir_.write("w_fe", "potential");
   auto pt = dir_.write("w_pt", "potential");
-  auto drv = make(fmt::format(", start = 'potentials', potentials = {{ Fe = '{}', Pt = '{}' }}", fe.string(), pt.string()));
+  auto drv = make(fmt::format(", start = 'potentials', potentials = {{ Fe = '{}', Pt = '{}' }}",
+                              fe.string(), pt.string()));
   auto p = drv->evaluate_one(Configuration::from_string("01"));
   EXPECT_EQ(p.status, Status::ok) << p.message;
 }

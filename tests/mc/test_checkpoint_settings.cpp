@@ -26,7 +26,8 @@ void expect_same_rows(const mc::McResult& a, const mc::McResult& b) {
     expect_same(a.rows[t].heat_capacity, b.rows[t].heat_capacity);
     expect_same(a.rows[t].acceptance, b.rows[t].acceptance);
     ASSERT_EQ(a.rows[t].sro.size(), b.rows[t].sro.size());
-    for (std::size_t k = 0; k < a.rows[t].sro.size(); ++k) expect_same(a.rows[t].sro[k], b.rows[t].sro[k]);
+    for (std::size_t k = 0; k < a.rows[t].sro.size(); ++k)
+      expect_same(a.rows[t].sro[k], b.rows[t].sro[k]);
     EXPECT_EQ(a.rows[t].samples, b.rows[t].samples);
   }
   EXPECT_EQ(a.lowest_energy, b.lowest_energy);
@@ -90,7 +91,8 @@ TEST_P(Resume, InterruptedRunsEqualUninterruptedOnes) {
   expect_same_rows(whole, part);
   if (mode == 2) {
     ASSERT_EQ(whole.dos.size(), part.dos.size());
-    for (std::size_t b = 0; b < whole.dos.size(); ++b) EXPECT_EQ(whole.dos[b].ln_g, part.dos[b].ln_g);
+    for (std::size_t b = 0; b < whole.dos.size(); ++b)
+      EXPECT_EQ(whole.dos[b].ln_g, part.dos[b].ln_g);
   }
   // A finished checkpoint gives the results again without sampling.
   const long calls = fake.calls;
@@ -131,9 +133,11 @@ TEST(McSettings, DefaultsAndValues) {
   EXPECT_EQ(d.output, "cuau_mc");
   EXPECT_EQ(d.checkpoint, "cuau_mc_checkpoint.h5");
   EXPECT_FALSE(d.fallback.enabled);
-  const mc::Settings s = parse(R"(montecarlo = { method = "wang_landau", fraction = 0.25, walkers = 4,
+  const mc::Settings s =
+      parse(R"(montecarlo = { method = "wang_landau", fraction = 0.25, walkers = 4,
       wang_landau = { energy_min = -1.5, energy_max = -1.0, bin_width = 0.01, ln_f_final = 1e-7 },
-      fallback = { threshold = 2e-3, driver = "tb", dataset = "d.h5" } })", sys);
+      fallback = { threshold = 2e-3, driver = "tb", dataset = "d.h5" } })",
+            sys);
   EXPECT_EQ(s.method, mc::Method::wang_landau);
   EXPECT_EQ(s.counts, (std::vector<int>{8, 24}));
   EXPECT_EQ(*s.wl.energy_min, -1.5);
@@ -146,22 +150,32 @@ TEST(McSettings, DefaultsAndValues) {
 
 TEST(McSettings, ErrorsNameTheKey) {
   const System sys = small_system(LatticeKind::fcc, {2, 2, 2});
-  EXPECT_NE(error_of("montecarlo = { temperatures = {300}, sweps = 10 }", sys).find("did you mean 'sweeps'"),
+  EXPECT_NE(error_of("montecarlo = { temperatures = {300}, sweps = 10 }", sys)
+                .find("did you mean 'sweeps'"),
             std::string::npos);
   EXPECT_NE(error_of("montecarlo = { }", sys).find("montecarlo.temperatures"), std::string::npos);
-  EXPECT_NE(error_of("montecarlo = { temperatures = {-5} }", sys).find("temperatures"), std::string::npos);
-  EXPECT_NE(error_of("montecarlo = { temperatures = {300}, fraction = 0.3 }", sys).find("whole number"),
+  EXPECT_NE(error_of("montecarlo = { temperatures = {-5} }", sys).find("temperatures"),
             std::string::npos);
+  EXPECT_NE(
+      error_of("montecarlo = { temperatures = {300}, fraction = 0.3 }", sys).find("whole number"),
+      std::string::npos);
   EXPECT_NE(error_of("montecarlo = { temperatures = {300}, fraction = 0.5, composition = 3 }", sys)
-                .find("only one"), std::string::npos);
-  EXPECT_NE(error_of("montecarlo = { temperatures = {300}, composition = 33 }", sys).find("composition"),
+                .find("only one"),
             std::string::npos);
-  EXPECT_NE(error_of(R"(montecarlo = { method = "wang_landau", wang_landau = { energy_min = 1 } })", sys)
-                .find("energy_max"), std::string::npos);
+  EXPECT_NE(
+      error_of("montecarlo = { temperatures = {300}, composition = 33 }", sys).find("composition"),
+      std::string::npos);
+  EXPECT_NE(
+      error_of(R"(montecarlo = { method = "wang_landau", wang_landau = { energy_min = 1 } })", sys)
+          .find("energy_max"),
+      std::string::npos);
   EXPECT_NE(error_of("montecarlo = { temperatures = {300}, fallback = { dataset = 'd.h5' } }", sys)
-                .find("montecarlo.fallback.threshold"), std::string::npos);
-  EXPECT_NE(error_of("montecarlo = { temperatures = {300}, initial = '0101' }", sys).find("initial"),
+                .find("montecarlo.fallback.threshold"),
             std::string::npos);
+  EXPECT_NE(
+      error_of("montecarlo = { temperatures = {300}, initial = '0101' }", sys).find("initial"),
+      std::string::npos);
   EXPECT_NE(error_of("montecarlo = { temperatures = {300}, wang_landau = { bins = 5 } }", sys)
-                .find("wang_landau"), std::string::npos);
+                .find("wang_landau"),
+            std::string::npos);
 }

@@ -25,12 +25,14 @@ double stddev(const std::vector<double>& v) {
 // estimator a 4-sigma excursion has probability 6e-5 per comparison; the seeds are fixed, so
 // a pass is reproducible, and a biased sampler (wrong acceptance, asymmetric proposals, wrong
 // temperature) shows up as many-sigma deviations: see the power checks beside each call.
-void expect_agrees(const mc::TemperatureResult& r, const ExactAverages& x, const std::string& what) {
+void expect_agrees(const mc::TemperatureResult& r, const ExactAverages& x,
+                   const std::string& what) {
   SCOPED_TRACE(what + " T = " + std::to_string(r.temperature));
   EXPECT_NEAR(r.energy, x.energy, 4 * r.energy_err);
   EXPECT_NEAR(r.heat_capacity, x.heat_capacity, 4 * r.heat_capacity_err);
   ASSERT_EQ(r.sro.size(), x.sro.size());
-  for (std::size_t k = 0; k < x.sro.size(); ++k) EXPECT_NEAR(r.sro[k], x.sro[k], 4 * r.sro_err[k]) << "alpha_" << k + 1;
+  for (std::size_t k = 0; k < x.sro.size(); ++k)
+    EXPECT_NEAR(r.sro[k], x.sro[k], 4 * r.sro_err[k]) << "alpha_" << k + 1;
 }
 
 }  // namespace
@@ -44,8 +46,10 @@ TEST(MetropolisExact, DriverPathMatchesEnumeration) {
   for (const auto& c : all) e.push_back(fake.energy(c));
   const double sigma = stddev(e);
   ASSERT_GT(sigma, 0.001);
-  // k_B T = sigma and 3 sigma: Boltzmann weights neither uniform nor concentrated on the ground state.
-  const std::vector<double> temps = {sigma / mc::kBoltzmannRyPerK, 3 * sigma / mc::kBoltzmannRyPerK};
+  // k_B T = sigma and 3 sigma: Boltzmann weights neither uniform nor concentrated on the ground
+  // state.
+  const std::vector<double> temps = {sigma / mc::kBoltzmannRyPerK,
+                                     3 * sigma / mc::kBoltzmannRyPerK};
   mc::Settings s = test_settings(sys, 4, temps);
   s.walkers = 8;
   s.equilibration = 100;
@@ -108,7 +112,8 @@ TEST(MetropolisExact, AnnealingFindsTheGroundState) {
   for (const auto& c : all) e.push_back(mlp.energy(c, 2));
   const double sigma = stddev(e);
   const double kb = mc::kBoltzmannRyPerK;
-  mc::Settings s = test_settings(sys, 8, {3 * sigma / kb, sigma / kb, 0.3 * sigma / kb, 0.05 * sigma / kb});
+  mc::Settings s =
+      test_settings(sys, 8, {3 * sigma / kb, sigma / kb, 0.3 * sigma / kb, 0.05 * sigma / kb});
   s.anneal = true;
   s.walkers = 8;
   s.equilibration = 50;
@@ -129,7 +134,8 @@ TEST(MetropolisExact, AnnealingFindsTheGroundState) {
 namespace {
 
 // Exact ln g per energy level of the pair model (levels are multiples of v).
-std::map<long, double> exact_levels(const FakeDriver& fake, const std::vector<Configuration>& all, double e0, double v) {
+std::map<long, double> exact_levels(const FakeDriver& fake, const std::vector<Configuration>& all,
+                                    double e0, double v) {
   std::map<long, double> g;
   for (const auto& c : all) g[std::lround((fake.energy(c) - e0) / v)] += 1;
   for (auto& [k, n] : g) n = std::log(n);
@@ -148,7 +154,8 @@ TEST_P(WangLandauSchedule, DensityOfStatesAndThermodynamics) {
   const auto all = enumerate({8, 8});
   std::vector<double> e;
   for (const auto& c : all) e.push_back(fake.energy(c));
-  const double lo = *std::min_element(e.begin(), e.end()), hi = *std::max_element(e.begin(), e.end());
+  const double lo = *std::min_element(e.begin(), e.end()),
+               hi = *std::max_element(e.begin(), e.end());
   const auto g = exact_levels(fake, all, 0.0, v);
   ASSERT_GT(g.size(), 4u);
   mc::Settings s = test_settings(sys, 8, {});
@@ -163,7 +170,8 @@ TEST_P(WangLandauSchedule, DensityOfStatesAndThermodynamics) {
   s.wl.flatness = 0.9;
   s.wl.one_over_t = one_over_t;
   const double sigma = stddev(e);
-  s.temperatures = {0.5 * sigma / mc::kBoltzmannRyPerK, sigma / mc::kBoltzmannRyPerK, 3 * sigma / mc::kBoltzmannRyPerK};
+  s.temperatures = {0.5 * sigma / mc::kBoltzmannRyPerK, sigma / mc::kBoltzmannRyPerK,
+                    3 * sigma / mc::kBoltzmannRyPerK};
   mc::DriverEnergy energy(fake, true);
   mc::Evaluator ev(energy, nullptr);
   mc::RunOptions opt;
@@ -189,8 +197,10 @@ TEST_P(WangLandauSchedule, DensityOfStatesAndThermodynamics) {
   for (const auto& row : r.rows) {
     const ExactAverages x = exact_averages(sys, all, e, row.temperature, 2);
     EXPECT_NEAR(row.energy, x.energy, 0.1 * sigma) << "T = " << row.temperature;
-    EXPECT_NEAR(row.heat_capacity, x.heat_capacity, 0.2 * x.heat_capacity + 1e-3) << "T = " << row.temperature;
-    for (int k = 0; k < 2; ++k) EXPECT_NEAR(row.sro[k], x.sro[k], 0.05) << "T = " << row.temperature;
+    EXPECT_NEAR(row.heat_capacity, x.heat_capacity, 0.2 * x.heat_capacity + 1e-3)
+        << "T = " << row.temperature;
+    for (int k = 0; k < 2; ++k)
+      EXPECT_NEAR(row.sro[k], x.sro[k], 0.05) << "T = " << row.temperature;
   }
 }
 
@@ -215,7 +225,8 @@ TEST(WangLandauExact, WindowScanFindsTheWholeSpectrum) {
   mc::RunOptions opt;
   opt.progress = false;
   const mc::McResult r = mc::run_wang_landau(sys, s, ev, opt);
-  const double lo = *std::min_element(e.begin(), e.end()), hi = *std::max_element(e.begin(), e.end());
+  const double lo = *std::min_element(e.begin(), e.end()),
+               hi = *std::max_element(e.begin(), e.end());
   ASSERT_FALSE(r.dos.empty());
   EXPECT_LT(r.dos.front().lo, lo);
   EXPECT_GT(r.dos.back().hi, hi);
@@ -235,7 +246,7 @@ TEST(WangLandauExact, WindowScanFindsTheWholeSpectrum) {
 TEST(BlockEstimates, HeatCapacityIsTheMeanOfPerChainVariances) {
   const int ncol = 4;  // samples, sum dE, sum dE^2, one alpha
   // Chain 0 sits at dE = 0, chain 1 at dE = 0.1 Ry: no fluctuation within either chain.
-  std::vector<double> frozen = {5, 0.0, 0.0, 1.0, 5, 0.0, 0.0, 1.0,
+  std::vector<double> frozen = {5, 0.0, 0.0,  1.0, 5, 0.0, 0.0,  1.0,
                                 5, 0.5, 0.05, 2.0, 5, 0.5, 0.05, 2.0};
   std::vector<std::vector<const double*>> chains = {{&frozen[0], &frozen[4]},
                                                     {&frozen[8], &frozen[12]}};

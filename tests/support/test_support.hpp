@@ -11,16 +11,23 @@
 
 namespace lsmss::test {
 
-inline std::filesystem::path shared_dir() { return LSMSS_SHARED_DIR; }
-inline std::filesystem::path source_dir() { return LSMSS_SOURCE_DIR; }
-inline std::filesystem::path cli_path() { return LSMSS_CLI; }
+inline std::filesystem::path shared_dir() {
+  return LSMSS_SHARED_DIR;
+}
+inline std::filesystem::path source_dir() {
+  return LSMSS_SOURCE_DIR;
+}
+inline std::filesystem::path cli_path() {
+  return LSMSS_CLI;
+}
 
 // A fresh directory removed at scope exit.
 class TempDir {
  public:
   TempDir() {
     std::random_device rd;
-    path_ = std::filesystem::temp_directory_path() / ("lsmss-test-" + std::to_string(getpid()) + "-" + std::to_string(rd()));
+    path_ = std::filesystem::temp_directory_path() /
+            ("lsmss-test-" + std::to_string(getpid()) + "-" + std::to_string(rd()));
     std::filesystem::create_directories(path_);
   }
   ~TempDir() {
