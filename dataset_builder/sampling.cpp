@@ -63,59 +63,13 @@ std::optional<std::uint64_t> count_orbits(int n, int k,
 }
 
 // ---------------------------------------------------------------------------------------------
-namespace {
-std::uint64_t splitmix(std::uint64_t& x) {
-  std::uint64_t z = (x += 0x9e3779b97f4a7c15ULL);
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-  return z ^ (z >> 31);
-}
-std::uint64_t rotl(std::uint64_t x, int k) {
-  return (x << k) | (x >> (64 - k));
-}
-}  // namespace
-
-Rng::Rng(std::uint64_t seed) {
-  for (auto& s : s_) s = splitmix(seed);
-}
-
-std::uint64_t Rng::next() {
-  const std::uint64_t result = rotl(s_[1] * 5, 7) * 9;
-  const std::uint64_t t = s_[1] << 17;
-  s_[2] ^= s_[0];
-  s_[3] ^= s_[1];
-  s_[1] ^= s_[2];
-  s_[0] ^= s_[3];
-  s_[2] ^= t;
-  s_[3] = rotl(s_[3], 45);
-  return result;
-}
-
-std::uint64_t Rng::below(std::uint64_t n) {
-  // Lemire's nearly divisionless method, with rejection for exact uniformity.
-  u128 m = static_cast<u128>(next()) * n;
-  auto low = static_cast<std::uint64_t>(m);
-  if (low < n) {
-    const std::uint64_t threshold = (0 - n) % n;
-    while (low < threshold) {
-      m = static_cast<u128>(next()) * n;
-      low = static_cast<std::uint64_t>(m);
-    }
-  }
-  return static_cast<std::uint64_t>(m >> 64);
-}
-
-double Rng::uniform() {
-  return static_cast<double>(next() >> 11) * 0x1.0p-53;
-}
-
 std::uint64_t derive_seed(std::uint64_t seed, std::uint64_t tag, std::uint64_t item) {
   std::uint64_t x = seed;
-  std::uint64_t h = splitmix(x);
+  std::uint64_t h = Rng::splitmix(x);
   x = h ^ (tag * 0xd1b54a32d192ed03ULL);
-  h = splitmix(x);
+  h = Rng::splitmix(x);
   x = h ^ (item * 0x8cb92ba72f3d8dd7ULL);
-  return splitmix(x);
+  return Rng::splitmix(x);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "core/configuration.hpp"
+#include "core/rng.hpp"
 #include "core/system.hpp"
 #include "dataset_builder/settings.hpp"
 
@@ -25,18 +26,8 @@ std::optional<std::uint64_t> count_orbits(int n, int k, const std::vector<std::v
 std::string format_count(std::optional<std::uint64_t> exact, double approx_log10);
 double log10_binomial(int n, int k);
 
-// Portable pseudo-random generator (xoshiro256**, seeded through SplitMix64): the same stream
-// on every compiler and platform, unlike std::uniform_int_distribution.
-class Rng {
- public:
-  explicit Rng(std::uint64_t seed);
-  std::uint64_t next();
-  std::uint64_t below(std::uint64_t n);  // uniform in [0, n), unbiased; n > 0
-  double uniform();                      // uniform in [0, 1), 53 bits
-
- private:
-  std::uint64_t s_[4];
-};
+// The project's portable generator (xoshiro256**, core/rng.hpp).
+using lsmss::Rng;
 
 // Derives an independent seed for one purpose (stream tag) and one item (e.g. composition).
 std::uint64_t derive_seed(std::uint64_t seed, std::uint64_t tag, std::uint64_t item);

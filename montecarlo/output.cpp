@@ -58,6 +58,7 @@ std::string jn(double x) {
 }
 std::string jn_list(const std::vector<double>& v) {
   std::vector<std::string> t;
+  t.reserve(v.size());
   for (double x : v) t.push_back(jn(x));
   return fmt::format("[{}]", fmt::join(t, ", "));
 }

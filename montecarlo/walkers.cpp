@@ -76,10 +76,10 @@ void Walkers::propose() {
   for (int w = 0; w < walkers; ++w) {
     Rng& r = rngs_[w];
     const Configuration& c = configs_[w];
-    const int i = static_cast<int>(r.below(static_cast<std::uint32_t>(n_)));
+    const int i = static_cast<int>(r.below_fast(static_cast<std::uint32_t>(n_)));
     const int si = c[i];
     // Index among the N - n_si sites of the other species, skipping species si's block.
-    int k = static_cast<int>(r.below(static_cast<std::uint32_t>(n_ - counts_[si])));
+    int k = static_cast<int>(r.below_fast(static_cast<std::uint32_t>(n_ - counts_[si])));
     if (k >= offset_[si]) k += counts_[si];
     swaps_[w] = Swap{i, sites_[w][k]};
   }
@@ -138,7 +138,7 @@ Configuration random_configuration(std::span<const int> counts, Rng& rng) {
     occ.insert(occ.end(), counts[s], static_cast<std::uint8_t>(s));
   // Fisher-Yates with the portable generator (std::shuffle's draws are library-specific).
   for (int i = static_cast<int>(occ.size()) - 1; i > 0; --i)
-    std::swap(occ[i], occ[rng.below(static_cast<std::uint32_t>(i + 1))]);
+    std::swap(occ[i], occ[rng.below_fast(static_cast<std::uint32_t>(i + 1))]);
   return Configuration(std::move(occ));
 }
 
