@@ -36,8 +36,23 @@ CheckpointReader::CheckpointReader(const std::filesystem::path& path, const std:
                     path.string(), fp, fingerprint));
 }
 
-void write_walkers(hid_t f, const std::vector<Configuration>& configs, const std::vector<Rng>& rngs,
-                   const std::vector<double>& energy) {
+void WalkerState::sync(const Walkers& walkers, const std::vector<double>& walker_energy,
+                       double run_seconds, std::int64_t run_acquired) {
+  configs.assign(walkers.configs().begin(), walkers.configs().end());
+  rngs = walkers.rngs();
+  site_order = walkers.site_order();
+  energy = walker_energy;
+  seconds = run_seconds;
+  acquired = run_acquired;
+}
+
+void WalkerState::write(hid_t f) const {
+  h5::write_attr(f, "lowest_energy", lowest_energy);
+  h5::write_attr(f, "lowest", lowest.to_string());
+  h5::write_attr(f, "steps", static_cast<std::int64_t>(steps));
+  h5::write_attr(f, "seconds", seconds);
+  h5::write_attr(f, "acquired", static_cast<std::int64_t>(acquired));
+  h5::write(f, "site_order", site_order);
   const hsize_t w = configs.size(), n = configs.empty() ? 0 : configs[0].num_sites();
   std::vector<std::uint8_t> occ;
   occ.reserve(w * n);
@@ -49,8 +64,14 @@ void write_walkers(hid_t f, const std::vector<Configuration>& configs, const std
   h5::write(f, "energy", energy);
 }
 
-void read_walkers(hid_t f, int num_sites, int walkers, std::vector<Configuration>& configs,
-                  std::vector<Rng>& rngs, std::vector<double>& energy) {
+void WalkerState::read(hid_t f, int num_sites, int walkers) {
+  lowest_energy = h5::read_attr_double(f, "lowest_energy");
+  const std::string low = h5::read_attr_string(f, "lowest");
+  if (!low.empty()) lowest = Configuration::from_string(low);
+  steps = h5::read_attr_int(f, "steps");
+  seconds = h5::read_attr_double(f, "seconds");
+  acquired = h5::has_attr(f, "acquired") ? h5::read_attr_int(f, "acquired") : 0;
+  site_order = h5::read<std::int32_t>(f, "site_order");
   std::vector<hsize_t> shape;
   const auto occ = h5::read<std::uint8_t>(f, "occupation", &shape);
   if (shape.size() != 2 || shape[0] != static_cast<hsize_t>(walkers) ||

@@ -2,7 +2,9 @@
 // Checkpoint files of the samplers (HDF5). Written to "<file>.tmp" and renamed into place, so
 // an interrupted write never destroys the previous checkpoint. The file carries the settings'
 // fingerprint; a run resumes only from a checkpoint of identical settings.
+#include <cstdint>
 #include <filesystem>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -10,6 +12,7 @@
 #include "core/hdf5.hpp"
 #include "montecarlo/results.hpp"
 #include "montecarlo/rng.hpp"
+#include "montecarlo/walkers.hpp"
 
 namespace lsmss::mc {
 
@@ -36,10 +39,25 @@ class CheckpointReader {
   h5::File file_;
 };
 
-void write_walkers(hid_t f, const std::vector<Configuration>& configs, const std::vector<Rng>& rngs,
-                   const std::vector<double>& energy);
-void read_walkers(hid_t f, int num_sites, int walkers, std::vector<Configuration>& configs,
-                  std::vector<Rng>& rngs, std::vector<double>& energy);
+// What both samplers checkpoint about their walkers and the run as a whole.
+struct WalkerState {
+  std::vector<Configuration> configs;
+  std::vector<Rng> rngs;
+  std::vector<std::int32_t> site_order;
+  std::vector<double> energy;  // Ry, per walker
+  double lowest_energy = std::numeric_limits<double>::infinity();
+  Configuration lowest;
+  long steps = 0;
+  double seconds = 0;         // sampling wall time, all sessions
+  std::int64_t acquired = 0;  // new DFT fallback calculations, all sessions
+
+  // Takes the walkers' current state; `seconds` and `acquired` are the run's totals so far.
+  void sync(const Walkers& walkers, const std::vector<double>& walker_energy, double run_seconds,
+            std::int64_t run_acquired);
+  void write(hid_t f) const;
+  // Throws FileError when the file does not hold `walkers` walkers of `num_sites` sites.
+  void read(hid_t f, int num_sites, int walkers);
+};
 
 // TemperatureResult rows as one table of doubles.
 void write_rows(hid_t f, const std::string& name, const std::vector<TemperatureResult>& rows,

@@ -11,6 +11,7 @@
 #include "core/progress.hpp"
 #include "montecarlo/checkpoint.hpp"
 #include "montecarlo/sampler.hpp"
+#include "montecarlo/sampler_common.hpp"
 #include "montecarlo/sro.hpp"
 
 namespace lsmss::mc {
@@ -20,23 +21,14 @@ namespace {
 // Per-chain counters of the current temperature.
 enum Counter { kAttempts = 0, kAccepted, kFailed, kFallbacks, kAcquired, kNumCounters };
 
-struct State {
+struct State : WalkerState {
   int stage = 0;
   long sweep = 0;  // sweeps done in this stage (equilibration + measurement)
   bool complete = false;
-  std::vector<Configuration> configs;
-  std::vector<Rng> rngs;
-  std::vector<std::int32_t> site_order;
-  std::vector<double> energy;  // Ry
   double e_ref = 0;            // energy shift of the stage's sums (keeps var(E) accurate)
   std::vector<double> blocks;  // chains x blocks x columns: n, sum dE, sum dE^2, sum alpha...
   std::vector<std::int64_t> counters;  // chains x kNumCounters
   std::vector<TemperatureResult> done;
-  double lowest_energy = std::numeric_limits<double>::infinity();
-  Configuration lowest;
-  long steps = 0;
-  double seconds = 0;
-  std::int64_t acquired = 0;  // new DFT fallback calculations, all sessions (Evaluator::acquired)
 };
 
 constexpr const char* kKind = "lsms-surrogate montecarlo checkpoint (metropolis)";
@@ -48,13 +40,7 @@ void save(const std::filesystem::path& path, const Settings& s, const State& st,
   h5::write_attr(f, "sweep", static_cast<std::int64_t>(st.sweep));
   h5::write_attr(f, "complete", static_cast<std::int64_t>(st.complete));
   h5::write_attr(f, "e_ref", st.e_ref);
-  h5::write_attr(f, "lowest_energy", st.lowest_energy);
-  h5::write_attr(f, "lowest", st.lowest.to_string());
-  h5::write_attr(f, "steps", static_cast<std::int64_t>(st.steps));
-  h5::write_attr(f, "seconds", st.seconds);
-  h5::write_attr(f, "acquired", static_cast<std::int64_t>(st.acquired));
-  write_walkers(f, st.configs, st.rngs, st.energy);
-  h5::write(f, "site_order", st.site_order);
+  st.write(f);
   h5::write(f, "blocks", st.blocks);
   h5::write(f, "counters", st.counters);
   write_rows(f, "results", st.done, sro_values);
@@ -69,14 +55,7 @@ State load(const std::filesystem::path& path, const Settings& s, int chains, int
   st.sweep = h5::read_attr_int(f, "sweep");
   st.complete = h5::read_attr_int(f, "complete") != 0;
   st.e_ref = h5::read_attr_double(f, "e_ref");
-  st.lowest_energy = h5::read_attr_double(f, "lowest_energy");
-  const std::string low = h5::read_attr_string(f, "lowest");
-  if (!low.empty()) st.lowest = Configuration::from_string(low);
-  st.steps = h5::read_attr_int(f, "steps");
-  st.seconds = h5::read_attr_double(f, "seconds");
-  st.acquired = h5::has_attr(f, "acquired") ? h5::read_attr_int(f, "acquired") : 0;
-  read_walkers(f, s.num_sites(), chains, st.configs, st.rngs, st.energy);
-  st.site_order = h5::read<std::int32_t>(f, "site_order");
+  st.read(f, s.num_sites(), chains);
   st.blocks = h5::read<double>(f, "blocks");
   st.counters = h5::read<std::int64_t>(f, "counters");
   st.done = read_rows(f, "results", sro_values);
@@ -175,14 +154,7 @@ McResult run_metropolis(const System& system, const Settings& s, Evaluator& ev,
     if (opt.log) opt.log(line);
   };
 
-  McResult res;
-  res.method = "metropolis";
-  res.energy_source = ev.energy().describe();
-  res.num_sites = n;
-  res.counts = s.counts;
-  res.sro_names = wc.names();
-  for (int k = 0; k < wc.shells(); ++k) res.shell_distances.push_back(wc.distance(k));
-  res.fallback_enabled = ev.fallback() != nullptr;
+  McResult res = start_result("metropolis", system, s, ev, wc);
 
   State st;
   const bool use_ckpt = opt.checkpoints && !s.checkpoint.empty();
@@ -234,13 +206,9 @@ McResult run_metropolis(const System& system, const Settings& s, Evaluator& ev,
   std::vector<double> alpha(nsro);
 
   auto sync_state = [&] {
-    st.configs.assign(walkers.configs().begin(), walkers.configs().end());
-    st.rngs = walkers.rngs();
-    st.site_order = walkers.site_order();
-    st.energy = energy;
-    st.seconds =
-        seconds0 + std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    st.acquired = ev.acquired();
+    st.sync(walkers, energy,
+            seconds0 + std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(),
+            ev.acquired());
   };
   auto checkpoint = [&] {
     if (!use_ckpt) return;
@@ -351,24 +319,11 @@ McResult run_metropolis(const System& system, const Settings& s, Evaluator& ev,
   if (ev.fallback()) ev.fallback()->flush();
 
   res.rows = st.done;
-  // Independent chains finish all temperatures at once; list them in the deck's order.
-  res.lowest_energy = st.lowest_energy;
-  res.lowest = st.lowest;
-  res.steps = st.steps;
-  res.seconds = st.seconds;
-  res.evaluations = ev.energy().evaluations();
   for (const auto& r : res.rows) {
     res.fallbacks += r.fallbacks;
     res.failed += r.failed;
   }
-  // All new DFT calculations, also those of walker starts and refreshes (not in the rows).
-  res.acquired = ev.acquired();
-  if (ev.fallback()) {
-    res.dataset = ev.fallback()->dataset().string();
-    res.fallback_failed = ev.fallback()->failed();
-    res.fallback_calculations = ev.fallback()->calculations();
-    res.fallback_seconds = ev.fallback()->dft_seconds();
-  }
+  finish_result(res, st, ev);
   return res;
 }
 

@@ -12,6 +12,7 @@
 #include "core/progress.hpp"
 #include "montecarlo/checkpoint.hpp"
 #include "montecarlo/sampler.hpp"
+#include "montecarlo/sampler_common.hpp"
 #include "montecarlo/sro.hpp"
 
 namespace lsmss::mc {
@@ -69,7 +70,7 @@ namespace {
 
 enum Counter { kAttempts = 0, kAccepted, kFailed, kFallbacks, kAcquired, kNumCounters };
 
-struct State {
+struct State : WalkerState {
   double emin = 0, emax = 0, width = 0;
   int nbins = 0;
   double ln_f = 1;
@@ -82,16 +83,7 @@ struct State {
   std::vector<std::int64_t> hist;
   std::vector<std::uint8_t> visited;
   std::vector<double> acc;  // bins x (3 + nsro): samples, sum (E-emin), sum (E-emin)^2, sum alpha
-  std::vector<Configuration> configs;
-  std::vector<Rng> rngs;
-  std::vector<std::int32_t> site_order;
-  std::vector<double> energy;
   std::vector<std::int64_t> counters = std::vector<std::int64_t>(kNumCounters, 0);
-  double lowest_energy = std::numeric_limits<double>::infinity();
-  Configuration lowest;
-  long steps = 0;
-  double seconds = 0;
-  std::int64_t acquired = 0;  // new DFT fallback calculations, all sessions (Evaluator::acquired)
 };
 
 constexpr const char* kKind = "lsms-surrogate montecarlo checkpoint (wang_landau)";
@@ -107,18 +99,12 @@ void save(const std::filesystem::path& path, const Settings& s, const State& st)
   h5::write_attr(f, "sweeps_in_iteration", static_cast<std::int64_t>(st.sweeps_in_iteration));
   h5::write_attr(f, "complete", static_cast<std::int64_t>(st.complete));
   h5::write_attr(f, "one_over_t", static_cast<std::int64_t>(st.one_over_t));
-  h5::write_attr(f, "lowest_energy", st.lowest_energy);
-  h5::write_attr(f, "lowest", st.lowest.to_string());
-  h5::write_attr(f, "steps", static_cast<std::int64_t>(st.steps));
-  h5::write_attr(f, "seconds", st.seconds);
-  h5::write_attr(f, "acquired", static_cast<std::int64_t>(st.acquired));
+  st.write(f);
   h5::write(f, "ln_g", st.ln_g);
   h5::write(f, "histogram", st.hist);
   h5::write(f, "visited", st.visited);
   h5::write(f, "accumulators", st.acc);
   h5::write(f, "counters", st.counters);
-  write_walkers(f, st.configs, st.rngs, st.energy);
-  h5::write(f, "site_order", st.site_order);
   w.commit();
 }
 
@@ -136,12 +122,7 @@ State load(const std::filesystem::path& path, const Settings& s, int nsro) {
   st.sweeps_in_iteration = h5::read_attr_int(f, "sweeps_in_iteration");
   st.complete = h5::read_attr_int(f, "complete") != 0;
   st.one_over_t = h5::read_attr_int(f, "one_over_t") != 0;
-  st.lowest_energy = h5::read_attr_double(f, "lowest_energy");
-  const std::string low = h5::read_attr_string(f, "lowest");
-  if (!low.empty()) st.lowest = Configuration::from_string(low);
-  st.steps = h5::read_attr_int(f, "steps");
-  st.seconds = h5::read_attr_double(f, "seconds");
-  st.acquired = h5::has_attr(f, "acquired") ? h5::read_attr_int(f, "acquired") : 0;
+  st.read(f, s.num_sites(), s.walkers);
   st.ln_g = h5::read<double>(f, "ln_g");
   st.hist = h5::read<std::int64_t>(f, "histogram");
   st.visited = h5::read<std::uint8_t>(f, "visited");
@@ -151,8 +132,6 @@ State load(const std::filesystem::path& path, const Settings& s, int nsro) {
   if (st.ln_g.size() != nb || st.hist.size() != nb || st.visited.size() != nb ||
       st.acc.size() != nb * (3 + nsro) || st.counters.size() != kNumCounters)
     throw FileError(fmt::format("checkpoint '{}': arrays have the wrong size", path.string()));
-  read_walkers(f, s.num_sites(), s.walkers, st.configs, st.rngs, st.energy);
-  st.site_order = h5::read<std::int32_t>(f, "site_order");
   return st;
 }
 
@@ -233,14 +212,7 @@ McResult run_wang_landau(const System& system, const Settings& s, Evaluator& ev,
   auto log = [&](const std::string& line) {
     if (opt.log) opt.log(line);
   };
-  McResult res;
-  res.method = "wang_landau";
-  res.energy_source = ev.energy().describe();
-  res.num_sites = n;
-  res.counts = s.counts;
-  res.sro_names = wc.names();
-  for (int k = 0; k < wc.shells(); ++k) res.shell_distances.push_back(wc.distance(k));
-  res.fallback_enabled = ev.fallback() != nullptr;
+  McResult res = start_result("wang_landau", system, s, ev, wc);
 
   State st;
   const bool use_ckpt = opt.checkpoints && !s.checkpoint.empty();
@@ -357,13 +329,9 @@ McResult run_wang_landau(const System& system, const Settings& s, Evaluator& ev,
   long since_ckpt = 0, session_sweeps = 0;
   std::vector<double> alpha(nsro);
   auto sync_state = [&] {
-    st.configs.assign(walkers.configs().begin(), walkers.configs().end());
-    st.rngs = walkers.rngs();
-    st.site_order = walkers.site_order();
-    st.energy = energy;
-    st.seconds =
-        seconds0 + std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    st.acquired = ev.acquired();
+    st.sync(walkers, energy,
+            seconds0 + std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(),
+            ev.acquired());
   };
   auto checkpoint = [&] {
     if (!use_ckpt) return;
@@ -511,21 +479,9 @@ McResult run_wang_landau(const System& system, const Settings& s, Evaluator& ev,
   }
   res.ln_f = st.ln_f;
   res.wl_iterations = st.iterations;
-  res.lowest_energy = st.lowest_energy;
-  res.lowest = st.lowest;
-  res.steps = st.steps;
-  res.seconds = st.seconds;
-  res.evaluations = ev.energy().evaluations();
   res.fallbacks = st.counters[kFallbacks];
-  // All new DFT calculations: window scan, walker starts and refreshes included.
-  res.acquired = ev.acquired();
   res.failed = st.counters[kFailed];
-  if (ev.fallback()) {
-    res.dataset = ev.fallback()->dataset().string();
-    res.fallback_failed = ev.fallback()->failed();
-    res.fallback_calculations = ev.fallback()->calculations();
-    res.fallback_seconds = ev.fallback()->dft_seconds();
-  }
+  finish_result(res, st, ev);
   return res;
 }
 
