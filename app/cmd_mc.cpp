@@ -101,6 +101,7 @@ void run_retrain(const std::string& deck_path, std::string data_path, std::strin
     models.push_back(nn::train_model(data, opt, f, d.deck.text()));
     models.back().check_matches(d.system);
     std::vector<const nn::Model*> ptrs;
+    ptrs.reserve(models.size());
     for (const auto& m : models) ptrs.push_back(&m);
     nn::save_models(tmp, ptrs);  // the old model stays in place until every fold is done
     if (!test.empty()) {

@@ -401,6 +401,7 @@ void add_nn_commands(CLI::App& app, AppContext& ctx) {
                      opt.label(), models[0].network().describe(), models[0].network().num_params(),
                      models[0].impl().trained_backend, opt.epochs, opt.batch_fraction);
         std::vector<const nn::Model*> ptrs;
+        ptrs.reserve(models.size());
         for (const auto& m : models) ptrs.push_back(&m);
         nn::save_models(out, ptrs);  // after every fold: an interrupted run keeps what it finished
       }

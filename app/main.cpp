@@ -1,5 +1,6 @@
 // lsms-surrogate: the command-line front end. Every stage is a subcommand reading one Lua deck.
 #include <cstdio>
+#include <exception>
 
 #include <fmt/format.h>
 #include <CLI/CLI.hpp>
@@ -9,7 +10,9 @@
 #include "core/version.hpp"
 #include "drivers/register.hpp"
 
-int main(int argc, char** argv) {
+namespace {
+
+int run(int argc, char** argv) {
   using namespace lsmss;
   app::AppContext ctx;
   CLI::App cli{
@@ -37,4 +40,18 @@ int main(int argc, char** argv) {
     return 1;
   }
   return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  try {
+    return run(argc, argv);
+  } catch (const std::exception& e) {
+    std::fflush(stdout);
+    std::fprintf(stderr, "lsms-surrogate: error: %s\n", e.what());
+    return 1;
+  } catch (...) {
+    return 1;
+  }
 }

@@ -240,7 +240,7 @@ std::vector<double> DeckTable::numbers(std::string_view key) const {
     v.push_back(as_number(*this, fmt::format("{}[{}]", key, i + 1), n->items[i].get()));
   return v;
 }
-std::vector<double> DeckTable::numbers(std::string_view key, std::vector<double> def) const {
+std::vector<double> DeckTable::numbers(std::string_view key, const std::vector<double>& def) const {
   return has(key) ? numbers(key) : (get(key), def);
 }
 std::vector<long> DeckTable::integers(std::string_view key, std::vector<long> def) const {
@@ -260,7 +260,7 @@ std::vector<std::string> DeckTable::strings(std::string_view key) const {
   return v;
 }
 std::vector<std::string> DeckTable::strings(std::string_view key,
-                                            std::vector<std::string> def) const {
+                                            const std::vector<std::string>& def) const {
   return has(key) ? strings(key) : (get(key), def);
 }
 DeckTable DeckTable::table(std::string_view key) const {
@@ -300,7 +300,8 @@ void DeckTable::finish() const {
     std::string best;
     std::size_t best_d = std::numeric_limits<std::size_t>::max();
     std::vector<std::string> known;
-    for (const auto& [k, __] : node_->asked) {
+    for (const auto& entry : node_->asked) {
+      const std::string& k = entry.first;
       known.push_back(k);
       const std::size_t d = edit_distance(name, k);
       if (d < best_d) best_d = d, best = k;

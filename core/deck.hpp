@@ -59,10 +59,10 @@ class DeckTable {
   std::string choice(std::string_view key, std::string_view def,
                      const std::vector<std::string>& choices) const;
   std::vector<double> numbers(std::string_view key) const;
-  std::vector<double> numbers(std::string_view key, std::vector<double> def) const;
+  std::vector<double> numbers(std::string_view key, const std::vector<double>& def) const;
   std::vector<long> integers(std::string_view key, std::vector<long> def) const;
   std::vector<std::string> strings(std::string_view key) const;
-  std::vector<std::string> strings(std::string_view key, std::vector<std::string> def) const;
+  std::vector<std::string> strings(std::string_view key, const std::vector<std::string>& def) const;
   // A sub-table; absent gives an empty table (present() == false) that still checks keys.
   DeckTable table(std::string_view key) const;
   // Array of sub-tables, e.g. { {..}, {..} }.

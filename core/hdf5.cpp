@@ -218,6 +218,7 @@ void write_attr(hid_t obj, const std::string& name, const std::vector<std::int64
 void write_attr(hid_t obj, const std::string& name, const std::vector<std::string>& value) {
   Handle t = string_type();
   std::vector<const char*> ptrs;
+  ptrs.reserve(value.size());
   for (const auto& s : value) ptrs.push_back(s.c_str());
   write_attr_raw(obj, name, t, {value.size()}, ptrs.data());
 }

@@ -132,7 +132,10 @@ void read_tar(int fd, const std::string& what, std::size_t batch_size,
     }
     std::string name = field(h.data(), 100);
     const std::string prefix = field(h.data() + 345, 155);
-    if (!prefix.empty() && std::memcmp(h.data() + 257, "ustar", 5) == 0) name = prefix + "/" + name;
+    if (!prefix.empty() && std::memcmp(h.data() + 257, "ustar", 5) == 0) {
+      name.insert(0, 1, '/');
+      name.insert(0, prefix);
+    }
     if (!long_name.empty()) name = std::move(long_name);
     long_name.clear();
     if ((type != '0' && type != '\0' && type != '7') || hidden(name)) continue;

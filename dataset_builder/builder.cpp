@@ -217,6 +217,7 @@ std::vector<char> recv_bytes(int source, int tag, MPI_Comm comm, MPI_Status* st_
 // a reason: an exception, a wrong number of results, or an "ok" lacking promised properties.
 std::vector<DoneItem> evaluate(Driver& driver, const std::vector<WorkItem>& items, int sites) {
   std::vector<Configuration> configs;
+  configs.reserve(items.size());
   for (const auto& w : items) configs.push_back(w.config);
   std::vector<Properties> props;
   const auto t0 = Clock::now();
@@ -618,6 +619,7 @@ BuildSummary build_dataset(const Deck& deck, const System& sys, const DriverRegi
     while (co->has_work()) co->record(evaluate(*driver, co->take(ds.batch), sys.num_sites()));
   } else {
     std::vector<int> leaders;
+    leaders.reserve(static_cast<std::size_t>(groups));
     for (int g = 0; g < groups; ++g) leaders.push_back(1 + g * rpc);
     const bool local = ds.coordinator_computes && rpc == 1;
     try {

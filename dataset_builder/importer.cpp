@@ -281,11 +281,13 @@ ImportReport import_lsms(const Deck& deck, const System& sys, const std::filesys
     ic.unique = first.size();
     // Robust statistics of the energy: median and 1.4826 * MAD (floored), z = |E - median| / scale.
     std::vector<double> e;
+    e.reserve(keep.size());
     for (std::size_t i : keep) e.push_back(good[i].energy);
     std::vector<std::size_t> rows;
     if (!e.empty()) {
       ic.e_median = median(e);
       std::vector<double> dev;
+      dev.reserve(e.size());
       for (double x : e) dev.push_back(std::abs(x - ic.e_median));
       ic.e_scale = std::max(1.4826 * median(dev), opts.outlier_floor);
       ic.e_min = *std::min_element(e.begin(), e.end());

@@ -89,7 +89,9 @@ bool try_read(F&& f) {
 
 void collect(const DeckTable& t, const std::string& prefix, std::vector<std::string>& out) {
   for (const auto& key : t.keys()) {
-    const std::string name = prefix.empty() ? key : prefix + "." + key;
+    std::string name = prefix;
+    if (!name.empty()) name += '.';
+    name += key;
     if (try_read([&] { out.push_back(fmt::format("{} = {:.17g}", name, t.number(key))); }))
       continue;
     if (try_read([&] { out.push_back(fmt::format("{} = {}", name, t.boolean(key, false))); }))

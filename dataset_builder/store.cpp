@@ -361,7 +361,7 @@ struct DatasetFile::Impl {
   // Writing variable-length strings needs type-conversion buffers; by default HDF5 allocates
   // and zeroes a fresh 1 MB pair for every write, which dominated the cost of an append (fresh
   // pages are slow to touch). These are allocated once.
-  static constexpr std::size_t kConvBytes = 64 * 1024;
+  static constexpr std::size_t kConvBytes = static_cast<std::size_t>(64) * 1024;
   std::vector<char> tconv = std::vector<char>(kConvBytes), bkg = std::vector<char>(kConvBytes);
   h5::Handle dxpl;
 
@@ -410,7 +410,7 @@ const std::string& DatasetFile::path() const {
   return impl_->file.path();
 }
 
-void DatasetFile::create(const std::filesystem::path& path, const System& sys, FileInfo info,
+void DatasetFile::create(const std::filesystem::path& path, const System& sys, const FileInfo& info,
                          const ConfigTable& configs, const ResultTable& results,
                          const ImportLog* import_log) {
   const std::filesystem::path partial = path.string() + ".partial";
@@ -460,7 +460,7 @@ void DatasetFile::create(const std::filesystem::path& path, const System& sys, F
                    s.compositions.empty() ? std::string("all")
                                           : fmt::format("{}", fmt::join(s.compositions, ",")));
     // HDF5 cannot hold an empty attribute array here: an empty list is written as {""}.
-    auto non_empty = [](std::vector<std::string> v) {
+    auto non_empty = [](const std::vector<std::string>& v) {
       return v.empty() ? std::vector<std::string>{""} : v;
     };
     h5::write_attr(root, "plan_keys", non_empty(info.plan_keys));

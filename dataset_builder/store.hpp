@@ -91,7 +91,7 @@ class DatasetFile {
  public:
   // Writes a complete new file (attributes, /system, /configs and `results`, possibly empty)
   // under "<path>.partial" and renames it to `path`, so `path` never names a half-made file.
-  static void create(const std::filesystem::path& path, const System& sys, FileInfo info,
+  static void create(const std::filesystem::path& path, const System& sys, const FileInfo& info,
                      const ConfigTable& configs, const ResultTable& results,
                      const ImportLog* import_log = nullptr);
   // Opens and validates a dataset file (FileError naming the file for a foreign, corrupt or

@@ -55,6 +55,7 @@ ProcessResult run_process(const std::vector<std::string>& argv,
   const std::string out_path = (workdir / "stdout.txt").string();
   const std::string err_path = (workdir / "stderr.txt").string();
   std::vector<char*> cargv;
+  cargv.reserve(argv.size() + 1);
   for (const auto& a : argv) cargv.push_back(const_cast<char*>(a.c_str()));
   cargv.push_back(nullptr);
 

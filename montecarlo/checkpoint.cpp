@@ -1,5 +1,7 @@
 #include "montecarlo/checkpoint.hpp"
 
+#include <cstddef>
+
 #include <fmt/format.h>
 
 namespace lsmss::mc {
@@ -87,8 +89,10 @@ void WalkerState::read(hid_t f, int num_sites, int walkers) {
   if (st.size() != static_cast<std::size_t>(walkers) * 4)
     throw FileError(fmt::format("{}: expected {} x 4 values", h5::object_name(f, "rng"), walkers));
   rngs.assign(walkers, Rng());
-  for (int w = 0; w < walkers; ++w)
-    rngs[w].set_state({st[4 * w], st[4 * w + 1], st[4 * w + 2], st[4 * w + 3]});
+  for (int w = 0; w < walkers; ++w) {
+    const std::size_t b = static_cast<std::size_t>(w) * 4;
+    rngs[w].set_state({st[b], st[b + 1], st[b + 2], st[b + 3]});
+  }
   energy = h5::read<double>(f, "energy");
   if (energy.size() != static_cast<std::size_t>(walkers))
     throw FileError(fmt::format("{}: expected {} values", h5::object_name(f, "energy"), walkers));
@@ -151,7 +155,8 @@ std::vector<TemperatureResult> read_rows(hid_t f, const std::string& name, int s
     r.free_energy = x[11];
     r.entropy = x[12];
     r.sro.assign(x + kFixed, x + kFixed + sro_values);
-    r.sro_err.assign(x + kFixed + sro_values, x + kFixed + 2 * sro_values);
+    r.sro_err.assign(x + kFixed + sro_values,
+                     x + kFixed + 2 * static_cast<std::ptrdiff_t>(sro_values));
   }
   return rows;
 }

@@ -1,13 +1,16 @@
 #include "montecarlo/sro.hpp"
 
 #include <cmath>
+#include <cstddef>
 
 #include <fmt/format.h>
 
 namespace lsmss::mc {
 
 WarrenCowley::WarrenCowley(const Lattice& lattice, int num_species, int shells)
-    : shells_(lattice.shells(shells)), ns_(num_species), counts_(num_species * num_species) {
+    : shells_(lattice.shells(shells)),
+      ns_(num_species),
+      counts_(static_cast<std::size_t>(num_species) * num_species) {
   for (int p = 0; p < ns_; ++p)
     for (int q = p + 1; q < ns_; ++q) pairs_.emplace_back(p, q);
 }
@@ -30,7 +33,7 @@ void WarrenCowley::compute(const Configuration& c, double* out) const {
     std::fill(counts_.begin(), counts_.end(), 0);
     const auto& nb = shells_.sites[s];
     for (int i = 0; i < n; ++i) {
-      long* row = counts_.data() + occ[i] * ns_;
+      long* row = counts_.data() + static_cast<std::ptrdiff_t>(occ[i]) * ns_;
       for (int j : nb[i]) ++row[occ[j]];
     }
     const double z = static_cast<double>(nb[0].size());

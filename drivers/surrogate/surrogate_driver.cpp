@@ -10,6 +10,7 @@ namespace lsmss::drivers {
 namespace {
 std::string join_paths(const std::vector<std::filesystem::path>& paths) {
   std::vector<std::string> v;
+  v.reserve(paths.size());
   for (const auto& p : paths) v.push_back(p.string());
   return fmt::format("{}", fmt::join(v, ", "));
 }

@@ -4,13 +4,15 @@
 //   0 s, 1 px, 2 py, 3 pz, 4 xy, 5 yz, 6 zx, 7 x^2-y^2, 8 3z^2-r^2.
 // The s+d basis uses the orbitals {0, 4, 5, 6, 7, 8} of this list.
 #include <array>
+#include <cstddef>
 
 #include "core/vec3.hpp"
 
 namespace lsmss::tb {
 
 inline constexpr int kSpdOrbitals = 9;
-using SkBlock = std::array<double, kSpdOrbitals * kSpdOrbitals>;  // row-major [a][b]
+using SkBlock =
+    std::array<double, static_cast<std::size_t>(kSpdOrbitals) * kSpdOrbitals>;  // row-major [a][b]
 
 // Two-centre integrals of one bond A -> B (Ry). Integrals between an l and an l' orbital with
 // l != l' are given for both orders, as the two atoms may differ.

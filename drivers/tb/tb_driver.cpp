@@ -15,7 +15,7 @@ namespace {
 // Parameter file lookup: absolute path; else relative to the deck's folder, then the working
 // directory, then the shipped data folder (data/tb/...).
 std::filesystem::path resolve_parameters(const DeckTable& t, const std::string& name) {
-  const std::filesystem::path p(name);
+  std::filesystem::path p(name);
   if (p.is_absolute()) return p;
   const std::filesystem::path deck_dir = std::filesystem::path(t.file()).parent_path();
   if (!t.file().empty() && t.file() != "<deck>" && std::filesystem::exists(deck_dir / p))

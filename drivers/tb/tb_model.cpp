@@ -252,7 +252,8 @@ void TbModel::assemble(const Configuration& c) {
       const double* blk = blocks_.data() + ((b * nspecies_ + c[bd.i]) * nspecies_ + c[bd.j]) * bs;
       // Column-major H(row = no i + a, col = no j + c).
       for (int cc = 0; cc < no_; ++cc) {
-        const std::size_t col = (static_cast<std::size_t>(no_) * bd.j + cc) * n + no_ * bd.i;
+        const std::size_t col =
+            (static_cast<std::size_t>(no_) * bd.j + cc) * n + static_cast<std::size_t>(no_) * bd.i;
         if (real) {
           double* h = h0_real_[k].data() + col;
           const double ph = phases_[k][b].real();  // +-1 at these k

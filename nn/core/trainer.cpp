@@ -292,11 +292,15 @@ Model train_model(const dataset::Dataset& d, const TrainingOptions& o, int fold,
   long step = 0, epoch = 0;
   for (epoch = 1; epoch <= o.epochs; ++epoch) {
     double lr = o.learning_rate;
-    if (o.lr_schedule == "step")
-      lr *= std::pow(o.lr_factor, double((epoch - 1) / o.lr_every));
-    else if (o.lr_schedule == "cosine")
+    if (o.lr_schedule == "step") {
+      // Step decay: the exponent is the number of whole lr_every-epoch periods completed, so
+      // the integer (truncating) division is intended.
+      const long periods = (epoch - 1) / o.lr_every;
+      lr *= std::pow(o.lr_factor, static_cast<double>(periods));
+    } else if (o.lr_schedule == "cosine") {
       lr = o.lr_min + 0.5 * (o.learning_rate - o.lr_min) *
                           (1 + std::cos(M_PI * double(epoch - 1) / double(o.epochs)));
+    }
     adam.lr = static_cast<float>(lr);
     std::shuffle(perm.begin(), perm.end(), rng);
     std::fill(epoch_mse.begin(), epoch_mse.end(), 0.0);
