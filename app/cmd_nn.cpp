@@ -10,6 +10,7 @@
 
 #include "app/common.hpp"
 #include "core/hdf5.hpp"
+#include "core/mpi.hpp"
 #include "dataset_builder/dataset.hpp"
 #include "lsms_plugin/info_evec.hpp"
 #include "nn/core/model_impl.hpp"
@@ -361,6 +362,11 @@ void add_nn_commands(CLI::App& app, AppContext& ctx) {
     sub->add_flag("-q,--quiet", o->quiet, "no progress bar");
     sub->add_flag("--no-evaluate", o->no_eval, "skip the test-set table after training");
     sub->callback([&ctx, o] {
+      // `mpirun -np P lsms-surrogate train`: the folds are spread over the ranks (fold i on rank
+      // i mod P); rank 0 gathers the models into one file and evaluates them.
+      mpi::Session session;
+      const mpi::Comm world = mpi::Comm::world();
+      const int rank = world.rank(), nranks = world.size();
       LoadedDeck d = load_deck(o->deck, ctx);
       const DeckTable t = d.root().table("training");
       const bool deck_sets_model = t.present() && t.has("model");
@@ -368,7 +374,7 @@ void add_nn_commands(CLI::App& app, AppContext& ctx) {
       if (o->epochs > 0) opt.epochs = o->epochs;
       if (!o->backend.empty()) opt.backend = o->backend;
       if (o->threads >= 0) opt.threads = o->threads;
-      opt.progress = !o->quiet;
+      opt.progress = !o->quiet && rank == 0;
       if (!o->folds.empty()) {
         opt.folds.clear();
         if (o->folds != "all") {
@@ -389,21 +395,62 @@ void add_nn_commands(CLI::App& app, AppContext& ctx) {
       const dataset::Dataset data = dataset::read_dataset(data_path);
       check_deck_matches_dataset(d, data, data_path);
       const auto folds = nn::folds_to_train(data, opt);
-      fmt::print("dataset   {} ({} rows, {} folds, {} test rows, {})\n", data_path, data.rows(),
-                 data.num_folds, std::count(data.fold.begin(), data.fold.end(), dataset::kTestFold),
-                 property_mask_name(data.available));
+      if (rank == 0)
+        fmt::print("dataset   {} ({} rows, {} folds, {} test rows, {})\n", data_path, data.rows(),
+                   data.num_folds,
+                   std::count(data.fold.begin(), data.fold.end(), dataset::kTestFold),
+                   property_mask_name(data.available));
+      const int used_ranks = std::min<int>(nranks, static_cast<int>(folds.size()));
+      if (rank == 0 && nranks > 1)
+        fmt::print("ranks     {} MPI ranks, {} of them training (fold i on rank i mod {})\n",
+                   nranks, used_ranks, nranks);
+      auto part_file = [&](int r) {
+        return nranks > 1 ? fmt::format("{}.rank{}.part.h5", out, r) : out;
+      };
       std::vector<nn::Model> models;
-      for (int f : folds) {
-        models.push_back(nn::train_model(data, opt, f, d.deck.text()));
-        models.back().check_matches(d.system);
-        if (models.size() == 1)
-          fmt::print("model     {} {} ({} parameters), backend {}, {} epochs, batch fraction {}\n",
-                     opt.label(), models[0].network().describe(), models[0].network().num_params(),
-                     models[0].impl().trained_backend, opt.epochs, opt.batch_fraction);
+      std::string error;
+      try {
+        for (std::size_t i = rank; i < folds.size(); i += nranks) {
+          models.push_back(nn::train_model(data, opt, folds[i], d.deck.text()));
+          models.back().check_matches(d.system);
+          if (models.size() == 1 && rank == 0)
+            fmt::print(
+                "model     {} {} ({} parameters), backend {}, {} epochs, batch fraction {}\n",
+                opt.label(), models[0].network().describe(), models[0].network().num_params(),
+                models[0].impl().trained_backend, opt.epochs, opt.batch_fraction);
+          std::vector<const nn::Model*> ptrs;
+          ptrs.reserve(models.size());
+          for (const auto& m : models) ptrs.push_back(&m);
+          // After every fold: an interrupted run keeps what it finished.
+          nn::save_models(part_file(rank), ptrs);
+        }
+      } catch (const std::exception& e) {
+        if (nranks == 1) throw;
+        error = e.what();
+      }
+      if (nranks > 1) {
+        // Every rank learns whether any failed, so none waits for a partner that is gone.
+        int failed = error.empty() ? 0 : 1, any = 0;
+        MPI_Allreduce(&failed, &any, 1, MPI_INT, MPI_MAX, world.get());
+        if (any)
+          fail("training failed on {}: {}", error.empty() ? "another rank" : "this rank",
+               error.empty() ? "see its message" : error);
+        if (rank != 0) return;
+        std::vector<nn::Model> gathered;
+        for (int r = 0; r < used_ranks; ++r) {
+          const std::string part = part_file(r);
+          const std::size_t n = nn::Model::count_in_file(part);
+          for (std::size_t i = 0; i < n; ++i)
+            gathered.push_back(nn::Model::load_member(part, i, opt.backend));
+        }
+        std::sort(gathered.begin(), gathered.end(),
+                  [](const nn::Model& a, const nn::Model& b) { return a.fold() < b.fold(); });
+        models = std::move(gathered);
         std::vector<const nn::Model*> ptrs;
         ptrs.reserve(models.size());
         for (const auto& m : models) ptrs.push_back(&m);
-        nn::save_models(out, ptrs);  // after every fold: an interrupted run keeps what it finished
+        nn::save_models(out, ptrs);
+        for (int r = 0; r < used_ranks; ++r) std::filesystem::remove(part_file(r));
       }
       fmt::print("wrote     {} ({} fold model{})\n", out, models.size(),
                  models.size() == 1 ? "" : "s");

@@ -229,3 +229,38 @@ dataset = { file = "cuau.h5" }
   EXPECT_NE(r.status, 0);
   EXPECT_NE(r.output.find("not compiled"), std::string::npos) << r.output;
 }
+
+// `mpirun -np 2 lsms-surrogate train`: folds spread over the ranks, gathered by rank 0 into one
+// file in fold order, with exactly the weights a serial run gives (reference backend).
+TEST(NnCli, TrainingSpreadsFoldsOverMpiRanks) {
+  if (run_command("mpirun --version").status != 0) GTEST_SKIP() << "mpirun not found";
+  TempDir dir;
+  const auto d = synthetic_dataset(120, 3, 5, {2, 2, 2});
+  write_lsms_files(d, dir / "runs");
+  const auto deck = dir.write("cuau.lua", R"(
+system = { lattice = "fcc", a = 7.2377, supercell = {2,2,2}, species = {"Cu","Au"} }
+sampling = { cap = 1000, seed = 1, test_fraction = 0.15, folds = 3 }
+dataset = { file = "cuau.h5" }
+training = { architecture = { shared = {16} }, epochs = 20, backend = "reference", threads = 1 }
+)");
+  const std::string cd = "cd " + dir.path().string() + " && ";
+  ASSERT_EQ(cli_in(cd, fmt::format("import -q {} runs", deck.string())).status, 0);
+  auto r = cli_in(cd, fmt::format("train -q {} -o serial.h5 --no-evaluate", deck.string()));
+  ASSERT_EQ(r.status, 0) << r.output;
+  r = run_command(cd + "OMP_NUM_THREADS=1 mpirun --oversubscribe --allow-run-as-root -np 2 " +
+                  cli_path().string() + " train -q " + deck.string() + " -o par.h5");
+  ASSERT_EQ(r.status, 0) << r.output;
+  EXPECT_NE(r.output.find("2 MPI ranks, 2 of them training"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("wrote     par.h5 (3 fold models)"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("meV/atom"), std::string::npos) << r.output;  // rank 0 evaluated
+  for (const char* part : {"par.h5.rank0.part.h5", "par.h5.rank1.part.h5"})
+    EXPECT_FALSE(std::filesystem::exists(dir / part)) << part;
+  ASSERT_EQ(nn::Model::count_in_file(dir / "par.h5"), 3u);
+  for (std::size_t i = 0; i < 3; ++i) {
+    const nn::Model s = nn::Model::load_member(dir / "serial.h5", i);
+    const nn::Model p = nn::Model::load_member(dir / "par.h5", i);
+    EXPECT_EQ(p.fold(), static_cast<int>(i));
+    EXPECT_EQ(s.fold(), p.fold());
+    EXPECT_EQ(s.impl().params, p.impl().params) << "fold " << i;
+  }
+}
