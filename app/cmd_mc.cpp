@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "app/common.hpp"
+#include "core/mpi.hpp"
 #include "dataset_builder/dataset.hpp"
 #include "montecarlo/job.hpp"
 #include "montecarlo/output.hpp"
@@ -15,10 +16,27 @@ namespace lsmss::app {
 namespace {
 
 void run_mc(const std::string& deck_path, bool restart, bool quiet, int threads, AppContext& ctx) {
+  // `mpirun -np P lsms-surrogate mc`: Metropolis chains spread over the ranks; rank 0 prints and
+  // writes the files.
+  mpi::Session session;
+  const mpi::Comm world = mpi::Comm::world();
+  const bool root = world.rank() == 0;
   LoadedDeck d = load_deck(deck_path, ctx);
   if (threads > 0) mc::set_threads(threads);
   mc::Job job = mc::prepare_job(d.root(), d.system, ctx.registry, d.deck.file());
   const mc::Settings& s = job.settings;
+  mc::RunOptions opt;
+  opt.progress = !quiet;
+  opt.restart = restart;
+  opt.comm = world.get();
+  opt.log = [](const std::string& line) {
+    fmt::print("{}\n", line);
+    std::fflush(stdout);
+  };
+  if (!root) {
+    mc::run(d.system, s, *job.evaluator, opt);
+    return;
+  }
   fmt::print("deck      {}\n", d.deck.file());
   fmt::print("system    {} on {}\n", d.system.name(), d.system.lattice.describe());
   std::string comp;
@@ -29,17 +47,13 @@ void run_mc(const std::string& deck_path, bool restart, bool quiet, int threads,
              s.method == mc::Method::metropolis
                  ? (s.anneal ? ", annealing schedule" : " per temperature")
                  : " sharing ln g");
+  if (world.size() > 1 && s.method == mc::Method::metropolis)
+    fmt::print("          chains spread over {} MPI ranks (chain i on rank i mod {})\n",
+               world.size(), world.size());
   for (const auto& n : job.notes) fmt::print("          {}\n", n);
   fmt::print("\n");
   std::fflush(stdout);
 
-  mc::RunOptions opt;
-  opt.progress = !quiet;
-  opt.restart = restart;
-  opt.log = [](const std::string& line) {
-    fmt::print("{}\n", line);
-    std::fflush(stdout);
-  };
   const mc::McResult r = mc::run(d.system, s, *job.evaluator, opt);
   const mc::OutputFiles files = mc::write_outputs(r, s, d.system);
   fmt::print("\n{}", mc::format_summary(r, d.system));
@@ -50,7 +64,15 @@ void run_mc(const std::string& deck_path, bool restart, bool quiet, int threads,
   fmt::print("\n");
   if (!files.plot_message.empty()) fmt::print("note      {}\n", files.plot_message);
   if (!s.checkpoint.empty() && s.checkpoint_interval > 0)
-    fmt::print("checkpoint {} (rerun resumes or reprints; --restart starts over)\n", s.checkpoint);
+    fmt::print("checkpoint {} (rerun resumes or reprints; --restart starts over)\n",
+               world.size() > 1
+                   ? std::filesystem::path(s.checkpoint)
+                             .replace_extension(fmt::format(
+                                 "rank*of{}{}", world.size(),
+                                 std::filesystem::path(s.checkpoint).extension().string()))
+                             .string() +
+                         " (one per rank)"
+                   : s.checkpoint);
 }
 
 void run_retrain(const std::string& deck_path, std::string data_path, std::string out, long epochs,

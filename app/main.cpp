@@ -7,6 +7,7 @@
 
 #include "app/common.hpp"
 #include "core/error.hpp"
+#include "core/mpi.hpp"
 #include "core/version.hpp"
 #include "drivers/register.hpp"
 
@@ -37,6 +38,8 @@ int run(int argc, char** argv) {
   } catch (const std::exception& e) {
     std::fflush(stdout);
     fmt::print(stderr, "lsms-surrogate: error: {}\n", e.what());
+    std::fflush(stderr);
+    mpi::finish_after_error();
     return 1;
   }
   return 0;

@@ -1,5 +1,7 @@
 #include "core/mpi.hpp"
 
+#include <exception>
+
 #include "core/error.hpp"
 
 namespace lsmss::mpi {
@@ -20,7 +22,22 @@ Session::Session() : Session(nullptr, nullptr) {}
 Session::~Session() {
   int finalized = 0;
   MPI_Finalized(&finalized);
-  if (owner_ && !finalized) MPI_Finalize();
+  // While an exception unwinds, other ranks may be waiting in a collective call: MPI_Finalize
+  // would hang. finish_after_error() (called once the error is printed) ends MPI instead.
+  if (owner_ && !finalized && std::uncaught_exceptions() == 0) MPI_Finalize();
+}
+
+void finish_after_error() {
+  int inited = 0, finalized = 0;
+  MPI_Initialized(&inited);
+  MPI_Finalized(&finalized);
+  if (!inited || finalized) return;
+  int size = 1;
+  MPI_Comm_size(MPI_COMM_WORLD, &size);
+  if (size > 1)
+    MPI_Abort(MPI_COMM_WORLD, 1);  // stops the other ranks instead of leaving them waiting
+  else
+    MPI_Finalize();
 }
 
 Comm Comm::split(int color, int key) const {
@@ -45,16 +62,28 @@ Comm& Comm::operator=(Comm&& o) noexcept {
   return *this;
 }
 
-int Comm::rank() const {
+int rank_of(MPI_Comm comm) {
+  int inited = 0;
+  MPI_Initialized(&inited);
   int r = 0;
-  MPI_Comm_rank(comm_, &r);
+  if (inited) MPI_Comm_rank(comm, &r);
   return r;
 }
 
-int Comm::size() const {
+int size_of(MPI_Comm comm) {
+  int inited = 0;
+  MPI_Initialized(&inited);
   int s = 1;
-  MPI_Comm_size(comm_, &s);
+  if (inited) MPI_Comm_size(comm, &s);
   return s;
+}
+
+int Comm::rank() const {
+  return rank_of(comm_);
+}
+
+int Comm::size() const {
+  return size_of(comm_);
 }
 
 void Comm::barrier() const {

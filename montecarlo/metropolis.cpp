@@ -3,11 +3,15 @@
 #include <cmath>
 #include <filesystem>
 #include <limits>
+#include <type_traits>
+
+#include <mpi.h>
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
 #include "core/hdf5.hpp"
+#include "core/mpi.hpp"
 #include "core/progress.hpp"
 #include "montecarlo/checkpoint.hpp"
 #include "montecarlo/sampler.hpp"
@@ -65,6 +69,53 @@ State load(const std::filesystem::path& path, const Settings& s, int chains, int
     throw FileError(
         fmt::format("checkpoint '{}': accumulators have the wrong size", path.string()));
   return st;
+}
+
+// Rank 0 receives every rank's per-chain records (`width` values per chain) in the serial
+// chain order (rank r holds chains r, r + P, ...); other ranks get an empty vector.
+template <class T>
+std::vector<T> gather_chains(const std::vector<T>& local, std::size_t width, int all_chains,
+                             MPI_Comm comm) {
+  const int rank = mpi::rank_of(comm), nranks = mpi::size_of(comm);
+  if (nranks == 1) return local;
+  const MPI_Datatype type = std::is_same_v<T, double> ? MPI_DOUBLE : MPI_INT64_T;
+  std::vector<int> counts(nranks), displs(nranks);
+  for (int r = 0, at = 0; r < nranks; ++r) {
+    counts[r] = static_cast<int>((all_chains - r + nranks - 1) / nranks * width);
+    displs[r] = at;
+    at += counts[r];
+  }
+  std::vector<T> packed(rank == 0 ? static_cast<std::size_t>(all_chains) * width : 0);
+  MPI_Gatherv(local.data(), static_cast<int>(local.size()), type, packed.data(), counts.data(),
+              displs.data(), type, 0, comm);
+  if (rank != 0) return {};
+  std::vector<T> out(packed.size());
+  for (int r = 0; r < nranks; ++r)
+    for (int j = 0; r + j * nranks < all_chains; ++j)
+      std::copy_n(packed.begin() + displs[r] + static_cast<std::ptrdiff_t>(j * width), width,
+                  out.begin() + static_cast<std::ptrdiff_t>((r + j * nranks) * width));
+  return out;
+}
+
+// Run-wide totals over the ranks: lowest configuration, steps, evaluations, longest wall time.
+void combine_ranks(McResult& res, const State& st, int num_sites, MPI_Comm comm) {
+  struct {
+    double energy;
+    int rank;
+  } mine{st.lowest_energy, 0}, best{};
+  MPI_Comm_rank(comm, &mine.rank);
+  MPI_Allreduce(&mine, &best, 1, MPI_DOUBLE_INT, MPI_MINLOC, comm);
+  std::vector<std::uint8_t> occ(num_sites, 0);
+  if (mine.rank == best.rank && st.lowest.num_sites() == num_sites)
+    occ.assign(st.lowest.occupation().begin(), st.lowest.occupation().end());
+  MPI_Bcast(occ.data(), num_sites, MPI_UINT8_T, best.rank, comm);
+  if (std::isfinite(best.energy)) {
+    res.lowest_energy = best.energy;
+    res.lowest = Configuration(std::move(occ));
+  }
+  MPI_Allreduce(MPI_IN_PLACE, &res.steps, 1, MPI_LONG, MPI_SUM, comm);
+  MPI_Allreduce(MPI_IN_PLACE, &res.evaluations, 1, MPI_LONG, MPI_SUM, comm);
+  MPI_Allreduce(MPI_IN_PLACE, &res.seconds, 1, MPI_DOUBLE, MPI_MAX, comm);
 }
 
 std::string format_row(const TemperatureResult& r, const std::vector<std::string>& names,
@@ -143,32 +194,61 @@ McResult run_metropolis(const System& system, const Settings& s, Evaluator& ev,
                         const RunOptions& opt) {
   const int n = system.num_sites();
   const int nt = static_cast<int>(s.temperatures.size());
-  const int chains = s.anneal ? s.walkers : nt * s.walkers;
+  // Under MPI (P ranks in opt.comm) rank r runs the chains r, r + P, r + 2P, ... of the serial
+  // run with the same random streams; rank 0 gathers the accumulators and reports.
+  const int rank = mpi::rank_of(opt.comm), nranks = mpi::size_of(opt.comm);
+  const int all_chains = s.anneal ? s.walkers : nt * s.walkers;
+  if (nranks > all_chains)
+    fail("{} MPI ranks for {} Monte Carlo chains: use at most {} ranks (or more walkers)", nranks,
+         all_chains, all_chains);
+  if (nranks > 1 && ev.fallback())
+    fail(
+        "the DFT fallback appends to one dataset file from one process: run `mc` with "
+        "montecarlo.fallback on a single rank (without mpirun)");
+  std::vector<int> global;  // global (serial) index of each local chain
+  for (int g = rank; g < all_chains; g += nranks) global.push_back(g);
+  const int chains = static_cast<int>(global.size());
   const int stages = s.anneal ? nt : 1;
   const long per_stage = s.equilibration + s.sweeps;
   const WarrenCowley wc(system.lattice, system.num_species(), s.shells);
   const int nsro = wc.values_per_config();
   const int ncol = 3 + nsro;
-  auto temp_index = [&](int stage, int c) { return s.anneal ? stage : c / s.walkers; };
+  auto temp_of_global = [&](int stage, int g) { return s.anneal ? stage : g / s.walkers; };
+  auto temp_index = [&](int stage, int c) { return temp_of_global(stage, global[c]); };
   auto log = [&](const std::string& line) {
-    if (opt.log) opt.log(line);
+    if (opt.log && rank == 0) opt.log(line);
   };
 
   McResult res = start_result("metropolis", system, s, ev, wc);
 
   State st;
   const bool use_ckpt = opt.checkpoints && !s.checkpoint.empty();
-  if (use_ckpt && !opt.restart && std::filesystem::exists(s.checkpoint)) {
-    st = load(s.checkpoint, s, chains, nsro);
+  // One checkpoint file per rank; the rank count is part of the name.
+  std::filesystem::path ckpt = s.checkpoint;
+  if (nranks > 1)
+    ckpt.replace_extension(fmt::format("rank{}of{}{}", rank, nranks, ckpt.extension().string()));
+  int resume = use_ckpt && !opt.restart && std::filesystem::exists(ckpt) ? 1 : 0;
+  if (nranks > 1) {
+    int lo = resume, hi = resume;
+    MPI_Allreduce(MPI_IN_PLACE, &lo, 1, MPI_INT, MPI_MIN, opt.comm);
+    MPI_Allreduce(MPI_IN_PLACE, &hi, 1, MPI_INT, MPI_MAX, opt.comm);
+    if (lo != hi)
+      fail("checkpoint files '{}' exist for some of the {} ranks only: rerun with --restart",
+           ckpt.string(), nranks);
+  }
+  if (resume) {
+    st = load(ckpt, s, chains, nsro);
     res.resumed = true;
     ev.set_acquired(st.acquired);
     log(fmt::format("resuming from checkpoint '{}' (temperature {} of {}, sweep {} of {}{})",
-                    s.checkpoint, st.stage + 1, stages, st.sweep, per_stage,
+                    ckpt.string(), st.stage + 1, stages, st.sweep, per_stage,
                     st.complete ? ", run complete" : ""));
   } else {
-    Walkers init = make_walkers(system, s, chains);
-    st.configs.assign(init.configs().begin(), init.configs().end());
-    st.rngs = init.rngs();
+    Walkers init = make_walkers(system, s, all_chains);
+    for (int g : global) {
+      st.configs.push_back(init.configs()[g]);
+      st.rngs.push_back(init.rngs()[g]);
+    }
     st.blocks.assign(static_cast<std::size_t>(chains) * s.blocks * ncol, 0.0);
     st.counters.assign(static_cast<std::size_t>(chains) * kNumCounters, 0);
   }
@@ -198,7 +278,7 @@ McResult run_metropolis(const System& system, const Settings& s, Evaluator& ev,
     }
   }
 
-  Progress progress("mc", stages * per_stage, "sweeps", opt.progress);
+  Progress progress("mc", stages * per_stage, "sweeps", opt.progress && rank == 0);
   progress.set(st.stage * per_stage + st.sweep);
   const auto t0 = std::chrono::steady_clock::now();
   const double seconds0 = st.seconds;
@@ -214,7 +294,7 @@ McResult run_metropolis(const System& system, const Settings& s, Evaluator& ev,
     if (!use_ckpt) return;
     if (ev.fallback()) ev.fallback()->flush();
     sync_state();
-    save(s.checkpoint, s, st, nsro);
+    save(ckpt, s, st, nsro);
   };
 
   while (!st.complete && st.stage < stages) {
@@ -222,9 +302,11 @@ McResult run_metropolis(const System& system, const Settings& s, Evaluator& ev,
     for (int c = 0; c < chains; ++c)
       beta[c] = 1.0 / (kBoltzmannRyPerK * s.temperatures[temp_index(st.stage, c)]);
     if (st.sweep == 0) {
-      double m = 0;
-      for (double e : energy) m += e / chains;
-      st.e_ref = m;
+      // One reference for all ranks: their block sums are added on rank 0.
+      double sum = 0;
+      for (double e : energy) sum += e;
+      if (nranks > 1) MPI_Allreduce(MPI_IN_PLACE, &sum, 1, MPI_DOUBLE, MPI_SUM, opt.comm);
+      st.e_ref = sum / all_chains;
       std::fill(st.blocks.begin(), st.blocks.end(), 0.0);
       std::fill(st.counters.begin(), st.counters.end(), 0);
     }
@@ -284,21 +366,25 @@ McResult run_metropolis(const System& system, const Settings& s, Evaluator& ev,
       }
     }
     if (res.interrupted) break;
-    // Temperature(s) of this stage done.
-    for (int t = 0; t < nt; ++t) {
+    // Temperature(s) of this stage done: rank 0 reports from every rank's accumulators.
+    const std::vector<double> blocks =
+        gather_chains(st.blocks, static_cast<std::size_t>(s.blocks) * ncol, all_chains, opt.comm);
+    const std::vector<std::int64_t> counters =
+        gather_chains(st.counters, kNumCounters, all_chains, opt.comm);
+    for (int t = 0; t < nt && rank == 0; ++t) {
       std::vector<std::vector<const double*>> blks;
       TemperatureResult r;
       r.temperature = s.temperatures[t];
       std::int64_t tot[kNumCounters] = {};
-      for (int c = 0; c < chains; ++c) {
-        if (temp_index(st.stage, c) != t) continue;
+      for (int g = 0; g < all_chains; ++g) {
+        if (temp_of_global(st.stage, g) != t) continue;
         ++r.chains;
         blks.emplace_back();
         for (int b = 0; b < s.blocks; ++b)
-          blks.back().push_back(st.blocks.data() +
-                                (static_cast<std::size_t>(c) * s.blocks + b) * ncol);
+          blks.back().push_back(blocks.data() +
+                                (static_cast<std::size_t>(g) * s.blocks + b) * ncol);
         for (int k = 0; k < kNumCounters; ++k)
-          tot[k] += st.counters[static_cast<std::size_t>(c) * kNumCounters + k];
+          tot[k] += counters[static_cast<std::size_t>(g) * kNumCounters + k];
       }
       if (r.chains == 0) continue;
       block_estimates(blks, ncol, st.e_ref, r.temperature, n, r);
@@ -324,6 +410,7 @@ McResult run_metropolis(const System& system, const Settings& s, Evaluator& ev,
     res.failed += r.failed;
   }
   finish_result(res, st, ev);
+  if (nranks > 1) combine_ranks(res, st, n, opt.comm);
   return res;
 }
 

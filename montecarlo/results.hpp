@@ -50,7 +50,7 @@ struct McResult {
   double lowest_energy = NAN;
   Configuration lowest;  // lowest-energy configuration visited
   long steps = 0;        // attempted swaps, all walkers
-  long evaluations = 0;  // energy evaluations of this process
+  long evaluations = 0;  // energy evaluations (all MPI ranks)
   double seconds = 0;    // sampling wall time, all sessions of a resumed run
   bool resumed = false;
   bool interrupted = false;  // stopped early (RunOptions::stop_after); rows incomplete

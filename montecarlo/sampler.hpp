@@ -11,6 +11,8 @@
 #include <functional>
 #include <string>
 
+#include <mpi.h>
+
 #include "core/system.hpp"
 #include "montecarlo/results.hpp"
 #include "montecarlo/settings.hpp"
@@ -27,6 +29,9 @@ struct RunOptions {
   long stop_after = 0;
   // Called with one line of text for the log (stdout), e.g. results as each temperature ends.
   std::function<void(const std::string&)> log;
+  // Metropolis: the chains are spread over this communicator's ranks (rank 0 reports; the
+  // others return rows-less results). Wang-Landau and the DFT fallback need a single rank.
+  MPI_Comm comm = MPI_COMM_SELF;
 };
 
 McResult run_metropolis(const System& system, const Settings& settings, Evaluator& evaluator,

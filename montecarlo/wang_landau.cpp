@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 
 #include "core/hdf5.hpp"
+#include "core/mpi.hpp"
 #include "core/progress.hpp"
 #include "montecarlo/checkpoint.hpp"
 #include "montecarlo/sampler.hpp"
@@ -204,6 +205,10 @@ std::pair<double, double> scan_window(const System& system, const Settings& s, E
 
 McResult run_wang_landau(const System& system, const Settings& s, Evaluator& ev,
                          const RunOptions& opt) {
+  if (mpi::size_of(opt.comm) > 1)
+    fail(
+        "Wang-Landau walkers share one ln g(E) in one process: run method = \"wang_landau\" "
+        "on a single rank (without mpirun)");
   const int n = system.num_sites();
   const int walkers_count = s.walkers;
   const WarrenCowley wc(system.lattice, system.num_species(), s.shells);

@@ -5,7 +5,9 @@
 //    (count printed, rows appended marked acquired) -> retrain on the enlarged dataset.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <regex>
+#include <sstream>
 
 #include "dataset_builder/dataset.hpp"
 #include "montecarlo/output.hpp"
@@ -161,4 +163,64 @@ montecarlo = { composition = 4, temperatures = {5000, 2000}, walkers = 4, sweeps
   const long fresh2 = number_after(m2.output, "proposals answered by DFT,");
   EXPECT_GE(fresh2, 0);
   EXPECT_EQ(dataset::read_dataset(dir / "data.h5").rows(), d.rows() + fresh2);
+}
+
+namespace {
+CommandResult mpi_cli(const TempDir& dir, int np, const std::string& args) {
+  return run_command(fmt::format(
+      "cd '{}' && OMP_NUM_THREADS=1 mpirun --oversubscribe --allow-run-as-root -np {} '{}' {}",
+      dir.path().string(), np, cli_path().string(), args));
+}
+// The data lines of a thermo TSV (its comments carry run times).
+std::string data_lines(const std::string& tsv) {
+  std::stringstream in(tsv);
+  std::string line, out;
+  while (std::getline(in, line))
+    if (!line.empty() && line[0] != '#') out += line + "\n";
+  return out;
+}
+}  // namespace
+
+// `mpirun -np 2 lsms-surrogate mc`: the serial run's chains spread over the ranks give the same
+// table (exact `pair` energies, same random streams), for independent chains and annealing;
+// per-rank checkpoints resume; too many ranks and Wang-Landau refuse several ranks clearly.
+TEST(McCli, MetropolisChainsSpreadOverMpiRanks) {
+  if (run_command("mpirun --version").status != 0) GTEST_SKIP() << "mpirun not found";
+  TempDir dir;
+  const std::string head = std::string(kSystem) + "driver = 'pair'\n";
+  dir.write("chains.lua", head +
+                              "montecarlo = { composition = 4, temperatures = {4000, 2000, "
+                              "1000}, walkers = 3, sweeps = 40, equilibration = 5, blocks = 4, "
+                              "plot = false }\n");
+  dir.write("anneal.lua", head +
+                              "montecarlo = { composition = 4, temperatures = {4000, 1000}, "
+                              "schedule = 'anneal', walkers = 4, sweeps = 40, "
+                              "equilibration = 5, blocks = 4, plot = false }\n");
+  for (const std::string stem : {"chains", "anneal"}) {
+    auto serial = cli(dir, "mc " + stem + ".lua -q --restart");
+    ASSERT_EQ(serial.status, 0) << serial.output;
+    const std::string expected = data_lines(read_file(dir / (stem + "_mc_thermo.tsv")));
+    ASSERT_GE(std::count(expected.begin(), expected.end(), '\n'), 3);
+    auto par = mpi_cli(dir, 2, "mc " + stem + ".lua -q --restart");
+    ASSERT_EQ(par.status, 0) << par.output;
+    EXPECT_NE(par.output.find("chains spread over 2 MPI ranks"), std::string::npos) << par.output;
+    EXPECT_EQ(data_lines(read_file(dir / (stem + "_mc_thermo.tsv"))), expected) << stem;
+    for (const char* r : {"rank0of2", "rank1of2"})
+      EXPECT_TRUE(std::filesystem::exists(dir / (stem + "_mc_checkpoint." + r + ".h5"))) << r;
+    auto again = mpi_cli(dir, 2, "mc " + stem + ".lua -q");
+    ASSERT_EQ(again.status, 0) << again.output;
+    EXPECT_NE(again.output.find("run complete"), std::string::npos) << again.output;
+    EXPECT_EQ(data_lines(read_file(dir / (stem + "_mc_thermo.tsv"))), expected) << stem;
+  }
+  // More ranks than chains, Wang-Landau: a clear error and a non-zero exit, no hanging rank.
+  auto many = mpi_cli(dir, 5, "mc anneal.lua -q --restart");
+  EXPECT_NE(many.status, 0);
+  EXPECT_NE(many.output.find("5 MPI ranks for 4 Monte Carlo chains"), std::string::npos)
+      << many.output;
+  dir.write("wl.lua", head +
+                          "montecarlo = { method = 'wang_landau', composition = 4, walkers = "
+                          "2, temperatures = {3000}, plot = false }\n");
+  auto wl = mpi_cli(dir, 2, "mc wl.lua -q");
+  EXPECT_NE(wl.status, 0);
+  EXPECT_NE(wl.output.find("on a single rank"), std::string::npos) << wl.output;
 }
