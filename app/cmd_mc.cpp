@@ -8,6 +8,7 @@
 #include "app/common.hpp"
 #include "core/mpi.hpp"
 #include "dataset_builder/dataset.hpp"
+#include "montecarlo/checkpoint.hpp"
 #include "montecarlo/job.hpp"
 #include "montecarlo/output.hpp"
 #include "nn/core/trainer.hpp"
@@ -63,16 +64,15 @@ void run_mc(const std::string& deck_path, bool restart, bool quiet, int threads,
   if (!files.plot.empty()) fmt::print(", {} (gnuplot script {})", files.plot, files.script);
   fmt::print("\n");
   if (!files.plot_message.empty()) fmt::print("note      {}\n", files.plot_message);
-  if (!s.checkpoint.empty() && s.checkpoint_interval > 0)
-    fmt::print("checkpoint {} (rerun resumes or reprints; --restart starts over)\n",
-               world.size() > 1
-                   ? std::filesystem::path(s.checkpoint)
-                             .replace_extension(fmt::format(
-                                 "rank*of{}{}", world.size(),
-                                 std::filesystem::path(s.checkpoint).extension().string()))
-                             .string() +
-                         " (one per rank)"
-                   : s.checkpoint);
+  if (!s.checkpoint.empty() && s.checkpoint_interval > 0) {
+    const int p = world.size();
+    const std::string where =
+        p > 1 ? fmt::format("{} ... {} (one per rank)",
+                            mc::rank_checkpoint(s.checkpoint, 0, p).string(),
+                            mc::rank_checkpoint(s.checkpoint, p - 1, p).string())
+              : s.checkpoint;
+    fmt::print("checkpoint {} (rerun resumes or reprints; --restart starts over)\n", where);
+  }
 }
 
 void run_retrain(const std::string& deck_path, std::string data_path, std::string out, long epochs,

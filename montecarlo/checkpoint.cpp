@@ -6,6 +6,12 @@
 
 namespace lsmss::mc {
 
+std::filesystem::path rank_checkpoint(const std::filesystem::path& path, int rank, int nranks) {
+  if (nranks <= 1) return path;
+  std::filesystem::path p = path;
+  return p.replace_extension(fmt::format("rank{}of{}{}", rank, nranks, path.extension().string()));
+}
+
 CheckpointWriter::CheckpointWriter(std::filesystem::path path, const std::string& kind,
                                    const std::string& fingerprint)
     : path_(std::move(path)), tmp_(path_.string() + ".tmp"), file_(h5::File::create(tmp_)) {

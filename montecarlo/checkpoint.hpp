@@ -16,6 +16,10 @@
 
 namespace lsmss::mc {
 
+// The checkpoint file of one MPI rank when P > 1 ranks share a run: "<stem>.rank<r>of<P><ext>";
+// with one rank, `path` itself.
+std::filesystem::path rank_checkpoint(const std::filesystem::path& path, int rank, int nranks);
+
 class CheckpointWriter {
  public:
   CheckpointWriter(std::filesystem::path path, const std::string& kind,

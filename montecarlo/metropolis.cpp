@@ -102,8 +102,7 @@ void combine_ranks(McResult& res, const State& st, int num_sites, MPI_Comm comm)
   struct {
     double energy;
     int rank;
-  } mine{st.lowest_energy, 0}, best{};
-  MPI_Comm_rank(comm, &mine.rank);
+  } mine{st.lowest_energy, mpi::rank_of(comm)}, best{};
   MPI_Allreduce(&mine, &best, 1, MPI_DOUBLE_INT, MPI_MINLOC, comm);
   std::vector<std::uint8_t> occ(num_sites, 0);
   if (mine.rank == best.rank && st.lowest.num_sites() == num_sites)
@@ -224,9 +223,7 @@ McResult run_metropolis(const System& system, const Settings& s, Evaluator& ev,
   State st;
   const bool use_ckpt = opt.checkpoints && !s.checkpoint.empty();
   // One checkpoint file per rank; the rank count is part of the name.
-  std::filesystem::path ckpt = s.checkpoint;
-  if (nranks > 1)
-    ckpt.replace_extension(fmt::format("rank{}of{}{}", rank, nranks, ckpt.extension().string()));
+  const std::filesystem::path ckpt = rank_checkpoint(s.checkpoint, rank, nranks);
   int resume = use_ckpt && !opt.restart && std::filesystem::exists(ckpt) ? 1 : 0;
   if (nranks > 1) {
     int lo = resume, hi = resume;

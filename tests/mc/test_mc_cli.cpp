@@ -204,6 +204,10 @@ TEST(McCli, MetropolisChainsSpreadOverMpiRanks) {
     auto par = mpi_cli(dir, 2, "mc " + stem + ".lua -q --restart");
     ASSERT_EQ(par.status, 0) << par.output;
     EXPECT_NE(par.output.find("chains spread over 2 MPI ranks"), std::string::npos) << par.output;
+    EXPECT_NE(par.output.find(stem + "_mc_checkpoint.rank0of2.h5 ... " + stem +
+                              "_mc_checkpoint.rank1of2.h5 (one per rank)"),
+              std::string::npos)
+        << par.output;
     EXPECT_EQ(data_lines(read_file(dir / (stem + "_mc_thermo.tsv"))), expected) << stem;
     for (const char* r : {"rank0of2", "rank1of2"})
       EXPECT_TRUE(std::filesystem::exists(dir / (stem + "_mc_checkpoint." + r + ".h5"))) << r;
