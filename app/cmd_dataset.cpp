@@ -88,8 +88,7 @@ void add_dataset_commands(CLI::App& app, AppContext& ctx) {
     sub->add_flag("-q,--quiet", o->quiet, "no progress bar");
     sub->callback([&ctx, o] {
       mpi::Session session;  // only `build` needs MPI
-      int rank = 0;
-      MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+      const int rank = mpi::rank_of(MPI_COMM_WORLD);
       LoadedDeck d = load_deck(o->deck, ctx);
       dataset::BuildOptions opts;
       opts.output = o->output;

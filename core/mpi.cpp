@@ -32,9 +32,7 @@ void finish_after_error() {
   MPI_Initialized(&inited);
   MPI_Finalized(&finalized);
   if (!inited || finalized) return;
-  int size = 1;
-  MPI_Comm_size(MPI_COMM_WORLD, &size);
-  if (size > 1)
+  if (size_of(MPI_COMM_WORLD) > 1)
     MPI_Abort(MPI_COMM_WORLD, 1);  // stops the other ranks instead of leaving them waiting
   else
     MPI_Finalize();

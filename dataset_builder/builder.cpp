@@ -521,14 +521,10 @@ std::string check_result(const Properties& p, PropertyMask provides, int sites) 
 
 BuildSummary build_dataset(const Deck& deck, const System& sys, const DriverRegistry& registry,
                            const BuildOptions& opts, MPI_Comm world) {
-  int rank = 0, size = 1, mpi_up = 0;
+  int mpi_up = 0;
   MPI_Initialized(&mpi_up);  // a serial build (MPI_COMM_SELF) does not need MPI
-  if (mpi_up) {
-    MPI_Comm_rank(world, &rank);
-    MPI_Comm_size(world, &size);
-  } else if (world != MPI_COMM_SELF) {
-    fail("build_dataset: MPI is not initialized");
-  }
+  if (!mpi_up && world != MPI_COMM_SELF) fail("build_dataset: MPI is not initialized");
+  const int rank = mpi::rank_of(world), size = mpi::size_of(world);
   const DeckTable& root = deck.root();
   const SamplingSettings ss = SamplingSettings::from_deck(root.table("sampling"), sys);
   const DatasetSettings ds = DatasetSettings::from_deck(root.table("dataset"), deck.file());

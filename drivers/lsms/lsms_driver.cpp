@@ -6,6 +6,7 @@
 
 #include <fmt/format.h>
 
+#include "core/mpi.hpp"
 #include "lsms_plugin/info_evec.hpp"
 #include "lsms_plugin/kout.hpp"
 #include "lsms_plugin/process.hpp"
@@ -89,9 +90,7 @@ std::vector<Properties> LsmsDriver::evaluate(std::span<const Configuration> conf
 
 Properties LsmsDriver::run_one(const Configuration& config) {
   Properties p;
-  int rank = 0, mpi_up = 0;
-  MPI_Initialized(&mpi_up);  // a serial program need not initialize MPI
-  if (mpi_up) MPI_Comm_rank(comm_, &rank);
+  const int rank = mpi::rank_of(comm_);  // 0 in a serial program that never starts MPI
   if (rank != 0) {
     // The launcher runs the parallel job; other ranks of the group have nothing to do.
     p.status = Status::ok;
