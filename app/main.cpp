@@ -6,10 +6,12 @@
 #include <CLI/CLI.hpp>
 
 #include "app/common.hpp"
+#include "core/blas_runtime.hpp"
 #include "core/error.hpp"
 #include "core/mpi.hpp"
 #include "core/version.hpp"
 #include "drivers/register.hpp"
+#include "nn/core/backend.hpp"
 
 namespace {
 
@@ -20,8 +22,14 @@ int run(int argc, char** argv) {
       "LSMS-Surrogate: neural-network surrogates for first-principles (LSMS) alloy studies.\n"
       "Every subcommand reads a Lua deck; see docs/deck.md for its keys and units."};
   cli.name("lsms-surrogate");
-  cli.set_version_flag("--version", fmt::format("lsms-surrogate {} (CUDA backend: {})", kVersion,
-                                                kHaveCuda ? "compiled" : "not compiled"));
+  const std::string blas_core = blas::core_name();
+  cli.set_version_flag(
+      "--version",
+      fmt::format("lsms-surrogate {} (nn CUDA backend: {}; BLAS: {})", kVersion,
+                  nn::backend_compiled("cuda") ? "compiled"
+                  : kHaveCuda                  ? "not written yet (CUDA toolkit found)"
+                                               : "not compiled",
+                  blas_core.empty() ? "not OpenBLAS" : "OpenBLAS, " + blas_core + " kernels"));
   cli.add_flag("--allow-lua-io", ctx.allow_lua_io,
                "let decks use Lua's io, os and require (sandboxed by default)");
   cli.require_subcommand(1);
@@ -48,6 +56,7 @@ int run(int argc, char** argv) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  lsmss::blas::reexec_with_native_kernels(argv);
   try {
     return run(argc, argv);
   } catch (const std::exception& e) {

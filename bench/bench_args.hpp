@@ -3,7 +3,10 @@
 // and a non-numeric positional argument is refused rather than read as 0.
 #include <cstdio>
 #include <cstdlib>
+#include <exception>
 #include <string>
+
+#include "core/blas_runtime.hpp"
 
 namespace lsmss::bench {
 
@@ -30,6 +33,19 @@ inline double positional_number(int argc, char** argv, double fallback, const ch
     std::exit(2);
   }
   return v;
+}
+
+// The body of a benchmark's main(): OpenBLAS's native kernels first (re-executes if needed),
+// then `run(argc, argv)`; an exception becomes one message on stderr and exit status 1.
+template <typename Run>
+int guarded_main(int argc, char** argv, const char* name, Run run) {
+  blas::reexec_with_native_kernels(argv);
+  try {
+    return run(argc, argv);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "%s: error: %s\n", name, e.what());
+    return 1;
+  }
 }
 
 }  // namespace lsmss::bench

@@ -16,6 +16,7 @@
 #include <fmt/format.h>
 
 #include "bench/bench_args.hpp"
+#include "core/blas_runtime.hpp"
 #include "core/driver.hpp"
 #include "dataset_builder/builder.hpp"
 #include "drivers/register.hpp"
@@ -112,6 +113,7 @@ Result run_cli(const fs::path& dir, const std::string& name, const std::string& 
 }  // namespace
 
 int main(int argc, char** argv) {
+  lsmss::blas::reexec_with_native_kernels(argv);
   constexpr const char* kUsage =
       "usage: bench_builder [CONFIGS]\n"
       "  Dataset-builder overhead per configuration (zero-work driver: result checks, HDF5\n"

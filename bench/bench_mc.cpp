@@ -24,6 +24,7 @@
 #include <oneapi/dnnl/dnnl.h>
 
 #include "bench/bench_args.hpp"
+#include "core/blas_runtime.hpp"
 #include "core/species.hpp"
 #include "dataset_builder/dataset.hpp"
 #include "drivers/register.hpp"
@@ -160,6 +161,7 @@ double energy_path_macs(const nn::Model& m) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  lsmss::blas::reexec_with_native_kernels(argv);
   constexpr const char* kUsage =
       "usage: bench_mc [SECONDS]\n"
       "  Monte Carlo steps/s with the surrogate fast path (CuAu STL energy model of the paper's\n"
@@ -206,6 +208,7 @@ int main(int argc, char** argv) {
       const double gemm = gemm_gflops(4096, fept ? 300 : 200, fept ? 300 : 200);
       for (int walkers : {256, 1024, 4096}) {
         std::vector<Configuration> cs;
+        cs.reserve(walkers);
         mc::Rng r(3, 0);
         for (int w = 0; w < walkers; ++w)
           cs.push_back(mc::random_configuration(

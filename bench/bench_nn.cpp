@@ -17,6 +17,8 @@
 #include <fmt/format.h>
 #include <oneapi/dnnl/dnnl.hpp>
 
+#include "bench/bench_args.hpp"
+#include "core/blas_runtime.hpp"
 #include "core/species.hpp"
 #include "nn/core/backend.hpp"
 #include "nn/core/trainer.hpp"
@@ -171,9 +173,7 @@ std::map<std::string, double> run_pytorch(const std::string& python, const std::
   return r;
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
+int run(int argc, char** argv) {
   int threads = 1, epochs = 3;
   bool pytorch = true;
   std::string python = "/usr/bin/python3", script = LSMSS_BENCH_DIR "/pytorch_reference.py";
@@ -307,4 +307,10 @@ int main(int argc, char** argv) {
     }
   }
   return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  return lsmss::bench::guarded_main(argc, argv, "bench_nn", run);
 }

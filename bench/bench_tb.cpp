@@ -25,6 +25,8 @@
 #include <fmt/format.h>
 
 #include "bench/bench_args.hpp"
+#include "bench/bench_tb_util.hpp"
+#include "core/blas_runtime.hpp"
 #include "core/deck.hpp"
 #include "core/system.hpp"
 #include "drivers/tb/tb_driver.hpp"
@@ -37,29 +39,6 @@ using Clock = std::chrono::steady_clock;
 
 double seconds_since(Clock::time_point t0) {
   return std::chrono::duration<double>(Clock::now() - t0).count();
-}
-
-// CPU seconds of the calling thread: what a configuration costs on a core of its own, whatever
-// else runs on the shared machine.
-double thread_cpu() {
-  timespec ts{};
-  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-  return ts.tv_sec + 1e-9 * ts.tv_nsec;
-}
-
-System make_system(LatticeKind kind, double a, double c, std::array<int, 3> cells,
-                   const std::vector<std::string>& species) {
-  std::vector<Species> sp;
-  for (const auto& s : species) sp.push_back(species_from_symbol(s));
-  return System{Lattice(kind, a, c, cells), sp};
-}
-
-std::unique_ptr<tb::TbDriver> make_driver(const System& sys, const std::string& settings) {
-  const Deck deck = Deck::from_string("tb = {" + settings + "}", "bench.lua");
-  const DeckTable t = deck.root().table("tb");
-  auto s = tb::TbSettings::from_deck(t);
-  t.finish();
-  return std::make_unique<tb::TbDriver>(sys, s);
 }
 
 // Random configurations with a uniformly drawn composition 1..sites-1 (as the sampler does).
@@ -109,7 +88,7 @@ Timing run(tb::TbDriver& d, const std::vector<Configuration>& configs) {
   Timing t;
   t.n = static_cast<int>(configs.size());
   const auto t0 = Clock::now();
-  const double c0 = thread_cpu();
+  const double c0 = bench::thread_cpu();
   for (const auto& c : configs) {
     const std::vector<Configuration> one{c};
     const Properties p = d.evaluate(one).at(0);
@@ -117,7 +96,7 @@ Timing run(tb::TbDriver& d, const std::vector<Configuration>& configs) {
     if (!p.ok()) ++t.failed;
   }
   t.seconds = seconds_since(t0);
-  t.cpu = thread_cpu() - c0;
+  t.cpu = bench::thread_cpu() - c0;
   t.iterations /= std::max(1, t.n);
   return t;
 }
@@ -132,7 +111,7 @@ double run_processes(const System& sys, int procs, int per_proc, double& cpu) {
   for (int p = 0; p < procs; ++p) {
     const pid_t pid = fork();
     if (pid == 0) {
-      auto d = make_driver(sys, "");
+      auto d = bench::make_tb_driver(sys, "");
       const auto configs = random_stream(sys.num_sites(), per_proc, 100 + p);
       char b = 'r';
       if (write(ready[1], &b, 1) != 1) _exit(2);
@@ -176,6 +155,7 @@ std::string loadavg() {
 }  // namespace
 
 int main(int argc, char** argv) {
+  lsmss::blas::reexec_with_native_kernels(argv);
   constexpr const char* kUsage =
       "usage: bench_tb [CONFIGS]\n"
       "  Cost of the tb engine per 32-site configuration (CuAu fcc, FePt bct, default deck\n"
@@ -184,8 +164,9 @@ int main(int argc, char** argv) {
   if (lsmss::bench::wants_help(argc, argv, kUsage)) return 0;
   const int n =
       std::max(4, static_cast<int>(lsmss::bench::positional_number(argc, argv, 40, kUsage)));
-  fmt::print("bench_tb: {} configurations per measurement; load average at start {}\n", n,
-             loadavg());
+  fmt::print("bench_tb: {} configurations per measurement; load average at start {}; BLAS: {}\n", n,
+             loadavg(),
+             blas::core_name().empty() ? "not OpenBLAS" : blas::core_name() + " kernels");
   fmt::print(
       "(shared machine: other processes compete for the 2 cores; the load average is "
       "printed with each block)\n\n");
@@ -195,20 +176,23 @@ int main(int argc, char** argv) {
     System sys;
   };
   const std::vector<Cell> cells = {
-      {"CuAu fcc a=7.2377 2x2x2",
-       make_system(LatticeKind::fcc, 7.2377, 0.0, {2, 2, 2}, {"Cu", "Au"})},
-      {"FePt bct a=5.218 c=7.058 4x2x2",
-       make_system(LatticeKind::bct, 5.218, 7.058, {4, 2, 2}, {"Fe", "Pt"})},
+      {"CuAu fcc a=7.2377 2x2x2", bench::cuau_cell()},
+      {"FePt bct a=5.218 c=7.058 4x2x2", bench::fept_cell()},
   };
   double worst_ms_per_core = 0.0;
   for (const Cell& cell : cells) {
     const int sites = cell.sys.num_sites();
-    fmt::print("== {} ({} sites), default settings (Gamma only, s+d basis)\n", cell.label, sites);
     auto t0 = Clock::now();
-    auto cold = make_driver(cell.sys, "warm_start = false");
-    fmt::print("driver setup (element references, once per process): {:.2f} s\n",
-               seconds_since(t0));
-    auto warm = make_driver(cell.sys, "");
+    auto cold = bench::make_tb_driver(cell.sys, "warm_start = false");
+    const double setup = seconds_since(t0);
+    const auto fk = cold->final_kpoints();
+    fmt::print("== {} ({} sites), default settings (s+d basis, SCF at Gamma, {})\n", cell.label,
+               sites,
+               fk == std::array<int, 3>{1, 1, 1}
+                   ? std::string("no final pass")
+                   : fmt::format("final pass on the {}x{}x{} shifted grid", fk[0], fk[1], fk[2]));
+    fmt::print("driver setup (element references, once per process): {:.2f} s\n", setup);
+    auto warm = bench::make_tb_driver(cell.sys, "");
     const auto stream = random_stream(sites, n, 1);
     const auto chain = swap_chain(sites, n, 2);
 
@@ -259,7 +243,7 @@ int main(int argc, char** argv) {
         minutes_cpu, minutes_cpu <= 15.0 ? "met" : "NOT met", cpu_ms / 50.0);
 
     // The higher-fidelity option for energetics (docs/tb.md): 2x2x2 shifted k grid.
-    auto fine = make_driver(cell.sys, "kpoints = {2, 2, 2}, kshift = {1, 1, 1}");
+    auto fine = bench::make_tb_driver(cell.sys, "kpoints = {2, 2, 2}, kshift = {1, 1, 1}");
     const auto few = random_stream(sites, std::max(2, n / 8), 3);
     const Timing tf = run(*fine, few);
     fmt::print(

@@ -156,6 +156,12 @@ bool DeckTable::has(std::string_view key) const {
   return node_ && node_->fields.count(std::string(key)) > 0;
 }
 
+bool DeckTable::is_string(std::string_view key) const {
+  if (!node_) return false;
+  auto it = node_->fields.find(std::string(key));
+  return it != node_->fields.end() && it->second->type == DeckNode::Type::string;
+}
+
 std::vector<std::string> DeckTable::keys() const {
   std::vector<std::string> k;
   if (node_)

@@ -44,6 +44,7 @@ class DeckTable {
   std::string key_path(std::string_view key) const;
   bool present() const { return node_ != nullptr; }  // false for a table the deck does not have
   bool has(std::string_view key) const;
+  bool is_string(std::string_view key) const;  // present and a string (keys taking either form)
   std::vector<std::string> keys() const;
 
   // Required values (error if absent) and values with defaults. Integers must be whole numbers.

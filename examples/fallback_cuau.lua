@@ -12,7 +12,7 @@
 system = { lattice = "fcc", a = 7.2377, supercell = {2,2,2}, species = {"Cu","Au"} }
 driver = "surrogate"
 surrogate = { model = "fallback_cuau.model.h5", backend = "auto" }
-tb = { kpoints = {2,2,2}, kshift = {1,1,1} }  -- the DFT driver the fallback calls (as in step 1)
+tb = {}   -- the DFT driver the fallback calls (defaults, as in step 1)
 dataset = { file = "fallback_cuau.h5" }   -- the fallback appends acquired rows here
 
 training = {

@@ -7,6 +7,6 @@
 -- Then continue with examples/fallback_cuau.lua (train, mc with fallback, retrain).
 system = { lattice = "fcc", a = 7.2377, supercell = {2,2,2}, species = {"Cu","Au"} }
 driver = "tb"
-tb = { kpoints = {2,2,2}, kshift = {1,1,1} }   -- the 2x2x2 shifted grid: right CuAu ordering sign (docs/tb.md)
+tb = {}   -- defaults: final pass on the 2x2x2 shifted grid, right CuAu ordering sign (docs/tb.md)
 sampling = { cap = 4, seed = 7, folds = 4, test_fraction = 0.25 }
 dataset = { file = "fallback_cuau.h5", batch = 4 }

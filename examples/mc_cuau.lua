@@ -7,7 +7,7 @@
 system = { lattice = "fcc", a = 7.2377, supercell = {2,2,2}, species = {"Cu","Au"} }
 driver = "surrogate"
 surrogate = { model = "cuau_small.model.h5", backend = "auto" }
-tb = { kpoints = {2,2,2}, kshift = {1,1,1} }   -- as cuau_small.lua built the dataset
+tb = {}   -- defaults, as cuau_small.lua built the dataset
 dataset = { file = "cuau_small.h5" }
 
 training = {

@@ -12,7 +12,7 @@ driver = "tb"   -- the one line that switches between DFT ("tb", "lsms") and "su
 
 -- Gamma only (the tb default) gets the CuAu ordering tendency wrong; the 2x2x2 shifted grid
 -- gets it right (docs/tb.md).
-tb = { kpoints = {2,2,2}, kshift = {1,1,1} }
+tb = {}   -- defaults: SCF at Gamma, final pass on the 2x2x2 shifted k grid (docs/tb.md)
 
 sampling = { cap = 20, seed = 1, test_fraction = 0.1, folds = 4 }
 dataset = { file = "quickstart.h5", batch = 4, retries = 2 }

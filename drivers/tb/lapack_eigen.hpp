@@ -24,16 +24,32 @@ class HermitianEigen {
   explicit HermitianEigen(int n);
   void solve(std::complex<double>* a, double* w);
 
+  // Two-phase solve for when only the eigenvectors of the highest eigenvalues are needed
+  // (the states that are not full; the full ones follow from completeness):
+  // reduce() overwrites `a` (upper triangle read) with its Householder reduction to real
+  // tridiagonal form (zhetrd), keeps the tridiagonal in `t` and returns all n eigenvalues in
+  // `w` (ascending, dsterf); false if the tridiagonal splits into blocks (then use solve()).
+  struct Reduced {
+    std::vector<double> d, e;               // diagonal, off-diagonal of the tridiagonal
+    std::vector<std::complex<double>> tau;  // Householder scalars
+  };
+  bool reduce(std::complex<double>* a, double* w, Reduced& t);
+  // The orthonormal eigenvectors of the m highest eigenvalues w[n-m..n) of the reduced matrix
+  // `a` into z (n x m, column-major), by inverse iteration on the tridiagonal (dstein) and the
+  // Householder back-transformation (zunmtr); false if inverse iteration fails (then use
+  // solve()).
+  bool top_vectors(const std::complex<double>* a, const Reduced& t, const double* w, int m,
+                   std::complex<double>* z);
+
  private:
   int n_;
   std::vector<std::complex<double>> work_;
   std::vector<double> rwork_;
   std::vector<int> iwork_;
+  // Work space of the two-phase solve.
+  std::vector<std::complex<double>> trd_work_;
+  std::vector<double> zreal_, stein_work_, d_copy_, e_copy_;
+  std::vector<int> stein_iwork_, ifail_, iblock_, isplit_;
 };
-
-// Limits OpenBLAS to `n` threads when the process uses OpenBLAS (found at run time, so other
-// BLAS builds link too); returns false if no such control exists. The dataset builder runs one
-// process per core, so the engine asks for one thread.
-bool set_blas_threads(int n);
 
 }  // namespace lsmss::tb

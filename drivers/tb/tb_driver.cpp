@@ -1,13 +1,11 @@
 #include "drivers/tb/tb_driver.hpp"
 
-#include <dlfcn.h>
-
 #include <chrono>
 #include <cmath>
 
+#include "core/blas_runtime.hpp"
 #include "core/data_path.hpp"
 #include "core/error.hpp"
-#include "drivers/tb/lapack_eigen.hpp"
 
 namespace lsmss::tb {
 namespace {
@@ -27,14 +25,9 @@ std::filesystem::path resolve_parameters(const DeckTable& t, const std::string& 
 // Restores the BLAS thread count when evaluate() returns.
 class BlasThreadsGuard {
  public:
-  BlasThreadsGuard() {
-    using Get = int (*)();
-    static Get get = reinterpret_cast<Get>(dlsym(RTLD_DEFAULT, "openblas_get_num_threads"));
-    if (get) previous_ = get();
-    set_blas_threads(1);
-  }
+  BlasThreadsGuard() : previous_(blas::threads()) { blas::set_threads(1); }
   ~BlasThreadsGuard() {
-    if (previous_ > 0) set_blas_threads(previous_);
+    if (previous_ > 0) blas::set_threads(previous_);
   }
   BlasThreadsGuard(const BlasThreadsGuard&) = delete;
   BlasThreadsGuard& operator=(const BlasThreadsGuard&) = delete;
@@ -43,27 +36,37 @@ class BlasThreadsGuard {
   int previous_ = 0;
 };
 
+// Three integers {n1, n2, n3} in [lo, hi] (k grids and their shifts).
+std::array<int, 3> grid(const DeckTable& t, const char* key, std::array<int, 3> def, int lo,
+                        int hi) {
+  const std::vector<long> v = t.integers(key, {def[0], def[1], def[2]});
+  if (v.size() != 3)
+    t.error(key, fmt::format("expected three integers {{n1, n2, n3}}, got {}", v.size()));
+  std::array<int, 3> out{};
+  for (int a = 0; a < 3; ++a) {
+    if (v[a] < lo || v[a] > hi)
+      t.error(key, fmt::format("every entry must lie in [{}, {}], got {}", lo, hi, v[a]));
+    out[a] = static_cast<int>(v[a]);
+  }
+  return out;
+}
+
 }  // namespace
 
 TbSettings TbSettings::from_deck(const DeckTable& t) {
   TbSettings s;
   s.parameters = resolve_parameters(t, t.string("parameters", "tb/parameters.lua"));
-  const std::vector<long> k = t.integers("kpoints", {1, 1, 1});
-  if (k.size() != 3)
-    t.error("kpoints", fmt::format("expected three integers {{n1, n2, n3}}, got {}", k.size()));
-  for (int a = 0; a < 3; ++a) {
-    if (k[a] < 1 || k[a] > 64)
-      t.error("kpoints", fmt::format("every entry must lie in [1, 64], got {}", k[a]));
-    s.options.kpoints[a] = static_cast<int>(k[a]);
+  s.options.kpoints = grid(t, "kpoints", {1, 1, 1}, 1, 64);
+  s.options.kshift = grid(t, "kshift", {0, 0, 0}, 0, 1);
+  if (t.is_string("final_kpoints")) {
+    s.final_kpoints_mode = t.choice("final_kpoints", "auto", {"auto", "none"});
+  } else if (t.has("final_kpoints")) {
+    s.final_kpoints_mode = "grid";
+    s.final_kpoints = grid(t, "final_kpoints", {2, 2, 2}, 1, 64);
+  } else {
+    t.allow({"final_kpoints"});
   }
-  const std::vector<long> ks = t.integers("kshift", {0, 0, 0});
-  if (ks.size() != 3)
-    t.error("kshift", fmt::format("expected three integers {{s1, s2, s3}}, got {}", ks.size()));
-  for (int a = 0; a < 3; ++a) {
-    if (ks[a] != 0 && ks[a] != 1)
-      t.error("kshift", fmt::format("every entry must be 0 or 1, got {}", ks[a]));
-    s.options.kshift[a] = static_cast<int>(ks[a]);
-  }
+  s.final_kshift = grid(t, "final_kshift", {1, 1, 1}, 0, 1);
   s.options.basis = t.choice("basis", "sd", {"sd", "spd"}) == "sd" ? Basis::sd : Basis::spd;
   s.options.temperature = t.number_in("temperature", 0.005, 1e-4, 0.1);
   s.spin = t.choice("spin", "auto", {"auto", "polarized", "unpolarized"});
@@ -109,6 +112,24 @@ TbDriver::TbDriver(const System& system, const TbSettings& settings)
   }
   model_ = std::make_unique<TbModel>(system.lattice, elems, valence_, shifts_, params_,
                                      settings_.options);
+  // The final pass: same physics on the final k grid, one evaluation at the SCF densities.
+  const auto& o0 = settings_.options;
+  const bool gamma_only =
+      o0.kpoints == std::array<int, 3>{1, 1, 1} && o0.kshift == std::array<int, 3>{0, 0, 0};
+  const bool final_pass =
+      settings_.final_kpoints_mode == "grid" ||
+      (settings_.final_kpoints_mode == "auto" && gamma_only && !o0.spin_polarized);
+  if (final_pass) {
+    TbOptions o = settings_.options;
+    o.kpoints = settings_.final_kpoints;
+    o.kshift = settings_.final_kshift;
+    o.single_pass = true;
+    final_ = std::make_unique<TbModel>(system.lattice, elems, valence_, shifts_, params_, o);
+  }
+}
+
+std::array<int, 3> TbDriver::final_kpoints() const {
+  return final_ ? final_->options().kpoints : settings_.options.kpoints;
 }
 
 ScfState TbDriver::initial_guess(const Configuration& c) const {
@@ -146,7 +167,16 @@ Properties TbDriver::evaluate_one_config(const Configuration& c) {
       fail("configuration has {} sites, the system {} has {}", c.num_sites(),
            system_.lattice.describe(), system_.num_sites());
     const ScfState guess = initial_guess(c);
-    const TbResult r = model_->solve(c, &guess);
+    TbResult r = model_->solve(c, &guess);
+    if (final_ && r.converged) {
+      // Energy, charges and moments from one pass on the final k grid at the SCF densities;
+      // iterations and residual stay those of the SCF, the next start its densities.
+      TbResult fine = final_->solve(c, &r.state);
+      fine.iterations = r.iterations;
+      fine.residual = r.residual;
+      fine.state = std::move(r.state);
+      r = std::move(fine);
+    }
     p.iterations = r.iterations;
     p.residual = r.residual;
     if (!r.converged) {

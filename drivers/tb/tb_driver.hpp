@@ -19,6 +19,11 @@ struct TbSettings {
   std::string spin = "auto";             // auto | polarized | unpolarized
   std::optional<double> initial_moment;  // muB, overrides the parameter file's start values
   bool warm_start = true;
+  // k grid of the final single pass after the SCF (energy, charges and moments are taken from
+  // it); "auto": {2,2,2} shifted after a Gamma-only SCF of a spin-unpolarized cell, else none.
+  std::string final_kpoints_mode = "auto";  // auto | none | grid
+  std::array<int, 3> final_kpoints{2, 2, 2};
+  std::array<int, 3> final_kshift{1, 1, 1};
 
   // Reads every key of the deck table `tb` (absent table: all defaults). Does not call
   // finish(): the registry does, to reject unknown keys.
@@ -37,6 +42,8 @@ class TbDriver : public Driver {
   std::vector<Properties> evaluate(std::span<const Configuration> configs) override;
 
   bool spin_polarized() const { return settings_.options.spin_polarized; }
+  // The final k grid in use (the SCF grid itself when there is no final pass).
+  std::array<int, 3> final_kpoints() const;
   // Level alignment per species (Ry): -work_function - E_F(reference crystal).
   const std::vector<double>& onsite_shifts() const { return shifts_; }
   // Per species: its pure-metal reference (p background, Fermi level, spd shell occupations).
@@ -58,6 +65,7 @@ class TbDriver : public Driver {
   std::vector<double> valence_;  // electrons per neutral atom in the basis
   std::vector<ElementReference> references_;
   std::unique_ptr<TbModel> model_;
+  std::unique_ptr<TbModel> final_;  // single pass on the final k grid; null if none
   std::optional<ScfState> last_;
   Configuration last_config_;
 };

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <complex>
 #include <cstddef>
 #include <deque>
 #include <limits>
@@ -19,6 +20,13 @@ void dgemm_(const char* ta, const char* tb, const int* m, const int* n, const in
 void dsyrk_(const char* uplo, const char* trans, const int* n, const int* k, const double* alpha,
             const double* a, const int* lda, const double* beta, double* c, const int* ldc,
             std::size_t, std::size_t);
+void zgemm_(const char* ta, const char* tb, const int* m, const int* n, const int* k,
+            const std::complex<double>* alpha, const std::complex<double>* a, const int* lda,
+            const std::complex<double>* b, const int* ldb, const std::complex<double>* beta,
+            std::complex<double>* c, const int* ldc, std::size_t, std::size_t);
+void zherk_(const char* uplo, const char* trans, const int* n, const int* k, const double* alpha,
+            const std::complex<double>* a, const int* lda, const double* beta,
+            std::complex<double>* c, const int* ldc, std::size_t, std::size_t);
 }
 
 namespace lsmss::tb {
@@ -30,6 +38,8 @@ constexpr int kJacobianIterations = 2;
 // Occupations within this of 0 or 1 count as empty or full in the response: the Jacobian
 // only needs a few digits.
 constexpr double kResponseThreshold = 1e-3;
+// Single pass: states with (e - mu) / kT below minus this (1 - f < 1e-14) count as full.
+constexpr double kFullStateX = 32.2;
 
 // Fermi-Dirac occupation of x = (e - mu) / kT, overflow-safe.
 double fermi(double x) {
@@ -106,6 +116,76 @@ bool solve_small(std::vector<double> A, std::vector<double>& b, int n) {
     b[r] = s / A[r * n + r];
   }
   return true;
+}
+
+// Real and complex BLAS behind one name, for the response sums below.
+void gemm_cn(int m, int n, int k, const double* a, int lda, const double* b, int ldb, double* c,
+             int ldc) {
+  const double one = 1.0, zero = 0.0;
+  dgemm_("T", "N", &m, &n, &k, &one, a, &lda, b, &ldb, &zero, c, &ldc, 1, 1);
+}
+void gemm_cn(int m, int n, int k, const std::complex<double>* a, int lda,
+             const std::complex<double>* b, int ldb, std::complex<double>* c, int ldc) {
+  const std::complex<double> one = 1.0, zero = 0.0;
+  zgemm_("C", "N", &m, &n, &k, &one, a, &lda, b, &ldb, &zero, c, &ldc, 1, 1);
+}
+// c = -Re(a^H a) (upper triangle) for a k x n.
+void minus_gram(int n, int k, const double* a, double* c, std::vector<double>& /*unused*/) {
+  const double minus = -1.0, zero = 0.0;
+  dsyrk_("U", "T", &n, &k, &minus, a, &k, &zero, c, &n, 1, 1);
+}
+void minus_gram(int n, int k, const std::complex<double>* a, double* c, std::vector<double>& work) {
+  const double minus = -1.0, zero = 0.0;
+  work.resize(2 * static_cast<std::size_t>(n) * n);
+  auto* z = reinterpret_cast<std::complex<double>*>(work.data());
+  zherk_("U", "C", &n, &k, &minus, a, &k, &zero, z, &n, 1, 1);
+  for (std::size_t p = 0; p < static_cast<std::size_t>(n) * n; ++p) c[p] = z[p].real();
+}
+double re_conj(double a, double b) {
+  return a * b;
+}
+double re_conj(std::complex<double> a, std::complex<double> b) {
+  return a.real() * b.real() + a.imag() * b.imag();
+}
+
+// Adds one k point's and spin's contribution to the static response
+//   chi_ij += sum_ab wg F_ab Re(W^i_ab conj(W^j_ab)),  W^i_ab = sum_{r in site i} conj(C_ra) C_rb,
+// with F_ab = (f_a - f_b) / (e_a - e_b). Only pairs with one state not full (index <= hi) and
+// the other not empty (index >= lo) contribute; the summand is symmetric in (a, b), so the sum
+// is twice the (not full) x (not empty) block minus the partial x partial block [lo, hi]^2 that
+// this counts twice. The big block is a rank-k update (syrk / herk) of the W's scaled by
+// sqrt(-2 wg F) (F <= 0).
+template <typename T, typename FF>
+void add_response(const T* C, int lo, int hi, double wg, const FF& F, std::vector<T>& zbuf,
+                  std::vector<double>& X, int n, int N, int no, std::vector<double>& work) {
+  const int nO = hi + 1, nE = n - lo;
+  const std::size_t pp = static_cast<std::size_t>(nO) * nE;
+  zbuf.resize(pp * N);
+  for (int i = 0; i < N; ++i)
+    gemm_cn(nO, nE, no, C + static_cast<std::size_t>(no) * i, n,
+            C + static_cast<std::size_t>(no) * i + static_cast<std::size_t>(lo) * n, n,
+            zbuf.data() + pp * i, nO);
+  for (int a = lo; a <= hi; ++a)
+    for (int b = lo; b <= hi; ++b) {
+      const double w = wg * F(a, b);
+      const std::size_t p = static_cast<std::size_t>(b - lo) * nO + a;
+      for (int i = 0; i < N; ++i)
+        for (int j = 0; j < N; ++j)
+          X[static_cast<std::size_t>(i) * N + j] -= w * re_conj(zbuf[pp * i + p], zbuf[pp * j + p]);
+    }
+  for (int b = 0; b < nE; ++b)
+    for (int a = 0; a < nO; ++a) {
+      const double wsq = std::sqrt(std::max(0.0, -2.0 * wg * F(a, lo + b)));
+      for (int i = 0; i < N; ++i) zbuf[pp * i + static_cast<std::size_t>(b) * nO + a] *= wsq;
+    }
+  std::vector<double> tmp(static_cast<std::size_t>(N) * N, 0.0);
+  minus_gram(N, static_cast<int>(pp), zbuf.data(), tmp.data(), work);
+  for (int i = 0; i < N; ++i)
+    for (int j = i; j < N; ++j) {
+      const double t = tmp[static_cast<std::size_t>(j) * N + i];
+      X[static_cast<std::size_t>(i) * N + j] += t;
+      if (j != i) X[static_cast<std::size_t>(j) * N + i] += t;
+    }
 }
 
 }  // namespace
@@ -209,6 +289,8 @@ TbModel::TbModel(const Lattice& lattice, std::vector<ElementParameters> species,
   evec_real_.resize(kpoints_.size() * nspin_);
   evec_cplx_.resize(kpoints_.size() * nspin_);
   evals_.resize(kpoints_.size() * nspin_);
+  reduced_.resize(kpoints_.size() * nspin_);
+  partial_.assign(kpoints_.size() * nspin_, 0);
   const std::size_t n2 = static_cast<std::size_t>(norb_) * norb_;
   for (std::size_t k = 0; k < kpoints_.size(); ++k) {
     phases_[k].reserve(bonds_.size());
@@ -281,30 +363,106 @@ void TbModel::assemble(const Configuration& c) {
   }
 }
 
+void TbModel::fill_hamiltonian(std::size_t k, int s, const std::vector<double>& v,
+                               const std::vector<double>& b) {
+  const std::size_t n = static_cast<std::size_t>(norb_);
+  const std::size_t slot = k * nspin_ + s;
+  const double sgn = s == 0 ? 1.0 : -1.0;
+  // The charge potential acts on every orbital, the exchange field on the d shell only.
+  auto add_shifts = [&](auto* h) {
+    for (int i = 0; i < nsites_; ++i) {
+      const std::size_t r0 = static_cast<std::size_t>(no_) * i;
+      const double dshift = v[i] + (nspin_ == 2 ? sgn * b[i] : 0.0);
+      for (int a = 0; a < no_; ++a) h[(r0 + a) * n + r0 + a] += a < no_ - 5 ? v[i] : dshift;
+    }
+  };
+  if (kpoints_[k].real) {
+    std::copy(h0_real_[k].begin(), h0_real_[k].end(), evec_real_[slot].begin());
+    add_shifts(evec_real_[slot].data());
+  } else {
+    std::copy(h0_cplx_[k].begin(), h0_cplx_[k].end(), evec_cplx_[slot].begin());
+    add_shifts(evec_cplx_[slot].data());
+  }
+}
+
 void TbModel::diagonalize(const std::vector<double>& v, const std::vector<double>& b,
                           const Configuration& c) {
   (void)c;
-  const std::size_t n = static_cast<std::size_t>(norb_);
   for (std::size_t k = 0; k < kpoints_.size(); ++k)
     for (int s = 0; s < nspin_; ++s) {
-      const double sgn = s == 0 ? 1.0 : -1.0;
       const std::size_t slot = k * nspin_ + s;
-      // The charge potential acts on every orbital, the exchange field on the d shell only.
-      auto add_shifts = [&](auto* h) {
-        for (int i = 0; i < nsites_; ++i) {
-          const std::size_t r0 = static_cast<std::size_t>(no_) * i;
-          const double dshift = v[i] + (nspin_ == 2 ? sgn * b[i] : 0.0);
-          for (int a = 0; a < no_; ++a) h[(r0 + a) * n + r0 + a] += a < no_ - 5 ? v[i] : dshift;
-        }
-      };
+      fill_hamiltonian(k, s, v, b);
+      partial_[slot] = 0;
       if (kpoints_[k].real) {
-        std::copy(h0_real_[k].begin(), h0_real_[k].end(), evec_real_[slot].begin());
-        add_shifts(evec_real_[slot].data());
         real_solver_.solve(evec_real_[slot].data(), evals_[slot].data());
+      } else if (opt_.single_pass && cplx_solver_.reduce(evec_cplx_[slot].data(),
+                                                         evals_[slot].data(), reduced_[slot])) {
+        partial_[slot] = 1;  // eigenvectors follow once the Fermi level is known
       } else {
-        std::copy(h0_cplx_[k].begin(), h0_cplx_[k].end(), evec_cplx_[slot].begin());
-        add_shifts(evec_cplx_[slot].data());
+        if (opt_.single_pass) fill_hamiltonian(k, s, v, b);  // the reduction split: start over
         cplx_solver_.solve(evec_cplx_[slot].data(), evals_[slot].data());
+      }
+    }
+}
+
+void TbModel::add_slot_density(std::size_t slot, double mu, double* d,
+                               std::vector<double>& ldos) const {
+  const std::size_t n = static_cast<std::size_t>(norb_);
+  const std::size_t k = slot / nspin_;
+  const double kT = opt_.temperature;
+  const double wg = kpoints_[k].weight * (nspin_ == 2 ? 1.0 : 2.0);
+  for (std::size_t m = 0; m < n; ++m) {
+    const double f = fermi((evals_[slot][m] - mu) / kT);
+    const double occ = wg * f;
+    const double dos = wg * f * (1.0 - f) / kT;
+    if (occ < 1e-18 && dos < 1e-18) continue;
+    if (kpoints_[k].real) {
+      const double* col = evec_real_[slot].data() + m * n;
+      for (std::size_t r = 0; r < n; ++r) d[r] += occ * col[r] * col[r];
+      if (dos >= 1e-18)
+        for (std::size_t r = 0; r < n; ++r) ldos[r / no_] += dos * col[r] * col[r];
+    } else {
+      const std::complex<double>* col = evec_cplx_[slot].data() + m * n;
+      for (std::size_t r = 0; r < n; ++r) d[r] += occ * std::norm(col[r]);
+      if (dos >= 1e-18)
+        for (std::size_t r = 0; r < n; ++r) ldos[r / no_] += dos * std::norm(col[r]);
+    }
+  }
+}
+
+void TbModel::add_top_state_densities(double mu, const std::vector<double>& v,
+                                      const std::vector<double>& b, std::vector<double>& dens,
+                                      std::vector<double>& ldos) {
+  const std::size_t n = static_cast<std::size_t>(norb_);
+  const double kT = opt_.temperature;
+  for (std::size_t k = 0; k < kpoints_.size(); ++k)
+    for (int s = 0; s < nspin_; ++s) {
+      const std::size_t slot = k * nspin_ + s;
+      if (!partial_[slot]) continue;
+      double* d = dens.data() + s * n;
+      const double wg = kpoints_[k].weight * (nspin_ == 2 ? 1.0 : 2.0);
+      // States with 1 - f > 1e-14 (x > -32.2); the rest count as full.
+      int m = 0;
+      while (m < norb_ && (evals_[slot][n - 1 - m] - mu) / kT > -kFullStateX) ++m;
+      ztop_.resize(n * static_cast<std::size_t>(std::max(m, 1)));
+      if (!cplx_solver_.top_vectors(evec_cplx_[slot].data(), reduced_[slot], evals_[slot].data(), m,
+                                    ztop_.data())) {
+        // Inverse iteration failed: the whole eigenproblem of this slot after all.
+        fill_hamiltonian(k, s, v, b);
+        cplx_solver_.solve(evec_cplx_[slot].data(), evals_[slot].data());
+        partial_[slot] = 0;
+        add_slot_density(slot, mu, d, ldos);
+        continue;
+      }
+      for (std::size_t r = 0; r < n; ++r) d[r] += wg;
+      for (int j = 0; j < m; ++j) {
+        const std::size_t state = n - m + j;
+        const double f = fermi((evals_[slot][state] - mu) / kT);
+        const double hole = wg * (1.0 - f), dos = wg * f * (1.0 - f) / kT;
+        const std::complex<double>* col = ztop_.data() + static_cast<std::size_t>(j) * n;
+        for (std::size_t r = 0; r < n; ++r) d[r] -= hole * std::norm(col[r]);
+        if (dos >= 1e-18)
+          for (std::size_t r = 0; r < n; ++r) ldos[r / no_] += dos * std::norm(col[r]);
       }
     }
 }
@@ -375,64 +533,10 @@ void TbModel::response(double mu, std::vector<std::vector<double>>& chi) {
         if (f[m] < 1.0 - kResponseThreshold && lo == n) lo = m;
       }
       if (hi < 0 || lo >= n) continue;
-      std::vector<double>& X = chi[s];
-      if (kpoints_[k].real) {
-        // chi_ij = sum_ab F_ab W^i_ab W^j_ab with W^i_ab = sum_{r in site i} C_ra C_rb. Only
-        // pairs with one state not full and the other not empty contribute: the sum is twice
-        // the (occupied-ish O) x (empty-ish E) block minus the partial x partial block that
-        // this counts twice.
-        const int nO = hi + 1, nE = n - lo;
-        const double* C = evec_real_[slot].data();
-        const std::size_t pp = static_cast<std::size_t>(nO) * nE;
-        zbuf_.resize(pp * N);
-        const double one = 1.0, zero = 0.0, minus = -1.0;
-        for (int i = 0; i < N; ++i)
-          dgemm_("T", "N", &nO, &nE, &no_, &one, C + static_cast<std::size_t>(no_) * i, &n,
-                 C + static_cast<std::size_t>(no_) * i + static_cast<std::size_t>(lo) * n, &n,
-                 &zero, zbuf_.data() + pp * i, &nO, 1, 1);
-        for (int a = lo; a <= hi; ++a)
-          for (int b = lo; b <= hi; ++b) {
-            const double w = wg * F(a, b);
-            const std::size_t p = static_cast<std::size_t>(b - lo) * nO + a;
-            for (int i = 0; i < N; ++i)
-              for (int j = 0; j < N; ++j)
-                X[static_cast<std::size_t>(i) * N + j] -= w * zbuf_[pp * i + p] * zbuf_[pp * j + p];
-          }
-        std::vector<double> wsq(pp);
-        for (int b = 0; b < nE; ++b)
-          for (int a = 0; a < nO; ++a)
-            wsq[static_cast<std::size_t>(b) * nO + a] =
-                std::sqrt(std::max(0.0, -2.0 * wg * F(a, lo + b)));
-        for (int i = 0; i < N; ++i)
-          for (std::size_t p = 0; p < pp; ++p) zbuf_[pp * i + p] *= wsq[p];
-        const int ipp = static_cast<int>(pp);
-        std::vector<double> tmp(static_cast<std::size_t>(N) * N, 0.0);
-        dsyrk_("U", "T", &N, &ipp, &minus, zbuf_.data(), &ipp, &zero, tmp.data(), &N, 1, 1);
-        for (int i = 0; i < N; ++i)
-          for (int j = i; j < N; ++j) {
-            const double t = tmp[static_cast<std::size_t>(j) * N + i];
-            X[static_cast<std::size_t>(i) * N + j] += t;
-            if (j != i) X[static_cast<std::size_t>(j) * N + i] += t;
-          }
-      } else {
-        // Small cells with k-point grids: direct sum over the same pairs.
-        const std::complex<double>* C = evec_cplx_[slot].data();
-        std::vector<std::complex<double>> W(N);
-        for (int a = 0; a <= hi; ++a)
-          for (int b = lo; b < n; ++b) {
-            const double w = wg * F(a, b) * ((a >= lo && b <= hi) ? 1.0 : 2.0);
-            for (int i = 0; i < N; ++i) {
-              std::complex<double> z = 0.0;
-              for (int r = no_ * i; r < no_ * (i + 1); ++r)
-                z += std::conj(C[static_cast<std::size_t>(a) * n + r]) *
-                     C[static_cast<std::size_t>(b) * n + r];
-              W[i] = z;
-            }
-            for (int i = 0; i < N; ++i)
-              for (int j = 0; j < N; ++j)
-                X[static_cast<std::size_t>(i) * N + j] += w * std::real(W[i] * std::conj(W[j]));
-          }
-      }
+      if (kpoints_[k].real)
+        add_response(evec_real_[slot].data(), lo, hi, wg, F, zbuf_, chi[s], n, N, no_, gram_);
+      else
+        add_response(evec_cplx_[slot].data(), lo, hi, wg, F, zbuf_cplx_, chi[s], n, N, no_, gram_);
     }
 }
 
@@ -493,28 +597,14 @@ TbResult TbModel::solve(const Configuration& c, const ScfState* start) {
       for (int s = 0; s < nspin_; ++s) {
         const std::size_t slot = k * nspin_ + s;
         const double wg = kpoints_[k].weight * g;
-        double* d = dens.data() + s * n;
         for (std::size_t m = 0; m < n; ++m) {
           const double x = (evals_[slot][m] - mu) / kT;
-          const double f = fermi(x);
-          const double occ = wg * f;
-          eband += occ * evals_[slot][m];
+          eband += wg * fermi(x) * evals_[slot][m];
           ent += wg * entropy(x);
-          const double dos = wg * f * (1.0 - f) / kT;
-          if (occ < 1e-18 && dos < 1e-18) continue;
-          if (kpoints_[k].real) {
-            const double* col = evec_real_[slot].data() + m * n;
-            for (std::size_t r = 0; r < n; ++r) d[r] += occ * col[r] * col[r];
-            if (dos >= 1e-18)
-              for (std::size_t r = 0; r < n; ++r) ldos[r / no_] += dos * col[r] * col[r];
-          } else {
-            const std::complex<double>* col = evec_cplx_[slot].data() + m * n;
-            for (std::size_t r = 0; r < n; ++r) d[r] += occ * std::norm(col[r]);
-            if (dos >= 1e-18)
-              for (std::size_t r = 0; r < n; ++r) ldos[r / no_] += dos * std::norm(col[r]);
-          }
         }
+        if (!partial_[slot]) add_slot_density(slot, mu, dens.data() + s * n, ldos);
       }
+    add_top_state_densities(mu, v, b, dens, ldos);
 
     std::vector<double> moment(N, 0.0);
     std::vector<std::array<double, 3>> shells(N, {0.0, 0.0, 0.0});
@@ -541,7 +631,8 @@ TbResult TbModel::solve(const Configuration& c, const ScfState* start) {
       else
         maxm = std::max(maxm, std::abs(R[l]));
     }
-    const bool converged = maxq < opt_.charge_tolerance && maxm < opt_.moment_tolerance;
+    const bool converged =
+        opt_.single_pass || (maxq < opt_.charge_tolerance && maxm < opt_.moment_tolerance);
 
     if (converged || it >= opt_.max_iterations) {
       // E[rho_out] = Tr(rho_out H0) + E_int[rho_out]: the band energy of H[x_in] minus the

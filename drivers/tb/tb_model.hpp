@@ -31,6 +31,11 @@ struct TbOptions {
   double charge_tolerance = 1e-6;  // max |n_out - n_in| per site (e)
   double moment_tolerance = 1e-6;  // max |m_out - m_in| per site (muB)
   double cutoff = 1.5;             // hopping range in units of the first-neighbour distance
+  // One pass at the given input densities instead of an SCF: the energy functional (variational,
+  // Harris-Foulkes) and the output densities of H[input], reported as converged with the
+  // residual |out - in|. Used for the final k grid after an SCF on a coarser one. Complex k
+  // points then compute only the eigenvectors of states that are not full.
+  bool single_pass = false;
 };
 
 // The quantities the SCF iterates on, per site.
@@ -88,6 +93,17 @@ class TbModel {
   void assemble(const Configuration& c);
   void diagonalize(const std::vector<double>& v, const std::vector<double>& b,
                    const Configuration& c);
+  // H[v, b] of one k point and spin into its eigenvector slot (overwritten by the solvers).
+  void fill_hamiltonian(std::size_t k, int s, const std::vector<double>& v,
+                        const std::vector<double>& b);
+  // Adds the occupied-state densities of one slot with all its eigenvectors: d += w f |C|^2
+  // per orbital, ldos (per site) += w f (1 - f) / kT |C|^2.
+  void add_slot_density(std::size_t slot, double mu, double* d, std::vector<double>& ldos) const;
+  // Single pass: the densities of the slots reduced to tridiagonal form, from the eigenvectors
+  // of their states that are not full (d = w [1 - sum (1 - f) |C|^2], completeness).
+  void add_top_state_densities(double mu, const std::vector<double>& v,
+                               const std::vector<double>& b, std::vector<double>& dens,
+                               std::vector<double>& ldos);
   double find_fermi_level(double electrons) const;
   // Static site-charge response chi[s](i, j) = d n_i^s / d V_j^s at fixed mu for each spin
   // channel (k-summed, weights included), from first-order perturbation theory.
@@ -112,6 +128,11 @@ class TbModel {
   std::vector<std::vector<std::complex<double>>> evec_cplx_;  // [k * nspin + s]
   std::vector<std::vector<double>> evals_;                    // [k * nspin + s]
   std::vector<double> zbuf_;                                  // response work space
+  std::vector<std::complex<double>> zbuf_cplx_;               // (complex k points)
+  std::vector<double> gram_;                                  // (herk result)
+  std::vector<HermitianEigen::Reduced> reduced_;              // [k * nspin + s] (single pass)
+  std::vector<char> partial_;               // slot holds a reduction, not eigenvectors
+  std::vector<std::complex<double>> ztop_;  // eigenvectors of the states not full
   SymmetricEigen real_solver_;
   HermitianEigen cplx_solver_;
 };

@@ -20,6 +20,9 @@ TEST(Cli, HelpAndVersion) {
   auto v = cli("--version");
   EXPECT_EQ(v.status, 0);
   EXPECT_NE(v.output.find("lsms-surrogate 0."), std::string::npos);
+  // No CUDA backend is written: the version line must not claim one (it did when nvcc was found).
+  EXPECT_EQ(v.output.find("CUDA backend: compiled"), std::string::npos) << v.output;
+  EXPECT_NE(v.output.find("BLAS: "), std::string::npos) << v.output;
   auto h = cli("calc --help");
   EXPECT_EQ(h.status, 0);
   EXPECT_NE(h.output.find("--random"), std::string::npos);

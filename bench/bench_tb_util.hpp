@@ -1,0 +1,51 @@
+#pragma once
+// Shared by the tb benchmarks (bench_tb, bench_tb_kpoints): systems and drivers from deck text,
+// the CuAu and FePt cells of the real data, and per-thread CPU time.
+#include <time.h>
+
+#include <array>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/deck.hpp"
+#include "core/system.hpp"
+#include "drivers/tb/tb_driver.hpp"
+
+namespace lsmss::bench {
+
+// CPU seconds of the calling thread: what a configuration costs on a core of its own, whatever
+// else runs on the shared machine.
+inline double thread_cpu() {
+  timespec ts{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) + 1e-9 * static_cast<double>(ts.tv_nsec);
+}
+
+inline System make_system(LatticeKind kind, double a, double c, std::array<int, 3> cells,
+                          const std::vector<std::string>& species) {
+  std::vector<Species> sp;
+  sp.reserve(species.size());
+  for (const auto& s : species) sp.push_back(species_from_symbol(s));
+  return System{Lattice(kind, a, c, cells), sp};
+}
+
+// The 32-site cells of the real LSMS data.
+inline System cuau_cell() {
+  return make_system(LatticeKind::fcc, 7.2377, 0.0, {2, 2, 2}, {"Cu", "Au"});
+}
+inline System fept_cell() {
+  return make_system(LatticeKind::bct, 5.218, 7.058, {4, 2, 2}, {"Fe", "Pt"});
+}
+
+// A tb driver with the deck settings `tb = { <settings> }` (unknown keys rejected).
+inline std::unique_ptr<tb::TbDriver> make_tb_driver(const System& sys,
+                                                    const std::string& settings) {
+  const Deck deck = Deck::from_string("tb = {" + settings + "}", "bench.lua");
+  const DeckTable t = deck.root().table("tb");
+  auto s = tb::TbSettings::from_deck(t);
+  t.finish();
+  return std::make_unique<tb::TbDriver>(sys, s);
+}
+
+}  // namespace lsmss::bench
