@@ -33,6 +33,12 @@ class Driver {
   virtual std::vector<Properties> evaluate(std::span<const Configuration> configs) = 0;
 
   Properties evaluate_one(const Configuration& c) { return evaluate(std::span(&c, 1)).front(); }
+
+  // The settings that decide the results, as "key = value" lines, including the defaults the
+  // deck left out: a dataset records them, so that a file started under other defaults (an
+  // older version) is not resumed with results of a different model. Empty: only the deck's
+  // own keys count.
+  virtual std::vector<std::string> effective_settings() const { return {}; }
 };
 
 struct DriverContext {

@@ -563,6 +563,8 @@ BuildSummary build_dataset(const Deck& deck, const System& sys, const DriverRegi
       driver = registry.create_from_deck(root, sys, MPI_COMM_SELF);
       std::vector<std::string> dkeys = table_keys(root.table(driver_name), driver_name);
       dkeys.insert(dkeys.begin(), fmt::format("driver = {}", driver_name));
+      for (const auto& e : driver->effective_settings())
+        dkeys.push_back(fmt::format("{}.effective.{}", driver_name, e));
       file = std::make_unique<DatasetFile>(
           open_or_plan(path, deck, sys, ss, driver_name, dkeys, driver->provides(), opts, summary));
       co = std::make_unique<Coordinator>(*file, ds, opts, driver_name);

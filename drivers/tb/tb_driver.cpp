@@ -128,6 +128,23 @@ TbDriver::TbDriver(const System& system, const TbSettings& settings)
   }
 }
 
+std::vector<std::string> TbDriver::effective_settings() const {
+  const auto& o = settings_.options;
+  auto grid3 = [](const std::array<int, 3>& g) {
+    return fmt::format("{{{}, {}, {}}}", g[0], g[1], g[2]);
+  };
+  std::vector<std::string> out = {fmt::format("kpoints = {}", grid3(o.kpoints)),
+                                  fmt::format("kshift = {}", grid3(o.kshift)),
+                                  fmt::format("spin_polarized = {}", o.spin_polarized)};
+  if (final_) {
+    out.push_back(fmt::format("final_kpoints = {}", grid3(final_->options().kpoints)));
+    out.push_back(fmt::format("final_kshift = {}", grid3(final_->options().kshift)));
+  } else {
+    out.emplace_back("final_kpoints = none");
+  }
+  return out;
+}
+
 std::array<int, 3> TbDriver::final_kpoints() const {
   return final_ ? final_->options().kpoints : settings_.options.kpoints;
 }

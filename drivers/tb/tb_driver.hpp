@@ -40,6 +40,9 @@ class TbDriver : public Driver {
   // of the previous configuration seed the next (results agree with a cold start to within
   // the SCF tolerances).
   std::vector<Properties> evaluate(std::span<const Configuration> configs) override;
+  // k grids of the SCF and of the final pass, and the spin treatment (their defaults changed
+  // between versions).
+  std::vector<std::string> effective_settings() const override;
 
   bool spin_polarized() const { return settings_.options.spin_polarized; }
   // The final k grid in use (the SCF grid itself when there is no final pass).

@@ -33,6 +33,7 @@ struct Script {
   long calls = 0;                // configurations evaluated, over all instances
   bool throw_error = false;      // evaluate() throws
   bool drop_energy = false;      // claims ok without an energy
+  std::string model = "1";       // what effective_settings() reports (a changed default)
 };
 
 class ScriptedDriver : public Driver {
@@ -41,6 +42,7 @@ class ScriptedDriver : public Driver {
       : sys_(sys), fake_(sys_, -1.0, v, s.fail), s_(s) {}
   std::string name() const override { return "fake"; }
   PropertyMask provides() const override { return fake_.provides(); }
+  std::vector<std::string> effective_settings() const override { return {"model = " + s_.model}; }
   std::vector<Properties> evaluate(std::span<const Configuration> configs) override {
     s_.calls += static_cast<long>(configs.size());
     if (s_.throw_error) throw Error("the fake code crashed");
@@ -278,6 +280,27 @@ TEST(Builder, ResumeRefusesADeckThatChangesTheDataset) {
   BuildOptions allow;
   allow.allow_driver_change = true;
   EXPECT_EQ(fx.build(fx.deck_text("", "v = 0.5"), allow).calculated, 32u);
+}
+
+// The same deck under a driver whose effective settings changed (a new version with other
+// defaults, e.g. tb's final k-point pass) would mix two models in one file: refused.
+TEST(Builder, ResumeRefusesChangedEffectiveDriverSettings) {
+  Fixture fx;
+  BuildOptions part;
+  part.max_calculations = 5;
+  fx.build(fx.deck_text(), part);
+  fx.script.model = "2";
+  try {
+    fx.build(fx.deck_text());
+    FAIL() << "a changed model was accepted";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("fake.effective.model: file has 1, deck has 2"),
+              std::string::npos)
+        << e.what();
+  }
+  EXPECT_EQ(read_dataset(fx.file()).rows(), 5u);
+  fx.script.model = "1";
+  EXPECT_EQ(fx.build(fx.deck_text()).calculated, 32u);
 }
 
 TEST(Builder, DeckSwitchDropsTranslationEquivalentConfigurations) {

@@ -486,6 +486,13 @@ TEST(TbInvariants, FinalPassSelection) {
   EXPECT_EQ(make_driver(cuau(), "final_kpoints = {1, 2, 2}")->final_kpoints(), (K{1, 2, 2}));
   EXPECT_EQ(make_driver(fept(), "")->final_kpoints(), (K{1, 1, 1}));
   EXPECT_EQ(make_driver(fept(), "final_kpoints = {1, 2, 2}")->final_kpoints(), (K{1, 2, 2}));
+  // A dataset records the effective choice (builder: resume refuses a changed one).
+  auto has = [](const std::vector<std::string>& v, const std::string& line) {
+    return std::find(v.begin(), v.end(), line) != v.end();
+  };
+  EXPECT_TRUE(has(make_driver(cuau(), "")->effective_settings(), "final_kpoints = {2, 2, 2}"));
+  EXPECT_TRUE(has(make_driver(fept(), "")->effective_settings(), "final_kpoints = none"));
+  EXPECT_TRUE(has(make_driver(fept(), "")->effective_settings(), "spin_polarized = true"));
 }
 
 // The final pass computes only the eigenvectors of states that are not full (tridiagonal
