@@ -1,6 +1,7 @@
 #pragma once
-// Dense symmetric / Hermitian eigensolvers (LAPACK divide and conquer, dsyevd / zheevd) that
-// keep their workspace between calls: the SCF loop solves matrices of one size many times.
+// Dense symmetric / Hermitian eigensolvers (LAPACK divide and conquer, dsyevd / zheevd; for the
+// tb final pass also a two-phase Hermitian solve with selected eigenvectors) that keep their
+// workspace between calls: the SCF loop solves matrices of one size many times.
 #include <complex>
 #include <vector>
 

@@ -59,9 +59,11 @@ TbSettings TbSettings::from_deck(const DeckTable& t) {
   s.options.kpoints = grid(t, "kpoints", {1, 1, 1}, 1, 64);
   s.options.kshift = grid(t, "kshift", {0, 0, 0}, 0, 1);
   if (t.is_string("final_kpoints")) {
-    s.final_kpoints_mode = t.choice("final_kpoints", "auto", {"auto", "none"});
+    s.final_pass = t.choice("final_kpoints", "auto", {"auto", "none"}) == "auto"
+                       ? TbSettings::FinalPass::automatic
+                       : TbSettings::FinalPass::none;
   } else if (t.has("final_kpoints")) {
-    s.final_kpoints_mode = "grid";
+    s.final_pass = TbSettings::FinalPass::grid;
     s.final_kpoints = grid(t, "final_kpoints", {2, 2, 2}, 1, 64);
   } else {
     t.allow({"final_kpoints"});
@@ -116,9 +118,10 @@ TbDriver::TbDriver(const System& system, const TbSettings& settings)
   const auto& o0 = settings_.options;
   const bool gamma_only =
       o0.kpoints == std::array<int, 3>{1, 1, 1} && o0.kshift == std::array<int, 3>{0, 0, 0};
+  using FinalPass = TbSettings::FinalPass;
   const bool final_pass =
-      settings_.final_kpoints_mode == "grid" ||
-      (settings_.final_kpoints_mode == "auto" && gamma_only && !o0.spin_polarized);
+      settings_.final_pass == FinalPass::grid ||
+      (settings_.final_pass == FinalPass::automatic && gamma_only && !o0.spin_polarized);
   if (final_pass) {
     TbOptions o = settings_.options;
     o.kpoints = settings_.final_kpoints;

@@ -20,8 +20,9 @@ struct TbSettings {
   std::optional<double> initial_moment;  // muB, overrides the parameter file's start values
   bool warm_start = true;
   // k grid of the final single pass after the SCF (energy, charges and moments are taken from
-  // it); "auto": {2,2,2} shifted after a Gamma-only SCF of a spin-unpolarized cell, else none.
-  std::string final_kpoints_mode = "auto";  // auto | none | grid
+  // it); automatic: {2,2,2} shifted after a Gamma-only SCF of a spin-unpolarized cell, else none.
+  enum class FinalPass { automatic, none, grid };
+  FinalPass final_pass = FinalPass::automatic;
   std::array<int, 3> final_kpoints{2, 2, 2};
   std::array<int, 3> final_kshift{1, 1, 1};
 

@@ -129,17 +129,18 @@ void gemm_cn(int m, int n, int k, const std::complex<double>* a, int lda,
   const std::complex<double> one = 1.0, zero = 0.0;
   zgemm_("C", "N", &m, &n, &k, &one, a, &lda, b, &ldb, &zero, c, &ldc, 1, 1);
 }
-// c = -Re(a^H a) (upper triangle) for a k x n.
-void minus_gram(int n, int k, const double* a, double* c, std::vector<double>& /*unused*/) {
+// c = -Re(a^H a) (upper triangle) for a k x n; `work` holds the complex product.
+void minus_gram(int n, int k, const double* a, double* c,
+                std::vector<std::complex<double>>& /*work*/) {
   const double minus = -1.0, zero = 0.0;
   dsyrk_("U", "T", &n, &k, &minus, a, &k, &zero, c, &n, 1, 1);
 }
-void minus_gram(int n, int k, const std::complex<double>* a, double* c, std::vector<double>& work) {
+void minus_gram(int n, int k, const std::complex<double>* a, double* c,
+                std::vector<std::complex<double>>& work) {
   const double minus = -1.0, zero = 0.0;
-  work.resize(2 * static_cast<std::size_t>(n) * n);
-  auto* z = reinterpret_cast<std::complex<double>*>(work.data());
-  zherk_("U", "C", &n, &k, &minus, a, &k, &zero, z, &n, 1, 1);
-  for (std::size_t p = 0; p < static_cast<std::size_t>(n) * n; ++p) c[p] = z[p].real();
+  work.resize(static_cast<std::size_t>(n) * n);
+  zherk_("U", "C", &n, &k, &minus, a, &k, &zero, work.data(), &n, 1, 1);
+  for (std::size_t p = 0; p < work.size(); ++p) c[p] = work[p].real();
 }
 double re_conj(double a, double b) {
   return a * b;
@@ -157,7 +158,8 @@ double re_conj(std::complex<double> a, std::complex<double> b) {
 // sqrt(-2 wg F) (F <= 0).
 template <typename T, typename FF>
 void add_response(const T* C, int lo, int hi, double wg, const FF& F, std::vector<T>& zbuf,
-                  std::vector<double>& X, int n, int N, int no, std::vector<double>& work) {
+                  std::vector<double>& X, int n, int N, int no,
+                  std::vector<std::complex<double>>& work) {
   const int nO = hi + 1, nE = n - lo;
   const std::size_t pp = static_cast<std::size_t>(nO) * nE;
   zbuf.resize(pp * N);

@@ -129,7 +129,7 @@ class TbModel {
   std::vector<std::vector<double>> evals_;                    // [k * nspin + s]
   std::vector<double> zbuf_;                                  // response work space
   std::vector<std::complex<double>> zbuf_cplx_;               // (complex k points)
-  std::vector<double> gram_;                                  // (herk result)
+  std::vector<std::complex<double>> gram_;                    // (herk result)
   std::vector<HermitianEigen::Reduced> reduced_;              // [k * nspin + s] (single pass)
   std::vector<char> partial_;               // slot holds a reduction, not eigenvectors
   std::vector<std::complex<double>> ztop_;  // eigenvectors of the states not full
