@@ -5,8 +5,8 @@
 -- Rerun the same command to resume after an interruption.
 system = { lattice = "fcc", a = 7.2377, supercell = {2,2,2}, species = {"Cu","Au"} }
 driver = "tb"
--- Gamma only (the tb default) gets the CuAu ordering tendency wrong; this 2x2x2 shifted grid
--- gets it right at about 140 ms per configuration (docs/tb.md).
+-- Gamma only gets the CuAu ordering tendency wrong; the default final pass on the 2x2x2
+-- shifted grid gets it right at about 40 ms per configuration (docs/tb.md).
 tb = {}   -- defaults: SCF at Gamma, final pass on the 2x2x2 shifted k grid (docs/tb.md)
 sampling = {
   cap = 20,            -- configurations per composition (all of them where fewer exist)
