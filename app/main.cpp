@@ -22,14 +22,12 @@ int run(int argc, char** argv) {
       "LSMS-Surrogate: neural-network surrogates for first-principles (LSMS) alloy studies.\n"
       "Every subcommand reads a Lua deck; see docs/deck.md for its keys and units."};
   cli.name("lsms-surrogate");
-  const std::string blas_core = blas::core_name();
-  cli.set_version_flag(
-      "--version",
-      fmt::format("lsms-surrogate {} (nn CUDA backend: {}; BLAS: {})", kVersion,
-                  nn::backend_compiled("cuda") ? "compiled"
-                  : kHaveCuda                  ? "not written yet (CUDA toolkit found)"
+  cli.set_version_flag("--version",
+                       fmt::format("lsms-surrogate {} (nn CUDA backend: {}; BLAS: {})", kVersion,
+                                   nn::backend_compiled("cuda") ? "compiled"
+                                   : kHaveCuda ? "not written yet (CUDA toolkit found)"
                                                : "not compiled",
-                  blas_core.empty() ? "not OpenBLAS" : "OpenBLAS, " + blas_core + " kernels"));
+                                   blas::description()));
   cli.add_flag("--allow-lua-io", ctx.allow_lua_io,
                "let decks use Lua's io, os and require (sandboxed by default)");
   cli.require_subcommand(1);

@@ -16,7 +16,6 @@
 #include <fmt/format.h>
 
 #include "bench/bench_args.hpp"
-#include "core/blas_runtime.hpp"
 #include "core/driver.hpp"
 #include "dataset_builder/builder.hpp"
 #include "drivers/register.hpp"
@@ -112,8 +111,7 @@ Result run_cli(const fs::path& dir, const std::string& name, const std::string& 
 
 }  // namespace
 
-int main(int argc, char** argv) {
-  lsmss::blas::reexec_with_native_kernels(argv);
+static int run_benchmark(int argc, char** argv) {
   constexpr const char* kUsage =
       "usage: bench_builder [CONFIGS]\n"
       "  Dataset-builder overhead per configuration (zero-work driver: result checks, HDF5\n"
@@ -180,4 +178,8 @@ int main(int argc, char** argv) {
   std::error_code ec;
   fs::remove_all(dir, ec);
   return 0;
+}
+
+int main(int argc, char** argv) {
+  return lsmss::bench::guarded_main(argc, argv, "bench_builder", run_benchmark);
 }

@@ -24,7 +24,6 @@
 #include <oneapi/dnnl/dnnl.h>
 
 #include "bench/bench_args.hpp"
-#include "core/blas_runtime.hpp"
 #include "core/species.hpp"
 #include "dataset_builder/dataset.hpp"
 #include "drivers/register.hpp"
@@ -160,8 +159,7 @@ double energy_path_macs(const nn::Model& m) {
 
 }  // namespace
 
-int main(int argc, char** argv) {
-  lsmss::blas::reexec_with_native_kernels(argv);
+static int run_benchmark(int argc, char** argv) {
   constexpr const char* kUsage =
       "usage: bench_mc [SECONDS]\n"
       "  Monte Carlo steps/s with the surrogate fast path (CuAu STL energy model of the paper's\n"
@@ -310,4 +308,8 @@ int main(int argc, char** argv) {
       "{:.0f}%)\n",
       max_threads, 100 * best2, goal2 ? "MET" : "NOT MET", 100 * single2);
   return 0;
+}
+
+int main(int argc, char** argv) {
+  return lsmss::bench::guarded_main(argc, argv, "bench_mc", run_benchmark);
 }

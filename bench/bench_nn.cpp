@@ -18,7 +18,6 @@
 #include <oneapi/dnnl/dnnl.hpp>
 
 #include "bench/bench_args.hpp"
-#include "core/blas_runtime.hpp"
 #include "core/species.hpp"
 #include "nn/core/backend.hpp"
 #include "nn/core/trainer.hpp"

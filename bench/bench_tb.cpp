@@ -154,8 +154,7 @@ std::string loadavg() {
 
 }  // namespace
 
-int main(int argc, char** argv) {
-  lsmss::blas::reexec_with_native_kernels(argv);
+static int run_benchmark(int argc, char** argv) {
   constexpr const char* kUsage =
       "usage: bench_tb [CONFIGS]\n"
       "  Cost of the tb engine per 32-site configuration (CuAu fcc, FePt bct, default deck\n"
@@ -165,8 +164,7 @@ int main(int argc, char** argv) {
   const int n =
       std::max(4, static_cast<int>(lsmss::bench::positional_number(argc, argv, 40, kUsage)));
   fmt::print("bench_tb: {} configurations per measurement; load average at start {}; BLAS: {}\n", n,
-             loadavg(),
-             blas::core_name().empty() ? "not OpenBLAS" : blas::core_name() + " kernels");
+             loadavg(), blas::description());
   fmt::print(
       "(shared machine: other processes compete for the 2 cores; the load average is "
       "printed with each block)\n\n");
@@ -255,4 +253,8 @@ int main(int argc, char** argv) {
       "worst cell: {:.1f} ms cpu per configuration per core (target 50 ms); load at end {}\n",
       worst_ms_per_core, loadavg());
   return 0;
+}
+
+int main(int argc, char** argv) {
+  return lsmss::bench::guarded_main(argc, argv, "bench_tb", run_benchmark);
 }

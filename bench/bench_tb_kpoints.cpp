@@ -94,9 +94,7 @@ int run_benchmark(int argc, char** argv) {
   if (bench::wants_help(argc, argv, kUsage)) return 0;
   const int per_comp = static_cast<int>(bench::positional_number(argc, argv, 6, kUsage));
   blas::set_threads(1);
-  fmt::print(
-      "bench_tb_kpoints: BLAS {}, one thread\n\n",
-      blas::core_name().empty() ? "not OpenBLAS" : "OpenBLAS " + blas::core_name() + " kernels");
+  fmt::print("bench_tb_kpoints: BLAS {}, one thread\n\n", blas::description());
 
   std::vector<Cell> cells;
   {

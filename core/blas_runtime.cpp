@@ -29,6 +29,11 @@ std::string core_name() {
   return name ? name : "";
 }
 
+std::string description() {
+  const std::string core = core_name();
+  return core.empty() ? "not OpenBLAS" : "OpenBLAS, " + core + " kernels";
+}
+
 std::string better_core(const std::string& current, bool avx2_fma, bool avx512) {
   // OpenBLAS's fallbacks and the kernel sets older than AVX2 (names as openblas_get_corename
   // spells them; OPENBLAS_CORETYPE is case-insensitive).

@@ -16,6 +16,9 @@ int threads();
 // OpenBLAS.
 std::string core_name();
 
+// "OpenBLAS, <core> kernels" or "not OpenBLAS", for version lines and benchmark headers.
+std::string description();
+
 // The kernel set to ask for when OpenBLAS runs `current` although the CPU supports better
 // ones, else "". OpenBLAS picks its kernels from the CPU model at load time and falls back to
 // generic SSE3 ("Prescott") on models newer than the library: Debian 12's 0.3.21 does so on

@@ -91,28 +91,28 @@ TbSettings TbSettings::from_deck(const DeckTable& t) {
 
 TbDriver::TbDriver(const System& system, const TbSettings& settings)
     : system_(system), settings_(settings), params_(TbParameters::load(settings.parameters)) {
-  std::vector<ElementParameters> elems;
   bool any_magnetic = false;
   for (const Species& sp : system.species) {
     ElementParameters e = params_.element(sp.symbol);
     if (settings_.initial_moment) e.initial_moment = *settings_.initial_moment;
     any_magnetic = any_magnetic || e.initial_moment > 0;
-    elems.push_back(e);
+    elements_.push_back(e);
   }
   settings_.options.spin_polarized =
       settings_.spin == "polarized" || (settings_.spin == "auto" && any_magnetic);
   // Each element in its reference crystal (same cutoff and smearing): its p background (s+d
   // basis) and its Fermi level, which is moved to minus its work function.
   BlasThreadsGuard threads;
-  for (std::size_t s = 0; s < elems.size(); ++s) {
+  for (std::size_t s = 0; s < elements_.size(); ++s) {
     const double valence = system.species[s].valence;
-    const ElementReference ref = element_reference(elems[s], valence, params_, settings_.options);
+    const ElementReference ref =
+        element_reference(elements_[s], valence, params_, settings_.options);
     references_.push_back(ref);
     valence_.push_back(valence - ref.p_background);
-    shifts_.push_back(-elems[s].work_function - ref.fermi_level);
-    elems[s].repulsion = ref.repulsion;
+    shifts_.push_back(-elements_[s].work_function - ref.fermi_level);
+    elements_[s].repulsion = ref.repulsion;
   }
-  model_ = std::make_unique<TbModel>(system.lattice, elems, valence_, shifts_, params_,
+  model_ = std::make_unique<TbModel>(system.lattice, elements_, valence_, shifts_, params_,
                                      settings_.options);
   // The final pass: same physics on the final k grid, one evaluation at the SCF densities.
   const auto& o0 = settings_.options;
@@ -127,7 +127,7 @@ TbDriver::TbDriver(const System& system, const TbSettings& settings)
     o.kpoints = settings_.final_kpoints;
     o.kshift = settings_.final_kshift;
     o.single_pass = true;
-    final_ = std::make_unique<TbModel>(system.lattice, elems, valence_, shifts_, params_, o);
+    final_ = std::make_unique<TbModel>(system.lattice, elements_, valence_, shifts_, params_, o);
   }
 }
 

@@ -55,6 +55,9 @@ class TbDriver : public Driver {
   // Per species: electrons a neutral atom puts into the basis (valence - p background).
   const std::vector<double>& basis_electrons() const { return valence_; }
   const TbParameters& parameters() const { return params_; }
+  // Per species: the element parameters the models are built from (deck overrides applied,
+  // pair repulsion set from the reference crystal).
+  const std::vector<ElementParameters>& elements() const { return elements_; }
   // Forgets the previous configuration (next evaluation starts cold).
   void reset_warm_start() { last_.reset(); }
 
@@ -68,6 +71,7 @@ class TbDriver : public Driver {
   std::vector<double> shifts_;
   std::vector<double> valence_;  // electrons per neutral atom in the basis
   std::vector<ElementReference> references_;
+  std::vector<ElementParameters> elements_;
   std::unique_ptr<TbModel> model_;
   std::unique_ptr<TbModel> final_;  // single pass on the final k grid; null if none
   std::optional<ScfState> last_;

@@ -25,6 +25,7 @@ TEST(BlasRuntime, ThisProcessRunsNativeKernels) {
   const std::string core = blas::core_name();
   if (core.empty()) GTEST_SKIP() << "the BLAS is not OpenBLAS";
   EXPECT_EQ(blas::better_core(), "") << "OpenBLAS runs its " << core << " kernels";
+  EXPECT_EQ(blas::description(), "OpenBLAS, " + core + " kernels");
   EXPECT_TRUE(blas::set_threads(1));
   EXPECT_EQ(blas::threads(), 1);
 }

@@ -112,9 +112,8 @@ tb::TbResult polarized_from(const char* symbol, double a, double start_moment) {
   tb::TbOptions o;
   o.kpoints = {6, 6, 6};
   o.spin_polarized = true;
-  auto e = d->parameters().element(symbol);
-  e.repulsion = d->references()[0].repulsion;
-  tb::TbModel model(sys.lattice, {e}, d->basis_electrons(), d->onsite_shifts(), d->parameters(), o);
+  tb::TbModel model(sys.lattice, d->elements(), d->basis_electrons(), d->onsite_shifts(),
+                    d->parameters(), o);
   const Configuration c(std::vector<std::uint8_t>(4, 0));
   tb::ScfState start = model.cold_start(c);
   std::fill(start.dmoment.begin(), start.dmoment.end(), start_moment);
@@ -502,12 +501,7 @@ TEST(TbInvariants, FinalPassSelection) {
 TEST(TbInvariants, FinalPassMatchesAFullEigensolvePass) {
   for (const System& sys : {cuau(), fept()}) {
     auto d = make_driver(sys, "spin = 'polarized'");
-    std::vector<tb::ElementParameters> elems;
-    for (std::size_t s = 0; s < sys.species.size(); ++s) {
-      auto e = d->parameters().element(sys.species[s].symbol);
-      e.repulsion = d->references()[s].repulsion;
-      elems.push_back(e);
-    }
+    const auto& elems = d->elements();
     tb::TbOptions single;
     single.kpoints = {2, 2, 2};
     single.kshift = {1, 1, 1};
