@@ -13,7 +13,6 @@
 #include "core/mpi.hpp"
 #include "dataset_builder/dataset.hpp"
 #include "lsms_plugin/info_evec.hpp"
-#include "nn/core/model_impl.hpp"
 #include "nn/core/trainer.hpp"
 
 namespace lsmss::app {
@@ -200,9 +199,9 @@ ModelSet evaluate_file(const std::string& file, const dataset::Dataset& d,
   for (std::size_t i = 0; i < n; ++i) {
     const nn::Model m = nn::Model::load_member(file, i, backend);
     if (s.label.empty()) s.label = model_label(m);
-    if (m.impl().dataset_hash != nn::dataset_fingerprint(d))
+    if (m.dataset_hash() != nn::dataset_fingerprint(d))
       fmt::print(stderr, "note: {} model {} was trained on other data (dataset hash {} vs {})\n",
-                 file, i, m.impl().dataset_hash, nn::dataset_fingerprint(d));
+                 file, i, m.dataset_hash(), nn::dataset_fingerprint(d));
     s.folds.push_back(nn::evaluate_model(m, d, rows, parity));
   }
   return s;
@@ -417,7 +416,7 @@ void add_nn_commands(CLI::App& app, AppContext& ctx) {
             fmt::print(
                 "model     {} {} ({} parameters), backend {}, {} epochs, batch fraction {}\n",
                 opt.label(), models[0].network().describe(), models[0].network().num_params(),
-                models[0].impl().trained_backend, opt.epochs, opt.batch_fraction);
+                models[0].trained_backend(), opt.epochs, opt.batch_fraction);
           std::vector<const nn::Model*> ptrs;
           ptrs.reserve(models.size());
           for (const auto& m : models) ptrs.push_back(&m);

@@ -199,7 +199,8 @@ static int run_benchmark(int argc, char** argv) {
     const std::string label = fmt::format("{} {} {}", sys.name(), fept ? "MTL E+C+M" : "STL E",
                                           model.network().describe());
     const double macs = energy_path_macs(model);
-    mc::NnFirstLayerModel fm(model);
+    nn::ModelFirstLayer fm(model);
+    nn::ModelWorkspace workspace(model);  // the bound and the full predict, outside the MC
     for (int threads = 1; threads <= max_threads; ++threads) {
       omp_set_num_threads(threads);
       const int width = model.first_layer_width();
@@ -230,9 +231,10 @@ static int run_benchmark(int argc, char** argv) {
         mc::FirstLayerEnergy fast({&fm}, 2);
         for (int rep = 0; rep < kReps; ++rep) {
           bound = std::max(bound, rate(walkers, seconds / kReps, [&] {
-                             model.energy_from_first_preactivation(z, walkers, e);
+                             workspace.energy_from_first_preactivation(z, walkers, e);
                            }));
-          full = std::max(full, rate(walkers, seconds / kReps, [&] { (void)model.predict(cs); }));
+          full =
+              std::max(full, rate(walkers, seconds / kReps, [&] { (void)workspace.predict(cs); }));
           // Enough sweeps for about seconds / kReps at the bound.
           const long sweeps =
               std::max(4L, static_cast<long>(seconds / kReps * bound / walkers / sys.num_sites()));

@@ -233,15 +233,17 @@ int run(int argc, char** argv) {
       T[h].resize(std::size_t(kRows) * net.spec().heads[h].outputs);
       for (auto& t : T[h]) t = u(rng);
     }
-    AdamSettings s;
+    const MseLoss loss;
+    Adam adam;
+    adam.reset(net.num_params());
     long step = 0;
     auto epoch = [&] {
       for (int first = 0; first < kRows; first += kBatch) {
         for (int h = 0; h < net.num_heads(); ++h)
           tp[h] = T[h].data() + std::size_t(first) * net.spec().heads[h].outputs;
-        b->gradient(X.data() + std::size_t(first) * net.inputs(), tp.data(), kBatch, alpha.data(),
-                    mse.data());
-        b->adam(s, ++step);
+        b->gradient(loss, X.data() + std::size_t(first) * net.inputs(), tp.data(), kBatch,
+                    alpha.data(), mse.data());
+        b->apply_optimizer(adam, ++step);
       }
     };
     epoch();                // warm-up: primitive creation and first touch of every buffer
@@ -267,7 +269,8 @@ int run(int argc, char** argv) {
 
   // Inference through nn::Model (one-hot first layer, standardization, reference energies).
   fmt::print(
-      "\ninference (nn::Model::predict, configurations per second)\n{:<8} {:>7} {:>14} {:>14} "
+      "\ninference (nn::ModelWorkspace::predict, configurations per second)\n{:<8} {:>7} {:>14} "
+      "{:>14} "
       "{:>10}\n",
       "model", "batch", "lsms-surrogate", "PyTorch", "ratio");
   const auto data = random_dataset(2000);
@@ -279,7 +282,8 @@ int run(int argc, char** argv) {
     o.epochs = 1;
     o.progress = false;
     o.threads = threads;
-    const Model m = train_model(data, o, 0);
+    const Model model = train_model(data, o, 0);
+    ModelWorkspace m(model);  // one per caller: reused across calls like a driver's
     std::vector<Configuration> cfg;
     for (int k = 0; k < 4096; ++k) {
       std::vector<std::uint8_t> occ(kSites);

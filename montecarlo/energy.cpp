@@ -8,7 +8,6 @@
 
 #include "core/error.hpp"
 #include "nn/core/network.hpp"
-#include "nn/model.hpp"
 
 namespace lsmss::mc {
 
@@ -95,27 +94,7 @@ void DriverEnergy::propose(std::span<const Configuration> configs, std::span<con
 }
 
 // ---------------------------------------------------------------------------------------------
-NnFirstLayerModel::NnFirstLayerModel(const nn::Model& model) : model_(model) {
-  if (!(model.tasks() & kEnergy)) fail("the surrogate model does not predict the energy");
-  features_ = model.system().num_sites() * model.system().num_species();
-  width_ = model.first_layer_width();
-  // Every layer after the first (the backends evaluate all heads).
-  const auto& layers = model.network().layers();
-  for (std::size_t l = 1; l < layers.size(); ++l) macs_ += double(layers[l].in) * layers[l].out;
-}
-std::span<const float> NnFirstLayerModel::row(int feature) const {
-  return model_.first_layer_row(feature);
-}
-std::span<const float> NnFirstLayerModel::bias() const {
-  return model_.first_layer_bias();
-}
-void NnFirstLayerModel::energy_from_z1(std::span<const float> z1, int batch,
-                                       std::span<double> out) const {
-  model_.energy_from_first_preactivation(z1, batch, out);
-}
-
-// ---------------------------------------------------------------------------------------------
-FirstLayerEnergy::FirstLayerEnergy(std::vector<const FirstLayerModel*> members, int num_species)
+FirstLayerEnergy::FirstLayerEnergy(std::vector<FirstLayerModel*> members, int num_species)
     : members_(std::move(members)), ns_(num_species) {
   if (members_.empty()) fail("the fast path needs at least one model");
   for (const auto* m : members_) {

@@ -16,10 +16,7 @@
 
 #include "core/configuration.hpp"
 #include "core/driver.hpp"
-
-namespace lsmss::nn {
-class Model;
-}
+#include "nn/first_layer.hpp"
 
 namespace lsmss::mc {
 
@@ -83,44 +80,14 @@ class DriverEnergy : public WalkerEnergy {
   std::vector<int> batch_owner_;
 };
 
-// What the fast path needs from a network (nn::Model provides it; tests use small doubles).
-class FirstLayerModel {
- public:
-  virtual ~FirstLayerModel() = default;
-  virtual int num_features() const = 0;  // sites x species
-  virtual int width() const = 0;
-  virtual std::span<const float> row(int feature) const = 0;  // width values
-  virtual std::span<const float> bias() const = 0;            // width values
-  // Energies (Ry) from first pre-activations z1 (batch x width, row-major).
-  virtual void energy_from_z1(std::span<const float> z1, int batch,
-                              std::span<double> out) const = 0;
-  // Multiply-adds of energy_from_z1 per configuration (decides whether a batch is worth
-  // spreading over threads).
-  virtual double macs_after_first() const { return static_cast<double>(width()) * width(); }
-};
-
-// Adapter over nn::Model's fast-path functions (the model must outlive it).
-class NnFirstLayerModel : public FirstLayerModel {
- public:
-  explicit NnFirstLayerModel(const nn::Model& model);
-  int num_features() const override { return features_; }
-  int width() const override { return width_; }
-  std::span<const float> row(int feature) const override;
-  std::span<const float> bias() const override;
-  void energy_from_z1(std::span<const float> z1, int batch, std::span<double> out) const override;
-  double macs_after_first() const override { return macs_; }
-
- private:
-  const nn::Model& model_;
-  int features_ = 0, width_ = 0;
-  double macs_ = 0;
-};
+// The fast path's view of a network (nn/first_layer.hpp).
+using FirstLayerModel = nn::FirstLayerModel;
 
 class FirstLayerEnergy : public WalkerEnergy {
  public:
   // One or more members (an ensemble: mean and standard deviation across members, the sample
   // standard deviation with k - 1 like nn::Ensemble). Members must outlive this object.
-  FirstLayerEnergy(std::vector<const FirstLayerModel*> members, int num_species);
+  FirstLayerEnergy(std::vector<FirstLayerModel*> members, int num_species);
   std::string describe() const override;
   bool has_uncertainty() const override { return members_.size() > 1; }
   void reset(std::span<const Configuration> configs, std::span<EnergyResult> out) override;
@@ -136,7 +103,7 @@ class FirstLayerEnergy : public WalkerEnergy {
   void resize(int walkers);
   void energies(int walkers, const std::vector<std::vector<float>>& z);
   void combine(int walkers, std::span<EnergyResult> out);
-  std::vector<const FirstLayerModel*> members_;
+  std::vector<FirstLayerModel*> members_;
   int ns_ = 2;
   int walkers_ = 0;
   std::vector<std::vector<float>> z_, zp_;  // per member: walkers x width (current, proposed)

@@ -5,8 +5,7 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
-#include "drivers/surrogate/surrogate_driver.hpp"
-#include "nn/model.hpp"
+#include "nn/first_layer.hpp"
 
 namespace lsmss::mc {
 
@@ -16,10 +15,11 @@ Job prepare_job(const DeckTable& root, const System& system, const DriverRegistr
   job.settings = read_settings(root.table("montecarlo"), system, deck_file);
   Settings& s = job.settings;
   job.driver = registry.create_from_deck(root, system);
-  auto* sur = dynamic_cast<drivers::SurrogateDriver*>(job.driver.get());
+  // A driver that evaluates networks offers their first layers (nn/first_layer.hpp).
+  const auto* networks = dynamic_cast<const nn::FirstLayerSource*>(job.driver.get());
   s.energy_identity = job.driver->name();
-  if (sur)
-    for (const auto& p : sur->settings().models) {
+  if (networks)
+    for (const auto& p : networks->model_files()) {
       std::error_code ec;
       const auto size = std::filesystem::file_size(p, ec);
       const auto time = std::filesystem::last_write_time(p, ec).time_since_epoch().count();
@@ -33,16 +33,15 @@ Job prepare_job(const DeckTable& root, const System& system, const DriverRegistr
                              : std::filesystem::path(deck_file).stem().string() + ".h5";
   }
 
-  if (sur && s.fast_path && (sur->provides() & kEnergy)) {
+  if (networks && s.fast_path && (job.driver->provides() & kEnergy)) {
     try {
-      std::vector<const FirstLayerModel*> members;
-      for (std::size_t i = 0; i < sur->ensemble().size(); ++i) {
-        job.fast_members.push_back(std::make_unique<NnFirstLayerModel>(sur->ensemble().member(i)));
-        members.push_back(job.fast_members.back().get());
-        // Probe: a network whose first layer does not feed every other layer has no fast path.
-        const auto& m = *members.back();
+      job.fast_members = networks->first_layer_models();
+      std::vector<FirstLayerModel*> members;
+      for (auto& m : job.fast_members) {
+        members.push_back(m.get());
+        // Probe: the network runs on this machine's backend.
         std::vector<double> e(1);
-        m.energy_from_z1(m.bias(), 1, e);
+        m->energy_from_z1(m->bias(), 1, e);
       }
       job.energy = std::make_unique<FirstLayerEnergy>(std::move(members), system.num_species());
     } catch (const Error& e) {
@@ -53,15 +52,15 @@ Job prepare_job(const DeckTable& root, const System& system, const DriverRegistr
   }
   if (!job.energy) job.energy = std::make_unique<DriverEnergy>(*job.driver, s.cache);
   job.notes.push_back("energy source: " + job.energy->describe());
-  if (sur) job.notes.push_back(sur->describe());
+  if (networks) job.notes.push_back(networks->describe());
 
   if (s.fallback.enabled) {
-    if (!sur)
+    if (!networks)
       root.table("montecarlo")
           .table("fallback")
           .error("", fmt::format("applies to driver = \"surrogate\" (the deck's driver is '{}')",
                                  job.driver->name()));
-    if (sur->ensemble().size() < 2)
+    if (networks->ensemble_size() < 2)
       root.table("montecarlo")
           .table("fallback")
           .error(

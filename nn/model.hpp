@@ -4,7 +4,8 @@
 // input/output standardization and per-species reference energies, predicting in physical
 // units (energy Ry, charge e, moment muB). Loaded from / saved to one HDF5 model file
 // (docs/model-format.md). The nn developer owns this header and may extend it, but keeps the
-// functions below.
+// functions below. Evaluating is done in a ModelWorkspace (per caller), so a Model is shared
+// read-only.
 #include <cstdint>
 #include <filesystem>
 #include <memory>
@@ -20,6 +21,12 @@ namespace lsmss::nn {
 
 class Network;
 struct Standardization;
+class Backend;
+class ModelWorkspace;
+namespace detail {
+struct ModelData;  // nn/core/model_impl.hpp, for nn's own sources only
+struct ModelAccess;
+}  // namespace detail
 
 // Predictions for a batch, physical units. A task the model does not predict stays empty.
 struct Predictions {
@@ -28,9 +35,21 @@ struct Predictions {
   std::vector<double> moment;  // batch x sites, muB
 };
 
+// Train/validation loss per task (standardized MSE, what the optimizer sees), sampled.
+struct LearningCurve {
+  std::vector<std::int64_t> epoch;
+  std::vector<double> train;       // samples x tasks
+  std::vector<double> validation;  // samples x tasks (NaN without a validation set)
+  std::vector<double> learning_rate;
+};
+
+// A trained model: immutable once built (by the trainer or from a file), cheap to copy (the
+// copies share it) and safe to read from several threads. Evaluating it needs scratch space
+// and a backend instance: a ModelWorkspace, one per caller.
 class Model {
  public:
-  // `backend`: "reference", "onednn", "cuda" or "auto" (fastest compiled one available).
+  // `backend`: "reference", "onednn", "cuda" or "auto" (fastest compiled one available): the
+  // backend the workspaces of this model run on.
   // A file with several fold models is refused here (use Ensemble or load_member).
   static Model load(const std::filesystem::path& path, const std::string& backend = "auto");
   static Model load_member(const std::filesystem::path& path, std::size_t index,
@@ -43,6 +62,8 @@ class Model {
   // Throws lsmss::Error naming what differs (lattice, constants, supercell, species).
   void check_matches(const System& system) const;
 
+  // One-off prediction through a temporary workspace; callers that predict repeatedly keep a
+  // ModelWorkspace.
   Predictions predict(std::span<const Configuration> configs) const;
 
   // ---- Monte Carlo fast path (one-hot inputs, site swaps) ----
@@ -51,33 +72,75 @@ class Model {
   // A swap of sites i and j changes z1 by two row differences.
   // z1 has first_layer_width() = (network's first hidden width) + num_species entries: the
   // last num_species entries count the atoms of each species (rows hold exact 0/1 there, so
-  // the sums are exact in float); energy_from_first_preactivation uses them to add the
-  // per-species reference energies back in double precision.
+  // the sums are exact in float); ModelWorkspace::energy_from_first_preactivation uses them to
+  // add the per-species reference energies back in double precision.
   int first_layer_width() const;
   std::span<const float> first_layer_row(int feature) const;
   std::span<const float> first_layer_bias() const;
-  // Completes the forward pass from first pre-activations z1 (batch x width, row-major) to
-  // energies in Ry (double, reference energies added back in double precision).
-  // Only for models with the energy task.
-  void energy_from_first_preactivation(std::span<const float> z1, int batch,
-                                       std::span<double> energy_out) const;
+  // Whether the first layer reads the input alone and feeds every other layer (the fast path
+  // needs it).
+  bool has_fast_path() const;
 
   // ---- introspection (trainer, evaluation, tests) ----
   int fold() const;  // fold the model was validated on (-1: none)
   const Network& network() const;
   const Standardization& standardization() const;
   std::span<const float> parameters() const;  // the flat weight buffer
+  const std::string& backend() const;         // what its workspaces run on (as asked: may be auto)
 
+  // ---- provenance (docs/model-format.md) ----
+  const std::string& dataset_hash() const;  // hex fingerprint of the training data
+  const std::string& training_deck() const;
+  const std::string& trained_backend() const;
+  const std::string& software_version() const;
+  const std::string& created() const;  // ISO 8601, UTC
+  std::int64_t epochs_run() const;
+  std::int64_t seed() const;
+  const LearningCurve& learning_curve() const;
+
+  Model(const Model&) = default;
+  Model& operator=(const Model&) = default;
   Model(Model&&) noexcept;
   Model& operator=(Model&&) noexcept;
   ~Model();
 
-  struct Impl;  // nn/core/model_impl.hpp
-  explicit Model(std::unique_ptr<Impl> impl);
-  const Impl& impl() const { return *impl_; }
+ private:
+  friend struct detail::ModelAccess;
+  friend void save_models(const std::filesystem::path& path,
+                          const std::vector<const Model*>& models);
+  explicit Model(std::shared_ptr<const detail::ModelData> impl);
+  const detail::ModelData& impl() const { return *impl_; }
+
+  std::shared_ptr<const detail::ModelData> impl_;
+};
+
+// The mutable side of evaluating a model: a backend instance and scratch buffers, for one
+// caller (one thread) at a time. Several workspaces of one model may run concurrently.
+class ModelWorkspace {
+ public:
+  explicit ModelWorkspace(Model model);
+  ModelWorkspace(ModelWorkspace&&) noexcept;
+  ModelWorkspace& operator=(ModelWorkspace&&) noexcept;
+  ~ModelWorkspace();
+
+  const Model& model() const { return model_; }
+  Predictions predict(std::span<const Configuration> configs);
+  // Completes the forward pass from first pre-activations z1 (batch x first_layer_width(),
+  // row-major) to energies in Ry (double, reference energies added back in double precision).
+  // Only for models with the energy task and a fast path.
+  void energy_from_first_preactivation(std::span<const float> z1, int batch,
+                                       std::span<double> energy_out);
 
  private:
-  std::unique_ptr<Impl> impl_;
+  // Makes the backend hold batches of `rows` rows (set up on first use, grown when needed).
+  void reserve(int rows);
+  // Standardized predictions of n configurations (n <= capacity) into the backend's outputs.
+  void forward_configs(const std::uint8_t* occupation, int n);
+
+  Model model_;
+  std::unique_ptr<Backend> backend_;
+  int capacity_ = 0;
+  std::vector<float> scratch_;  // capacity x max(first width, features)
 };
 
 // Writes several models (e.g. the folds of one run) into one model file.
@@ -94,7 +157,12 @@ class Ensemble {
   std::size_t size() const;
   const Model& member(std::size_t i) const;
   PropertyMask tasks() const;
+  // One workspace per member, for a caller that predicts repeatedly.
+  std::vector<ModelWorkspace> make_workspaces() const;
   // Mean in energy/charge/moment, standard deviation in energy_std/charge_std/moment_std.
+  std::vector<Properties> predict(std::span<const Configuration> configs,
+                                  std::span<ModelWorkspace> workspaces) const;
+  // One-off prediction through temporary workspaces.
   std::vector<Properties> predict(std::span<const Configuration> configs) const;
 
  private:

@@ -5,6 +5,8 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include "nn/core/backend.hpp"
+
 namespace lsmss::drivers {
 
 namespace {
@@ -23,18 +25,14 @@ SurrogateSettings read_surrogate_settings(const DeckTable& t) {
             "is required: a model file written by `lsms-surrogate train` (one model or "
             "a fold ensemble), or a list of model files");
   // `model` is one file name or a list of them.
-  std::vector<std::string> names;
-  try {
-    names = {t.string("model")};
-  } catch (const DeckError&) {
-    names = t.strings("model");
-  }
+  const std::vector<std::string> names =
+      t.is_string("model") ? std::vector<std::string>{t.string("model")} : t.strings("model");
   if (names.empty()) t.error("model", "the list of model files is empty");
   for (const auto& n : names) {
     if (n.empty()) t.error("model", "a model file name is empty");
     s.models.emplace_back(n);
   }
-  s.backend = t.choice("backend", "auto", {"auto", "reference", "onednn", "cuda"});
+  s.backend = t.choice("backend", "auto", nn::backend_names());
   t.finish();
   return s;
 }
@@ -57,6 +55,14 @@ SurrogateDriver::SurrogateDriver(const System& system, const SurrogateSettings& 
     }
   }
   if (ensemble_.tasks() == 0) fail("surrogate: the models predict no property");
+  workspaces_ = ensemble_.make_workspaces();
+}
+
+std::vector<std::unique_ptr<nn::FirstLayerModel>> SurrogateDriver::first_layer_models() const {
+  std::vector<std::unique_ptr<nn::FirstLayerModel>> members;
+  for (std::size_t i = 0; i < ensemble_.size(); ++i)
+    members.push_back(std::make_unique<nn::ModelFirstLayer>(ensemble_.member(i)));
+  return members;
 }
 
 std::unique_ptr<Driver> SurrogateDriver::create(const DriverContext& ctx) {
@@ -80,7 +86,7 @@ std::vector<Properties> SurrogateDriver::evaluate(std::span<const Configuration>
       if (c[i] >= system_.num_species())
         fail("surrogate: species {} at site {} does not exist in {}", c[i], i, system_.name());
   }
-  std::vector<Properties> out = ensemble_.predict(configs);
+  std::vector<Properties> out = ensemble_.predict(configs, workspaces_);
   if (out.size() != configs.size())
     fail("surrogate: {} predictions for {} configurations", out.size(), configs.size());
   const double per =

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "core/driver.hpp"
+#include "nn/first_layer.hpp"
 #include "nn/model.hpp"
 
 namespace lsmss::drivers {
@@ -21,7 +22,9 @@ struct SurrogateSettings {
 // Reads the deck's `surrogate = { model = ..., backend = ... }` table (finish() included).
 SurrogateSettings read_surrogate_settings(const DeckTable& table);
 
-class SurrogateDriver : public Driver {
+// Also a FirstLayerSource: Monte Carlo takes the ensemble's first layers through that
+// interface for its fast path.
+class SurrogateDriver : public Driver, public nn::FirstLayerSource {
  public:
   // Loads the models and checks that they were trained for `system` (lsmss::Error otherwise).
   SurrogateDriver(const System& system, const SurrogateSettings& settings);
@@ -33,12 +36,18 @@ class SurrogateDriver : public Driver {
 
   const nn::Ensemble& ensemble() const { return ensemble_; }
   const SurrogateSettings& settings() const { return settings_; }
-  std::string describe() const;
+
+  // nn::FirstLayerSource
+  std::vector<std::unique_ptr<nn::FirstLayerModel>> first_layer_models() const override;
+  std::size_t ensemble_size() const override { return ensemble_.size(); }
+  std::vector<std::filesystem::path> model_files() const override { return settings_.models; }
+  std::string describe() const override;
 
  private:
   System system_;
   SurrogateSettings settings_;
   nn::Ensemble ensemble_;
+  std::vector<nn::ModelWorkspace> workspaces_;  // one per member, for evaluate()
 };
 
 void register_surrogate_driver(DriverRegistry& registry);

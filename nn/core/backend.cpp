@@ -2,12 +2,18 @@
 
 #include <omp.h>
 
+#include <algorithm>
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
 #include "core/error.hpp"
 
 namespace lsmss::nn {
 
 #ifdef LSMSS_NN_CUDA_BACKEND
 std::unique_ptr<Backend> make_cuda_backend(int threads);
+bool cuda_device_present();
 #endif
 
 void Backend::setup(const Network& net, int max_batch) {
@@ -17,40 +23,94 @@ void Backend::setup(const Network& net, int max_batch) {
   const std::size_t n = net.num_params();
   params_.assign(n, 0.0f);
   grads_.assign(n, 0.0f);
-  m_.assign(n, 0.0f);
-  v_.assign(n, 0.0f);
+}
+
+void Backend::apply_loss(const Loss& loss, const float* const* targets, int batch,
+                         const float* alpha, double* loss_out) {
+  for (int h = 0; h < net_.num_heads(); ++h) {
+    const std::size_t count =
+        static_cast<std::size_t>(batch) * net_.layers()[net_.output_layer(h)].out;
+    loss_out[h] =
+        loss.value_and_gradient(output(h), targets[h], count, alpha[h], output_gradient(h));
+  }
+}
+
+void Backend::apply_optimizer(Optimizer& optimizer, long t) {
+  optimizer.step(params_, grads_, t);
+}
+
+void Backend::gradient(const Loss& loss, const float* x, const float* const* targets, int batch,
+                       const float* alpha, double* loss_out) {
+  forward(x, batch);
+  apply_loss(loss, targets, batch, alpha, loss_out);
+  backward(x, batch);
+}
+
+// ---------------------------------------------------------------- registry
+
+namespace {
+
+// Every backend name this program knows, compiled into this build or not.
+const std::vector<std::string> kKnownBackends = {"reference", "onednn", "cuda"};
+
+}  // namespace
+
+const std::vector<BackendInfo>& compiled_backends() {
+  // Filled explicitly here (no static registration across translation units).
+  static const std::vector<BackendInfo> backends = [] {
+    auto always = [] { return true; };
+    std::vector<BackendInfo> v = {
+        {"reference", 0, [](int) { return make_reference_backend(); }, always},
+        {"onednn", 10, [](int threads) { return make_onednn_backend(threads); }, always},
+    };
+#ifdef LSMSS_NN_CUDA_BACKEND
+    v.push_back({"cuda", 20, [](int threads) { return make_cuda_backend(threads); },
+                 [] { return cuda_device_present(); }});
+#endif
+    std::stable_sort(v.begin(), v.end(), [](const BackendInfo& a, const BackendInfo& b) {
+      return a.priority > b.priority;
+    });
+    return v;
+  }();
+  return backends;
+}
+
+std::vector<std::string> available_backend_names() {
+  std::vector<std::string> names;
+  for (const auto& b : compiled_backends())
+    if (b.available()) names.push_back(b.name);
+  return names;
+}
+
+std::string auto_backend_name() {
+  const auto names = available_backend_names();
+  if (names.empty()) fail("no nn backend can run on this machine");
+  return names.front();
 }
 
 std::vector<std::string> backend_names() {
-  return {"auto", "reference", "onednn", "cuda"};
+  std::vector<std::string> names = {"auto"};
+  names.insert(names.end(), kKnownBackends.begin(), kKnownBackends.end());
+  return names;
 }
 
 bool backend_compiled(const std::string& name) {
-  if (name == "cuda") {
-#ifdef LSMSS_NN_CUDA_BACKEND
-    return true;
-#else
-    return false;
-#endif
-  }
-  return name == "auto" || name == "reference" || name == "onednn";
+  if (name == "auto") return true;
+  const auto& c = compiled_backends();
+  return std::any_of(c.begin(), c.end(), [&](const BackendInfo& b) { return b.name == name; });
 }
 
 std::unique_ptr<Backend> make_backend(const std::string& name, int threads) {
   if (threads > 0) omp_set_num_threads(threads);
-  if (name == "reference") return make_reference_backend();
-  if (name == "onednn" || name == "auto") return make_onednn_backend(threads);
-  if (name == "cuda") {
-#ifdef LSMSS_NN_CUDA_BACKEND
-    return make_cuda_backend(threads);
-#else
+  const std::string chosen = name == "auto" ? auto_backend_name() : name;
+  for (const auto& b : compiled_backends())
+    if (b.name == chosen) return b.create(threads);
+  if (chosen == "cuda")
     throw NotCompiledError(
         "nn backend 'cuda' is not compiled into this build: no CUDA backend is written yet "
         "(nn/CMakeLists.txt), even where nvcc is installed; use backend = \"onednn\" or "
         "\"auto\" (the CPU backends)");
-#endif
-  }
-  fail("unknown backend '{}' (expected auto, reference, onednn or cuda)", name);
+  fail("unknown backend '{}' (expected {})", name, fmt::join(backend_names(), ", "));
 }
 
 }  // namespace lsmss::nn

@@ -7,6 +7,7 @@
 #include "core/error.hpp"
 #include "core/hdf5.hpp"
 #include "core/version.hpp"
+#include "nn/core/backend.hpp"
 #include "nn/core/model_impl.hpp"
 
 namespace lsmss::nn {
@@ -20,11 +21,10 @@ std::vector<std::int64_t> to64(const std::vector<int>& v) {
 }
 }  // namespace
 
-void Model::Impl::prepare(const std::string& name) {
+void ModelData::prepare(const std::string& name) {
+  // An unknown or uncompiled backend is refused at load time, not at the first prediction.
+  if (name != "auto" && !backend_compiled(name)) make_backend(name);
   backend_name = name;
-  backend = make_backend(name);
-  backend->setup(net, kMaxBatch);
-  std::copy(params.begin(), params.end(), backend->params().begin());
   const auto& L = net.layers();
   width1 = L[0].out;
   // The one-hot trick needs the first layer to read the input alone and feed everything else.
@@ -47,32 +47,128 @@ void Model::Impl::prepare(const std::string& name) {
     folded_bias[o] = static_cast<float>(bias);
   }
   for (int f = 0; f < F; ++f) folded_rows[static_cast<std::size_t>(f) * W + width1 + f % S] = 1.0f;
-  z1.assign(static_cast<std::size_t>(kMaxBatch) * std::max(width1, F), 0.0f);
 }
 
-void Model::Impl::forward_configs(const std::uint8_t* occ, int n) const {
-  const int N = stdz.num_sites, S = stdz.num_species, F = N * S, W = width1 + S;
-  if (fast_path) {
+// ---------------------------------------------------------------- workspaces
+
+ModelWorkspace::ModelWorkspace(Model model) : model_(std::move(model)) {}
+ModelWorkspace::ModelWorkspace(ModelWorkspace&&) noexcept = default;
+ModelWorkspace& ModelWorkspace::operator=(ModelWorkspace&&) noexcept = default;
+ModelWorkspace::~ModelWorkspace() = default;
+
+void ModelWorkspace::reserve(int rows) {
+  if (rows <= capacity_) return;
+  const ModelData& m = ModelAccess::data(model_);
+  if (!backend_) backend_ = make_backend(m.backend_name);
+  backend_->setup(m.net, rows);
+  std::copy(m.params.begin(), m.params.end(), backend_->params().begin());
+  backend_->upload_params();
+  capacity_ = rows;
+  const int features = m.stdz.num_sites * m.stdz.num_species;
+  scratch_.assign(static_cast<std::size_t>(rows) * std::max(m.width1, features), 0.0f);
+}
+
+void ModelWorkspace::forward_configs(const std::uint8_t* occ, int n) {
+  const ModelData& m = ModelAccess::data(model_);
+  const int N = m.stdz.num_sites, S = m.stdz.num_species, F = N * S, W = m.width1 + S;
+  if (m.fast_path) {
     for (int r = 0; r < n; ++r) {
-      float* z = z1.data() + static_cast<std::size_t>(r) * width1;
-      std::memcpy(z, folded_bias.data(), sizeof(float) * width1);
+      float* z = scratch_.data() + static_cast<std::size_t>(r) * m.width1;
+      std::memcpy(z, m.folded_bias.data(), sizeof(float) * m.width1);
       for (int i = 0; i < N; ++i) {
         const float* row =
-            folded_rows.data() + static_cast<std::size_t>(i * S + occ[r * N + i]) * W;
+            m.folded_rows.data() + static_cast<std::size_t>(i * S + occ[r * N + i]) * W;
 #pragma omp simd
-        for (int o = 0; o < width1; ++o) z[o] += row[o];
+        for (int o = 0; o < m.width1; ++o) z[o] += row[o];
       }
     }
-    backend->forward_from_first(z1.data(), n);
+    backend_->forward_from_first(scratch_.data(), n);
   } else {
     for (int r = 0; r < n; ++r)
-      stdz.encode_input(occ + static_cast<std::size_t>(r) * N,
-                        z1.data() + static_cast<std::size_t>(r) * F);
-    backend->forward(z1.data(), n);
+      m.stdz.encode_input(occ + static_cast<std::size_t>(r) * N,
+                          scratch_.data() + static_cast<std::size_t>(r) * F);
+    backend_->forward(scratch_.data(), n);
   }
 }
 
-Model::Model(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Predictions ModelWorkspace::predict(std::span<const Configuration> configs) {
+  const ModelData& m = ModelAccess::data(model_);
+  const int N = m.stdz.num_sites;
+  Predictions p;
+  const auto& heads = m.net.spec().heads;
+  for (const auto& h : heads) {
+    auto& v = h.task == Task::energy ? p.energy : h.task == Task::charge ? p.charge : p.moment;
+    v.resize(configs.size() * h.outputs);
+  }
+  // Chunks of a few hundred rows keep every layer's activations in cache.
+  constexpr std::size_t kChunk = 256;
+  if (configs.empty()) return p;
+  reserve(static_cast<int>(std::min(configs.size(), kChunk)));
+  std::vector<std::uint8_t> occ(std::min(configs.size(), kChunk) * N);
+  for (std::size_t first = 0; first < configs.size(); first += kChunk) {
+    const int n = static_cast<int>(std::min(kChunk, configs.size() - first));
+    for (int r = 0; r < n; ++r) {
+      const Configuration& c = configs[first + r];
+      if (c.num_sites() != N)
+        fail("model for {} sites asked about a configuration of {} sites", N, c.num_sites());
+      for (int i = 0; i < N; ++i) {
+        if (c[i] >= m.stdz.num_species)
+          fail("configuration has species {} at site {}; the model knows {} species", c[i], i,
+               m.stdz.num_species);
+        occ[static_cast<std::size_t>(r) * N + i] = c[i];
+      }
+    }
+    forward_configs(occ.data(), n);
+    for (int h = 0; h < m.net.num_heads(); ++h) {
+      const int O = heads[h].outputs;
+      auto& v = heads[h].task == Task::energy   ? p.energy
+                : heads[h].task == Task::charge ? p.charge
+                                                : p.moment;
+      const float* y = backend_->output(h);
+      for (int r = 0; r < n; ++r)
+        m.stdz.decode_output(h, occ.data() + static_cast<std::size_t>(r) * N,
+                             y + static_cast<std::size_t>(r) * O, v.data() + (first + r) * O);
+    }
+  }
+  return p;
+}
+
+void ModelWorkspace::energy_from_first_preactivation(std::span<const float> z1, int batch,
+                                                     std::span<double> energy_out) {
+  const ModelData& m = ModelAccess::data(model_);
+  int head = -1;
+  for (int h = 0; h < m.net.num_heads(); ++h)
+    if (m.net.spec().heads[h].task == Task::energy) head = h;
+  if (head < 0) fail("energy_from_first_preactivation: this model does not predict the energy");
+  if (!m.fast_path)
+    fail("energy_from_first_preactivation: this network's first layer does not feed all others");
+  const int W = model_.first_layer_width(), S = m.stdz.num_species;
+  if (z1.size() < static_cast<std::size_t>(batch) * W ||
+      energy_out.size() < static_cast<std::size_t>(batch))
+    fail("energy_from_first_preactivation: buffers too small for batch {} x width {}", batch, W);
+  if (batch < 1) return;
+  reserve(std::min(ModelData::kMaxBatch, batch));
+  const HeadStats& hs = m.stdz.heads[head];
+  for (int first = 0; first < batch; first += ModelData::kMaxBatch) {
+    const int n = std::min(ModelData::kMaxBatch, batch - first);
+    for (int r = 0; r < n; ++r)
+      std::memcpy(scratch_.data() + static_cast<std::size_t>(r) * m.width1,
+                  z1.data() + static_cast<std::size_t>(first + r) * W, sizeof(float) * m.width1);
+    backend_->forward_from_first(scratch_.data(), n);
+    const float* y = backend_->output(head);
+    for (int r = 0; r < n; ++r) {
+      double counts[256];
+      const float* c = z1.data() + static_cast<std::size_t>(first + r) * W + m.width1;
+      for (int k = 0; k < S; ++k) counts[k] = std::round(c[k]);  // exact small integers in float
+      energy_out[first + r] =
+          double(y[r]) * hs.std[0] + hs.mean[0] + m.stdz.reference_energy_of_counts(counts);
+    }
+  }
+}
+
+// ---------------------------------------------------------------- models
+
+Model::Model(std::shared_ptr<const ModelData> impl) : impl_(std::move(impl)) {}
 Model::Model(Model&&) noexcept = default;
 Model& Model::operator=(Model&&) noexcept = default;
 Model::~Model() = default;
@@ -115,43 +211,7 @@ void Model::check_matches(const System& s) const {
 }
 
 Predictions Model::predict(std::span<const Configuration> configs) const {
-  const Impl& m = *impl_;
-  const int N = m.stdz.num_sites;
-  Predictions p;
-  const auto& heads = m.net.spec().heads;
-  for (const auto& h : heads) {
-    auto& v = h.task == Task::energy ? p.energy : h.task == Task::charge ? p.charge : p.moment;
-    v.resize(configs.size() * h.outputs);
-  }
-  // Chunks of a few hundred rows keep every layer's activations in cache.
-  constexpr std::size_t kChunk = 256;
-  std::vector<std::uint8_t> occ(std::min(configs.size(), kChunk) * N);
-  for (std::size_t first = 0; first < configs.size(); first += kChunk) {
-    const int n = static_cast<int>(std::min(kChunk, configs.size() - first));
-    for (int r = 0; r < n; ++r) {
-      const Configuration& c = configs[first + r];
-      if (c.num_sites() != N)
-        fail("model for {} sites asked about a configuration of {} sites", N, c.num_sites());
-      for (int i = 0; i < N; ++i) {
-        if (c[i] >= m.stdz.num_species)
-          fail("configuration has species {} at site {}; the model knows {} species", c[i], i,
-               m.stdz.num_species);
-        occ[static_cast<std::size_t>(r) * N + i] = c[i];
-      }
-    }
-    m.forward_configs(occ.data(), n);
-    for (int h = 0; h < m.net.num_heads(); ++h) {
-      const int O = heads[h].outputs;
-      auto& v = heads[h].task == Task::energy   ? p.energy
-                : heads[h].task == Task::charge ? p.charge
-                                                : p.moment;
-      const float* y = m.backend->output(h);
-      for (int r = 0; r < n; ++r)
-        m.stdz.decode_output(h, occ.data() + static_cast<std::size_t>(r) * N,
-                             y + static_cast<std::size_t>(r) * O, v.data() + (first + r) * O);
-    }
-  }
-  return p;
+  return ModelWorkspace(*this).predict(configs);
 }
 
 int Model::first_layer_width() const {
@@ -171,40 +231,13 @@ std::span<const float> Model::first_layer_bias() const {
   return impl_->folded_bias;
 }
 
-void Model::energy_from_first_preactivation(std::span<const float> z1, int batch,
-                                            std::span<double> energy_out) const {
-  const Impl& m = *impl_;
-  int head = -1;
-  for (int h = 0; h < m.net.num_heads(); ++h)
-    if (m.net.spec().heads[h].task == Task::energy) head = h;
-  if (head < 0) fail("energy_from_first_preactivation: this model does not predict the energy");
-  if (!m.fast_path)
-    fail("energy_from_first_preactivation: this network's first layer does not feed all others");
-  const int W = first_layer_width(), S = m.stdz.num_species;
-  if (z1.size() < static_cast<std::size_t>(batch) * W ||
-      energy_out.size() < static_cast<std::size_t>(batch))
-    fail("energy_from_first_preactivation: buffers too small for batch {} x width {}", batch, W);
-  const HeadStats& hs = m.stdz.heads[head];
-  for (int first = 0; first < batch; first += Impl::kMaxBatch) {
-    const int n = std::min(Impl::kMaxBatch, batch - first);
-    for (int r = 0; r < n; ++r)
-      std::memcpy(m.z1.data() + static_cast<std::size_t>(r) * m.width1,
-                  z1.data() + static_cast<std::size_t>(first + r) * W, sizeof(float) * m.width1);
-    m.backend->forward_from_first(m.z1.data(), n);
-    const float* y = m.backend->output(head);
-    for (int r = 0; r < n; ++r) {
-      double counts[256];
-      const float* c = z1.data() + static_cast<std::size_t>(first + r) * W + m.width1;
-      for (int k = 0; k < S; ++k) counts[k] = std::round(c[k]);  // exact small integers in float
-      energy_out[first + r] =
-          double(y[r]) * hs.std[0] + hs.mean[0] + m.stdz.reference_energy_of_counts(counts);
-    }
-  }
+bool Model::has_fast_path() const {
+  return impl_->fast_path;
 }
 
 // ---------------------------------------------------------------- model files
 
-void write_model_group(hid_t g, const Model::Impl& m) {
+void write_model_group(hid_t g, const ModelData& m) {
   const auto& spec = m.net.spec();
   h5::write_attr(g, "fold", static_cast<std::int64_t>(m.fold));
   std::vector<std::string> tasks, shared_act;
@@ -271,8 +304,8 @@ void write_model_group(hid_t g, const Model::Impl& m) {
   h5::write(cg, "learning_rate", m.curve.learning_rate);
 }
 
-std::unique_ptr<Model::Impl> read_model_group(hid_t g, const std::string& where) {
-  std::unique_ptr<Model::Impl> m;
+std::unique_ptr<ModelData> read_model_group(hid_t g, const std::string& where) {
+  std::unique_ptr<ModelData> m;
   try {
     const auto sc = h5::read_attr_ints(g, "supercell");
     if (sc.size() != 3) fail("supercell has {} entries", sc.size());
@@ -285,7 +318,7 @@ std::unique_ptr<Model::Impl> read_model_group(hid_t g, const std::string& where)
     const auto val = h5::read_attr_doubles(g, "species_valence");
     for (std::size_t k = 0; k < sym.size(); ++k)
       sys.species.push_back({sym[k], int(Z.at(k)), val.at(k)});
-    m = std::make_unique<Model::Impl>(std::move(sys));
+    m = std::make_unique<ModelData>(std::move(sys));
     m->fold = static_cast<int>(h5::read_attr_int(g, "fold"));
     NetworkSpec spec;
     spec.inputs = static_cast<int>(h5::read_attr_int(g, "inputs"));
@@ -403,7 +436,7 @@ Model Model::load_member(const std::filesystem::path& path, std::size_t index,
   auto g = h5::open_group(f, groups[index]);
   auto impl = read_model_group(g, h5::object_name(f, groups[index]));
   impl->prepare(backend);
-  return Model(std::move(impl));
+  return ModelAccess::make(std::move(impl));
 }
 
 std::size_t Model::count_in_file(const std::filesystem::path& path) {
@@ -426,6 +459,33 @@ const Standardization& Model::standardization() const {
 }
 std::span<const float> Model::parameters() const {
   return impl_->params;
+}
+const std::string& Model::backend() const {
+  return impl_->backend_name;
+}
+const std::string& Model::dataset_hash() const {
+  return impl_->dataset_hash;
+}
+const std::string& Model::training_deck() const {
+  return impl_->training_deck;
+}
+const std::string& Model::trained_backend() const {
+  return impl_->trained_backend;
+}
+const std::string& Model::software_version() const {
+  return impl_->software_version;
+}
+const std::string& Model::created() const {
+  return impl_->created;
+}
+std::int64_t Model::epochs_run() const {
+  return impl_->epochs_run;
+}
+std::int64_t Model::seed() const {
+  return impl_->seed;
+}
+const LearningCurve& Model::learning_curve() const {
+  return impl_->curve;
 }
 
 // ---------------------------------------------------------------- ensembles
@@ -461,10 +521,25 @@ PropertyMask Ensemble::tasks() const {
   return members_.front().tasks();
 }
 
+std::vector<ModelWorkspace> Ensemble::make_workspaces() const {
+  std::vector<ModelWorkspace> w;
+  w.reserve(members_.size());
+  for (const auto& m : members_) w.emplace_back(m);
+  return w;
+}
+
 std::vector<Properties> Ensemble::predict(std::span<const Configuration> configs) const {
+  auto workspaces = make_workspaces();
+  return predict(configs, workspaces);
+}
+
+std::vector<Properties> Ensemble::predict(std::span<const Configuration> configs,
+                                          std::span<ModelWorkspace> workspaces) const {
   const std::size_t n = configs.size(), K = members_.size();
+  if (workspaces.size() != K)
+    fail("ensemble of {} models given {} workspaces", K, workspaces.size());
   std::vector<Predictions> all;
-  for (const auto& m : members_) all.push_back(m.predict(configs));
+  for (auto& w : workspaces) all.push_back(w.predict(configs));
   std::vector<Properties> out(n);
   auto reduce = [K](const std::vector<Predictions>& P, auto field, std::size_t first,
                     std::size_t count, std::vector<double>& mean, std::vector<double>& sd) {

@@ -1,28 +1,24 @@
 #pragma once
-// Internals of nn::Model shared by the model file code, the trainer and the evaluation.
+// Internals of nn::Model shared by the model file code, the trainer and the evaluation (nn's
+// own sources only; users see nn/model.hpp). The trained artifact and its provenance; nothing
+// here changes after prepare(): the mutable side of evaluation lives in ModelWorkspace.
 #include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "core/hdf5.hpp"
-#include "nn/core/backend.hpp"
 #include "nn/core/network.hpp"
 #include "nn/core/standardization.hpp"
 #include "nn/model.hpp"
 
 namespace lsmss::nn {
 
-// Train/validation loss per task (standardized MSE, what the optimizer sees), sampled.
-struct LearningCurve {
-  std::vector<std::int64_t> epoch;
-  std::vector<double> train;       // samples x tasks
-  std::vector<double> validation;  // samples x tasks (NaN without a validation set)
-  std::vector<double> learning_rate;
-};
+namespace detail {
 
-struct Model::Impl {
-  explicit Impl(System s) : system(std::move(s)) {}
+// The trained artifact behind a Model.
+struct ModelData {
+  explicit ModelData(System s) : system(std::move(s)) {}
   System system;
   Network net;
   std::vector<float> params;  // flat, layout of Network
@@ -39,23 +35,33 @@ struct Model::Impl {
   std::int64_t seed = 0;
   LearningCurve curve;
 
-  // Runtime (built by prepare()).
-  std::string backend_name = "auto";
-  mutable std::unique_ptr<Backend> backend;
+  // Derived once by prepare(), then read-only.
+  std::string backend_name = "auto";  // what workspaces run on
   bool fast_path = false;          // first layer by one-hot row sums (see Model::first_layer_row)
   int width1 = 0;                  // width of the network's first layer
   std::vector<float> folded_rows;  // features x (width1 + species), row-major
   std::vector<float> folded_bias;  // width1 + species
   static constexpr int kMaxBatch = 4096;
-  mutable std::vector<float> z1;  // kMaxBatch x width1
 
+  // Checks the backend name and derives the fast-path data.
   void prepare(const std::string& backend);
-  // Standardized predictions of rows [first, first+n) into backend outputs (n <= kMaxBatch).
-  void forward_configs(const std::uint8_t* occupation, int n) const;
 };
 
+// How nn's own code builds a Model and reads its internals.
+struct ModelAccess {
+  static Model make(std::unique_ptr<ModelData> data) {
+    return Model(std::shared_ptr<const ModelData>(std::move(data)));
+  }
+  static const ModelData& data(const Model& m) { return m.impl(); }
+};
+
+}  // namespace detail
+
+using detail::ModelAccess;
+using detail::ModelData;
+
 // Writes/reads one model into/from an HDF5 group (docs/model-format.md).
-void write_model_group(hid_t group, const Model::Impl& m);
-std::unique_ptr<Model::Impl> read_model_group(hid_t group, const std::string& where);
+void write_model_group(hid_t group, const ModelData& m);
+std::unique_ptr<ModelData> read_model_group(hid_t group, const std::string& where);
 
 }  // namespace lsmss::nn

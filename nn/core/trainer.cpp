@@ -14,6 +14,8 @@
 #include "core/error.hpp"
 #include "core/progress.hpp"
 #include "core/version.hpp"
+#include "nn/core/backend.hpp"
+#include "nn/core/loss.hpp"
 #include "nn/core/model_impl.hpp"
 
 namespace lsmss::nn {
@@ -71,23 +73,16 @@ TrainingOptions TrainingOptions::from_deck(const DeckTable& t) {
   o.batch_fraction = t.number_in("batch_fraction", 0.1, 1e-9, 1.0);
   o.batch_size = t.integer("batch_size", 0, 0, 1000000000);
   t.allow({"folds"});  // listed among the valid keys even when absent
-  if (t.has("folds")) {
-    bool is_all = false;
-    try {
-      const std::string s = t.string("folds");
-      if (s != "all") t.error("folds", "expected \"all\" or a list of fold numbers");
-      is_all = true;
-    } catch (const DeckError& e) {
-      if (std::string(e.what()).find("\"all\"") != std::string::npos) throw;
+  if (t.is_string("folds")) {
+    if (t.string("folds") != "all") t.error("folds", "expected \"all\" or a list of fold numbers");
+  } else if (t.has("folds")) {
+    for (long f : t.integers("folds", {})) {
+      if (f < 0 || f > 100000) t.error("folds", fmt::format("fold {} is negative or absurd", f));
+      o.folds.push_back(static_cast<int>(f));
     }
-    if (!is_all)
-      for (long f : t.integers("folds", {})) {
-        if (f < 0 || f > 100000) t.error("folds", fmt::format("fold {} is negative or absurd", f));
-        o.folds.push_back(static_cast<int>(f));
-      }
   }
   o.seed = static_cast<std::uint64_t>(t.integer("seed", 1, 0, std::numeric_limits<long>::max()));
-  o.backend = t.choice("backend", "auto", {"auto", "reference", "onednn", "cuda"});
+  o.backend = t.choice("backend", "auto", backend_names());
   o.threads = static_cast<int>(t.integer("threads", 0, 0, 4096));
   o.energy_target =
       energy_target_from_name(t.choice("energy_target", "mixing", {"mixing", "standardized"}));
@@ -98,7 +93,7 @@ TrainingOptions TrainingOptions::from_deck(const DeckTable& t) {
   o.min_delta = es.number_in("min_delta", 0.0, 0.0, 1e30);
   es.finish();
   const DeckTable ls = t.table("lr_schedule");
-  o.lr_schedule = ls.choice("kind", "constant", {"constant", "step", "cosine"});
+  o.lr_schedule = schedule_from_name(ls.choice("kind", "constant", {"constant", "step", "cosine"}));
   o.lr_factor = ls.number_in("factor", 0.5, 1e-9, 1.0);
   o.lr_every = ls.integer("every", 1000, 1, 100000000);
   o.lr_min = ls.number_in("min", 0.0, 0.0, 10.0);
@@ -122,6 +117,10 @@ NetworkSpec TrainingOptions::network_spec(int num_sites, int num_species) const 
   for (std::size_t k = 0; k < tasks.size(); ++k)
     s.heads.push_back({tasks[k], tasks[k] == Task::energy ? 1 : num_sites, widths[k]});
   return s;
+}
+
+LearningRate TrainingOptions::learning_rate_schedule() const {
+  return {learning_rate, lr_schedule, lr_factor, lr_every, lr_min, epochs};
 }
 
 std::string TrainingOptions::label() const {
@@ -194,177 +193,291 @@ std::string now_iso() {
 
 }  // namespace
 
-Model train_model(const dataset::Dataset& d, const TrainingOptions& o, int fold,
+namespace {
+
+// Network inputs and targets of a set of dataset rows, standardized and encoded once.
+struct EncodedRows {
+  std::size_t rows = 0;
+  std::vector<float> inputs;                // rows x features
+  std::vector<std::vector<float>> targets;  // per head: rows x outputs
+};
+
+EncodedRows encode_rows(const dataset::Dataset& data, const Network& net,
+                        const Standardization& stdz,
+                        const std::vector<const std::vector<double>*>& values,
+                        const std::vector<std::size_t>& rows) {
+  const int sites = data.num_sites, features = net.inputs();
+  EncodedRows e;
+  e.rows = rows.size();
+  e.inputs.assign(rows.size() * features, 0.0f);
+  e.targets.assign(net.num_heads(), {});
+  for (int h = 0; h < net.num_heads(); ++h)
+    e.targets[h].assign(rows.size() * net.spec().heads[h].outputs, 0.0f);
+  for (std::size_t k = 0; k < rows.size(); ++k) {
+    const std::uint8_t* occupation = &data.occupation[rows[k] * sites];
+    stdz.encode_input(occupation, &e.inputs[k * features]);
+    for (int h = 0; h < net.num_heads(); ++h) {
+      const int outputs = net.spec().heads[h].outputs;
+      stdz.encode_target(h, occupation, &(*values[h])[rows[k] * outputs],
+                         &e.targets[h][k * outputs]);
+    }
+  }
+  return e;
+}
+
+// PyTorch's default initialization of nn.Linear: U(-1/sqrt(in), 1/sqrt(in)) for W and b.
+void initialize_parameters(std::span<float> params, const Network& net, std::mt19937_64& rng) {
+  for (const auto& layer : net.layers()) {
+    const float bound = 1.0f / std::sqrt(float(layer.in));
+    std::uniform_real_distribution<float> uniform(-bound, bound);
+    for (std::size_t k = layer.w; k < layer.b + layer.out; ++k) params[k] = uniform(rng);
+  }
+}
+
+// Copies the rows of one mini-batch (in the epoch's shuffled order) into contiguous buffers.
+class BatchAssembler {
+ public:
+  BatchAssembler(const Network& net, int max_batch) : net_(net) {
+    inputs_.assign(static_cast<std::size_t>(max_batch) * net.inputs(), 0.0f);
+    targets_.resize(net.num_heads());
+    pointers_.resize(net.num_heads());
+    for (int h = 0; h < net.num_heads(); ++h) {
+      targets_[h].assign(static_cast<std::size_t>(max_batch) * net.spec().heads[h].outputs, 0.0f);
+      pointers_[h] = targets_[h].data();
+    }
+  }
+
+  // Rows order[first .. first + count) of `source`.
+  void gather(const EncodedRows& source, const std::vector<std::size_t>& order, long first,
+              int count) {
+    const int features = net_.inputs();
+    for (int k = 0; k < count; ++k) {
+      const std::size_t row = order[first + k];
+      std::copy_n(&source.inputs[row * features], features,
+                  &inputs_[static_cast<std::size_t>(k) * features]);
+      for (int h = 0; h < net_.num_heads(); ++h) {
+        const int outputs = net_.spec().heads[h].outputs;
+        std::copy_n(&source.targets[h][row * outputs], outputs,
+                    &targets_[h][static_cast<std::size_t>(k) * outputs]);
+      }
+    }
+  }
+
+  const float* inputs() const { return inputs_.data(); }
+  const float* const* targets() const { return pointers_.data(); }
+
+ private:
+  const Network& net_;
+  std::vector<float> inputs_;
+  std::vector<std::vector<float>> targets_;
+  std::vector<const float*> pointers_;
+};
+
+// Loss per head over a whole row set (NaN for every head when the set is empty).
+void set_loss(Backend& backend, const Loss& loss, const EncodedRows& set, int max_batch,
+              std::vector<double>& out) {
+  const Network& net = backend.network();
+  if (set.rows == 0) {
+    std::fill(out.begin(), out.end(), std::numeric_limits<double>::quiet_NaN());
+    return;
+  }
+  std::fill(out.begin(), out.end(), 0.0);
+  const long rows = static_cast<long>(set.rows);
+  for (long first = 0; first < rows; first += max_batch) {
+    const int n = static_cast<int>(std::min<long>(max_batch, rows - first));
+    backend.forward(&set.inputs[first * net.inputs()], n);
+    for (int h = 0; h < net.num_heads(); ++h) {
+      const int outputs = net.spec().heads[h].outputs;
+      out[h] += loss.total(backend.output(h), &set.targets[h][first * outputs],
+                           static_cast<std::size_t>(n) * outputs);
+    }
+  }
+  for (int h = 0; h < net.num_heads(); ++h) out[h] /= double(rows) * net.spec().heads[h].outputs;
+}
+
+// Keeps the weights of the best validation loss and says when it stopped improving.
+class EarlyStopping {
+ public:
+  EarlyStopping(long patience, double min_delta, std::size_t num_params)
+      : patience_(patience), min_delta_(min_delta), best_(patience > 0 ? num_params : 0) {}
+
+  // Returns true when training should stop.
+  bool update(long epoch, double validation, std::span<const float> params) {
+    if (patience_ <= 0 || !std::isfinite(validation)) return false;
+    if (validation < best_loss_ - min_delta_) {
+      best_loss_ = validation;
+      best_epoch_ = epoch;
+      std::copy(params.begin(), params.end(), best_.begin());
+      return false;
+    }
+    return epoch - best_epoch_ >= patience_;
+  }
+  bool has_best() const { return patience_ > 0 && best_epoch_ > 0; }
+  const std::vector<float>& best() const { return best_; }
+
+ private:
+  long patience_;
+  double min_delta_;
+  std::vector<float> best_;
+  double best_loss_ = std::numeric_limits<double>::infinity();
+  long best_epoch_ = 0;
+};
+
+// One fold's training run: the data of the fold encoded, a backend, the shared loss and
+// optimizer policies, and the epoch loop.
+class FoldTrainer {
+ public:
+  FoldTrainer(const dataset::Dataset& data, const TrainingOptions& options, int fold)
+      : data_(data),
+        options_(options),
+        fold_(fold),
+        split_(split_for_fold(data, fold)),
+        net_(options.network_spec(data.num_sites, data.system.num_species())),
+        stdz_(fit_standardization()),
+        train_(encode_rows(data, net_, stdz_, values_, split_.train)),
+        validation_(encode_rows(data, net_, stdz_, values_, split_.validation)),
+        batch_(batch_rows()),
+        backend_(make_backend(options.backend, options.threads)),
+        batches_(net_, batch_),
+        stopping_(options.patience, options.min_delta, net_.num_params()),
+        schedule_(options.learning_rate_schedule()),
+        rng_(options.seed * 1000003ull + static_cast<std::uint64_t>(fold)) {
+    backend_->setup(net_, batch_);
+    initialize_parameters(backend_->params(), net_, rng_);
+    backend_->upload_params();
+    optimizer_.reset(net_.num_params());
+    alpha_.assign(options.alpha.begin(), options.alpha.end());
+    if (alpha_.empty()) alpha_.assign(net_.num_heads(), 1.0f);
+    order_.resize(train_.rows);
+    std::iota(order_.begin(), order_.end(), 0);
+  }
+
+  Model run(const std::string& deck_text) {
+    Progress progress(fmt::format("{} fold {}", options_.label(), fold_), options_.epochs, "epochs",
+                      options_.progress);
+    long epoch = 1;
+    for (; epoch <= options_.epochs; ++epoch) {
+      const double lr = schedule_.at(epoch);
+      optimizer_.set_learning_rate(lr);
+      train_epoch();
+      const bool stop = sample(epoch, lr);
+      progress.advance(1, status_);
+      if (stop) break;
+    }
+    progress.finish(status_);
+    return finish(std::min(epoch, options_.epochs), deck_text);
+  }
+
+ private:
+  Standardization fit_standardization() {
+    if (data_.num_sites != data_.system.num_sites())
+      fail("dataset: {} sites per row but its lattice has {}", data_.num_sites,
+           data_.system.num_sites());
+    for (const auto& h : net_.spec().heads) values_.push_back(&values_of(data_, h.task));
+    return Standardization::fit(data_.occupation, data_.num_sites, data_.system, net_.spec().heads,
+                                values_, split_.train, options_.energy_target,
+                                options_.charge_target);
+  }
+
+  int batch_rows() const {
+    const long rows = static_cast<long>(split_.train.size());
+    const long wanted = options_.batch_size > 0
+                            ? options_.batch_size
+                            : std::lround(options_.batch_fraction * double(rows));
+    return static_cast<int>(std::clamp<long>(wanted, 1L, rows));
+  }
+
+  void train_epoch() {
+    std::shuffle(order_.begin(), order_.end(), rng_);
+    const int heads = net_.num_heads();
+    std::vector<double>& loss = batch_loss_;
+    loss.assign(heads, 0.0);
+    epoch_loss_.assign(heads, 0.0);
+    const long rows = static_cast<long>(train_.rows);
+    for (long first = 0; first < rows; first += batch_) {
+      const int n = static_cast<int>(std::min<long>(batch_, rows - first));
+      batches_.gather(train_, order_, first, n);
+      backend_->gradient(loss_, batches_.inputs(), batches_.targets(), n, alpha_.data(),
+                         loss.data());
+      backend_->apply_optimizer(optimizer_, ++step_);
+      for (int h = 0; h < heads; ++h) epoch_loss_[h] += loss[h] * n;
+    }
+  }
+
+  // Records a learning-curve sample on the sampled epochs; returns true to stop early.
+  bool sample(long epoch, double lr) {
+    const long interval =
+        options_.curve_interval > 0 ? options_.curve_interval : std::max(1L, options_.epochs / 200);
+    if (!(epoch % interval == 0 || epoch == options_.epochs || epoch == 1)) return false;
+    std::vector<double>& validation = validation_loss_;
+    validation.assign(net_.num_heads(), 0.0);
+    set_loss(*backend_, loss_, validation_, batch_, validation);
+    curve_.epoch.push_back(epoch);
+    curve_.learning_rate.push_back(lr);
+    const double rows = double(train_.rows);
+    double train_total = 0, validation_total = 0;
+    for (int h = 0; h < net_.num_heads(); ++h) {
+      curve_.train.push_back(epoch_loss_[h] / rows);
+      curve_.validation.push_back(validation[h]);
+      train_total += alpha_[h] * epoch_loss_[h] / rows;
+      validation_total += alpha_[h] * validation[h];
+    }
+    status_ = fmt::format("train {:.3e}  val {:.3e}", train_total, validation_total);
+    if (options_.patience <= 0) return false;
+    backend_->download_params();
+    return stopping_.update(epoch, validation_total, backend_->params());
+  }
+
+  Model finish(long epochs_run, const std::string& deck_text) {
+    backend_->download_params();
+    auto impl = std::make_unique<ModelData>(data_.system);
+    impl->net = net_;
+    impl->params.assign(backend_->params().begin(), backend_->params().end());
+    if (stopping_.has_best()) impl->params = stopping_.best();  // best validation loss
+    impl->stdz = stdz_;
+    impl->fold = fold_;
+    impl->dataset_hash = dataset_fingerprint(data_);
+    impl->training_deck = deck_text;
+    impl->trained_backend = backend_->name();
+    impl->software_version = kVersion;
+    impl->created = now_iso();
+    impl->epochs_run = epochs_run;
+    impl->seed = static_cast<std::int64_t>(options_.seed);
+    impl->curve = std::move(curve_);
+    backend_.reset();
+    impl->prepare(options_.backend);
+    return ModelAccess::make(std::move(impl));
+  }
+
+  const dataset::Dataset& data_;
+  const TrainingOptions& options_;
+  int fold_;
+  FoldSplit split_;
+  Network net_;
+  std::vector<const std::vector<double>*> values_;  // per head: the dataset's raw values
+  Standardization stdz_;
+  EncodedRows train_, validation_;
+  int batch_;
+  std::unique_ptr<Backend> backend_;
+  BatchAssembler batches_;
+  MseLoss loss_;
+  Adam optimizer_;
+  EarlyStopping stopping_;
+  LearningRate schedule_;
+  std::mt19937_64 rng_;
+  std::vector<float> alpha_;
+  std::vector<std::size_t> order_;  // training rows in this epoch's order
+  std::vector<double> batch_loss_, epoch_loss_, validation_loss_;
+  long step_ = 0;
+  LearningCurve curve_;
+  std::string status_;
+};
+
+}  // namespace
+
+Model train_model(const dataset::Dataset& data, const TrainingOptions& options, int fold,
                   const std::string& deck_text) {
-  const int N = d.num_sites, S = d.system.num_species(), F = N * S;
-  if (N != d.system.num_sites())
-    fail("dataset: {} sites per row but its lattice has {}", N, d.system.num_sites());
-  const FoldSplit split = split_for_fold(d, fold);
-  const Network net(o.network_spec(N, S));
-  const int H = net.num_heads();
-  std::vector<const std::vector<double>*> values;
-  for (const auto& h : net.spec().heads) values.push_back(&values_of(d, h.task));
-  const Standardization stdz =
-      Standardization::fit(d.occupation, N, d.system, net.spec().heads, values, split.train,
-                           o.energy_target, o.charge_target);
-
-  // Network inputs/targets of every training and validation row, encoded once.
-  auto encode = [&](const std::vector<std::size_t>& rows, std::vector<float>& X,
-                    std::vector<std::vector<float>>& T) {
-    X.assign(rows.size() * F, 0.0f);
-    T.assign(H, {});
-    for (int h = 0; h < H; ++h) T[h].assign(rows.size() * net.spec().heads[h].outputs, 0.0f);
-    for (std::size_t k = 0; k < rows.size(); ++k) {
-      const std::uint8_t* occ = &d.occupation[rows[k] * N];
-      stdz.encode_input(occ, &X[k * F]);
-      for (int h = 0; h < H; ++h) {
-        const int O = net.spec().heads[h].outputs;
-        stdz.encode_target(h, occ, &(*values[h])[rows[k] * O], &T[h][k * O]);
-      }
-    }
-  };
-  std::vector<float> Xtr, Xva;
-  std::vector<std::vector<float>> Ttr, Tva;
-  encode(split.train, Xtr, Ttr);
-  encode(split.validation, Xva, Tva);
-
-  const long ntr = static_cast<long>(split.train.size());
-  const int B = static_cast<int>(std::clamp<long>(
-      o.batch_size > 0 ? o.batch_size : std::lround(o.batch_fraction * double(ntr)), 1L, ntr));
-  auto backend = make_backend(o.backend, o.threads);
-  backend->setup(net, B);
-
-  // PyTorch's default initialization of nn.Linear: U(-1/sqrt(in), 1/sqrt(in)) for W and b.
-  std::mt19937_64 rng(o.seed * 1000003ull + static_cast<std::uint64_t>(fold));
-  {
-    auto p = backend->params();
-    for (const auto& l : net.layers()) {
-      std::uniform_real_distribution<float> u(-1.0f / std::sqrt(float(l.in)),
-                                              1.0f / std::sqrt(float(l.in)));
-      for (std::size_t k = l.w; k < l.b + l.out; ++k) p[k] = u(rng);
-    }
-  }
-
-  std::vector<float> alpha(o.alpha.begin(), o.alpha.end());
-  if (alpha.empty()) alpha.assign(H, 1.0f);
-  // Batch buffers and everything the epoch loop touches: allocated here, once.
-  std::vector<float> xb(static_cast<std::size_t>(B) * F);
-  std::vector<std::vector<float>> tb(H);
-  std::vector<const float*> tptr(H), vptr(H);
-  for (int h = 0; h < H; ++h)
-    tb[h].assign(static_cast<std::size_t>(B) * net.spec().heads[h].outputs, 0.0f);
-  for (int h = 0; h < H; ++h) tptr[h] = tb[h].data();
-  std::vector<std::size_t> perm(ntr);
-  std::iota(perm.begin(), perm.end(), 0);
-  std::vector<double> mse(H), epoch_mse(H), val_mse(H);
-  std::vector<float> best(o.patience > 0 ? net.num_params() : 0);
-  double best_val = std::numeric_limits<double>::infinity();
-  long best_epoch = 0;
-
-  const long interval = o.curve_interval > 0 ? o.curve_interval : std::max(1L, o.epochs / 200);
-  LearningCurve curve;
-  auto validation_loss = [&](std::vector<double>& out) {
-    std::fill(out.begin(), out.end(), 0.0);
-    const long nva = static_cast<long>(split.validation.size());
-    if (nva == 0) {
-      std::fill(out.begin(), out.end(), std::numeric_limits<double>::quiet_NaN());
-      return;
-    }
-    for (long first = 0; first < nva; first += B) {
-      const int n = static_cast<int>(std::min<long>(B, nva - first));
-      backend->forward(&Xva[first * F], n);
-      for (int h = 0; h < H; ++h) {
-        const int O = net.spec().heads[h].outputs;
-        const float* y = backend->output(h);
-        const float* t = &Tva[h][first * O];
-        double s = 0;
-        for (long k = 0; k < static_cast<long>(n) * O; ++k)
-          s += double(y[k] - t[k]) * (y[k] - t[k]);
-        out[h] += s;
-      }
-    }
-    for (int h = 0; h < H; ++h) out[h] /= double(nva) * net.spec().heads[h].outputs;
-  };
-
-  Progress progress(fmt::format("{} fold {}", o.label(), fold), o.epochs, "epochs", o.progress);
-  std::string status;
-  AdamSettings adam;
-  long step = 0, epoch = 0;
-  for (epoch = 1; epoch <= o.epochs; ++epoch) {
-    double lr = o.learning_rate;
-    if (o.lr_schedule == "step") {
-      // Step decay: the exponent is the number of whole lr_every-epoch periods completed, so
-      // the integer (truncating) division is intended.
-      const long periods = (epoch - 1) / o.lr_every;
-      lr *= std::pow(o.lr_factor, static_cast<double>(periods));
-    } else if (o.lr_schedule == "cosine") {
-      lr = o.lr_min + 0.5 * (o.learning_rate - o.lr_min) *
-                          (1 + std::cos(M_PI * double(epoch - 1) / double(o.epochs)));
-    }
-    adam.lr = static_cast<float>(lr);
-    std::shuffle(perm.begin(), perm.end(), rng);
-    std::fill(epoch_mse.begin(), epoch_mse.end(), 0.0);
-    for (long first = 0; first < ntr; first += B) {
-      const int n = static_cast<int>(std::min<long>(B, ntr - first));
-      for (int k = 0; k < n; ++k) {
-        const std::size_t r = perm[first + k];
-        std::copy_n(&Xtr[r * F], F, &xb[static_cast<std::size_t>(k) * F]);
-        for (int h = 0; h < H; ++h) {
-          const int O = net.spec().heads[h].outputs;
-          std::copy_n(&Ttr[h][r * O], O, &tb[h][static_cast<std::size_t>(k) * O]);
-        }
-      }
-      backend->gradient(xb.data(), tptr.data(), n, alpha.data(), mse.data());
-      backend->adam(adam, ++step);
-      for (int h = 0; h < H; ++h) epoch_mse[h] += mse[h] * n;
-    }
-    const bool sample = epoch % interval == 0 || epoch == o.epochs || epoch == 1;
-    bool stop = false;
-    if (sample) {
-      validation_loss(val_mse);
-      curve.epoch.push_back(epoch);
-      curve.learning_rate.push_back(lr);
-      double tr = 0, va = 0;
-      for (int h = 0; h < H; ++h) {
-        curve.train.push_back(epoch_mse[h] / double(ntr));
-        curve.validation.push_back(val_mse[h]);
-        tr += alpha[h] * epoch_mse[h] / double(ntr);
-        va += alpha[h] * val_mse[h];
-      }
-      status = fmt::format("train {:.3e}  val {:.3e}", tr, va);
-      if (o.patience > 0 && std::isfinite(va)) {
-        if (va < best_val - o.min_delta) {
-          best_val = va;
-          best_epoch = epoch;
-          std::copy(backend->params().begin(), backend->params().end(), best.begin());
-        } else if (epoch - best_epoch >= o.patience) {
-          stop = true;
-        }
-      }
-    }
-    progress.advance(1, status);
-    if (stop) break;
-  }
-  const long epochs_run = std::min(epoch, o.epochs);
-  progress.finish(status);
-
-  auto impl = std::make_unique<Model::Impl>(d.system);
-  impl->net = net;
-  impl->params.assign(backend->params().begin(), backend->params().end());
-  if (o.patience > 0 && best_epoch > 0) impl->params = best;  // weights of the best validation loss
-  impl->stdz = stdz;
-  impl->fold = fold;
-  impl->dataset_hash = dataset_fingerprint(d);
-  impl->training_deck = deck_text;
-  impl->trained_backend = backend->name();
-  impl->software_version = kVersion;
-  impl->created = now_iso();
-  impl->epochs_run = epochs_run;
-  impl->seed = static_cast<std::int64_t>(o.seed);
-  impl->curve = std::move(curve);
-  backend.reset();
-  impl->prepare(o.backend);
-  return Model(std::move(impl));
+  return FoldTrainer(data, options, fold).run(deck_text);
 }
 
 Evaluation evaluate_model(const Model& model, const dataset::Dataset& d,

@@ -7,6 +7,7 @@
 #include "core/deck.hpp"
 #include "dataset_builder/dataset.hpp"
 #include "nn/core/network.hpp"
+#include "nn/core/optimizer.hpp"
 #include "nn/core/standardization.hpp"
 #include "nn/model.hpp"
 
@@ -32,8 +33,8 @@ struct TrainingOptions {
   ChargeTarget charge_target = ChargeTarget::transfer;
   long patience = 0;  // early stopping (epochs without improvement); 0 = off
   double min_delta = 0.0;
-  std::string lr_schedule = "constant";  // constant | step | cosine
-  double lr_factor = 0.5;                // step: multiply every lr_every epochs
+  LearningRateSchedule lr_schedule = LearningRateSchedule::constant;
+  double lr_factor = 0.5;  // step: multiply every lr_every epochs
   long lr_every = 1000;
   double lr_min = 0.0;  // cosine: final learning rate
   std::string model = "model.h5";
@@ -43,6 +44,7 @@ struct TrainingOptions {
   // Reads the deck's `training` table (every key typed, then finish()).
   static TrainingOptions from_deck(const DeckTable& training);
   NetworkSpec network_spec(int num_sites, int num_species) const;
+  LearningRate learning_rate_schedule() const;
   std::string label() const;  // "STL E", "MTL E+C"
 };
 

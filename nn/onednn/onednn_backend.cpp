@@ -2,10 +2,10 @@
 // flat parameter buffer and write gradients straight into the flat gradient buffer, so there
 // is no reorder and no copy of the parameters. Forward activations are fused as eltwise
 // post-ops; backward activations use the *_use_dst_for_bwd algorithms in place on the
-// gradient buffer. Primitives and memories are built once per batch size and reused.
+// gradient buffer. Primitives and memories are built once per batch size and reused. Kernels
+// only: the loss and the optimizer are the shared policies of nn/core/backend.hpp.
 #include <omp.h>
 
-#include <cmath>
 #include <cstring>
 #include <map>
 #include <unordered_map>
@@ -124,26 +124,11 @@ class OnednnBackend final : public Backend {
 
   const float* output(int head) const override { return act_[net_.output_layer(head)].data(); }
 
-  void gradient(const float* x, const float* const* targets, int batch, const float* alpha,
-                double* mse) override {
-    forward(x, batch);
+  float* output_gradient(int head) override { return diff_[net_.output_layer(head)].data(); }
+
+  void backward(const float* x, int batch) override {
+    set_threads();
     const auto& L = net_.layers();
-    for (int h = 0; h < net_.num_heads(); ++h) {
-      const int l = net_.output_layer(h);
-      const int n = batch * L[l].out;
-      const float* y = act_[l].data();
-      const float* t = targets[h];
-      float* d = diff_[l].data();
-      const float scale = static_cast<float>(2.0 * alpha[h] / n);
-      double sum = 0;
-#pragma omp simd reduction(+ : sum)
-      for (int k = 0; k < n; ++k) {
-        const float e = y[k] - t[k];
-        sum += double(e) * e;
-        d[k] = scale * e;
-      }
-      mse[h] = sum / n;
-    }
     auto& P = plan(batch);
     std::vector<int>& pending = pending_;  // consumers of each layer still to be processed
     pending.assign(consumers_.begin(), consumers_.end());
@@ -173,28 +158,6 @@ class OnednnBackend final : public Backend {
       }
     }
     stream_.wait();
-  }
-
-  void adam(const AdamSettings& s, long t) override {
-    set_threads();
-    const float bc1 = static_cast<float>(1 - std::pow(double(s.beta1), double(t)));
-    const float inv_sqrt_bc2 =
-        static_cast<float>(1 / std::sqrt(1 - std::pow(double(s.beta2), double(t))));
-    const float step = s.lr / bc1, b1 = s.beta1, b2 = s.beta2, eps = s.eps;
-    float* p = params_.data();
-    float* m = m_.data();
-    float* v = v_.data();
-    const float* g = grads_.data();
-    const long n = static_cast<long>(params_.size());
-#pragma omp parallel for simd schedule(static)
-    for (long k = 0; k < n; ++k) {
-      const float gk = g[k];
-      const float mk = b1 * m[k] + (1 - b1) * gk;
-      const float vk = b2 * v[k] + (1 - b2) * gk * gk;
-      m[k] = mk;
-      v[k] = vk;
-      p[k] -= step * mk / (std::sqrt(vk) * inv_sqrt_bc2 + eps);
-    }
   }
 
  private:

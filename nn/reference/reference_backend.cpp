@@ -1,4 +1,6 @@
 // The oracle: plain loops with double accumulation, written to be obviously correct, not fast.
+// Kernels only: the loss and the optimizer are the shared policies of nn/core/backend.hpp.
+#include <algorithm>
 #include <cmath>
 
 #include "nn/core/backend.hpp"
@@ -43,6 +45,8 @@ class ReferenceBackend final : public Backend {
     Backend::setup(net, max_batch);
     act_.assign(net.layers().size(), {});
     diff_.assign(net.layers().size(), {});
+    is_output_.assign(net.layers().size(), false);
+    for (int h = 0; h < net.num_heads(); ++h) is_output_[net.output_layer(h)] = true;
     for (std::size_t l = 0; l < net.layers().size(); ++l) {
       act_[l].assign(static_cast<std::size_t>(max_batch) * net.layers()[l].out, 0.0f);
       diff_[l].assign(act_[l].size(), 0.0f);
@@ -55,24 +59,14 @@ class ReferenceBackend final : public Backend {
 
   const float* output(int head) const override { return act_[net_.output_layer(head)].data(); }
 
-  void gradient(const float* x, const float* const* targets, int batch, const float* alpha,
-                double* mse) override {
-    run(x, batch, false);
+  float* output_gradient(int head) override { return diff_[net_.output_layer(head)].data(); }
+
+  void backward(const float* x, int batch) override {
     const auto& L = net_.layers();
-    for (auto& d : diff_) std::fill(d.begin(), d.end(), 0.0f);
+    // Output layers hold the loss's gradient; every other layer accumulates from its consumers.
+    for (std::size_t l = 0; l < L.size(); ++l)
+      if (!is_output_[l]) std::fill(diff_[l].begin(), diff_[l].end(), 0.0f);
     std::fill(grads_.begin(), grads_.end(), 0.0f);
-    for (int h = 0; h < net_.num_heads(); ++h) {
-      const int l = net_.output_layer(h);
-      const int O = L[l].out;
-      double sum = 0;
-      for (int r = 0; r < batch; ++r)
-        for (int o = 0; o < O; ++o) {
-          const double e = double(act_[l][r * O + o]) - targets[h][r * O + o];
-          sum += e * e;
-          diff_[l][r * O + o] = static_cast<float>(2.0 * alpha[h] * e / (double(batch) * O));
-        }
-      mse[h] = sum / (double(batch) * O);
-    }
     for (int l = static_cast<int>(L.size()) - 1; l >= 0; --l) {
       const Layer& ly = L[l];
       const float* W = params_.data() + ly.w;
@@ -104,18 +98,6 @@ class ReferenceBackend final : public Backend {
     }
   }
 
-  void adam(const AdamSettings& s, long t) override {
-    const double bc1 = 1 - std::pow(double(s.beta1), double(t));
-    const double bc2 = 1 - std::pow(double(s.beta2), double(t));
-    for (std::size_t k = 0; k < params_.size(); ++k) {
-      const float g = grads_[k];
-      m_[k] = s.beta1 * m_[k] + (1 - s.beta1) * g;
-      v_[k] = s.beta2 * v_[k] + (1 - s.beta2) * g * g;
-      const double denom = std::sqrt(double(v_[k])) / std::sqrt(bc2) + s.eps;
-      params_[k] -= static_cast<float>(s.lr / bc1 * m_[k] / denom);
-    }
-  }
-
  private:
   float input_at(const float* x, const Layer& ly, int r, int i) const {
     if (ly.input < 0) return x[static_cast<std::size_t>(r) * ly.in + i];
@@ -144,6 +126,7 @@ class ReferenceBackend final : public Backend {
   }
 
   std::vector<std::vector<float>> act_, diff_;
+  std::vector<bool> is_output_;
 };
 
 }  // namespace

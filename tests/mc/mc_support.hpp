@@ -45,7 +45,7 @@ class ToyMlp : public mc::FirstLayerModel {
     return {w1_.data() + static_cast<std::size_t>(feature) * h_, static_cast<std::size_t>(h_)};
   }
   std::span<const float> bias() const override { return b1_; }
-  void energy_from_z1(std::span<const float> z1, int batch, std::span<double> out) const override {
+  void energy_from_z1(std::span<const float> z1, int batch, std::span<double> out) override {
     ++calls;
     threads_seen = omp_get_max_threads();
     for (int b = 0; b < batch; ++b) {
@@ -66,8 +66,8 @@ class ToyMlp : public mc::FirstLayerModel {
     }
     return offset_ + scale_ * y;
   }
-  mutable long calls = 0;
-  mutable int threads_seen = 0;  // OpenMP threads available to the last energy_from_z1 call
+  long calls = 0;
+  int threads_seen = 0;  // OpenMP threads available to the last energy_from_z1 call
 
  private:
   int f_, h_;

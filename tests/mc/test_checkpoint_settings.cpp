@@ -46,7 +46,7 @@ TEST_P(Resume, InterruptedRunsEqualUninterruptedOnes) {
   TempDir dir;
   const System sys = small_system(LatticeKind::fcc, {2, 1, 1});
   FakeDriver fake(sys, -0.5, 0.003);
-  const ToyMlp mlp(16, 12, 4, 0.02);
+  ToyMlp mlp(16, 12, 4, 0.02);
   auto settings = [&](const std::string& ckpt) {
     mc::Settings s = test_settings(sys, 3, {900, 500, 300});
     s.walkers = 3;

@@ -12,7 +12,7 @@ using namespace lsmss::test;
 
 TEST(FirstLayerEnergy, IncrementalSwapsMatchFullForwardPass) {
   const System sys = small_system(LatticeKind::fcc, {2, 2, 2});
-  const ToyMlp mlp(64, 40, 1);
+  ToyMlp mlp(64, 40, 1);
   mc::FirstLayerEnergy fast({&mlp}, 2);
   const int W = 16;
   mc::Settings s = test_settings(sys, 12, {300});
@@ -55,7 +55,7 @@ TEST(FirstLayerEnergy, IncrementalSwapsMatchFullForwardPass) {
 // ones on all, and the caller's thread count is left as it was.
 TEST(FirstLayerEnergy, SmallBatchesRunTheNetworkOnOneThread) {
   const System sys = small_system(LatticeKind::fcc, {2, 1, 1});
-  const ToyMlp mlp(16, 64, 1);  // 64 x 64 = 4096 multiply-adds per configuration (estimate)
+  ToyMlp mlp(16, 64, 1);  // 64 x 64 = 4096 multiply-adds per configuration (estimate)
   mc::FirstLayerEnergy fast({&mlp}, 2);
   const int saved = omp_get_max_threads();
   omp_set_num_threads(2);
@@ -75,7 +75,7 @@ TEST(FirstLayerEnergy, SmallBatchesRunTheNetworkOnOneThread) {
 
 TEST(FirstLayerEnergy, EnsembleMeanAndSampleStd) {
   const System sys = small_system(LatticeKind::fcc, {2, 1, 1});
-  const ToyMlp a(16, 8, 1), b(16, 8, 2), c(16, 8, 3);
+  ToyMlp a(16, 8, 1), b(16, 8, 2), c(16, 8, 3);
   mc::FirstLayerEnergy fast({&a, &b, &c}, 2);
   EXPECT_TRUE(fast.has_uncertainty());
   const std::vector<Configuration> cs = {Configuration::from_string("01010011"),
@@ -94,9 +94,9 @@ TEST(FirstLayerEnergy, EnsembleMeanAndSampleStd) {
 }
 
 TEST(FirstLayerEnergy, RejectsMismatchedModels) {
-  const ToyMlp a(16, 8, 1), b(18, 8, 2);
+  ToyMlp a(16, 8, 1), b(18, 8, 2);
   EXPECT_THROW(mc::FirstLayerEnergy({&a, &b}, 2), Error);
-  const ToyMlp c(15, 8, 1);
+  ToyMlp c(15, 8, 1);
   EXPECT_THROW(mc::FirstLayerEnergy({&c}, 2), Error);
   mc::FirstLayerEnergy ok({&a}, 2);
   std::vector<mc::EnergyResult> out(1);

@@ -81,7 +81,7 @@ TEST(MetropolisExact, DriverPathMatchesEnumeration) {
 TEST(MetropolisExact, SurrogateFastPathMatchesEnumeration) {
   // fcc 2x2x1: 16 sites, C(16,8) = 12870 configurations; energies from a random network.
   const System sys = small_system(LatticeKind::fcc, {2, 2, 1});
-  const ToyMlp mlp(32, 24, 5, 0.02);
+  ToyMlp mlp(32, 24, 5, 0.02);
   const auto all = enumerate({8, 8});
   std::vector<double> e;
   for (const auto& c : all) e.push_back(mlp.energy(c, 2));
@@ -106,7 +106,7 @@ TEST(MetropolisExact, SurrogateFastPathMatchesEnumeration) {
 
 TEST(MetropolisExact, AnnealingFindsTheGroundState) {
   const System sys = small_system(LatticeKind::fcc, {2, 2, 1});
-  const ToyMlp mlp(32, 24, 9, 0.02);
+  ToyMlp mlp(32, 24, 9, 0.02);
   const auto all = enumerate({8, 8});
   std::vector<double> e;
   for (const auto& c : all) e.push_back(mlp.energy(c, 2));
@@ -208,7 +208,7 @@ INSTANTIATE_TEST_SUITE_P(Schedules, WangLandauSchedule, ::testing::Values(false,
 
 TEST(WangLandauExact, WindowScanFindsTheWholeSpectrum) {
   const System sys = small_system(LatticeKind::fcc, {2, 1, 1});  // 8 sites, 70 configurations
-  const ToyMlp mlp(16, 12, 3, 0.02);
+  ToyMlp mlp(16, 12, 3, 0.02);
   const auto all = enumerate({4, 4});
   std::vector<double> e;
   for (const auto& c : all) e.push_back(mlp.energy(c, 2));

@@ -199,7 +199,7 @@ TEST_F(TbValidation, SurrogateTrainedOnTbAgreesWithTb) {
   o.shared = {32, 32};
   o.epochs = 600;
   o.learning_rate = 5e-3;
-  o.lr_schedule = "cosine";
+  o.lr_schedule = nn::LearningRateSchedule::cosine;
   o.lr_min = 1e-5;
   o.batch_fraction = 0.5;
   o.progress = false;

@@ -60,8 +60,19 @@ void expect_close(std::span<const float> a, std::span<const float> b, double rel
 
 }  // namespace
 
+// Every compiled backend that can run here, except the oracle itself: a new backend is tested
+// as soon as it is registered (nn/core/backend.cpp).
+std::vector<std::string> backends_under_test() {
+  std::vector<std::string> names;
+  for (const auto& n : available_backend_names())
+    if (n != "reference") names.push_back(n);
+  return names;
+}
+
 TEST(NnBackends, EveryBackendMatchesReference) {
-  for (const std::string name : {"onednn"}) {
+  ASSERT_FALSE(backends_under_test().empty()) << "no backend besides the oracle is compiled";
+  const MseLoss loss;
+  for (const std::string& name : backends_under_test()) {
     for (const auto& c : cases()) {
       SCOPED_TRACE(std::string(c.name) + " on " + name);
       const Network net(c.spec);
@@ -84,6 +95,11 @@ TEST(NnBackends, EveryBackendMatchesReference) {
         alpha.push_back(0.5f + h);
       }
       // Full, partial and single-row batches, with Adam steps in between.
+      AdamSettings s;
+      s.lr = 1e-2f;
+      Adam adam_ref(s), adam_fast(s);
+      adam_ref.reset(net.num_params());
+      adam_fast.reset(net.num_params());
       long step = 0;
       for (int batch : {7, 5, 1, 7, 3}) {
         randomize(x, rng, 1.5f);
@@ -95,24 +111,24 @@ TEST(NnBackends, EveryBackendMatchesReference) {
                        {fast->output(h), std::size_t(batch) * c.spec.heads[h].outputs}, 1e-5,
                        "forward");
         std::vector<double> mr(H), mf(H);
-        ref->gradient(x.data(), tp.data(), batch, alpha.data(), mr.data());
-        fast->gradient(x.data(), tp.data(), batch, alpha.data(), mf.data());
+        ref->gradient(loss, x.data(), tp.data(), batch, alpha.data(), mr.data());
+        fast->gradient(loss, x.data(), tp.data(), batch, alpha.data(), mf.data());
         for (int h = 0; h < H; ++h) EXPECT_NEAR(mr[h], mf[h], 1e-5 * std::max(1.0, mr[h]));
         expect_close(ref->grads(), fast->grads(), 1e-4, "gradient batch " + std::to_string(batch));
-        AdamSettings s;
-        s.lr = 1e-2f;
         ++step;
-        ref->adam(s, step);
-        fast->adam(s, step);
+        ref->apply_optimizer(adam_ref, step);
+        fast->apply_optimizer(adam_fast, step);
+        fast->download_params();
         expect_close(ref->params(), fast->params(), 1e-5, "params after Adam");
-        expect_close(ref->adam_v(), fast->adam_v(), 1e-4, "Adam second moment");
+        expect_close(adam_ref.second_moment(), adam_fast.second_moment(), 1e-4,
+                     "Adam second moment");
       }
     }
   }
 }
 
 TEST(NnBackends, ForwardFromFirstMatchesDense) {
-  for (const std::string name : {"reference", "onednn"}) {
+  for (const std::string& name : available_backend_names()) {
     const Network net(cases()[1].spec);
     auto b = make_backend(name, 1);
     b->setup(net, 4);
@@ -168,8 +184,9 @@ TEST(NnBackends, ReferenceGradientMatchesFiniteDifferences) {
       alpha.push_back(1.0f + 0.25f * h);
     }
     std::vector<double> mse(H);
+    const MseLoss mse_loss;
     auto loss = [&] {
-      b->gradient(x.data(), tp.data(), batch, alpha.data(), mse.data());
+      b->gradient(mse_loss, x.data(), tp.data(), batch, alpha.data(), mse.data());
       double L = 0;
       for (int h = 0; h < H; ++h) L += alpha[h] * mse[h];
       return L;
@@ -194,7 +211,18 @@ TEST(NnBackends, ReferenceGradientMatchesFiniteDifferences) {
 TEST(NnBackends, RegistryNamesAndCudaNotCompiled) {
   EXPECT_EQ(make_backend("reference")->name(), "reference");
   EXPECT_EQ(make_backend("onednn")->name(), "onednn");
-  EXPECT_EQ(make_backend("auto")->name(), "onednn");
+  // `auto` is the available compiled backend of highest priority, not a fixed name.
+  const auto& compiled = compiled_backends();
+  ASSERT_GE(compiled.size(), 2u);
+  for (std::size_t k = 1; k < compiled.size(); ++k)
+    EXPECT_GE(compiled[k - 1].priority, compiled[k].priority) << compiled[k].name;
+  std::string best;
+  for (const auto& b : compiled)
+    if (best.empty() && b.available()) best = b.name;
+  EXPECT_EQ(auto_backend_name(), best);
+  EXPECT_EQ(make_backend("auto")->name(), best);
+  EXPECT_NE(best, "reference");  // the oracle has the lowest priority
+  for (const auto& b : compiled) EXPECT_TRUE(backend_compiled(b.name)) << b.name;
   EXPECT_EQ(backend_names(), (std::vector<std::string>{"auto", "reference", "onednn", "cuda"}));
   if (!backend_compiled("cuda")) {
     // The message says what is missing, that it is not a setup problem, and what to use.
@@ -217,7 +245,8 @@ TEST(NnBackends, RegistryNamesAndCudaNotCompiled) {
 }
 
 // Random shapes (widths and batches down to 1, partial batches, every activation, 1-3 heads
-// with or without task-specific layers): forward, gradient and Adam steps against the oracle.
+// with or without task-specific layers): forward, gradient and Adam steps of every backend
+// against the oracle.
 TEST(NnBackends, RandomShapesMatchReference) {
   using A = Activation;
   const A acts[] = {A::relu, A::tanh, A::sigmoid, A::linear};
@@ -225,6 +254,7 @@ TEST(NnBackends, RandomShapesMatchReference) {
   auto uniform = [&pick](int lo, int hi) {
     return lo + static_cast<int>(pick() % static_cast<std::uint64_t>(hi - lo + 1));
   };
+  const MseLoss loss;
   for (int trial = 0; trial < 12; ++trial) {
     NetworkSpec s;
     s.inputs = uniform(1, 20);
@@ -242,44 +272,51 @@ TEST(NnBackends, RandomShapesMatchReference) {
     const Network net(s);
     SCOPED_TRACE("trial " + std::to_string(trial) + ": " + net.describe());
     const int max_batch = uniform(1, 11);
-    auto ref = make_reference_backend();
-    auto fast = make_backend("onednn", 1);
-    ref->setup(net, max_batch);
-    fast->setup(net, max_batch);
-    std::mt19937_64 rng(trial);
-    randomize(ref->params(), rng);
-    std::copy(ref->params().begin(), ref->params().end(), fast->params().begin());
-    std::vector<float> x(max_batch * net.inputs());
-    std::vector<std::vector<float>> t(heads);
-    std::vector<const float*> tp(heads);
-    std::vector<float> alpha;
-    for (int h = 0; h < heads; ++h) {
-      t[h].resize(max_batch * s.heads[h].outputs);
-      tp[h] = t[h].data();
-      alpha.push_back(0.25f + 0.5f * h);
-    }
-    long step = 0;
-    // A full batch, a single row, a partial batch, a full batch again (plan reuse).
-    for (int batch : {max_batch, 1, std::max(1, max_batch - 3), max_batch}) {
-      randomize(x, rng, 1.5f);
-      for (auto& th : t) randomize(th, rng, 1.0f);
-      ref->forward(x.data(), batch);
-      fast->forward(x.data(), batch);
-      for (int h = 0; h < heads; ++h)
-        expect_close({ref->output(h), std::size_t(batch) * s.heads[h].outputs},
-                     {fast->output(h), std::size_t(batch) * s.heads[h].outputs}, 1e-5, "forward");
-      std::vector<double> mr(heads), mf(heads);
-      ref->gradient(x.data(), tp.data(), batch, alpha.data(), mr.data());
-      fast->gradient(x.data(), tp.data(), batch, alpha.data(), mf.data());
-      for (int h = 0; h < heads; ++h) EXPECT_NEAR(mr[h], mf[h], 1e-5 * std::max(1.0, mr[h]));
-      expect_close(ref->grads(), fast->grads(), 1e-4, "gradient batch " + std::to_string(batch));
+    for (const std::string& name : backends_under_test()) {
+      SCOPED_TRACE(name);
+      auto ref = make_reference_backend();
+      auto fast = make_backend(name, 1);
+      ref->setup(net, max_batch);
+      fast->setup(net, max_batch);
+      std::mt19937_64 rng(trial);
+      randomize(ref->params(), rng);
+      std::copy(ref->params().begin(), ref->params().end(), fast->params().begin());
+      std::vector<float> x(max_batch * net.inputs());
+      std::vector<std::vector<float>> t(heads);
+      std::vector<const float*> tp(heads);
+      std::vector<float> alpha;
+      for (int h = 0; h < heads; ++h) {
+        t[h].resize(max_batch * s.heads[h].outputs);
+        tp[h] = t[h].data();
+        alpha.push_back(0.25f + 0.5f * h);
+      }
       AdamSettings a;
       a.lr = 1e-2f;
-      ++step;
-      ref->adam(a, step);
-      fast->adam(a, step);
-      expect_close(ref->params(), fast->params(), 1e-5, "params after Adam");
-      expect_close(ref->adam_m(), fast->adam_m(), 1e-4, "Adam first moment");
+      Adam adam_ref(a), adam_fast(a);
+      adam_ref.reset(net.num_params());
+      adam_fast.reset(net.num_params());
+      long step = 0;
+      // A full batch, a single row, a partial batch, a full batch again (plan reuse).
+      for (int batch : {max_batch, 1, std::max(1, max_batch - 3), max_batch}) {
+        randomize(x, rng, 1.5f);
+        for (auto& th : t) randomize(th, rng, 1.0f);
+        ref->forward(x.data(), batch);
+        fast->forward(x.data(), batch);
+        for (int h = 0; h < heads; ++h)
+          expect_close({ref->output(h), std::size_t(batch) * s.heads[h].outputs},
+                       {fast->output(h), std::size_t(batch) * s.heads[h].outputs}, 1e-5, "forward");
+        std::vector<double> mr(heads), mf(heads);
+        ref->gradient(loss, x.data(), tp.data(), batch, alpha.data(), mr.data());
+        fast->gradient(loss, x.data(), tp.data(), batch, alpha.data(), mf.data());
+        for (int h = 0; h < heads; ++h) EXPECT_NEAR(mr[h], mf[h], 1e-5 * std::max(1.0, mr[h]));
+        expect_close(ref->grads(), fast->grads(), 1e-4, "gradient batch " + std::to_string(batch));
+        ++step;
+        ref->apply_optimizer(adam_ref, step);
+        fast->apply_optimizer(adam_fast, step);
+        fast->download_params();
+        expect_close(ref->params(), fast->params(), 1e-5, "params after Adam");
+        expect_close(adam_ref.first_moment(), adam_fast.first_moment(), 1e-4, "Adam first moment");
+      }
     }
   }
 }
@@ -300,4 +337,51 @@ TEST(NnBackends, ThreadsFromSettingOrEnvironment) {
   two->forward(x.data(), 2);
   EXPECT_EQ(omp_get_max_threads(), 2);
   omp_set_num_threads(before);
+}
+
+// The shared policies against their formulas written out: the MSE loss and its gradient, Adam
+// (PyTorch's formulation) over several steps, the learning-rate schedules.
+TEST(NnPolicies, LossAdamAndSchedulesFollowTheirFormulas) {
+  const std::vector<float> y = {0.5f, -1.25f, 2.0f}, t = {0.0f, -1.0f, 3.5f};
+  std::vector<float> dy(3);
+  const MseLoss loss;
+  const double value = loss.value_and_gradient(y.data(), t.data(), 3, 0.5, dy.data());
+  EXPECT_DOUBLE_EQ(value, (0.25 + 0.0625 + 2.25) / 3);
+  EXPECT_DOUBLE_EQ(loss.total(y.data(), t.data(), 3), 0.25 + 0.0625 + 2.25);
+  for (int k = 0; k < 3; ++k) EXPECT_FLOAT_EQ(dy[k], float(2 * 0.5 * (y[k] - t[k]) / 3));
+
+  AdamSettings s;
+  s.lr = 0.1f;
+  Adam adam(s);
+  adam.reset(2);
+  std::vector<float> p = {1.0f, -2.0f};
+  double m[2] = {0, 0}, v[2] = {0, 0}, q[2] = {1.0, -2.0};
+  for (long step = 1; step <= 5; ++step) {
+    const std::vector<float> g = {0.3f * float(step), -0.7f};
+    adam.step(p, g, step);
+    for (int k = 0; k < 2; ++k) {
+      m[k] = 0.9 * m[k] + 0.1 * g[k];
+      v[k] = 0.999 * v[k] + 0.001 * double(g[k]) * g[k];
+      const double mhat = m[k] / (1 - std::pow(0.9, step)),
+                   vhat = v[k] / (1 - std::pow(0.999, step));
+      q[k] -= 0.1 * mhat / (std::sqrt(vhat) + 1e-8);
+      EXPECT_NEAR(p[k], q[k], 1e-6) << "step " << step;
+    }
+  }
+  std::vector<float> wrong(3);
+  EXPECT_THROW(adam.step(wrong, wrong, 6), Error);
+
+  LearningRate lr{1e-3, LearningRateSchedule::step, 0.5, 2, 0.0, 6};
+  EXPECT_DOUBLE_EQ(lr.at(1), 1e-3);
+  EXPECT_DOUBLE_EQ(lr.at(3), 5e-4);
+  EXPECT_DOUBLE_EQ(lr.at(6), 2.5e-4);
+  lr.schedule = LearningRateSchedule::cosine;
+  lr.min = 1e-5;
+  EXPECT_DOUBLE_EQ(lr.at(1), 1e-3);
+  EXPECT_NEAR(lr.at(6), 1e-5 + 0.5 * (1e-3 - 1e-5) * (1 + std::cos(M_PI * 5 / 6)), 1e-15);
+  lr.schedule = LearningRateSchedule::constant;
+  EXPECT_DOUBLE_EQ(lr.at(5), 1e-3);
+  EXPECT_EQ(schedule_from_name("cosine"), LearningRateSchedule::cosine);
+  EXPECT_EQ(schedule_name(LearningRateSchedule::step), "step");
+  EXPECT_THROW(schedule_from_name("exponential"), Error);
 }

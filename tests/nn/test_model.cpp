@@ -6,7 +6,8 @@
 #include <cmath>
 
 #include "core/error.hpp"
-#include "nn/core/model_impl.hpp"
+#include "core/hdf5.hpp"
+#include "nn/core/backend.hpp"
 #include "nn/core/trainer.hpp"
 #include "synthetic.hpp"
 #include "test_support.hpp"
@@ -210,11 +211,11 @@ TEST(NnTraining, MtlLearnsSyntheticAlloyAndModelFileRoundTrips) {
   for (std::size_t k = 0; k < p1.charge.size(); ++k) EXPECT_NEAR(p1.charge[k], p2.charge[k], 1e-5);
   EXPECT_EQ(back.tasks(), kEnergy | kCharge | kMoment);
   EXPECT_EQ(back.fold(), 2);
-  EXPECT_EQ(back.impl().training_deck, "training = {}");
-  EXPECT_EQ(back.impl().dataset_hash, dataset_fingerprint(d));
-  EXPECT_EQ(back.impl().curve.epoch.size() * 3, back.impl().curve.train.size());
-  EXPECT_EQ(back.impl().epochs_run, 150);
-  EXPECT_LT(back.impl().curve.train.back(), back.impl().curve.train.front());
+  EXPECT_EQ(back.training_deck(), "training = {}");
+  EXPECT_EQ(back.dataset_hash(), dataset_fingerprint(d));
+  EXPECT_EQ(back.learning_curve().epoch.size() * 3, back.learning_curve().train.size());
+  EXPECT_EQ(back.epochs_run(), 150);
+  EXPECT_LT(back.learning_curve().train.back(), back.learning_curve().train.front());
 
   // The one-hot fast path against the dense form: z1 from first-layer rows vs the standardized
   // one-hot input through the whole network, and the MC entry point against predict().
@@ -226,6 +227,7 @@ TEST(NnTraining, MtlLearnsSyntheticAlloyAndModelFileRoundTrips) {
   EXPECT_EQ(W, net.layers()[0].out + S);
   std::vector<float> x(d.num_sites * S), z1(W);
   std::vector<double> e(1);
+  ModelWorkspace workspace(back);
   for (std::size_t k = 0; k < 10; ++k) {
     back.standardization().encode_input(cfg[k].occupation().data(), x.data());
     dense->forward(x.data(), 1);
@@ -239,7 +241,7 @@ TEST(NnTraining, MtlLearnsSyntheticAlloyAndModelFileRoundTrips) {
       for (int o = 0; o < W; ++o) z1[o] += row[o];
     }
     EXPECT_EQ(z1[W - 2], float(cfg[k].count(0)));
-    back.energy_from_first_preactivation(z1, 1, e);
+    workspace.energy_from_first_preactivation(z1, 1, e);
     EXPECT_NEAR(e[0], p2.energy[k], 1e-6 * std::max(1.0, stdz.heads[0].std[0]));
   }
 
@@ -297,7 +299,7 @@ TEST(NnTraining, StlReferenceAndOnednnAgreeAndEarlyStoppingWorks) {
   o.epochs = 2000;
   o.learning_rate = 0.05;  // noisy enough that validation stalls quickly
   const Model c = train_model(d, o, 1);
-  EXPECT_LT(c.impl().epochs_run, 2000);
+  EXPECT_LT(c.epochs_run(), 2000);
 }
 
 TEST(NnDeck, DefaultsAreThePapersProtocol) {
@@ -309,7 +311,7 @@ TEST(NnDeck, DefaultsAreThePapersProtocol) {
   EXPECT_DOUBLE_EQ(o.batch_fraction, 0.1);
   EXPECT_EQ(o.batch_size, 0);
   EXPECT_EQ(o.patience, 0);  // no early stopping
-  EXPECT_EQ(o.lr_schedule, "constant");
+  EXPECT_EQ(o.lr_schedule, LearningRateSchedule::constant);
   EXPECT_TRUE(o.folds.empty());  // all folds
   EXPECT_EQ(o.backend, "auto");
   EXPECT_EQ(o.threads, 0);  // OMP_NUM_THREADS
@@ -383,8 +385,8 @@ TEST(NnTraining, LearningRateSchedulesAndDefaultsOff) {
   o.curve_interval = 1;
   o.learning_rate = 1e-3;
   const Model plain = train_model(d, o, 0);
-  EXPECT_EQ(plain.impl().epochs_run, 6);
-  EXPECT_EQ(plain.impl().curve.learning_rate, std::vector<double>(6, 1e-3));
+  EXPECT_EQ(plain.epochs_run(), 6);
+  EXPECT_EQ(plain.learning_curve().learning_rate, std::vector<double>(6, 1e-3));
   {  // Seeds make runs reproducible; another seed gives another model.
     const Model again = train_model(d, o, 0);
     EXPECT_TRUE(std::equal(plain.parameters().begin(), plain.parameters().end(),
@@ -395,16 +397,16 @@ TEST(NnTraining, LearningRateSchedulesAndDefaultsOff) {
     EXPECT_FALSE(std::equal(plain.parameters().begin(), plain.parameters().end(),
                             other.parameters().begin()));
   }
-  o.lr_schedule = "step";
+  o.lr_schedule = LearningRateSchedule::step;
   o.lr_factor = 0.5;
   o.lr_every = 2;
   const Model step = train_model(d, o, 0);
-  EXPECT_EQ(step.impl().curve.learning_rate,
+  EXPECT_EQ(step.learning_curve().learning_rate,
             (std::vector<double>{1e-3, 1e-3, 5e-4, 5e-4, 2.5e-4, 2.5e-4}));
-  o.lr_schedule = "cosine";
+  o.lr_schedule = LearningRateSchedule::cosine;
   o.lr_min = 1e-5;
   const Model cosine = train_model(d, o, 0);
-  const auto& lr = cosine.impl().curve.learning_rate;
+  const auto& lr = cosine.learning_curve().learning_rate;
   EXPECT_DOUBLE_EQ(lr.front(), 1e-3);
   for (std::size_t k = 1; k < lr.size(); ++k) EXPECT_LT(lr[k], lr[k - 1]);
   EXPECT_NEAR(lr.back(), 1e-5 + 0.5 * (1e-3 - 1e-5) * (1 + std::cos(M_PI * 5 / 6)), 1e-12);
