@@ -11,6 +11,7 @@
 #include "montecarlo/checkpoint.hpp"
 #include "montecarlo/job.hpp"
 #include "montecarlo/output.hpp"
+#include "nn/core/fold_training.hpp"
 #include "nn/core/trainer.hpp"
 
 namespace lsmss::app {
@@ -96,11 +97,9 @@ void run_retrain(const std::string& deck_path, std::string data_path, std::strin
     // The model the surrogate driver loads, so the next `mc` run uses the retrained ensemble.
     const DeckTable sur = root.table("surrogate");
     if (sur.present() && sur.has("model")) {
-      try {
-        out = sur.string("model");
-      } catch (const DeckError&) {
+      if (!sur.is_string("model"))
         fail("surrogate.model lists several files: give the retrained model file with --output");
-      }
+      out = sur.string("model");
     } else {
       out = t.present() && t.has("model") ? opt.model : stem + ".model.h5";
     }
@@ -113,34 +112,27 @@ void run_retrain(const std::string& deck_path, std::string data_path, std::strin
   if (acquired == 0)
     fmt::print(
         "note      no acquired rows yet: run `lsms-surrogate mc` with montecarlo.fallback first\n");
-  const auto folds = nn::folds_to_train(data, opt);
-  std::vector<nn::Model> models;
   std::vector<std::size_t> test;
   for (std::size_t r = 0; r < data.rows(); ++r)
     if (data.is_test(r)) test.push_back(r);
-  const std::string tmp = out + ".retrain.tmp";
-  for (int f : folds) {
-    models.push_back(nn::train_model(data, opt, f, d.deck.text()));
-    models.back().check_matches(d.system);
-    std::vector<const nn::Model*> ptrs;
-    ptrs.reserve(models.size());
-    for (const auto& m : models) ptrs.push_back(&m);
-    nn::save_models(tmp, ptrs);  // the old model stays in place until every fold is done
-    if (!test.empty()) {
-      const nn::Evaluation e = nn::evaluate_model(models.back(), data, test);
-      for (const auto& te : e.tasks)
-        fmt::print("fold {:>3}  test RMSE {} {:.4e} ({} values)\n", f, nn::task_name(te.task),
-                   te.rmse, te.count);
-    }
-  }
-  if (std::filesystem::exists(out)) {
-    const auto prev = std::filesystem::path(out).replace_extension("").string() + ".prev.h5";
-    std::filesystem::rename(out, prev);
-    fmt::print("kept      previous model as {}\n", prev);
-  }
-  std::filesystem::rename(tmp, out);
-  fmt::print("wrote     {} ({} fold model{}, trained on {} rows)\n", out, models.size(),
-             models.size() == 1 ? "" : "s", data.rows());
+  nn::FoldTrainingRun run;
+  run.output = out;
+  run.deck_text = d.deck.text();
+  run.system = &d.system;
+  run.keep_previous = true;  // the old model stays in place until every fold is done
+  run.on_model = [&](const nn::Model& m) {
+    if (test.empty()) return;
+    const nn::Evaluation e = nn::evaluate_model(m, data, test);
+    for (const auto& te : e.tasks)
+      fmt::print("fold {:>3}  test RMSE {} {:.4e} ({} values)\n", m.fold(), nn::task_name(te.task),
+                 te.rmse, te.count);
+  };
+  const nn::FoldTrainingResult result =
+      nn::train_folds(data, opt, nn::folds_to_train(data, opt), run);
+  if (!result.previous.empty())
+    fmt::print("kept      previous model as {}\n", result.previous.string());
+  fmt::print("wrote     {} ({} fold model{}, trained on {} rows)\n", out, result.models.size(),
+             result.models.size() == 1 ? "" : "s", data.rows());
 }
 
 }  // namespace

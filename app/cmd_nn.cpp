@@ -13,6 +13,7 @@
 #include "core/mpi.hpp"
 #include "dataset_builder/dataset.hpp"
 #include "lsms_plugin/info_evec.hpp"
+#include "nn/core/fold_training.hpp"
 #include "nn/core/trainer.hpp"
 
 namespace lsmss::app {
@@ -331,301 +332,307 @@ void print_against_input(const PredictInput& in, const std::vector<Properties>& 
                std::sqrt(sm / nm), nm);
 }
 
+// ---------------------------------------------------------------- train
+
+struct TrainArgs {
+  std::string deck, dataset, output, backend, folds;
+  long epochs = 0;
+  int threads = -1;
+  bool quiet = false, no_eval = false;
+};
+
+// --folds 'all' or a comma-separated list.
+std::vector<int> parse_folds(const std::string& text) {
+  std::vector<int> folds;
+  if (text == "all") return folds;
+  std::stringstream ss(text);
+  std::string item;
+  while (std::getline(ss, item, ',')) {
+    try {
+      folds.push_back(std::stoi(item));
+    } catch (const std::exception&) {
+      fail("--folds '{}': expected 'all' or comma-separated fold numbers", text);
+    }
+  }
+  return folds;
+}
+
+nn::TrainingOptions training_options(const LoadedDeck& d, const TrainArgs& a, bool progress) {
+  nn::TrainingOptions opt = nn::TrainingOptions::from_deck(d.root().table("training"));
+  if (a.epochs > 0) opt.epochs = a.epochs;
+  if (!a.backend.empty()) opt.backend = a.backend;
+  if (a.threads >= 0) opt.threads = a.threads;
+  opt.progress = progress;
+  if (!a.folds.empty()) opt.folds = parse_folds(a.folds);
+  return opt;
+}
+
+void print_evaluation(const std::string& out, const std::string& label,
+                      const std::vector<nn::Model>& models, const dataset::Dataset& data) {
+  ModelSet s{out, label, {}};
+  const auto rows = test_rows(data);
+  for (const auto& m : models) s.folds.push_back(nn::evaluate_model(m, data, rows));
+  const auto stem = std::filesystem::path(out).replace_extension("").string();
+  print_tables({s}, stem + ".eval.csv", stem + ".eval.json");
+  fmt::print("\nwrote     {0}.eval.csv, {0}.eval.json\n", stem);
+}
+
+// `mpirun -np P lsms-surrogate train`: the folds are spread over the ranks (nn::train_folds);
+// rank 0 prints, and evaluates the gathered models.
+void run_train(const TrainArgs& a, AppContext& ctx) {
+  mpi::Session session;
+  const mpi::Comm world = mpi::Comm::world();
+  const bool root = world.rank() == 0;
+  LoadedDeck d = load_deck(a.deck, ctx);
+  const DeckTable t = d.root().table("training");
+  const nn::TrainingOptions opt = training_options(d, a, !a.quiet && root);
+  const bool deck_sets_model = t.present() && t.has("model");
+  const std::string data_path = a.dataset.empty() ? default_dataset(d) : a.dataset;
+  const std::string out = a.output.empty() ? default_model(d, opt, deck_sets_model) : a.output;
+  const dataset::Dataset data = dataset::read_dataset(data_path);
+  check_deck_matches_dataset(d, data, data_path);
+  const auto folds = nn::folds_to_train(data, opt);
+  if (root) {
+    fmt::print("dataset   {} ({} rows, {} folds, {} test rows, {})\n", data_path, data.rows(),
+               data.num_folds, std::count(data.fold.begin(), data.fold.end(), dataset::kTestFold),
+               property_mask_name(data.available));
+    const int used = std::min<int>(world.size(), static_cast<int>(folds.size()));
+    if (world.size() > 1)
+      fmt::print("ranks     {} MPI ranks, {} of them training (fold i on rank i mod {})\n",
+                 world.size(), used, world.size());
+  }
+  nn::FoldTrainingRun run;
+  run.output = out;
+  run.deck_text = d.deck.text();
+  run.system = &d.system;
+  run.comm = world.get();
+  bool described = false;
+  run.on_model = [&](const nn::Model& m) {
+    if (described || !root) return;
+    described = true;
+    fmt::print("model     {} {} ({} parameters), backend {}, {} epochs, batch fraction {}\n",
+               opt.label(), m.network().describe(), m.network().num_params(), m.trained_backend(),
+               opt.epochs, opt.batch_fraction);
+  };
+  const nn::FoldTrainingResult result = nn::train_folds(data, opt, folds, run);
+  if (!root) return;
+  fmt::print("wrote     {} ({} fold model{})\n", out, result.models.size(),
+             result.models.size() == 1 ? "" : "s");
+  if (!a.no_eval) print_evaluation(out, opt.label(), result.models, data);
+}
+
+void add_train_command(CLI::App& app, AppContext& ctx) {
+  auto* sub = app.add_subcommand(
+      "train", "train neural-network surrogates (the deck's `training` section) on a dataset");
+  auto a = std::make_shared<TrainArgs>();
+  sub->add_option("deck", a->deck, "Lua input deck")->required()->check(CLI::ExistingFile);
+  sub->add_option("--dataset", a->dataset, "dataset HDF5 file (default: the deck's dataset.file)");
+  sub->add_option("-o,--output", a->output,
+                  "model file to write (default: training.model or <deck>.model.h5)");
+  sub->add_option("--folds", a->folds,
+                  "folds to train: 'all' or a comma-separated list (overrides training.folds)");
+  sub->add_option("--fold", a->folds, "one fold to train (same as --folds f)");
+  sub->add_option("--epochs", a->epochs, "epochs (overrides training.epochs)")
+      ->check(CLI::PositiveNumber);
+  sub->add_option("--backend", a->backend,
+                  "auto, reference, onednn or cuda (overrides training.backend)");
+  sub->add_option("--threads", a->threads,
+                  "CPU threads (overrides training.threads; 0 = OMP_NUM_THREADS)");
+  sub->add_flag("-q,--quiet", a->quiet, "no progress bar");
+  sub->add_flag("--no-evaluate", a->no_eval, "skip the test-set table after training");
+  sub->callback([&ctx, a] { run_train(*a, ctx); });
+}
+
+// ---------------------------------------------------------------- evaluate
+
+struct EvaluateArgs {
+  std::string deck, dataset, output, backend = "auto";
+  std::vector<std::string> models;
+  bool parity = false;
+};
+
+void run_evaluate(EvaluateArgs a, AppContext& ctx) {
+  LoadedDeck d = load_deck(a.deck, ctx);
+  const DeckTable t = d.root().table("training");
+  if (a.models.empty()) {
+    const bool deck_sets_model = t.present() && t.has("model");
+    const nn::TrainingOptions opt = nn::TrainingOptions::from_deck(t);
+    a.models.push_back(default_model(d, opt, deck_sets_model));
+  }
+  const std::string data_path = a.dataset.empty() ? default_dataset(d) : a.dataset;
+  const dataset::Dataset data = dataset::read_dataset(data_path);
+  check_deck_matches_dataset(d, data, data_path);
+  fmt::print("dataset   {} ({} rows, {} test rows)\n", data_path, data.rows(),
+             std::count(data.fold.begin(), data.fold.end(), dataset::kTestFold));
+  std::vector<ModelSet> sets;
+  for (const auto& m : a.models) sets.push_back(evaluate_file(m, data, a.backend, a.parity));
+  const std::string prefix =
+      a.output.empty() ? std::filesystem::path(a.deck).stem().string() + ".eval" : a.output;
+  print_tables(sets, prefix + ".csv", prefix + ".json");
+  fmt::print("\nwrote     {0}.csv, {0}.json\n", prefix);
+  if (a.parity) {
+    write_parity(prefix + ".parity.csv", sets, data);
+    fmt::print("wrote     {}.parity.csv\n", prefix);
+  }
+}
+
+void add_evaluate_command(CLI::App& app, AppContext& ctx) {
+  auto* sub = app.add_subcommand(
+      "evaluate",
+      "test-set errors of trained models: tables (paper's Tables 2/3), CSV/JSON, parity data");
+  auto a = std::make_shared<EvaluateArgs>();
+  sub->add_option("deck", a->deck, "Lua input deck")->required()->check(CLI::ExistingFile);
+  sub->add_option("-m,--model", a->models,
+                  "model file(s), one table row each (default: the deck's training.model); "
+                  "repeat -m per file")
+      ->allow_extra_args(false);
+  sub->add_option("--dataset", a->dataset, "dataset HDF5 file (default: the deck's dataset.file)");
+  sub->add_option("-o,--output", a->output,
+                  "prefix of the CSV/JSON/parity files (default: <deck>.eval)");
+  sub->add_option("--backend", a->backend, "auto, reference, onednn or cuda")
+      ->capture_default_str();
+  sub->add_flag("--parity", a->parity,
+                "also write parity data (reference vs predicted, every test value)");
+  sub->callback([&ctx, a] { run_evaluate(*a, ctx); });
+}
+
+// ---------------------------------------------------------------- predict
+
+struct PredictArgs {
+  std::vector<std::string> models, inputs;
+  std::string output, backend = "auto";
+};
+
+// Predictions as dataset-like HDF5 arrays, with the input's own values for parity plots.
+void write_predictions_h5(const std::string& path, const PredictArgs& a, const System& sys,
+                          const PredictInput& in, const std::vector<Properties>& props) {
+  const int N = sys.num_sites();
+  std::vector<std::uint8_t> occ;
+  std::vector<std::int32_t> comp;
+  std::vector<double> e, es, q, qs, m, ms;
+  for (std::size_t k = 0; k < props.size(); ++k) {
+    occ.insert(occ.end(), in.configs[k].occupation().begin(), in.configs[k].occupation().end());
+    comp.push_back(in.configs[k].composition());
+    if (props[k].energy) e.push_back(*props[k].energy), es.push_back(*props[k].energy_std);
+    q.insert(q.end(), props[k].charge.begin(), props[k].charge.end());
+    qs.insert(qs.end(), props[k].charge_std.begin(), props[k].charge_std.end());
+    m.insert(m.end(), props[k].moment.begin(), props[k].moment.end());
+    ms.insert(ms.end(), props[k].moment_std.begin(), props[k].moment_std.end());
+  }
+  auto f = h5::File::create(path);
+  h5::write_attr(f, "format", "lsms-surrogate-predictions");
+  h5::write_attr(f, "models", a.models);
+  h5::write_attr(f, "system", sys.name());
+  h5::write_attr(f, "lattice", sys.lattice.describe());
+  const hsize_t R = props.size(), S = N;
+  h5::write(f, "occupation", occ, {R, S});
+  h5::write(f, "composition", comp);
+  if (!e.empty()) h5::write(f, "energy", e), h5::write(f, "energy_std", es);
+  if (!q.empty()) h5::write(f, "charge", q, {R, S}), h5::write(f, "charge_std", qs, {R, S});
+  if (!m.empty()) h5::write(f, "moment", m, {R, S}), h5::write(f, "moment_std", ms, {R, S});
+  // The input's own values (NaN where a configuration has none), for parity plots.
+  const double nan = std::nan("");
+  std::vector<double> ie, iq, im;
+  bool any_q = false, any_m = false;
+  for (std::size_t k = 0; k < props.size(); ++k) {
+    any_q = any_q || !in.charge[k].empty();
+    any_m = any_m || !in.moment[k].empty();
+  }
+  for (std::size_t k = 0; k < props.size(); ++k) {
+    ie.push_back(in.energy[k]);
+    auto append = [N, nan](std::vector<double>& dst, const std::vector<double>& v) {
+      if (v.empty())
+        dst.insert(dst.end(), N, nan);
+      else
+        dst.insert(dst.end(), v.begin(), v.end());
+    };
+    if (any_q) append(iq, in.charge[k]);
+    if (any_m) append(im, in.moment[k]);
+  }
+  if (std::any_of(ie.begin(), ie.end(), [](double x) { return !std::isnan(x); }))
+    h5::write(f, "input_energy", ie);
+  if (any_q) h5::write(f, "input_charge", iq, {R, S});
+  if (any_m) h5::write(f, "input_moment", im, {R, S});
+}
+
+// Predictions as CSV, to `path` or (empty) stdout.
+void write_predictions_csv(const std::string& path, const PredictInput& in,
+                           const std::vector<Properties>& props) {
+  std::ofstream file;
+  if (!path.empty()) {
+    file.open(path);
+    if (!file) fail("cannot write '{}'", path);
+  }
+  auto emit = [&](const std::string& s) {
+    if (file.is_open())
+      file << s;
+    else
+      fmt::print("{}", s);
+  };
+  emit(
+      "# lsms-surrogate predict: energy in Ry, charge in e (electrons on the site), moment in "
+      "muB; _std = spread of the fold models; input_energy_Ry = the input's own energy "
+      "(dataset or LSMS output file; empty for plain configurations)\n"
+      "source,configuration,n_A,energy_Ry,energy_std_Ry,charge_e,charge_std_e,moment_muB,"
+      "moment_std_muB,input_energy_Ry\n");
+  for (std::size_t k = 0; k < props.size(); ++k) {
+    const auto& p = props[k];
+    emit(fmt::format("{},{},{},{},{},\"{:.6f}\",\"{:.6f}\",\"{:.6f}\",\"{:.6f}\",{}\n", in.names[k],
+                     in.configs[k].to_string(), in.configs[k].composition(),
+                     p.energy ? fmt::format("{:.10f}", *p.energy) : "",
+                     p.energy_std ? fmt::format("{:.3e}", *p.energy_std) : "",
+                     fmt::join(p.charge, ","), fmt::join(p.charge_std, ","),
+                     fmt::join(p.moment, ","), fmt::join(p.moment_std, ","),
+                     std::isnan(in.energy[k]) ? "" : fmt::format("{:.10f}", in.energy[k])));
+  }
+}
+
+void run_predict(const PredictArgs& a) {
+  std::vector<std::filesystem::path> paths(a.models.begin(), a.models.end());
+  const nn::Ensemble ens = nn::Ensemble::load(paths, a.backend);
+  const System& sys = ens.member(0).system();
+  const PredictInput in = read_predict_input(a.inputs, sys);
+  const auto props = ens.predict(in.configs);
+  fmt::print(stderr, "{} configurations, {} model(s) for {} ({})\n", in.configs.size(), ens.size(),
+             sys.name(), property_mask_name(ens.tasks()));
+  print_against_input(in, props, sys.num_sites());
+  if (!a.output.empty() && std::filesystem::path(a.output).extension() == ".h5") {
+    write_predictions_h5(a.output, a, sys, in, props);
+    fmt::print(stderr, "wrote {}\n", a.output);
+    return;
+  }
+  write_predictions_csv(a.output, in, props);
+  if (!a.output.empty()) fmt::print(stderr, "wrote {}\n", a.output);
+}
+
+void add_predict_command(CLI::App& app) {
+  auto* sub = app.add_subcommand("predict",
+                                 "predict energy (Ry), charges (e) and moments (muB) of "
+                                 "configurations with trained model(s)");
+  auto a = std::make_shared<PredictArgs>();
+  sub->add_option("-m,--model", a->models,
+                  "model file(s); several fold models give mean and spread; repeat -m per file")
+      ->required()
+      ->allow_extra_args(false);
+  sub->add_option(
+         "inputs", a->inputs,
+         "dataset HDF5 files, text files of species digits (one configuration per line), or LSMS "
+         "info_evec output files")
+      ->required();
+  sub->add_option(
+      "-o,--output", a->output,
+      "write predictions: .h5 (dataset-like arrays) or .csv (default: table on stdout)");
+  sub->add_option("--backend", a->backend, "auto, reference, onednn or cuda")
+      ->capture_default_str();
+  sub->callback([a] { run_predict(*a); });
+}
+
 }  // namespace
 
 void add_nn_commands(CLI::App& app, AppContext& ctx) {
-  {
-    auto* sub = app.add_subcommand(
-        "train", "train neural-network surrogates (the deck's `training` section) on a dataset");
-    struct Opts {
-      std::string deck, dataset, output, backend, folds;
-      long epochs = 0;
-      int threads = -1;
-      bool quiet = false, no_eval = false;
-    };
-    auto o = std::make_shared<Opts>();
-    sub->add_option("deck", o->deck, "Lua input deck")->required()->check(CLI::ExistingFile);
-    sub->add_option("--dataset", o->dataset,
-                    "dataset HDF5 file (default: the deck's dataset.file)");
-    sub->add_option("-o,--output", o->output,
-                    "model file to write (default: training.model or <deck>.model.h5)");
-    sub->add_option("--folds", o->folds,
-                    "folds to train: 'all' or a comma-separated list (overrides training.folds)");
-    sub->add_option("--fold", o->folds, "one fold to train (same as --folds f)");
-    sub->add_option("--epochs", o->epochs, "epochs (overrides training.epochs)")
-        ->check(CLI::PositiveNumber);
-    sub->add_option("--backend", o->backend,
-                    "auto, reference, onednn or cuda (overrides training.backend)");
-    sub->add_option("--threads", o->threads,
-                    "CPU threads (overrides training.threads; 0 = OMP_NUM_THREADS)");
-    sub->add_flag("-q,--quiet", o->quiet, "no progress bar");
-    sub->add_flag("--no-evaluate", o->no_eval, "skip the test-set table after training");
-    sub->callback([&ctx, o] {
-      // `mpirun -np P lsms-surrogate train`: the folds are spread over the ranks (fold i on rank
-      // i mod P); rank 0 gathers the models into one file and evaluates them.
-      mpi::Session session;
-      const mpi::Comm world = mpi::Comm::world();
-      const int rank = world.rank(), nranks = world.size();
-      LoadedDeck d = load_deck(o->deck, ctx);
-      const DeckTable t = d.root().table("training");
-      const bool deck_sets_model = t.present() && t.has("model");
-      nn::TrainingOptions opt = nn::TrainingOptions::from_deck(t);
-      if (o->epochs > 0) opt.epochs = o->epochs;
-      if (!o->backend.empty()) opt.backend = o->backend;
-      if (o->threads >= 0) opt.threads = o->threads;
-      opt.progress = !o->quiet && rank == 0;
-      if (!o->folds.empty()) {
-        opt.folds.clear();
-        if (o->folds != "all") {
-          std::stringstream ss(o->folds);
-          std::string item;
-          while (std::getline(ss, item, ',')) {
-            try {
-              opt.folds.push_back(std::stoi(item));
-            } catch (const std::exception&) {
-              fail("--folds '{}': expected 'all' or comma-separated fold numbers", o->folds);
-            }
-          }
-        }
-      }
-      const std::string data_path = o->dataset.empty() ? default_dataset(d) : o->dataset;
-      const std::string out =
-          o->output.empty() ? default_model(d, opt, deck_sets_model) : o->output;
-      const dataset::Dataset data = dataset::read_dataset(data_path);
-      check_deck_matches_dataset(d, data, data_path);
-      const auto folds = nn::folds_to_train(data, opt);
-      if (rank == 0)
-        fmt::print("dataset   {} ({} rows, {} folds, {} test rows, {})\n", data_path, data.rows(),
-                   data.num_folds,
-                   std::count(data.fold.begin(), data.fold.end(), dataset::kTestFold),
-                   property_mask_name(data.available));
-      const int used_ranks = std::min<int>(nranks, static_cast<int>(folds.size()));
-      if (rank == 0 && nranks > 1)
-        fmt::print("ranks     {} MPI ranks, {} of them training (fold i on rank i mod {})\n",
-                   nranks, used_ranks, nranks);
-      auto part_file = [&](int r) {
-        return nranks > 1 ? fmt::format("{}.rank{}.part.h5", out, r) : out;
-      };
-      std::vector<nn::Model> models;
-      std::string error;
-      try {
-        for (std::size_t i = rank; i < folds.size(); i += nranks) {
-          models.push_back(nn::train_model(data, opt, folds[i], d.deck.text()));
-          models.back().check_matches(d.system);
-          if (models.size() == 1 && rank == 0)
-            fmt::print(
-                "model     {} {} ({} parameters), backend {}, {} epochs, batch fraction {}\n",
-                opt.label(), models[0].network().describe(), models[0].network().num_params(),
-                models[0].trained_backend(), opt.epochs, opt.batch_fraction);
-          std::vector<const nn::Model*> ptrs;
-          ptrs.reserve(models.size());
-          for (const auto& m : models) ptrs.push_back(&m);
-          // After every fold: an interrupted run keeps what it finished.
-          nn::save_models(part_file(rank), ptrs);
-        }
-      } catch (const std::exception& e) {
-        if (nranks == 1) throw;
-        error = e.what();
-      }
-      if (nranks > 1) {
-        // Every rank learns whether any failed, so none waits for a partner that is gone.
-        int failed = error.empty() ? 0 : 1, any = 0;
-        MPI_Allreduce(&failed, &any, 1, MPI_INT, MPI_MAX, world.get());
-        if (any)
-          fail("training failed on {}: {}", error.empty() ? "another rank" : "this rank",
-               error.empty() ? "see its message" : error);
-        if (rank != 0) return;
-        std::vector<nn::Model> gathered;
-        for (int r = 0; r < used_ranks; ++r) {
-          const std::string part = part_file(r);
-          const std::size_t n = nn::Model::count_in_file(part);
-          for (std::size_t i = 0; i < n; ++i)
-            gathered.push_back(nn::Model::load_member(part, i, opt.backend));
-        }
-        std::sort(gathered.begin(), gathered.end(),
-                  [](const nn::Model& a, const nn::Model& b) { return a.fold() < b.fold(); });
-        models = std::move(gathered);
-        std::vector<const nn::Model*> ptrs;
-        ptrs.reserve(models.size());
-        for (const auto& m : models) ptrs.push_back(&m);
-        nn::save_models(out, ptrs);
-        for (int r = 0; r < used_ranks; ++r) std::filesystem::remove(part_file(r));
-      }
-      fmt::print("wrote     {} ({} fold model{})\n", out, models.size(),
-                 models.size() == 1 ? "" : "s");
-      if (!o->no_eval) {
-        ModelSet s{out, opt.label(), {}};
-        const auto rows = test_rows(data);
-        for (const auto& m : models) s.folds.push_back(nn::evaluate_model(m, data, rows));
-        const auto stem = std::filesystem::path(out).replace_extension("").string();
-        print_tables({s}, stem + ".eval.csv", stem + ".eval.json");
-        fmt::print("\nwrote     {0}.eval.csv, {0}.eval.json\n", stem);
-      }
-    });
-  }
-  {
-    auto* sub = app.add_subcommand(
-        "evaluate",
-        "test-set errors of trained models: tables (paper's Tables 2/3), CSV/JSON, parity data");
-    struct Opts {
-      std::string deck, dataset, output, backend = "auto";
-      std::vector<std::string> models;
-      bool parity = false;
-    };
-    auto o = std::make_shared<Opts>();
-    sub->add_option("deck", o->deck, "Lua input deck")->required()->check(CLI::ExistingFile);
-    sub->add_option("-m,--model", o->models,
-                    "model file(s), one table row each (default: the deck's training.model); "
-                    "repeat -m per file")
-        ->allow_extra_args(false);
-    sub->add_option("--dataset", o->dataset,
-                    "dataset HDF5 file (default: the deck's dataset.file)");
-    sub->add_option("-o,--output", o->output,
-                    "prefix of the CSV/JSON/parity files (default: <deck>.eval)");
-    sub->add_option("--backend", o->backend, "auto, reference, onednn or cuda")
-        ->capture_default_str();
-    sub->add_flag("--parity", o->parity,
-                  "also write parity data (reference vs predicted, every test value)");
-    sub->callback([&ctx, o] {
-      LoadedDeck d = load_deck(o->deck, ctx);
-      const DeckTable t = d.root().table("training");
-      if (o->models.empty()) {
-        const bool deck_sets_model = t.present() && t.has("model");
-        nn::TrainingOptions opt = nn::TrainingOptions::from_deck(t);
-        o->models.push_back(default_model(d, opt, deck_sets_model));
-      }
-      const std::string data_path = o->dataset.empty() ? default_dataset(d) : o->dataset;
-      const dataset::Dataset data = dataset::read_dataset(data_path);
-      check_deck_matches_dataset(d, data, data_path);
-      fmt::print("dataset   {} ({} rows, {} test rows)\n", data_path, data.rows(),
-                 std::count(data.fold.begin(), data.fold.end(), dataset::kTestFold));
-      std::vector<ModelSet> sets;
-      for (const auto& m : o->models) sets.push_back(evaluate_file(m, data, o->backend, o->parity));
-      const std::string prefix =
-          o->output.empty() ? std::filesystem::path(o->deck).stem().string() + ".eval" : o->output;
-      print_tables(sets, prefix + ".csv", prefix + ".json");
-      fmt::print("\nwrote     {0}.csv, {0}.json\n", prefix);
-      if (o->parity) {
-        write_parity(prefix + ".parity.csv", sets, data);
-        fmt::print("wrote     {}.parity.csv\n", prefix);
-      }
-    });
-  }
-  {
-    auto* sub = app.add_subcommand("predict",
-                                   "predict energy (Ry), charges (e) and moments (muB) of "
-                                   "configurations with trained model(s)");
-    struct Opts {
-      std::vector<std::string> models, inputs;
-      std::string output, backend = "auto";
-    };
-    auto o = std::make_shared<Opts>();
-    sub->add_option("-m,--model", o->models,
-                    "model file(s); several fold models give mean and spread; repeat -m per file")
-        ->required()
-        ->allow_extra_args(false);
-    sub->add_option(
-           "inputs", o->inputs,
-           "dataset HDF5 files, text files of species digits (one configuration per line), or LSMS "
-           "info_evec output files")
-        ->required();
-    sub->add_option(
-        "-o,--output", o->output,
-        "write predictions: .h5 (dataset-like arrays) or .csv (default: table on stdout)");
-    sub->add_option("--backend", o->backend, "auto, reference, onednn or cuda")
-        ->capture_default_str();
-    sub->callback([o] {
-      std::vector<std::filesystem::path> paths(o->models.begin(), o->models.end());
-      const nn::Ensemble ens = nn::Ensemble::load(paths, o->backend);
-      const System& sys = ens.member(0).system();
-      const PredictInput in = read_predict_input(o->inputs, sys);
-      const auto props = ens.predict(in.configs);
-      const int N = sys.num_sites();
-      const PropertyMask tasks = ens.tasks();
-      fmt::print(stderr, "{} configurations, {} model(s) for {} ({})\n", in.configs.size(),
-                 ens.size(), sys.name(), property_mask_name(tasks));
-      print_against_input(in, props, N);
-      if (!o->output.empty() && std::filesystem::path(o->output).extension() == ".h5") {
-        std::vector<std::uint8_t> occ;
-        std::vector<std::int32_t> comp;
-        std::vector<double> e, es, q, qs, m, ms;
-        for (std::size_t k = 0; k < props.size(); ++k) {
-          occ.insert(occ.end(), in.configs[k].occupation().begin(),
-                     in.configs[k].occupation().end());
-          comp.push_back(in.configs[k].composition());
-          if (props[k].energy) e.push_back(*props[k].energy), es.push_back(*props[k].energy_std);
-          q.insert(q.end(), props[k].charge.begin(), props[k].charge.end());
-          qs.insert(qs.end(), props[k].charge_std.begin(), props[k].charge_std.end());
-          m.insert(m.end(), props[k].moment.begin(), props[k].moment.end());
-          ms.insert(ms.end(), props[k].moment_std.begin(), props[k].moment_std.end());
-        }
-        auto f = h5::File::create(o->output);
-        h5::write_attr(f, "format", "lsms-surrogate-predictions");
-        h5::write_attr(f, "models", o->models);
-        h5::write_attr(f, "system", sys.name());
-        h5::write_attr(f, "lattice", sys.lattice.describe());
-        const hsize_t R = props.size(), S = N;
-        h5::write(f, "occupation", occ, {R, S});
-        h5::write(f, "composition", comp);
-        if (!e.empty()) h5::write(f, "energy", e), h5::write(f, "energy_std", es);
-        if (!q.empty()) h5::write(f, "charge", q, {R, S}), h5::write(f, "charge_std", qs, {R, S});
-        if (!m.empty()) h5::write(f, "moment", m, {R, S}), h5::write(f, "moment_std", ms, {R, S});
-        // The input's own values (NaN where a configuration has none), for parity plots.
-        const double nan = std::nan("");
-        std::vector<double> ie, iq, im;
-        bool any_q = false, any_m = false;
-        for (std::size_t k = 0; k < props.size(); ++k) {
-          any_q = any_q || !in.charge[k].empty();
-          any_m = any_m || !in.moment[k].empty();
-        }
-        for (std::size_t k = 0; k < props.size(); ++k) {
-          ie.push_back(in.energy[k]);
-          auto append = [N, nan](std::vector<double>& dst, const std::vector<double>& v) {
-            if (v.empty())
-              dst.insert(dst.end(), N, nan);
-            else
-              dst.insert(dst.end(), v.begin(), v.end());
-          };
-          if (any_q) append(iq, in.charge[k]);
-          if (any_m) append(im, in.moment[k]);
-        }
-        if (std::any_of(ie.begin(), ie.end(), [](double x) { return !std::isnan(x); }))
-          h5::write(f, "input_energy", ie);
-        if (any_q) h5::write(f, "input_charge", iq, {R, S});
-        if (any_m) h5::write(f, "input_moment", im, {R, S});
-        fmt::print(stderr, "wrote {}\n", o->output);
-        return;
-      }
-      std::ofstream file;
-      if (!o->output.empty()) {
-        file.open(o->output);
-        if (!file) fail("cannot write '{}'", o->output);
-      }
-      auto emit = [&](const std::string& s) {
-        if (file.is_open())
-          file << s;
-        else
-          fmt::print("{}", s);
-      };
-      emit(
-          "# lsms-surrogate predict: energy in Ry, charge in e (electrons on the site), moment in "
-          "muB; _std = spread of the fold models; input_energy_Ry = the input's own energy "
-          "(dataset or LSMS output file; empty for plain configurations)\n"
-          "source,configuration,n_A,energy_Ry,energy_std_Ry,charge_e,charge_std_e,moment_muB,"
-          "moment_std_muB,input_energy_Ry\n");
-      for (std::size_t k = 0; k < props.size(); ++k) {
-        const auto& p = props[k];
-        emit(fmt::format("{},{},{},{},{},\"{:.6f}\",\"{:.6f}\",\"{:.6f}\",\"{:.6f}\",{}\n",
-                         in.names[k], in.configs[k].to_string(), in.configs[k].composition(),
-                         p.energy ? fmt::format("{:.10f}", *p.energy) : "",
-                         p.energy_std ? fmt::format("{:.3e}", *p.energy_std) : "",
-                         fmt::join(p.charge, ","), fmt::join(p.charge_std, ","),
-                         fmt::join(p.moment, ","), fmt::join(p.moment_std, ","),
-                         std::isnan(in.energy[k]) ? "" : fmt::format("{:.10f}", in.energy[k])));
-      }
-      if (file.is_open()) fmt::print(stderr, "wrote {}\n", o->output);
-    });
-  }
+  add_train_command(app, ctx);
+  add_evaluate_command(app, ctx);
+  add_predict_command(app);
 }
 
 }  // namespace lsmss::app

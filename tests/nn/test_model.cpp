@@ -8,6 +8,7 @@
 #include "core/error.hpp"
 #include "core/hdf5.hpp"
 #include "nn/core/backend.hpp"
+#include "nn/core/fold_training.hpp"
 #include "nn/core/trainer.hpp"
 #include "synthetic.hpp"
 #include "test_support.hpp"
@@ -511,4 +512,82 @@ TEST(NnModelFile, MismatchesAndCorruptFilesAreNamed) {
     oc.backend = "cuda";
     EXPECT_THROW(train_model(d, oc, 0), NotCompiledError);
   }
+}
+
+// A Model is shared read-only: concurrent predictions (each through its own workspace) agree
+// with a serial one; the workspaces hold all mutable state.
+TEST(NnModel, ConcurrentConstPredictionsAgree) {
+  const auto d = test::synthetic_dataset(200, 3, 21);
+  auto o = quick_options({Task::energy, Task::charge}, 3);
+  const Model m = train_model(d, o, 0);
+  std::vector<Configuration> cfg;
+  for (std::size_t k = 0; k < 120; ++k)
+    cfg.push_back(Configuration(
+        {d.occupation.begin() + k * d.num_sites, d.occupation.begin() + (k + 1) * d.num_sites}));
+  const Predictions serial = m.predict(cfg);
+  std::vector<Predictions> parallel(4);
+#pragma omp parallel for num_threads(2) schedule(static, 1)
+  for (int k = 0; k < 4; ++k) parallel[k] = m.predict(std::span(cfg).subspan(k * 30, 30));
+  for (int k = 0; k < 4; ++k)
+    for (std::size_t r = 0; r < 30; ++r) {
+      EXPECT_EQ(parallel[k].energy[r], serial.energy[k * 30 + r]) << k << " " << r;
+      EXPECT_EQ(parallel[k].charge[r * d.num_sites], serial.charge[(k * 30 + r) * d.num_sites]);
+    }
+  // A copy shares the trained data; a workspace reproduces the model's predictions.
+  const Model copy = m;
+  EXPECT_EQ(copy.parameters().data(), m.parameters().data());
+  ModelWorkspace w(copy);
+  EXPECT_EQ(w.predict(cfg).energy, serial.energy);
+}
+
+// The fold loop of `train` and `retrain` (one rank here; the MPI spread is tested through the
+// CLI): every fold in the output, in fold order; retrain's mode keeps the previous file.
+TEST(NnFoldTraining, TrainsEveryFoldAndKeepsThePreviousModel) {
+  const auto d = test::synthetic_dataset(150, 3, 8);
+  auto o = quick_options({Task::energy}, 2);
+  o.shared = {8};
+  test::TempDir dir;
+  FoldTrainingRun run;
+  run.output = dir / "m.h5";
+  run.deck_text = "training = {}";
+  const System system = test::synthetic_system();
+  run.system = &system;
+  std::vector<int> seen;
+  run.on_model = [&](const Model& m) {
+    seen.push_back(m.fold());
+    // Rewritten after every fold: an interrupted run keeps the finished folds.
+    EXPECT_EQ(Model::count_in_file(run.output), seen.size());
+  };
+  const auto first = train_folds(d, o, {2, 0, 1}, run);
+  EXPECT_EQ(seen, (std::vector<int>{2, 0, 1}));
+  ASSERT_EQ(first.models.size(), 3u);
+  EXPECT_TRUE(first.previous.empty());
+  ASSERT_EQ(Model::count_in_file(run.output), 3u);
+  EXPECT_EQ(Model::load_member(run.output, 1).training_deck(), "training = {}");
+
+  // Retrain: the old file stays untouched until every fold is done, then becomes m.prev.h5.
+  run.keep_previous = true;
+  seen.clear();
+  run.on_model = [&](const Model& m) {
+    seen.push_back(m.fold());
+    EXPECT_EQ(Model::count_in_file(run.output), 3u) << "old model replaced early";
+  };
+  o.seed = 7;
+  const auto second = train_folds(d, o, {1}, run);
+  EXPECT_EQ(second.previous, dir / "m.prev.h5");
+  EXPECT_EQ(Model::count_in_file(dir / "m.prev.h5"), 3u);
+  ASSERT_EQ(Model::count_in_file(run.output), 1u);
+  EXPECT_EQ(Model::load_member(run.output, 0).fold(), 1);
+  EXPECT_FALSE(std::filesystem::exists(fold_part_file(run.output, 0)));
+
+  // A model that does not fit the deck's system is refused, and the output is left alone.
+  const System other = test::synthetic_system({1, 1, 2});
+  run.system = &other;
+  try {
+    train_folds(d, o, {0}, run);
+    FAIL() << "a model for another cell was accepted";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("supercell"), std::string::npos) << e.what();
+  }
+  EXPECT_EQ(Model::load_member(run.output, 0).fold(), 1);
 }
