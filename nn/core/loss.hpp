@@ -37,7 +37,10 @@ class MseLoss final : public Loss {
   }
   double total(const float* y, const float* t, std::size_t count) const override {
     double s = 0;
-    for (std::size_t k = 0; k < count; ++k) s += double(y[k] - t[k]) * (y[k] - t[k]);
+    for (std::size_t k = 0; k < count; ++k) {
+      const double e = double(y[k]) - t[k];
+      s += e * e;
+    }
     return s;
   }
 };

@@ -6,13 +6,14 @@
 #include <ctime>
 #include <limits>
 #include <numeric>
-#include <random>
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
 #include "core/error.hpp"
+#include "core/hash.hpp"
 #include "core/progress.hpp"
+#include "core/rng.hpp"
 #include "core/version.hpp"
 #include "nn/core/backend.hpp"
 #include "nn/core/loss.hpp"
@@ -160,17 +161,13 @@ std::vector<int> folds_to_train(const dataset::Dataset& d, const TrainingOptions
 }
 
 std::string dataset_fingerprint(const dataset::Dataset& d) {
-  std::uint64_t h = 1469598103934665603ull;
-  auto mix = [&h](const void* p, std::size_t n) {
-    const auto* b = static_cast<const unsigned char*>(p);
-    for (std::size_t i = 0; i < n; ++i) h = (h ^ b[i]) * 1099511628211ull;
-  };
-  mix(d.occupation.data(), d.occupation.size());
-  mix(d.fold.data(), d.fold.size() * sizeof(std::int32_t));
-  mix(d.energy.data(), d.energy.size() * sizeof(double));
-  mix(d.charge.data(), d.charge.size() * sizeof(double));
-  mix(d.moment.data(), d.moment.size() * sizeof(double));
-  return fmt::format("{:016x}", h);
+  Fnv1a h;
+  h.add(d.occupation.data(), d.occupation.size());
+  h.add(d.fold.data(), d.fold.size() * sizeof(std::int32_t));
+  h.add(d.energy.data(), d.energy.size() * sizeof(double));
+  h.add(d.charge.data(), d.charge.size() * sizeof(double));
+  h.add(d.moment.data(), d.moment.size() * sizeof(double));
+  return fmt::format("{:016x}", h.value());
 }
 
 namespace {
@@ -226,12 +223,17 @@ EncodedRows encode_rows(const dataset::Dataset& data, const Network& net,
 }
 
 // PyTorch's default initialization of nn.Linear: U(-1/sqrt(in), 1/sqrt(in)) for W and b.
-void initialize_parameters(std::span<float> params, const Network& net, std::mt19937_64& rng) {
+void initialize_parameters(std::span<float> params, const Network& net, Rng& rng) {
   for (const auto& layer : net.layers()) {
-    const float bound = 1.0f / std::sqrt(float(layer.in));
-    std::uniform_real_distribution<float> uniform(-bound, bound);
-    for (std::size_t k = layer.w; k < layer.b + layer.out; ++k) params[k] = uniform(rng);
+    const double bound = 1.0 / std::sqrt(double(layer.in));
+    for (std::size_t k = layer.w; k < layer.b + layer.out; ++k)
+      params[k] = static_cast<float>((2 * rng.uniform() - 1) * bound);
   }
+}
+
+// Fisher-Yates with the project's generator (std::shuffle's order depends on the library).
+void shuffle(std::vector<std::size_t>& order, Rng& rng) {
+  for (std::size_t i = order.size(); i > 1; --i) std::swap(order[i - 1], order[rng.below(i)]);
 }
 
 // Copies the rows of one mini-batch (in the epoch's shuffled order) into contiguous buffers.
@@ -341,7 +343,7 @@ class FoldTrainer {
         batches_(net_, batch_),
         stopping_(options.patience, options.min_delta, net_.num_params()),
         schedule_(options.learning_rate_schedule()),
-        rng_(options.seed * 1000003ull + static_cast<std::uint64_t>(fold)) {
+        rng_(options.seed, static_cast<std::uint64_t>(fold)) {
     backend_->setup(net_, batch_);
     initialize_parameters(backend_->params(), net_, rng_);
     backend_->upload_params();
@@ -388,7 +390,7 @@ class FoldTrainer {
   }
 
   void train_epoch() {
-    std::shuffle(order_.begin(), order_.end(), rng_);
+    shuffle(order_, rng_);
     const int heads = net_.num_heads();
     std::vector<double>& loss = batch_loss_;
     loss.assign(heads, 0.0);
@@ -464,7 +466,7 @@ class FoldTrainer {
   Adam optimizer_;
   EarlyStopping stopping_;
   LearningRate schedule_;
-  std::mt19937_64 rng_;
+  Rng rng_;  // one stream per (seed, fold)
   std::vector<float> alpha_;
   std::vector<std::size_t> order_;  // training rows in this epoch's order
   std::vector<double> batch_loss_, epoch_loss_, validation_loss_;

@@ -6,6 +6,7 @@
 #include <cmath>
 
 #include "core/error.hpp"
+#include "core/hash.hpp"
 #include "core/hdf5.hpp"
 #include "nn/core/backend.hpp"
 #include "nn/core/fold_training.hpp"
@@ -590,4 +591,16 @@ TEST(NnFoldTraining, TrainsEveryFoldAndKeepsThePreviousModel) {
     EXPECT_NE(std::string(e.what()).find("supercell"), std::string::npos) << e.what();
   }
   EXPECT_EQ(Model::load_member(run.output, 0).fold(), 1);
+}
+
+// The fingerprint stored in model files is the project's FNV-1a (core/hash.hpp) over the data:
+// a known answer pins the hash (its offset basis included), and any change of the data changes it.
+TEST(NnFolds, DatasetFingerprintIsTheProjectsFnv1a) {
+  EXPECT_EQ(Fnv1a().add("lsms", 4).value(), 0x6b6404267196f362ULL);
+  auto d = test::synthetic_dataset(40, 3, 5);
+  const std::string before = dataset_fingerprint(d);
+  EXPECT_EQ(before.size(), 16u);
+  EXPECT_EQ(dataset_fingerprint(d), before);
+  d.energy[7] = std::nextafter(d.energy[7], 0.0);  // one ulp
+  EXPECT_NE(dataset_fingerprint(d), before);
 }
