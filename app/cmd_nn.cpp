@@ -76,11 +76,12 @@ std::pair<double, double> mean_std(const std::vector<double>& v) {
   return {m, v.size() > 1 ? std::sqrt(s / (v.size() - 1)) : 0.0};
 }
 
-// The paper's Tables 2/3: test RMSE mean +- std over the fold models, one row per model file,
-// in three scales side by side.
-void print_tables(const std::vector<ModelSet>& sets, const std::string& csv,
-                  const std::string& json) {
-  const Task tasks[] = {Task::energy, Task::charge, Task::moment};
+constexpr Task kTasks[] = {Task::energy, Task::charge, Task::moment};
+
+// The paper's Tables 2/3 on stdout: test RMSE mean +- std over the fold models, one row per
+// model file, in three scales.
+void print_rmse_tables(const std::vector<ModelSet>& sets) {
+  const auto& tasks = kTasks;
   struct Scale {
     const char* title;
     double nn::TaskError::*field;
@@ -114,57 +115,70 @@ void print_tables(const std::vector<ModelSet>& sets, const std::string& csv,
       fmt::print("  {}\n", std::filesystem::path(s.file).filename().string());
     }
   }
-  if (!csv.empty()) {
-    std::ofstream f(csv);
-    if (!f) fail("cannot write '{}'", csv);
-    f << "# lsms-surrogate evaluate: test-set errors per fold model\n"
-         "model_file,model,fold,task,count,rmse,unit,rmse_standardized,rmse_mev_per_atom,mae\n";
-    for (const auto& s : sets)
+}
+
+// One line per fold model and task.
+void write_rmse_csv(const std::vector<ModelSet>& sets, const std::string& csv) {
+  std::ofstream f(csv);
+  if (!f) fail("cannot write '{}'", csv);
+  f << "# lsms-surrogate evaluate: test-set errors per fold model\n"
+       "model_file,model,fold,task,count,rmse,unit,rmse_standardized,rmse_mev_per_atom,mae\n";
+  for (const auto& s : sets)
+    for (const auto& ev : s.folds)
+      for (const auto& e : ev.tasks)
+        f << fmt::format(
+            "{},{},{},{},{},{:.9e},{},{:.9e},{},{:.9e}\n", s.file, s.label, ev.fold,
+            nn::task_name(e.task), e.count, e.rmse, unit_of(e.task), e.rmse_standardized,
+            std::isnan(e.rmse_mev_per_atom) ? "" : fmt::format("{:.9e}", e.rmse_mev_per_atom),
+            e.mae);
+}
+
+// Mean and std over the fold models per model file and task.
+void write_rmse_json(const std::vector<ModelSet>& sets, const std::string& json) {
+  const auto& tasks = kTasks;
+  std::ofstream f(json);
+  if (!f) fail("cannot write '{}'", json);
+  f << "{\n  \"models\": [\n";
+  for (std::size_t i = 0; i < sets.size(); ++i) {
+    const auto& s = sets[i];
+    f << fmt::format("    {{\"file\": \"{}\", \"model\": \"{}\", \"tasks\": {{", s.file, s.label);
+    bool first = true;
+    for (Task t : tasks) {
+      std::vector<double> r, rs, rm;
       for (const auto& ev : s.folds)
         for (const auto& e : ev.tasks)
-          f << fmt::format(
-              "{},{},{},{},{},{:.9e},{},{:.9e},{},{:.9e}\n", s.file, s.label, ev.fold,
-              nn::task_name(e.task), e.count, e.rmse, unit_of(e.task), e.rmse_standardized,
-              std::isnan(e.rmse_mev_per_atom) ? "" : fmt::format("{:.9e}", e.rmse_mev_per_atom),
-              e.mae);
-  }
-  if (!json.empty()) {
-    std::ofstream f(json);
-    if (!f) fail("cannot write '{}'", json);
-    f << "{\n  \"models\": [\n";
-    for (std::size_t i = 0; i < sets.size(); ++i) {
-      const auto& s = sets[i];
-      f << fmt::format("    {{\"file\": \"{}\", \"model\": \"{}\", \"tasks\": {{", s.file, s.label);
-      bool first = true;
-      for (Task t : tasks) {
-        std::vector<double> r, rs, rm;
-        for (const auto& ev : s.folds)
-          for (const auto& e : ev.tasks)
-            if (e.task == t) {
-              r.push_back(e.rmse);
-              rs.push_back(e.rmse_standardized);
-              rm.push_back(e.rmse_mev_per_atom);
-            }
-        if (r.empty()) continue;
-        const auto [m, sd] = mean_std(r);
-        const auto [ms, sds] = mean_std(rs);
-        f << fmt::format(
-            "{}\n      \"{}\": {{\"folds\": {}, \"rmse_mean\": {:.9e}, \"rmse_std\": {:.9e}, "
-            "\"unit\": \"{}\", "
-            "\"rmse_standardized_mean\": {:.9e}, \"rmse_standardized_std\": {:.9e}",
-            first ? "" : ",", nn::task_name(t), r.size(), m, sd, unit_of(t), ms, sds);
-        if (t == Task::energy) {
-          const auto [mm, sdm] = mean_std(rm);
-          f << fmt::format(
-              ", \"rmse_mev_per_atom_mean\": {:.9e}, \"rmse_mev_per_atom_std\": {:.9e}", mm, sdm);
-        }
-        f << "}";
-        first = false;
+          if (e.task == t) {
+            r.push_back(e.rmse);
+            rs.push_back(e.rmse_standardized);
+            rm.push_back(e.rmse_mev_per_atom);
+          }
+      if (r.empty()) continue;
+      const auto [m, sd] = mean_std(r);
+      const auto [ms, sds] = mean_std(rs);
+      f << fmt::format(
+          "{}\n      \"{}\": {{\"folds\": {}, \"rmse_mean\": {:.9e}, \"rmse_std\": {:.9e}, "
+          "\"unit\": \"{}\", "
+          "\"rmse_standardized_mean\": {:.9e}, \"rmse_standardized_std\": {:.9e}",
+          first ? "" : ",", nn::task_name(t), r.size(), m, sd, unit_of(t), ms, sds);
+      if (t == Task::energy) {
+        const auto [mm, sdm] = mean_std(rm);
+        f << fmt::format(", \"rmse_mev_per_atom_mean\": {:.9e}, \"rmse_mev_per_atom_std\": {:.9e}",
+                         mm, sdm);
       }
-      f << fmt::format("}}}}{}\n", i + 1 < sets.size() ? "," : "");
+      f << "}";
+      first = false;
     }
-    f << "  ]\n}\n";
+    f << fmt::format("}}}}{}\n", i + 1 < sets.size() ? "," : "");
   }
+  f << "  ]\n}\n";
+}
+
+// The tables on stdout, and the same errors as CSV and JSON files.
+void print_tables(const std::vector<ModelSet>& sets, const std::string& csv,
+                  const std::string& json) {
+  print_rmse_tables(sets);
+  if (!csv.empty()) write_rmse_csv(sets, csv);
+  if (!json.empty()) write_rmse_json(sets, json);
 }
 
 void write_parity(const std::string& path, const std::vector<ModelSet>& sets,

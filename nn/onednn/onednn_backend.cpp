@@ -207,86 +207,92 @@ class OnednnBackend final : public Backend {
       fail("onednn backend: batch {} outside 1..{}", batch, max_batch_);
     auto it = plans_.find(batch);
     if (it != plans_.end()) return it->second;
-    const auto& L = net_.layers();
-    std::vector<LayerPlan> P(L.size());
-    for (std::size_t l = 0; l < L.size(); ++l) {
-      const Layer& ly = L[l];
-      LayerPlan& p = P[l];
-      const auto src_md = md2(batch, ly.in), dst_md = md2(batch, ly.out), w_md = md2(ly.out, ly.in),
-                 b_md = md1(ly.out);
-      dnnl::primitive_attr attr;
-      p.has_act = ly.act != Activation::linear;
-      if (p.has_act) {
-        dnnl::post_ops po;
-        po.append_eltwise(1.0f, fwd_alg(ly.act), 0.0f, 0.0f);
-        attr.set_post_ops(po);
-      }
-      dnnl::inner_product_forward::primitive_desc fpd(
-          dnnl::inner_product_forward::desc(dnnl::prop_kind::forward_training, src_md, w_md, b_md,
-                                            dst_md),
-          attr, engine_);
-      p.fwd = dnnl::inner_product_forward(fpd);
-      dnnl::inner_product_forward::primitive_desc hint(
-          dnnl::inner_product_forward::desc(dnnl::prop_kind::forward_training, src_md, w_md, b_md,
-                                            dst_md),
-          engine_);
-      p.bwd_w =
-          dnnl::inner_product_backward_weights(dnnl::inner_product_backward_weights::primitive_desc(
-              dnnl::inner_product_backward_weights::desc(src_md, w_md, b_md, dst_md), engine_,
-              hint));
-      p.has_bwd_d = ly.input >= 0;
-      if (p.has_bwd_d)
-        p.bwd_d =
-            dnnl::inner_product_backward_data(dnnl::inner_product_backward_data::primitive_desc(
-                dnnl::inner_product_backward_data::desc(src_md, w_md, dst_md), engine_, hint));
-      if (p.has_act) {
-        dnnl::eltwise_forward::primitive_desc efpd(
-            dnnl::eltwise_forward::desc(dnnl::prop_kind::forward_training, bwd_alg(ly.act), dst_md,
-                                        0.0f, 0.0f),
-            engine_);
-        p.act_bwd = dnnl::eltwise_backward(dnnl::eltwise_backward::primitive_desc(
-            dnnl::eltwise_backward::desc(bwd_alg(ly.act), dst_md, dst_md, 0.0f, 0.0f), engine_,
-            efpd));
-        if (l == 0)
-          p.first_act = dnnl::eltwise_forward(dnnl::eltwise_forward::primitive_desc(
-              dnnl::eltwise_forward::desc(dnnl::prop_kind::forward_inference, fwd_alg(ly.act),
-                                          dst_md, 0.0f, 0.0f),
-              engine_));
-      }
-      float* src_ptr = nullptr;  // network input: set per call
-      if (needs_slice(ly))
-        src_ptr = slice_[l].data();
-      else if (ly.input >= 0)
-        src_ptr = act_[ly.input].data();
-      p.src = memory(src_md, engine_, src_ptr ? static_cast<void*>(src_ptr) : DNNL_MEMORY_NONE);
-      p.w = memory(w_md, engine_, params_.data() + ly.w);
-      p.b = memory(b_md, engine_, params_.data() + ly.b);
-      p.dst = memory(dst_md, engine_, act_[l].data());
-      p.dw = memory(w_md, engine_, grads_.data() + ly.w);
-      p.db = memory(b_md, engine_, grads_.data() + ly.b);
-      p.diff_dst = memory(dst_md, engine_, diff_[l].data());
-      if (p.has_bwd_d) {
-        float* ds =
-            (needs_slice(ly) || shares_input(l)) ? dslice_[l].data() : diff_[ly.input].data();
-        p.diff_src = memory(src_md, engine_, ds);
-        p.bwd_d_args = {{DNNL_ARG_DIFF_DST, p.diff_dst},
-                        {DNNL_ARG_WEIGHTS, p.w},
-                        {DNNL_ARG_DIFF_SRC, p.diff_src}};
-      }
-      // dnnl::memory copies share one object, so set_data_handle on p.src reaches the maps.
-      p.fwd_args = {{DNNL_ARG_SRC, p.src},
-                    {DNNL_ARG_WEIGHTS, p.w},
-                    {DNNL_ARG_BIAS, p.b},
-                    {DNNL_ARG_DST, p.dst}};
-      p.first_act_args = {{DNNL_ARG_SRC, p.dst}, {DNNL_ARG_DST, p.dst}};
-      p.act_bwd_args = {
-          {DNNL_ARG_DST, p.dst}, {DNNL_ARG_DIFF_DST, p.diff_dst}, {DNNL_ARG_DIFF_SRC, p.diff_dst}};
-      p.bwd_w_args = {{DNNL_ARG_SRC, p.src},
-                      {DNNL_ARG_DIFF_DST, p.diff_dst},
-                      {DNNL_ARG_DIFF_WEIGHTS, p.dw},
-                      {DNNL_ARG_DIFF_BIAS, p.db}};
+    std::vector<LayerPlan> P(net_.layers().size());
+    for (std::size_t l = 0; l < P.size(); ++l) {
+      create_primitives(P[l], l, batch);
+      bind_memories(P[l], l, batch);
     }
     return plans_.emplace(batch, std::move(P)).first->second;
+  }
+
+  // The forward, backward-weights, backward-data and activation primitives of layer l.
+  void create_primitives(LayerPlan& p, std::size_t l, int batch) {
+    const Layer& ly = net_.layers()[l];
+    const auto src_md = md2(batch, ly.in), dst_md = md2(batch, ly.out), w_md = md2(ly.out, ly.in),
+               b_md = md1(ly.out);
+    dnnl::primitive_attr attr;
+    p.has_act = ly.act != Activation::linear;
+    if (p.has_act) {
+      dnnl::post_ops po;
+      po.append_eltwise(1.0f, fwd_alg(ly.act), 0.0f, 0.0f);
+      attr.set_post_ops(po);
+    }
+    dnnl::inner_product_forward::primitive_desc fpd(
+        dnnl::inner_product_forward::desc(dnnl::prop_kind::forward_training, src_md, w_md, b_md,
+                                          dst_md),
+        attr, engine_);
+    p.fwd = dnnl::inner_product_forward(fpd);
+    dnnl::inner_product_forward::primitive_desc hint(
+        dnnl::inner_product_forward::desc(dnnl::prop_kind::forward_training, src_md, w_md, b_md,
+                                          dst_md),
+        engine_);
+    p.bwd_w =
+        dnnl::inner_product_backward_weights(dnnl::inner_product_backward_weights::primitive_desc(
+            dnnl::inner_product_backward_weights::desc(src_md, w_md, b_md, dst_md), engine_, hint));
+    p.has_bwd_d = ly.input >= 0;
+    if (p.has_bwd_d)
+      p.bwd_d = dnnl::inner_product_backward_data(dnnl::inner_product_backward_data::primitive_desc(
+          dnnl::inner_product_backward_data::desc(src_md, w_md, dst_md), engine_, hint));
+    if (!p.has_act) return;
+    dnnl::eltwise_forward::primitive_desc efpd(
+        dnnl::eltwise_forward::desc(dnnl::prop_kind::forward_training, bwd_alg(ly.act), dst_md,
+                                    0.0f, 0.0f),
+        engine_);
+    p.act_bwd = dnnl::eltwise_backward(dnnl::eltwise_backward::primitive_desc(
+        dnnl::eltwise_backward::desc(bwd_alg(ly.act), dst_md, dst_md, 0.0f, 0.0f), engine_, efpd));
+    if (l == 0)
+      p.first_act = dnnl::eltwise_forward(dnnl::eltwise_forward::primitive_desc(
+          dnnl::eltwise_forward::desc(dnnl::prop_kind::forward_inference, fwd_alg(ly.act), dst_md,
+                                      0.0f, 0.0f),
+          engine_));
+  }
+
+  // Memories straight on the flat buffers, and the argument maps built once.
+  void bind_memories(LayerPlan& p, std::size_t l, int batch) {
+    const Layer& ly = net_.layers()[l];
+    const auto src_md = md2(batch, ly.in), dst_md = md2(batch, ly.out), w_md = md2(ly.out, ly.in),
+               b_md = md1(ly.out);
+    float* src_ptr = nullptr;  // network input: set per call
+    if (needs_slice(ly))
+      src_ptr = slice_[l].data();
+    else if (ly.input >= 0)
+      src_ptr = act_[ly.input].data();
+    p.src = memory(src_md, engine_, src_ptr ? static_cast<void*>(src_ptr) : DNNL_MEMORY_NONE);
+    p.w = memory(w_md, engine_, params_.data() + ly.w);
+    p.b = memory(b_md, engine_, params_.data() + ly.b);
+    p.dst = memory(dst_md, engine_, act_[l].data());
+    p.dw = memory(w_md, engine_, grads_.data() + ly.w);
+    p.db = memory(b_md, engine_, grads_.data() + ly.b);
+    p.diff_dst = memory(dst_md, engine_, diff_[l].data());
+    if (p.has_bwd_d) {
+      float* ds = (needs_slice(ly) || shares_input(l)) ? dslice_[l].data() : diff_[ly.input].data();
+      p.diff_src = memory(src_md, engine_, ds);
+      p.bwd_d_args = {{DNNL_ARG_DIFF_DST, p.diff_dst},
+                      {DNNL_ARG_WEIGHTS, p.w},
+                      {DNNL_ARG_DIFF_SRC, p.diff_src}};
+    }
+    // dnnl::memory copies share one object, so set_data_handle on p.src reaches the maps.
+    p.fwd_args = {{DNNL_ARG_SRC, p.src},
+                  {DNNL_ARG_WEIGHTS, p.w},
+                  {DNNL_ARG_BIAS, p.b},
+                  {DNNL_ARG_DST, p.dst}};
+    p.first_act_args = {{DNNL_ARG_SRC, p.dst}, {DNNL_ARG_DST, p.dst}};
+    p.act_bwd_args = {
+        {DNNL_ARG_DST, p.dst}, {DNNL_ARG_DIFF_DST, p.diff_dst}, {DNNL_ARG_DIFF_SRC, p.diff_dst}};
+    p.bwd_w_args = {{DNNL_ARG_SRC, p.src},
+                    {DNNL_ARG_DIFF_DST, p.diff_dst},
+                    {DNNL_ARG_DIFF_WEIGHTS, p.dw},
+                    {DNNL_ARG_DIFF_BIAS, p.db}};
   }
 
   int threads_ = 0;
