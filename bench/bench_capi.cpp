@@ -117,6 +117,7 @@ int main(int argc, char** argv) {
     std::vector<std::filesystem::path> paths(files.begin(), files.end());
     const nn::Ensemble ensemble = nn::Ensemble::load(paths);
     std::vector<const char*> cpaths;
+    cpaths.reserve(files.size());
     for (const auto& f : files) cpaths.push_back(f.c_str());
     lsms_surrogate* h = nullptr;
     check(lsms_surrogate_open(cpaths.data(), static_cast<int>(cpaths.size()), "auto", 0, &h),

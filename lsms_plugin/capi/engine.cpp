@@ -61,8 +61,10 @@ class NnEngine final : public Engine {
   void match_positions(const double* positions, int count, double tolerance,
                        int* site) const override {
     std::vector<Vec3> pos(count);
-    for (int k = 0; k < count; ++k)
-      pos[k] = {positions[3 * k], positions[3 * k + 1], positions[3 * k + 2]};
+    for (int k = 0; k < count; ++k) {
+      const double* r = positions + static_cast<std::size_t>(3) * k;
+      pos[k] = {r[0], r[1], r[2]};
+    }
     std::vector<int> sites;
     try {
       sites = ensemble_.member(0).system().lattice.match_positions(pos, tolerance);

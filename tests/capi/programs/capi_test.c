@@ -14,6 +14,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
 #include "lsms_surrogate.h"
 
 static int failures = 0;
@@ -310,6 +314,22 @@ static void check_call_errors(lsms_surrogate* h, lsms_surrogate* energy_only) {
         "status name");
 }
 
+/* A handle opened with 1 thread leaves the caller's OpenMP thread count as it was. */
+static void check_threads(lsms_surrogate* h) {
+#ifdef _OPENMP
+  int occ[16] = {0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1};
+  double e = 0;
+  omp_set_num_threads(3);
+  CHECK(lsms_surrogate_evaluate(h, 1, 16, occ, &e, NULL, NULL, NULL, NULL, NULL) == 0, "%s",
+        lsms_surrogate_error(h));
+  CHECK(omp_get_max_threads() == 3, "caller's OpenMP threads %d after a call, was 3",
+        omp_get_max_threads());
+  printf("the caller's OpenMP thread count is restored\n");
+#else
+  (void)h;
+#endif
+}
+
 /* Deterministic pseudo-random numbers (LCG), so the test is reproducible. */
 static unsigned long long rng_state = 12345;
 static double uniform(void) {
@@ -418,6 +438,7 @@ int main(int argc, char** argv) {
   check_against_predict(ensemble, "pred.csv", 1);
   check_against_predict(single, "pred_one.csv", 0);
   check_call_errors(ensemble, single);
+  check_threads(ensemble);
   check_swap_loop(ensemble);
   check_swap_loop(single);
   lsms_surrogate_close(ensemble);
