@@ -4,6 +4,7 @@
 #include <omp.h>
 
 #include <cstring>
+#include <mutex>
 #include <new>
 #include <string>
 #include <vector>
@@ -25,15 +26,19 @@ struct lsms_surrogate {
 namespace {
 
 thread_local std::string open_error;
+// Opening reads HDF5 files, and Debian's serial HDF5 library is not thread-safe: one open at a
+// time.
+std::mutex open_mutex;
 
-// Runs the handle's calls on its thread count and gives the caller back its own setting.
+// Runs the handle's calls on its thread count (0: the caller's) and gives the caller back its
+// own setting, whatever the libraries set on the way.
 class ThreadScope {
  public:
-  explicit ThreadScope(int threads) : saved_(threads > 0 ? omp_get_max_threads() : 0) {
+  explicit ThreadScope(int threads) : saved_(omp_get_max_threads()) {
     if (threads > 0) omp_set_num_threads(threads);
   }
   ~ThreadScope() {
-    if (saved_ > 0) omp_set_num_threads(saved_);
+    if (omp_get_max_threads() != saved_) omp_set_num_threads(saved_);
   }
   ThreadScope(const ThreadScope&) = delete;
   ThreadScope& operator=(const ThreadScope&) = delete;
@@ -216,7 +221,10 @@ int lsms_surrogate_open(const char* const* model_paths, int num_paths, const cha
     auto h = std::make_unique<lsms_surrogate>();
     h->threads = num_threads;
     ThreadScope threads(num_threads);
-    h->engine = Engine::open(paths, b);
+    {
+      const std::lock_guard<std::mutex> lock(open_mutex);
+      h->engine = Engine::open(paths, b);
+    }
     *handle = h.release();
     return LSMS_SURROGATE_OK;
   } catch (...) {

@@ -26,8 +26,10 @@
  *   - Distinct handles are independent: they may be used concurrently from different threads.
  *   - One handle must not be used from two threads at the same time, for any call (the caller
  *     locks, or keeps one handle per thread): every call may record an error message in it.
- *   - lsms_surrogate_open() and lsms_surrogate_close() may be called from any thread;
- *     lsms_surrogate_open_error() is per thread.
+ *   - lsms_surrogate_open() and lsms_surrogate_close() may be called from any thread (opens are
+ *     serialized inside the library); lsms_surrogate_open_error() is per thread. Opening reads
+ *     HDF5 files with the process's HDF5 library, which (serial Debian build) is not
+ *     thread-safe: do not open while another thread of the host calls HDF5.
  *   - num_threads (open): the number of OpenMP threads the handle's evaluations use; 0 uses the
  *     calling thread's current OpenMP setting. The caller's OpenMP setting is restored after
  *     every call.

@@ -47,7 +47,7 @@ endif()
 # pkg-config: a plain compiler command line finds header and library through the .pc file.
 add_test(NAME capi_pkg_config COMMAND sh -c
   "PKG_CONFIG_PATH=${capi_prefix}/${CMAKE_INSTALL_LIBDIR}/pkgconfig && export PKG_CONFIG_PATH && \
-${CMAKE_C_COMPILER} -std=c99 -Wall -Werror ${capi_src}/programs/capi_test.c -o ${capi_dir}/capi_test_pc \
+${CMAKE_C_COMPILER} -std=c99 -Wall -Werror -pthread ${capi_src}/programs/capi_test.c -o ${capi_dir}/capi_test_pc \
 $(pkg-config --cflags --libs lsms_surrogate) -lm && \
 LD_LIBRARY_PATH=$(pkg-config --variable=libdir lsms_surrogate) ${capi_dir}/capi_test_pc --version")
 set_tests_properties(capi_pkg_config PROPERTIES FIXTURES_REQUIRED capi_installed

@@ -5,11 +5,13 @@
  *  - error paths: missing and malformed files, unknown backend, models that do not form one
  *    ensemble, wrong sizes, unknown species, bad positions, calls out of order, NULL handles;
  *  - the incremental swap interface: every proposed energy equals a full evaluation of the
- *    swapped configuration, accepted swaps update the walkers, over more than one refresh.
+ *    swapped configuration, accepted swaps update the walkers, over more than one refresh;
+ *  - handles opened and used by several threads at once give the single-thread numbers.
  * Usage: capi_test_c <folder with model.h5, one.h5, configs.txt, pred.csv, pred_one.csv>
  *        capi_test_c --version
  */
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -330,6 +332,51 @@ static void check_threads(lsms_surrogate* h) {
 #endif
 }
 
+/* Distinct handles in distinct threads at the same time: each thread opens its own handle and
+ * evaluates the same batch many times; every result equals the single-thread one. */
+enum { THREADS = 4, CONFIGS = 8 };
+static int shared_occ[CONFIGS * 16];
+static double reference[CONFIGS];
+
+static void* thread_body(void* arg) {
+  int* mismatches = (int*)arg;
+  const char* p = path_of("model.h5");
+  lsms_surrogate* h = NULL;
+  double e[CONFIGS];
+  int k, rep;
+  if (lsms_surrogate_open(&p, 1, NULL, 1, &h) != LSMS_SURROGATE_OK) {
+    *mismatches = -1;
+    return NULL;
+  }
+  for (rep = 0; rep < 200; ++rep) {
+    if (lsms_surrogate_evaluate(h, CONFIGS, 16, shared_occ, e, NULL, NULL, NULL, NULL, NULL) !=
+        LSMS_SURROGATE_OK) {
+      *mismatches = -2;
+      break;
+    }
+    for (k = 0; k < CONFIGS; ++k)
+      if (e[k] != reference[k]) ++*mismatches;
+  }
+  lsms_surrogate_close(h);
+  return NULL;
+}
+
+static void check_concurrent_handles(lsms_surrogate* h) {
+  pthread_t threads[THREADS];
+  int mismatches[THREADS] = {0}, t, k, i;
+  for (k = 0; k < CONFIGS; ++k)
+    for (i = 0; i < 16; ++i) shared_occ[k * 16 + i] = ((k + 1) * (i + 3) / 5) % 2;
+  CHECK(lsms_surrogate_evaluate(h, CONFIGS, 16, shared_occ, reference, NULL, NULL, NULL, NULL,
+                                NULL) == LSMS_SURROGATE_OK,
+        "%s", lsms_surrogate_error(h));
+  for (t = 0; t < THREADS; ++t) pthread_create(&threads[t], NULL, thread_body, &mismatches[t]);
+  for (t = 0; t < THREADS; ++t) pthread_join(threads[t], NULL);
+  for (t = 0; t < THREADS; ++t)
+    CHECK(mismatches[t] == 0, "thread %d: %d mismatches (-1: open failed, -2: evaluate failed)", t,
+          mismatches[t]);
+  printf("%d threads with their own handles: same energies as one thread\n", THREADS);
+}
+
 /* Deterministic pseudo-random numbers (LCG), so the test is reproducible. */
 static unsigned long long rng_state = 12345;
 static double uniform(void) {
@@ -439,6 +486,7 @@ int main(int argc, char** argv) {
   check_against_predict(single, "pred_one.csv", 0);
   check_call_errors(ensemble, single);
   check_threads(ensemble);
+  check_concurrent_handles(ensemble);
   check_swap_loop(ensemble);
   check_swap_loop(single);
   lsms_surrogate_close(ensemble);
