@@ -5,6 +5,7 @@ set -euo pipefail
 
 packages=(
   build-essential cmake pkg-config ninja-build
+  gfortran
   openmpi-bin libopenmpi-dev
   libhdf5-dev hdf5-tools
   liblua5.4-dev
