@@ -21,6 +21,7 @@
 #include "bench/bench_args.hpp"
 #include "lsms_surrogate.h"
 #include "montecarlo/energy.hpp"
+#include "nn/first_layer.hpp"
 #include "nn/model.hpp"
 
 using namespace lsmss;
@@ -116,6 +117,7 @@ int main(int argc, char** argv) {
     }
     std::vector<std::filesystem::path> paths(files.begin(), files.end());
     const nn::Ensemble ensemble = nn::Ensemble::load(paths);
+    std::vector<nn::ModelWorkspace> workspaces = ensemble.make_workspaces();
     std::vector<const char*> cpaths;
     cpaths.reserve(files.size());
     for (const auto& f : files) cpaths.push_back(f.c_str());
@@ -139,7 +141,7 @@ int main(int argc, char** argv) {
       Rate cpp, capi;
       for (int rep = 0; rep < kReps; ++rep) {
         measure(cpp, batch, seconds, [&] {
-          const auto p = ensemble.predict(configs);
+          const auto p = ensemble.predict(configs, workspaces);
           e[0] = *p[0].energy;
         });
         measure(capi, batch, seconds, [&] {
@@ -153,10 +155,10 @@ int main(int argc, char** argv) {
 
     fmt::print("\n{:>20} {:>14} {:>14} {:>9} {:>9}\n", "swaps/s (proposed)", "C++ fast path",
                "C API", "C/C++", "(wall)");
-    std::vector<std::unique_ptr<mc::NnFirstLayerModel>> members;
-    std::vector<const mc::FirstLayerModel*> member_ptrs;
+    std::vector<std::unique_ptr<nn::ModelFirstLayer>> members;
+    std::vector<nn::FirstLayerModel*> member_ptrs;
     for (std::size_t m = 0; m < ensemble.size(); ++m) {
-      members.push_back(std::make_unique<mc::NnFirstLayerModel>(ensemble.member(m)));
+      members.push_back(std::make_unique<nn::ModelFirstLayer>(ensemble.member(m)));
       member_ptrs.push_back(members.back().get());
     }
     for (int walkers : {1, 64}) {

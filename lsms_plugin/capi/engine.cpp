@@ -14,6 +14,7 @@
 #include "core/system.hpp"
 #include "lsms_surrogate.h"
 #include "montecarlo/energy.hpp"
+#include "nn/first_layer.hpp"
 #include "nn/model.hpp"
 
 namespace lsmss::capi {
@@ -35,7 +36,8 @@ void fill_configuration(Configuration& c, const int* occupation, int sites) {
 
 class NnEngine final : public Engine {
  public:
-  explicit NnEngine(nn::Ensemble ensemble) : ensemble_(std::move(ensemble)) {
+  explicit NnEngine(nn::Ensemble ensemble)
+      : ensemble_(std::move(ensemble)), workspaces_(ensemble_.make_workspaces()) {
     const System& sys = ensemble_.member(0).system();
     info_.num_sites = sys.num_sites();
     info_.num_species = sys.num_species();
@@ -79,7 +81,8 @@ class NnEngine final : public Engine {
     if (static_cast<int>(batch_.size()) < count) batch_.resize(count);
     for (int k = 0; k < count; ++k)
       fill_configuration(batch_[k], occupation + static_cast<std::size_t>(k) * N, N);
-    const auto props = ensemble_.predict(std::span<const Configuration>(batch_.data(), count));
+    const auto props =
+        ensemble_.predict(std::span<const Configuration>(batch_.data(), count), workspaces_);
     for (int k = 0; k < count; ++k) {
       const Properties& p = props[k];
       const std::size_t at = static_cast<std::size_t>(k) * N;
@@ -97,9 +100,9 @@ class NnEngine final : public Engine {
 
   void mc_set(const int* occupation, int walkers, double* energy, double* energy_std) override {
     if (!fast_) {
-      std::vector<const mc::FirstLayerModel*> members;
+      std::vector<nn::FirstLayerModel*> members;
       for (std::size_t m = 0; m < ensemble_.size(); ++m) {
-        fast_members_.push_back(std::make_unique<mc::NnFirstLayerModel>(ensemble_.member(m)));
+        fast_members_.push_back(std::make_unique<nn::ModelFirstLayer>(ensemble_.member(m)));
         members.push_back(fast_members_.back().get());
       }
       fast_ = std::make_unique<mc::FirstLayerEnergy>(std::move(members), info_.num_species);
@@ -163,7 +166,8 @@ class NnEngine final : public Engine {
   nn::Ensemble ensemble_;
   ModelInfo info_;
   std::vector<Configuration> batch_;  // evaluate()'s configurations, reused between calls
-  std::vector<std::unique_ptr<mc::NnFirstLayerModel>> fast_members_;
+  std::vector<nn::ModelWorkspace> workspaces_;  // one per member, for evaluate()
+  std::vector<std::unique_ptr<nn::ModelFirstLayer>> fast_members_;
   std::unique_ptr<mc::FirstLayerEnergy> fast_;
   std::vector<Configuration> walkers_;
   std::vector<mc::Swap> swaps_;
