@@ -1,4 +1,5 @@
 // `check`: validate a deck; `calc`: evaluate configurations with the deck's driver.
+#include <algorithm>
 #include <fstream>
 #include <numeric>
 #include <random>
@@ -187,6 +188,12 @@ void add_calc_commands(CLI::App& app, AppContext& ctx) {
               << p.wall_time << '\n';
         }
       }
+      // A script must see that nothing was computed (a wrong executable, a broken install).
+      const auto ok =
+          std::count_if(results.begin(), results.end(), [](const Properties& p) { return p.ok(); });
+      if (ok == 0)
+        fail("every calculation failed ({} of {}); the reasons are printed above", results.size(),
+             results.size());
     });
   }
 }
