@@ -71,6 +71,12 @@ bool stdout_declares_convergence(const fs::path& path) {
   return false;
 }
 
+// The lines of LSMS's stdout that name an error (LSMS prints some of its fatal errors there).
+std::string stdout_error_lines(const fs::path& dir) {
+  const std::string lines = lsms::error_excerpt(dir / "stdout.txt", 10, 0);
+  return lines.empty() ? "" : "stdout error lines:\n" + lines;
+}
+
 std::vector<int> species_counts(const Configuration& c, int num_species) {
   std::vector<int> n(num_species, 0);
   for (int i = 0; i < c.num_sites(); ++i) ++n[c[i]];
@@ -336,14 +342,15 @@ Properties LsmsDriver::run_one(const Configuration& config) {
     p.message = fmt::format("LSMS exceeded the time limit of {} s in {}", s_.timeout, dir.string());
   } else if (run.exit_code != 0) {
     p.status = Status::failed;
-    std::string stdout_errors = lsms::error_excerpt(dir / "stdout.txt", 10, 0);
     p.message = fmt::format("LSMS {} (run directory {}); stderr:\n{}{}",
                             run.signal ? fmt::format("killed by signal {}", run.signal)
                                        : fmt::format("exited with status {}", run.exit_code),
-                            dir.string(), run.stderr_tail,
-                            stdout_errors.empty() ? "" : "stdout error lines:\n" + stdout_errors);
+                            dir.string(), run.stderr_tail, stdout_error_lines(dir));
   } else {
     p = harvest(dir, config);
+    // LSMS's Fortran parts may stop with status 0 after printing why (on stdout).
+    if (p.status == Status::failed)
+      p.message += fmt::format("\nstderr:\n{}{}", run.stderr_tail, stdout_error_lines(dir));
   }
   p.wall_time = run.wall_time;
   if (warm && !p.ok()) {
