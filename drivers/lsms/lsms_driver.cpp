@@ -111,7 +111,7 @@ LsmsSettings LsmsSettings::from_deck(const DeckTable& t, const System& system) {
   s.ranks = static_cast<int>(t.integer("ranks", 1, 1, 1 << 20));
   s.work_dir = fs::absolute(t.string("work_dir", "lsms-runs"));
   s.keep_runs = t.boolean("keep_runs", false);
-  s.warm_start = t.boolean("warm_start", true);
+  s.warm_start = t.boolean("warm_start", false);
   s.timeout = t.number_in("timeout", 3600.0, 1.0, 1e7);
   const DeckTable env = t.table("environment");
   for (const auto& k : env.keys()) s.environment[k] = env.string(k);

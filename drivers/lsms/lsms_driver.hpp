@@ -24,7 +24,7 @@ struct LsmsSettings {
   int ranks = 1;
   std::filesystem::path work_dir = "lsms-runs";  // after from_deck: absolute
   bool keep_runs = false;
-  bool warm_start = true;
+  bool warm_start = false;
   double timeout = 3600.0;                         // seconds per calculation
   std::map<std::string, std::string> environment;  // set for LSMS on top of the clean one
   lsms::DeckSpec deck;

@@ -415,7 +415,7 @@ TEST_F(LsmsDriverTest, StartsFromSpeciesPotentials) {
 // stand-in checks that every v_in.<site> belongs to the site's species, and converges faster
 // from potential files.
 TEST_F(LsmsDriverTest, WarmStartFromEarlierPotentials) {
-  auto drv = make();
+  auto drv = make(", warm_start = true");
   auto cold = drv->evaluate_one(Configuration::from_string("01"));
   ASSERT_EQ(cold.status, Status::ok) << cold.message;
   EXPECT_EQ(cold.iterations, 6);
@@ -430,13 +430,13 @@ TEST_F(LsmsDriverTest, WarmStartFromEarlierPotentials) {
   ASSERT_EQ(pt.status, Status::ok) << pt.message;
   EXPECT_EQ(pt.iterations, 4);
 
-  // Off: every calculation from scratch.
-  auto off = make(", warm_start = false");
+  // Off (the default): every calculation from scratch.
+  auto off = make();
   off->evaluate_one(Configuration::from_string("01"));
   EXPECT_EQ(off->evaluate_one(Configuration::from_string("10")).iterations, 6);
 
   // A warm start that fails is reported, and the next attempt starts from scratch.
-  auto drv2 = make();
+  auto drv2 = make(", warm_start = true");
   ASSERT_TRUE(drv2->evaluate_one(Configuration::from_string("01")).ok());
   setenv("FAKE_LSMS_MODE", "warmfail", 1);
   auto bad = drv2->evaluate_one(Configuration::from_string("10"));
