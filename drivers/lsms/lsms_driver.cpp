@@ -173,7 +173,7 @@ LsmsSettings LsmsSettings::from_deck(const DeckTable& t, const System& system) {
 }
 
 Properties harvest_run(const System& system, const LsmsSettings& s, const fs::path& dir,
-                       const Configuration& config) {
+                       const Configuration& config, std::optional<bool> declared) {
   Properties p;
   try {
     const lsms::InfoEvec info = lsms::parse_info_evec(dir / "info_evec_out");
@@ -197,8 +197,9 @@ Properties harvest_run(const System& system, const LsmsSettings& s, const fs::pa
     p.energy = info.total_energy;
     p.band_energy = info.band_energy;
     p.fermi_energy = info.fermi_energy;
-    const auto conv = lsms::judge_convergence(lsms::parse_kout(dir / "k.out"), s.criteria(),
-                                              stdout_declares_convergence(dir / "stdout.txt"));
+    const auto conv = lsms::judge_convergence(
+        lsms::parse_kout(dir / "k.out"), s.criteria(),
+        declared.has_value() ? *declared : stdout_declares_convergence(dir / "stdout.txt"));
     p.iterations = conv.iterations;
     p.residual = conv.rms;
     p.status = conv.converged ? Status::ok : Status::not_converged;
@@ -357,9 +358,15 @@ Properties LsmsDriver::run_one(const Configuration& config) {
     warm_start_failed_.insert(config.hash());
     p.message +=
         "\n(started from the potentials of an earlier configuration; the next attempt "
-        "starts from scratch)";
+        "starts as lsms.start says)";
   }
-  if (p.ok() && s_.warm_start) remember_potentials(dir, config);
+  if (p.ok() && s_.warm_start) {
+    try {
+      remember_potentials(dir, config);
+    } catch (const std::exception&) {
+      // Only an optimization: a copy that fails (disk full) must not cost the result.
+    }
+  }
   if (p.ok() && !s_.keep_runs) fs::remove_all(dir);
   return p;
 }

@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <map>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -43,11 +44,13 @@ struct LsmsSettings {
 std::string default_executable_kind(const std::string& executable);
 
 // Turns a finished LSMS run directory into properties: info_evec_out mapped onto the lattice
-// sites by position, k.out judged by LSMS's criterion (lsms::judge_convergence, with stdout.txt
-// as the evidence of LSMS's own verdict). Failures come back as status failed /
+// sites by position, k.out judged by LSMS's criterion (lsms::judge_convergence). `declared`:
+// whether LSMS itself declared convergence (printed lsms::kConvergedPotentialsLine); when not
+// given, it is looked up in the run's stdout.txt. Failures come back as status failed /
 // not_converged with the reason; shared by every way of running LSMS.
 Properties harvest_run(const System& system, const LsmsSettings& settings,
-                       const std::filesystem::path& run_dir, const Configuration& config);
+                       const std::filesystem::path& run_dir, const Configuration& config,
+                       std::optional<bool> declared = std::nullopt);
 
 class LsmsDriver : public Driver {
  public:

@@ -441,7 +441,8 @@ TEST_F(LsmsDriverTest, WarmStartFromEarlierPotentials) {
   setenv("FAKE_LSMS_MODE", "warmfail", 1);
   auto bad = drv2->evaluate_one(Configuration::from_string("10"));
   EXPECT_EQ(bad.status, Status::failed);
-  EXPECT_NE(bad.message.find("next attempt starts from scratch"), std::string::npos) << bad.message;
+  EXPECT_NE(bad.message.find("next attempt starts as lsms.start says"), std::string::npos)
+      << bad.message;
   auto again = drv2->evaluate_one(Configuration::from_string("10"));
   EXPECT_EQ(again.status, Status::ok) << again.message;
   EXPECT_EQ(again.iterations, 6);
@@ -468,4 +469,29 @@ TEST_F(LsmsDriverTest, CalcExitStatus) {
                                         .string()));
   EXPECT_EQ(r.status, 1) << r.output;
   EXPECT_NE(r.output.find("lsms.executable"), std::string::npos) << r.output;
+}
+
+// A recorded real run (CuZn B2, lsms_asa, 3 iterations): its stdout has only the final
+// "Writing new potentials." and not LSMS's convergence line, so even tolerances its last
+// iteration meets do not make it data unless LSMS's verdict is given.
+TEST(LsmsHarvest, RecordedRunNeedsLsmsVerdict) {
+  const System cuzn{Lattice(LatticeKind::bcc, 3.61 / 0.529177, 0.0, {1, 1, 1}),
+                    {species_from_symbol("Cu"), species_from_symbol("Zn")}};
+  drivers::LsmsSettings s;
+  s.deck.executable_kind = "lsms_asa";
+  s.deck.nscf = 3;
+  s.deck.rms_tolerance = 1e-3;
+  s.deck.energy_tolerance = 1e-5;
+  const auto dir = kRuns / "cuzn_b2_lsms_asa";
+  auto p = drivers::harvest_run(cuzn, s, dir, Configuration::from_string("01"));
+  EXPECT_EQ(p.status, Status::not_converged);
+  EXPECT_NE(p.message.find("did not print"), std::string::npos) << p.message;
+  p = drivers::harvest_run(cuzn, s, dir, Configuration::from_string("01"), true);
+  EXPECT_EQ(p.status, Status::ok) << p.message;
+  EXPECT_NEAR(*p.energy, -6891.734226627432, 1e-9);
+  EXPECT_NEAR(p.charge[0], 29.094448, 1e-9);
+  EXPECT_EQ(p.iterations, 3);
+  // Zn on site 0 contradicts the file: a failure naming it.
+  p = drivers::harvest_run(cuzn, s, dir, Configuration::from_string("10"), true);
+  EXPECT_EQ(p.status, Status::failed);
 }
