@@ -159,7 +159,7 @@ std::vector<std::string> clean_child_environment(const std::map<std::string, std
   for (const auto& [k, v] : extra) env[k] = v;
   std::vector<std::string> out;
   out.reserve(env.size());
-  for (const auto& [k, v] : env) out.push_back(k + "=" + v);
+  for (const auto& [k, v] : env) out.push_back(std::string(k).append("=").append(v));
   return out;
 }
 

@@ -86,7 +86,7 @@ std::vector<int> species_counts(const Configuration& c, int num_species) {
 }  // namespace
 
 std::string default_executable_kind(const std::string& executable) {
-  const std::string base = fs::path(executable).filename().string();
+  std::string base = fs::path(executable).filename().string();
   if (base == "lsms_asa" || base == "lsms") return base;
   return "";
 }
