@@ -184,15 +184,16 @@ TEST_F(LsmsIntegration, BuildUnderMpirunWithTheDefaultLauncher) {
 }
 
 // nscf too small for the tolerance: every attempt recorded as not_converged, retried as the
-// deck says, and no data row.
+// deck says, and no data row. A serial `build` (an MPI singleton, whose OMPI_* variables the
+// default mpirun launcher must not inherit).
 TEST_F(LsmsIntegration, UnconvergedRunIsRecordedRetriedNeverData) {
   const fs::path file = dir_.path() / "unconv.h5";
   auto deck = dir_.write(
       "unconv.lua",
       kCuZnSystem +
           fmt::format("driver = 'lsms'\nlsms = {{ executable = '{}', nspin = 1, nscf = 2, "
-                      "rms_tolerance = 1e-12, efermi = 0.26, timeout = 120, warm_start = false, "
-                      "launcher = {{}} }}\nsampling = {{ cap = 1, compositions = {{1}}, folds = 1, "
+                      "rms_tolerance = 1e-12, efermi = 0.26, timeout = 120 }}\nsampling = {{ cap = "
+                      "1, compositions = {{1}}, folds = 1, "
                       "test_fraction = 0.0 }}\ndataset = {{ file = '{}', retries = 1 }}\n",
                       (kBin / "lsms_asa").string(), file.string()));
   const auto r = test::run_command(fmt::format("cd '{}' && '{}' build '{}'", dir_.path().string(),
