@@ -1,4 +1,5 @@
 // `check`: validate a deck; `calc`: evaluate configurations with the deck's driver.
+#include <algorithm>
 #include <fstream>
 #include <numeric>
 #include <random>
@@ -92,7 +93,8 @@ void add_calc_commands(CLI::App& app, AppContext& ctx) {
   {
     auto* sub = app.add_subcommand("calc",
                                    "evaluate configurations with the deck's driver and print "
-                                   "energy (Ry), charges (e), moments (muB)");
+                                   "energy (Ry), charges (e), moments (muB); exit status 1 when "
+                                   "no calculation succeeded");
     struct Opts {
       std::string deck, output;
       std::vector<std::string> configs;
@@ -187,6 +189,12 @@ void add_calc_commands(CLI::App& app, AppContext& ctx) {
               << p.wall_time << '\n';
         }
       }
+      // A script must see that nothing was computed (a wrong executable, a broken install).
+      const auto ok =
+          std::count_if(results.begin(), results.end(), [](const Properties& p) { return p.ok(); });
+      if (ok == 0)
+        fail("no calculation succeeded (0 of {} ok); the reasons are printed above",
+             results.size());
     });
   }
 }

@@ -62,6 +62,8 @@ void reexec_with_native_kernels(char** argv) {
   const std::string core = better_core();
   if (core.empty()) return;
   if (setenv("OPENBLAS_CORETYPE", core.c_str(), 1) != 0) return;
+  // Named here so that programs this one launches (LSMS) get the user's environment, not ours.
+  setenv("LSMSS_SELF_SET_ENV", "OPENBLAS_CORETYPE", 1);
   execv("/proc/self/exe", argv);
   // exec failed: carry on with the kernels already loaded.
 }

@@ -30,9 +30,10 @@ std::string better_core();
 
 // Called first thing in main(): when better_core() is not empty and the user has not set
 // OPENBLAS_CORETYPE, sets it and re-executes the program (/proc/self/exe, same arguments and
-// environment) so that OpenBLAS loads with that kernel set. Returns when there is nothing to do
-// or the exec fails (the program then runs on the generic kernels). Setting OPENBLAS_CORETYPE
-// yourself (to any value) turns this off.
+// environment) so that OpenBLAS loads with that kernel set; LSMSS_SELF_SET_ENV then names
+// OPENBLAS_CORETYPE, so that launched programs do not inherit it (lsms::clean_child_environment).
+// Returns when there is nothing to do or the exec fails (the program then runs on the generic
+// kernels). Setting OPENBLAS_CORETYPE yourself (to any value) turns this off.
 void reexec_with_native_kernels(char** argv);
 
 }  // namespace lsmss::blas

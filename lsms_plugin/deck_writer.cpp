@@ -54,17 +54,18 @@ std::string write_deck(const DeckSpec& spec, const Lattice& lattice, const Confi
   fmt::format_to(out, "pot_in_type = {}\npot_out_type = 1\n", spec.pot_in_type);
   if (spec.pot_in_type == 1)
     fmt::format_to(out, "potential_file_in = \"{}\"\n", spec.potential_file_in);
-  fmt::format_to(out, "potential_file_out = \"w_{}\"\n", spec.system_id);
-  fmt::format_to(out,
-                 "infoEvecFileOut = \"info_evec_out\"\nlocalAtomDataFile = \"local_atom.dat\"\n");
+  fmt::format_to(out, "potential_file_out = \"{}\"\n", spec.potential_file_out());
+  // No localAtomDataFile: nothing reads it (info_evec_out holds what the driver harvests).
+  fmt::format_to(out, "infoEvecFileOut = \"info_evec_out\"\n");
   fmt::format_to(out, "relativity = \"s\"\ncore_relativity = \"f\"\n");
-  fmt::format_to(out, "num_atoms = {}\nnspin = {}\nmtasa = {}\n", lattice.num_sites(), spec.nspin,
-                 spec.executable_kind == "lsms_asa" ? 1 : 0);
+  fmt::format_to(out, "num_atoms = {}\nnspin = {}\nmtasa = {}\nuse_voronoi = {}\n",
+                 lattice.num_sites(), spec.nspin, spec.executable_kind == "lsms_asa" ? 1 : 0,
+                 spec.use_voronoi);
   fmt::format_to(out, "xcFunctional = {}\n", spec.xc_functional);
   fmt::format_to(out, "iprint = -1\ndefault_iprint = -1\nprint_node = 0\nistop = \"main\"\n");
   fmt::format_to(out, "nscf = {}\nrmsTolerance = {:.6e}\nenergyTolerance = {:.6e}\nefermi = {}\n",
                  spec.nscf, spec.rms_tolerance, spec.energy_tolerance, spec.efermi);
-  fmt::format_to(out, "rmax = 30.0\nh_step = 0.015\n");
+  fmt::format_to(out, "rmax = {}\nh_step = {}\n", spec.rmax, spec.h_step);
   fmt::format_to(out, "energyContour = {}\n", spec.energy_contour);
   fmt::format_to(
       out,

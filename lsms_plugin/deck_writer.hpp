@@ -37,9 +37,12 @@ struct DeckSpec {
   int nscf = 40;
   double rms_tolerance = 1e-6;
   double energy_tolerance = 1e-8;
-  int pot_in_type = -1;  // -1 from scratch, 1 text potential files
-  std::string potential_file_in = "v_in";
-  double efermi = 0.7;  // starting Fermi energy, Ry
+  int pot_in_type = -1;                    // -1 from scratch, 1 text potential files
+  std::string potential_file_in = "v_in";  // LSMS reads <potential_file_in>.<site index>
+  int use_voronoi = 0;                     // 0 as LSMS's regression decks (LSMS's own default is 1)
+  double rmax = 30.0;                      // radial grid end, Bohr (LSMS's default 50)
+  double h_step = 0.015;                   // radial log-grid step (LSMS's default 0.02)
+  double efermi = 0.7;                     // starting Fermi energy, Ry
   std::string mixing_algorithm = "broyden";
   std::string mixing_quantity = "potential";
   double mixing_parameter = 0.05;
@@ -47,6 +50,10 @@ struct DeckSpec {
       "{ npts = 24, grid = 2, ebot = -0.3, etop = 0.0, eitop = 0.825, eibot = 0.0025 }";
   std::string xc_functional = "{1, 1, 7}";  // libxc LDA_X + LDA_C_VWN
   std::string extra_lua;                    // appended verbatim (site-specific tweaks)
+
+  // LSMS writes the converged potential of site (type) k, 0-based, as <this>.<k> (pot_out_type
+  // = 1, text; src/Main/PotentialIO.cpp).
+  std::string potential_file_out() const { return "w_" + system_id; }
 };
 
 // The i_lsms text for `config` on `lattice`; species_setup[s] belongs to species index s.

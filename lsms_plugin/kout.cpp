@@ -52,19 +52,53 @@ std::vector<KoutRow> parse_kout(const std::filesystem::path& path) {
   return parse_kout_text(ss.str(), path.string());
 }
 
-Convergence judge_convergence(const std::vector<KoutRow>& rows, double rms_tolerance, int nscf) {
+double KoutRow::charge_rms(const std::string& kind) const {
+  const std::size_t column = kind == "lsms" ? 1 : 0;  // index into extra (columns 4..)
+  return column < extra.size() ? extra[column] : std::nan("");
+}
+
+Convergence judge_convergence(const std::vector<KoutRow>& rows, const ConvergenceCriteria& k,
+                              bool declared) {
   Convergence c;
   if (rows.empty()) {
     c.reason = "k.out has no SCF iteration";
     return c;
   }
   c.iterations = static_cast<int>(rows.size());
-  c.rms = std::abs(rows.back().rms());
-  c.converged = c.rms <= rms_tolerance;
-  if (!c.converged)
-    c.reason = fmt::format("rms {:.3e} above tolerance {:.3e} after {} iterations{}", c.rms,
-                           rms_tolerance, c.iterations,
-                           c.iterations >= nscf ? " (nscf reached)" : " (run stopped early)");
+  const KoutRow& last = rows.back();
+  c.rms = std::abs(last.charge_rms(k.kind));
+  const bool stopped_early = c.iterations < k.nscf;
+  if (std::isnan(c.rms)) {
+    c.reason = fmt::format("k.out has no charge rms column for {}", k.kind);
+    return c;
+  }
+  const bool rms_ok = c.rms < k.rms_tolerance;
+  bool energy_ok = true;
+  if (k.energy_tolerance > 0) {
+    if (rows.size() >= 2) {
+      c.energy_change =
+          std::abs((last.total_energy - rows[rows.size() - 2].total_energy) / last.total_energy);
+      energy_ok = c.energy_change < k.energy_tolerance;
+    } else {
+      energy_ok = stopped_early;  // LSMS compared with its starting energy, which we cannot see
+    }
+  }
+  const std::string where = fmt::format(
+      "after {} iteration{}{}", c.iterations, c.iterations == 1 ? "" : "s",
+      stopped_early ? " (LSMS stopped before nscf)" : fmt::format(" (nscf = {} reached)", k.nscf));
+  if (!rms_ok)
+    c.reason = fmt::format("charge rms {:.3e} not below rms_tolerance {:.3e} {}", c.rms,
+                           k.rms_tolerance, where);
+  else if (!energy_ok)
+    c.reason =
+        rows.size() >= 2
+            ? fmt::format("relative energy change {:.3e} not below energy_tolerance {:.3e} {}",
+                          c.energy_change, k.energy_tolerance, where)
+            : fmt::format("a single SCF iteration cannot show the energy change {}", where);
+  else if (!declared)
+    c.reason = fmt::format("LSMS did not print \"{}\" {}", kConvergedPotentialsLine, where);
+  else
+    c.converged = true;
   return c;
 }
 

@@ -14,6 +14,10 @@ packages=(
   libgtest-dev
   libcli11-dev libfmt-dev
   gnuplot-nox
+  # Run-time libraries of the real LSMS (../shared/lsms/bin, `ldd lsms_asa`) that the `lsms`
+  # driver's integration tests launch: libxc, fmt 9, the gfortran and OpenMP runtimes, OpenMPI,
+  # serial HDF5, LAPACK/OpenBLAS.
+  libxc9 libfmt9 libgfortran5 libgomp1 libopenmpi3 libhdf5-103-1 liblapack3 libopenblas0
 )
 
 missing=()

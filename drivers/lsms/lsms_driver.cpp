@@ -2,7 +2,10 @@
 
 #include <unistd.h>
 
+#include <algorithm>
+#include <cstdlib>
 #include <fstream>
+#include <sstream>
 
 #include <fmt/format.h>
 
@@ -12,23 +15,114 @@
 #include "lsms_plugin/process.hpp"
 
 namespace lsmss::drivers {
+namespace {
+
+namespace fs = std::filesystem;
+
+// Most compositions whose potentials one driver instance keeps for warm starts.
+constexpr std::size_t kMaxWarmSources = 16;
+
+bool is_executable_file(const fs::path& p) {
+  std::error_code ec;
+  return fs::is_regular_file(p, ec) && access(p.c_str(), X_OK) == 0;
+}
+
+fs::path find_on_path(const std::string& name) {
+  const char* path = std::getenv("PATH");
+  std::stringstream dirs(path ? path : "/usr/local/bin:/usr/bin:/bin");
+  for (std::string d; std::getline(dirs, d, ':');) {
+    const fs::path candidate = fs::path(d.empty() ? "." : d) / name;
+    if (is_executable_file(candidate)) return fs::absolute(candidate);
+  }
+  return {};
+}
+
+// A program named in the deck: a name without '/' is searched on PATH; a relative path is taken
+// relative to the deck file's folder (so a deck can point at an LSMS beside it), an absolute
+// one as it is. Errors name the key and say what was looked at.
+std::string resolve_program(const DeckTable& t, std::string_view key, const std::string& name,
+                            bool relative_to_deck) {
+  if (name.empty()) t.error(key, "empty program name");
+  if (name.find('/') == std::string::npos) {
+    const fs::path found = find_on_path(name);
+    if (found.empty())
+      t.error(key, fmt::format("'{}' is not an executable program on PATH (give its path; a "
+                               "relative path is taken from the deck's folder)",
+                               name));
+    return found.string();
+  }
+  fs::path p(name);
+  if (p.is_relative() && relative_to_deck)
+    p = fs::absolute(fs::path(t.file()).parent_path() / p).lexically_normal();
+  if (!fs::exists(p))
+    t.error(key, fmt::format("'{}' does not exist{}", p.string(),
+                             fs::path(name).is_relative() && relative_to_deck
+                                 ? " (relative paths are taken from the deck's folder)"
+                                 : ""));
+  if (!is_executable_file(p))
+    t.error(key, fmt::format("'{}' is not an executable file", p.string()));
+  return p.string();
+}
+
+bool stdout_declares_convergence(const fs::path& path) {
+  std::ifstream in(path);
+  for (std::string line; std::getline(in, line);)
+    if (line.find(lsms::kConvergedPotentialsLine) != std::string::npos) return true;
+  return false;
+}
+
+// The lines of LSMS's stdout that name an error (LSMS prints some of its fatal errors there).
+std::string stdout_error_lines(const fs::path& dir) {
+  const std::string lines = lsms::error_excerpt(dir / "stdout.txt", 10, 0);
+  return lines.empty() ? "" : "stdout error lines:\n" + lines;
+}
+
+std::vector<int> species_counts(const Configuration& c, int num_species) {
+  std::vector<int> n(num_species, 0);
+  for (int i = 0; i < c.num_sites(); ++i) ++n[c[i]];
+  return n;
+}
+
+}  // namespace
+
+std::string default_executable_kind(const std::string& executable) {
+  std::string base = fs::path(executable).filename().string();
+  if (base == "lsms_asa" || base == "lsms") return base;
+  return "";
+}
+
+lsms::ConvergenceCriteria LsmsSettings::criteria() const {
+  return {deck.executable_kind, deck.rms_tolerance, deck.energy_tolerance, deck.nscf};
+}
 
 LsmsSettings LsmsSettings::from_deck(const DeckTable& t, const System& system) {
   LsmsSettings s;
-  s.executable = t.string("executable", s.executable);
-  const std::string base = std::filesystem::path(s.executable).filename().string();
-  s.deck.executable_kind = t.choice(
-      "kind", base.find("asa") != std::string::npos ? "lsms_asa" : "lsms", {"lsms", "lsms_asa"});
+  const std::string executable = t.string("executable", s.executable);
+  const std::string default_kind = default_executable_kind(executable);
+  if (default_kind.empty() && !t.has("kind"))
+    t.error("kind", fmt::format("cannot tell from the name '{}' whether it is lsms or lsms_asa "
+                                "(only those two names imply a kind): set kind = \"lsms_asa\" or "
+                                "\"lsms\"",
+                                executable));
+  s.deck.executable_kind = t.choice("kind", default_kind, {"lsms", "lsms_asa"});
+  s.executable = resolve_program(t, "executable", executable, true);
   s.launcher = t.strings("launcher", s.launcher);
+  if (!s.launcher.empty()) resolve_program(t, "launcher", s.launcher.front(), false);
   s.ranks = static_cast<int>(t.integer("ranks", 1, 1, 1 << 20));
-  s.work_dir = t.string("work_dir", "lsms-runs");
+  s.work_dir = fs::absolute(t.string("work_dir", "lsms-runs"));
   s.keep_runs = t.boolean("keep_runs", false);
+  s.warm_start = t.boolean("warm_start", false);
   s.timeout = t.number_in("timeout", 3600.0, 1.0, 1e7);
+  const DeckTable env = t.table("environment");
+  for (const auto& k : env.keys()) s.environment[k] = env.string(k);
   s.deck.nspin = static_cast<int>(t.integer("nspin", 2, 1, 2));
   s.deck.nscf = static_cast<int>(t.integer("nscf", 40, 1, 100000));
   s.deck.rms_tolerance = t.number_in("rms_tolerance", 1e-6, 0.0, 1.0);
   s.deck.energy_tolerance = t.number_in("energy_tolerance", 1e-8, 0.0, 1.0);
   s.deck.efermi = t.number("efermi", 0.7);
+  s.deck.use_voronoi = static_cast<int>(t.integer("use_voronoi", 0, 0, 1));
+  s.deck.rmax = t.number_in("rmax", 30.0, 1.0, 1000.0);
+  s.deck.h_step = t.number_in("h_step", 0.015, 1e-4, 0.1);
   s.deck.mixing_algorithm = t.choice("mixing_algorithm", "broyden", {"broyden", "simple"});
   s.deck.mixing_quantity = t.choice("mixing_quantity", "potential", {"potential", "charge"});
   s.deck.mixing_parameter = t.number_in("mixing_parameter", 0.05, 0.0, 1.0);
@@ -67,7 +161,7 @@ LsmsSettings LsmsSettings::from_deck(const DeckTable& t, const System& system) {
     st.finish();
     if (s.deck.pot_in_type == 1) {
       setup.potential_file = potentials.string(sp.symbol);
-      if (!std::filesystem::exists(setup.potential_file))
+      if (!fs::exists(setup.potential_file))
         potentials.error(sp.symbol,
                          fmt::format("potential file '{}' does not exist", setup.potential_file));
     }
@@ -78,14 +172,115 @@ LsmsSettings LsmsSettings::from_deck(const DeckTable& t, const System& system) {
   return s;
 }
 
+Properties harvest_run(const System& system, const LsmsSettings& s, const fs::path& dir,
+                       const Configuration& config, std::optional<bool> declared) {
+  Properties p;
+  try {
+    const lsms::InfoEvec info = lsms::parse_info_evec(dir / "info_evec_out");
+    if (static_cast<int>(info.atoms.size()) != system.num_sites())
+      fail("{}: {} atoms, the system has {} sites", (dir / "info_evec_out").string(),
+           info.atoms.size(), system.num_sites());
+    std::vector<Vec3> pos;
+    for (const auto& a : info.atoms) pos.push_back(a.position);
+    const std::vector<int> site = system.lattice.match_positions(pos);
+    p.charge.assign(system.num_sites(), 0.0);
+    p.moment.assign(system.num_sites(), 0.0);
+    for (std::size_t k = 0; k < info.atoms.size(); ++k) {
+      const int i = site[k];
+      if (info.atoms[k].Z != system.species[config[i]].Z)
+        fail("{}: atom {} has Z = {} but the configuration puts {} on site {}",
+             (dir / "info_evec_out").string(), k, info.atoms[k].Z, system.species[config[i]].symbol,
+             i);
+      p.charge[i] = info.atoms[k].electrons;
+      p.moment[i] = info.atoms[k].moment;
+    }
+    p.energy = info.total_energy;
+    p.band_energy = info.band_energy;
+    p.fermi_energy = info.fermi_energy;
+    const auto conv = lsms::judge_convergence(
+        lsms::parse_kout(dir / "k.out"), s.criteria(),
+        declared.has_value() ? *declared : stdout_declares_convergence(dir / "stdout.txt"));
+    p.iterations = conv.iterations;
+    p.residual = conv.rms;
+    p.status = conv.converged ? Status::ok : Status::not_converged;
+    if (!conv.converged)
+      p.message =
+          fmt::format("LSMS did not converge: {} (run directory {})", conv.reason, dir.string());
+  } catch (const Error& e) {
+    p = Properties{};
+    p.status = Status::failed;
+    p.message = fmt::format("cannot harvest LSMS output: {}", e.what());
+  }
+  return p;
+}
+
 LsmsDriver::LsmsDriver(const System& system, LsmsSettings settings, MPI_Comm comm)
     : system_(system), s_(std::move(settings)), comm_(comm) {}
+
+LsmsDriver::~LsmsDriver() {
+  if (!warm_dir_.empty()) {
+    std::error_code ec;
+    fs::remove_all(warm_dir_, ec);  // only copies; a failure here must not throw
+  }
+}
 
 std::vector<Properties> LsmsDriver::evaluate(std::span<const Configuration> configs) {
   std::vector<Properties> out;
   out.reserve(configs.size());
   for (const auto& c : configs) out.push_back(run_one(c));
   return out;
+}
+
+Properties LsmsDriver::harvest(const fs::path& run_dir, const Configuration& config) const {
+  return harvest_run(system_, s_, run_dir, config);
+}
+
+const LsmsDriver::WarmSource* LsmsDriver::pick_warm_source(const Configuration& config) const {
+  const std::vector<int> counts = species_counts(config, system_.num_species());
+  const WarmSource* best = nullptr;
+  int best_distance = 0;
+  // Most recent first: among equally near compositions the latest potentials win.
+  for (auto it = warm_.rbegin(); it != warm_.rend(); ++it) {
+    int distance = 0;
+    bool covers = true;  // LSMS reads either all potentials from files or none
+    for (std::size_t sp = 0; sp < counts.size(); ++sp) {
+      distance += std::abs(counts[sp] - it->counts[sp]);
+      if (counts[sp] > 0 && it->counts[sp] == 0) covers = false;
+    }
+    if (covers && (!best || distance < best_distance)) {
+      best = &*it;
+      best_distance = distance;
+    }
+  }
+  return best;
+}
+
+void LsmsDriver::remember_potentials(const fs::path& run_dir, const Configuration& config) {
+  if (warm_dir_.empty())
+    warm_dir_ =
+        s_.work_dir / fmt::format("warm-{}-{:x}", getpid(), reinterpret_cast<std::uintptr_t>(this));
+  WarmSource w;
+  w.counts = species_counts(config, system_.num_species());
+  std::string key;
+  for (int n : w.counts) key += fmt::format("{}-", n);
+  const fs::path dest = warm_dir_ / key;
+  std::error_code ec;
+  fs::remove_all(dest, ec);
+  fs::create_directories(dest);
+  for (int i = 0; i < config.num_sites(); ++i) {
+    // makeTypesUnique (LSMS's default) gives every site its own type, numbered in site order.
+    const fs::path src = run_dir / fmt::format("{}.{}", s_.deck.potential_file_out(), i);
+    if (!fs::exists(src)) return;  // nothing usable was written: keep the older sources
+    w.site_species.push_back(config[i]);
+    w.potentials.push_back(dest / std::to_string(i));
+    fs::copy_file(src, w.potentials.back(), fs::copy_options::overwrite_existing);
+  }
+  std::erase_if(warm_, [&](const WarmSource& o) { return o.counts == w.counts; });
+  warm_.push_back(std::move(w));
+  if (warm_.size() > kMaxWarmSources) {
+    fs::remove_all(warm_.front().potentials.front().parent_path(), ec);
+    warm_.erase(warm_.begin());
+  }
 }
 
 Properties LsmsDriver::run_one(const Configuration& config) {
@@ -99,17 +294,39 @@ Properties LsmsDriver::run_one(const Configuration& config) {
   }
   const auto dir =
       s_.work_dir / fmt::format("run-{:016x}-{}-{}", config.hash(), getpid(), counter_++);
-  std::filesystem::create_directories(dir);
+  fs::create_directories(dir);
+  lsms::DeckSpec spec = s_.deck;
+  const WarmSource* warm = nullptr;
+  if (s_.warm_start && !warm_start_failed_.count(config.hash())) warm = pick_warm_source(config);
+  if (warm) {
+    // Each site gets the potential of a site of the same species in the earlier calculation:
+    // the same site where the species agrees (most sites after a swap), else the next one of
+    // that species in turn.
+    spec.pot_in_type = 1;
+    std::vector<std::vector<int>> of_species(system_.num_species());
+    for (int j = 0; j < static_cast<int>(warm->site_species.size()); ++j)
+      of_species[warm->site_species[j]].push_back(j);
+    std::vector<std::size_t> next(system_.num_species(), 0);
+    for (int i = 0; i < config.num_sites(); ++i) {
+      int j = i;
+      if (warm->site_species[i] != config[i]) {
+        const auto& list = of_species[config[i]];
+        j = list[next[config[i]]++ % list.size()];
+      }
+      fs::copy_file(warm->potentials[j], dir / fmt::format("{}.{}", spec.potential_file_in, i),
+                    fs::copy_options::overwrite_existing);
+    }
+  } else if (spec.pot_in_type == 1) {
+    for (int i = 0; i < config.num_sites(); ++i)
+      fs::copy_file(s_.species[config[i]].potential_file,
+                    dir / fmt::format("{}.{}", spec.potential_file_in, i),
+                    fs::copy_options::overwrite_existing);
+  }
   {
     std::ofstream deck(dir / "i_lsms");
-    deck << lsms::write_deck(s_.deck, system_.lattice, config, s_.species);
+    deck << lsms::write_deck(spec, system_.lattice, config, s_.species);
     if (!deck) fail("cannot write LSMS deck into {}", dir.string());
   }
-  if (s_.deck.pot_in_type == 1)
-    for (int i = 0; i < config.num_sites(); ++i)
-      std::filesystem::copy_file(s_.species[config[i]].potential_file,
-                                 dir / fmt::format("{}.{}", s_.deck.potential_file_in, i),
-                                 std::filesystem::copy_options::overwrite_existing);
   std::vector<std::string> argv;
   for (const auto& a : s_.launcher) {
     std::string arg = a;
@@ -119,62 +336,38 @@ Properties LsmsDriver::run_one(const Configuration& config) {
   }
   argv.push_back(s_.executable);
   argv.push_back("i_lsms");
-  const lsms::ProcessResult run = lsms::run_process(argv, dir, s_.timeout);
+  const lsms::ProcessResult run =
+      lsms::run_process(argv, dir, s_.timeout, lsms::clean_child_environment(s_.environment));
   if (run.timed_out) {
     p.status = Status::timeout;
     p.message = fmt::format("LSMS exceeded the time limit of {} s in {}", s_.timeout, dir.string());
   } else if (run.exit_code != 0) {
     p.status = Status::failed;
-    p.message = fmt::format("LSMS {} (run directory {}); stderr tail:\n{}",
+    p.message = fmt::format("LSMS {} (run directory {}); stderr:\n{}{}",
                             run.signal ? fmt::format("killed by signal {}", run.signal)
                                        : fmt::format("exited with status {}", run.exit_code),
-                            dir.string(), run.stderr_tail);
+                            dir.string(), run.stderr_tail, stdout_error_lines(dir));
   } else {
     p = harvest(dir, config);
+    // LSMS's Fortran parts may stop with status 0 after printing why (on stdout).
+    if (p.status == Status::failed)
+      p.message += fmt::format("\nstderr:\n{}{}", run.stderr_tail, stdout_error_lines(dir));
   }
   p.wall_time = run.wall_time;
-  if (p.ok() && !s_.keep_runs) std::filesystem::remove_all(dir);
-  return p;
-}
-
-Properties LsmsDriver::harvest(const std::filesystem::path& dir,
-                               const Configuration& config) const {
-  Properties p;
-  try {
-    const lsms::InfoEvec info = lsms::parse_info_evec(dir / "info_evec_out");
-    if (static_cast<int>(info.atoms.size()) != system_.num_sites())
-      fail("{}: {} atoms, the system has {} sites", (dir / "info_evec_out").string(),
-           info.atoms.size(), system_.num_sites());
-    std::vector<Vec3> pos;
-    for (const auto& a : info.atoms) pos.push_back(a.position);
-    const std::vector<int> site = system_.lattice.match_positions(pos);
-    p.charge.assign(system_.num_sites(), 0.0);
-    p.moment.assign(system_.num_sites(), 0.0);
-    for (std::size_t k = 0; k < info.atoms.size(); ++k) {
-      const int i = site[k];
-      if (info.atoms[k].Z != system_.species[config[i]].Z)
-        fail("{}: atom {} has Z = {} but the configuration puts {} on site {}",
-             (dir / "info_evec_out").string(), k, info.atoms[k].Z,
-             system_.species[config[i]].symbol, i);
-      p.charge[i] = info.atoms[k].electrons;
-      p.moment[i] = info.atoms[k].moment;
-    }
-    p.energy = info.total_energy;
-    p.band_energy = info.band_energy;
-    p.fermi_energy = info.fermi_energy;
-    const auto conv = lsms::judge_convergence(lsms::parse_kout(dir / "k.out"),
-                                              s_.deck.rms_tolerance, s_.deck.nscf);
-    p.iterations = conv.iterations;
-    p.residual = conv.rms;
-    p.status = conv.converged ? Status::ok : Status::not_converged;
-    if (!conv.converged)
-      p.message =
-          fmt::format("LSMS did not converge: {} (run directory {})", conv.reason, dir.string());
-  } catch (const Error& e) {
-    p = Properties{};
-    p.status = Status::failed;
-    p.message = fmt::format("cannot harvest LSMS output: {}", e.what());
+  if (warm && !p.ok()) {
+    warm_start_failed_.insert(config.hash());
+    p.message +=
+        "\n(started from the potentials of an earlier configuration; the next attempt "
+        "starts as lsms.start says)";
   }
+  if (p.ok() && s_.warm_start) {
+    try {
+      remember_potentials(dir, config);
+    } catch (const std::exception&) {
+      // Only an optimization: a copy that fails (disk full) must not cost the result.
+    }
+  }
+  if (p.ok() && !s_.keep_runs) fs::remove_all(dir);
   return p;
 }
 
