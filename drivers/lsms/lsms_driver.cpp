@@ -8,6 +8,7 @@
 
 #include "core/mpi.hpp"
 #include "lsms_plugin/info_evec.hpp"
+#include "lsms_plugin/inprocess/inprocess.hpp"
 #include "lsms_plugin/kout.hpp"
 #include "lsms_plugin/process.hpp"
 
@@ -24,6 +25,11 @@ LsmsSettings LsmsSettings::from_deck(const DeckTable& t, const System& system) {
   s.work_dir = t.string("work_dir", "lsms-runs");
   s.keep_runs = t.boolean("keep_runs", false);
   s.timeout = t.number_in("timeout", 3600.0, 1.0, 1e7);
+  s.in_process = t.choice("mode", "launcher", {"launcher", "in_process"}) == "in_process";
+  if (s.in_process && !lsms::inprocess_available())
+    t.error("mode", lsms::inprocess_unavailable_message());
+  if (s.in_process && s.deck.executable_kind != "lsms_asa")
+    t.error("kind", "mode = \"in_process\" runs lsms_asa (kind = \"lsms_asa\") only");
   s.deck.nspin = static_cast<int>(t.integer("nspin", 2, 1, 2));
   s.deck.nscf = static_cast<int>(t.integer("nscf", 40, 1, 100000));
   s.deck.rms_tolerance = t.number_in("rms_tolerance", 1e-6, 0.0, 1.0);
@@ -79,7 +85,10 @@ LsmsSettings LsmsSettings::from_deck(const DeckTable& t, const System& system) {
 }
 
 LsmsDriver::LsmsDriver(const System& system, LsmsSettings settings, MPI_Comm comm)
-    : system_(system), s_(std::move(settings)), comm_(comm) {}
+    : system_(system), s_(std::move(settings)), comm_(comm) {
+  // In-process LSMS needs MPI even under commands that run serially (calc).
+  if (s_.in_process) mpi_ = std::make_unique<mpi::Session>();
+}
 
 std::vector<Properties> LsmsDriver::evaluate(std::span<const Configuration> configs) {
   std::vector<Properties> out;
@@ -89,6 +98,7 @@ std::vector<Properties> LsmsDriver::evaluate(std::span<const Configuration> conf
 }
 
 Properties LsmsDriver::run_one(const Configuration& config) {
+  if (s_.in_process) return run_in_process(config);
   Properties p;
   const int rank = mpi::rank_of(comm_);  // 0 in a serial program that never starts MPI
   if (rank != 0) {
@@ -120,6 +130,12 @@ Properties LsmsDriver::run_one(const Configuration& config) {
   argv.push_back(s_.executable);
   argv.push_back("i_lsms");
   const lsms::ProcessResult run = lsms::run_process(argv, dir, s_.timeout);
+  return classify(run, dir, config);
+}
+
+Properties LsmsDriver::classify(const lsms::ProcessResult& run, const std::filesystem::path& dir,
+                                const Configuration& config) const {
+  Properties p;
   if (run.timed_out) {
     p.status = Status::timeout;
     p.message = fmt::format("LSMS exceeded the time limit of {} s in {}", s_.timeout, dir.string());
@@ -183,8 +199,19 @@ void register_lsms_driver(DriverRegistry& registry) {
       "lsms",
       "real LSMS (DFT): writes decks, launches lsms/lsms_asa, parses info_evec_out and k.out",
       [](const DriverContext& ctx) {
-        return std::make_unique<LsmsDriver>(
-            ctx.system, LsmsSettings::from_deck(ctx.settings, ctx.system), ctx.comm);
+        LsmsSettings s = LsmsSettings::from_deck(ctx.settings, ctx.system);
+        // In-process, LSMS runs on the builder's rank group: its size must be lsms.ranks.
+        if (s.in_process) {
+          const long group =
+              ctx.deck_root.table("dataset").integer("ranks_per_calculation", 1, 1, 1'000'000);
+          if (group != s.ranks)
+            ctx.settings.error(
+                "ranks",
+                fmt::format("mode = \"in_process\" runs LSMS on the rank group of one "
+                            "calculation: set dataset.ranks_per_calculation = {} (it is {})",
+                            s.ranks, group));
+        }
+        return std::make_unique<LsmsDriver>(ctx.system, std::move(s), ctx.comm);
       });
 }
 

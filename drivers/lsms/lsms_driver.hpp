@@ -9,7 +9,9 @@
 #include <vector>
 
 #include "core/driver.hpp"
+#include "core/mpi.hpp"
 #include "lsms_plugin/deck_writer.hpp"
+#include "lsms_plugin/process.hpp"
 
 namespace lsmss::drivers {
 
@@ -20,6 +22,9 @@ struct LsmsSettings {
   std::filesystem::path work_dir = "lsms-runs";
   bool keep_runs = false;
   double timeout = 3600.0;  // seconds per calculation
+  // mode = "in_process": LSMS runs inside this process on the driver's rank group
+  // (drivers/lsms/lsms_inprocess.cpp) instead of being launched.
+  bool in_process = false;
   lsms::DeckSpec deck;
   std::vector<lsms::SpeciesSetup> species;  // per species index of the system
 
@@ -39,10 +44,15 @@ class LsmsDriver : public Driver {
 
  private:
   Properties run_one(const Configuration& config);
+  Properties run_in_process(const Configuration& config);
+  // The verdict on a finished run (launched or in-process): time-out, crash or harvest.
+  Properties classify(const lsms::ProcessResult& run, const std::filesystem::path& dir,
+                      const Configuration& config) const;
   System system_;
   LsmsSettings s_;
   MPI_Comm comm_;
   long counter_ = 0;
+  std::unique_ptr<mpi::Session> mpi_;  // in-process mode under a command that did not start MPI
 };
 
 void register_lsms_driver(DriverRegistry& registry);
