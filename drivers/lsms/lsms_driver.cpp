@@ -86,8 +86,11 @@ LsmsSettings LsmsSettings::from_deck(const DeckTable& t, const System& system) {
 
 LsmsDriver::LsmsDriver(const System& system, LsmsSettings settings, MPI_Comm comm)
     : system_(system), s_(std::move(settings)), comm_(comm) {
-  // In-process LSMS needs MPI even under commands that run serially (calc).
-  if (s_.in_process) mpi_ = std::make_unique<mpi::Session>();
+  // In-process LSMS needs MPI even under commands that run serially (calc). Started once and
+  // kept until the process ends: MPI cannot be started again after MPI_Finalize.
+  if (s_.in_process) {
+    static const mpi::Session session;
+  }
 }
 
 std::vector<Properties> LsmsDriver::evaluate(std::span<const Configuration> configs) {

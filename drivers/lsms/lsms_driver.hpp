@@ -9,7 +9,6 @@
 #include <vector>
 
 #include "core/driver.hpp"
-#include "core/mpi.hpp"
 #include "lsms_plugin/deck_writer.hpp"
 #include "lsms_plugin/process.hpp"
 
@@ -52,7 +51,6 @@ class LsmsDriver : public Driver {
   LsmsSettings s_;
   MPI_Comm comm_;
   long counter_ = 0;
-  std::unique_ptr<mpi::Session> mpi_;  // in-process mode under a command that did not start MPI
 };
 
 void register_lsms_driver(DriverRegistry& registry);

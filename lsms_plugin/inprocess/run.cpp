@@ -5,6 +5,8 @@
 #include <cstdio>
 #include <iostream>
 
+#include <fmt/format.h>
+
 #include "core/error.hpp"
 #include "lsms_plugin/inprocess/inprocess.hpp"
 #ifdef LSMSS_HAVE_LSMS_INPROCESS
@@ -89,12 +91,20 @@ ProcessResult run_inprocess(MPI_Comm comm, const std::filesystem::path& run_dir,
   const auto start = std::chrono::steady_clock::now();
   char message[1024] = {};
   int status = 0;
+  int rank = 0;
+  MPI_Comm_rank(comm, &rank);
+  // The group's rank 0 prints LSMS's pages; other ranks get their own file (removed when
+  // empty), as two ranks writing one file would garble it.
+  const std::string out_name = rank == 0 ? "stdout.txt" : fmt::format("stdout.rank{}.txt", rank);
   {
     WorkingDirectory wd(run_dir);
-    StdoutToFile out("stdout.txt");
+    StdoutToFile out(out_name);
     status =
         lsmss_engine_run_lsms_asa(comm, deck.c_str(), timeout_seconds, message, sizeof message);
   }
+  std::error_code ec;
+  if (rank != 0 && std::filesystem::file_size(run_dir / out_name, ec) == 0 && !ec)
+    std::filesystem::remove(run_dir / out_name, ec);
   r.wall_time = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   r.exit_code = status == LSMSS_ENGINE_FINISHED ? 0 : 1;
   r.timed_out = status == LSMSS_ENGINE_TIMED_OUT;

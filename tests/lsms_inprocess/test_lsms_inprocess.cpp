@@ -11,6 +11,7 @@
 #include "dataset_builder/store.hpp"
 #include "drivers/lsms/lsms_driver.hpp"
 #include "drivers/register.hpp"
+#include "fmt/format.h"
 #include "lsms_plugin/kout.hpp"
 #include "test_support.hpp"
 
@@ -23,9 +24,10 @@ namespace {
 const fs::path kLsmsAsa = shared_dir() / "lsms/bin/lsms_asa";
 
 // CuZn B2 (LSMS's regression system: a = 3.61 A, nspin 1, rLIZ 11 Bohr, 28-point contour),
-// loosened so that a calculation takes a few SCF iterations.
+// loosened so that a calculation takes a few SCF iterations. `changes`: Lua statements after
+// the table (e.g. "lsms.nscf = 2").
 std::string cuzn_lsms_table(const std::string& mode, const fs::path& work_dir,
-                            const std::string& extra = "") {
+                            const std::string& changes = "") {
   return fmt::format(
       "lsms = {{ mode = '{}', executable = '{}', kind = 'lsms_asa', launcher = {{}},\n"
       "  work_dir = '{}', nspin = 1, nscf = 8, rms_tolerance = 3e-3, energy_tolerance = 1e-4,\n"
@@ -34,8 +36,8 @@ std::string cuzn_lsms_table(const std::string& mode, const fs::path& work_dir,
       "eibot = 0.0025 }}',\n"
       "  species = {{ Cu = {{ rLIZ = 11.0, mag_mom = 0 }}, Zn = {{ rLIZ = 11.0, mag_mom = 0 }} "
       "}},\n"
-      "  {} }}\n",
-      mode, kLsmsAsa.string(), work_dir.string(), extra);
+      "}}\n{}\n",
+      mode, kLsmsAsa.string(), work_dir.string(), changes);
 }
 
 const char* kSystem =
@@ -43,18 +45,18 @@ const char* kSystem =
     "driver = 'lsms'\n";
 
 struct Timed {
-  Properties p;
+  std::vector<Properties> p;
   double seconds = 0;
 };
 
-Timed evaluate(const std::string& deck_text, const Configuration& c) {
+Timed evaluate(const std::string& deck_text, const std::vector<Configuration>& c) {
   DriverRegistry reg;
   drivers::register_builtin_drivers(reg);
   const Deck deck = Deck::from_string(deck_text, "cuzn.lua");
   const System sys = System::from_deck(deck.root().table("system"));
   auto driver = reg.create_from_deck(deck.root(), sys);
   const auto t0 = std::chrono::steady_clock::now();
-  Timed t{driver->evaluate_one(c), 0.0};
+  Timed t{driver->evaluate(c), 0.0};
   t.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return t;
 }
@@ -66,27 +68,135 @@ TEST(LsmsInProcess, GivesTheLaunchedExecutablesNumbers) {
   const Configuration c = Configuration::from_string("01");
   // Launched first: the in-process run starts MPI in this process, whose environment a
   // directly launched child would then inherit.
-  const Timed launched = evaluate(kSystem + cuzn_lsms_table("launcher", dir / "launched"), c);
-  const Timed inproc = evaluate(kSystem + cuzn_lsms_table("in_process", dir / "inproc"), c);
-  ASSERT_EQ(launched.p.status, Status::ok) << launched.p.message;
-  ASSERT_EQ(inproc.p.status, Status::ok) << inproc.p.message;
-  ASSERT_TRUE(launched.p.energy && inproc.p.energy);
-  EXPECT_EQ(inproc.p.iterations, launched.p.iterations);
-  EXPECT_NEAR(*inproc.p.energy, *launched.p.energy, 1e-8);
-  EXPECT_NEAR(*inproc.p.fermi_energy, *launched.p.fermi_energy, 1e-10);
-  ASSERT_EQ(inproc.p.charge.size(), 2u);
-  ASSERT_EQ(inproc.p.moment.size(), 2u);
+  const Timed launched = evaluate(kSystem + cuzn_lsms_table("launcher", dir / "launched"), {c});
+  // In-process after another configuration in the same process: nothing of one LSMS run may
+  // leak into the next.
+  const Timed inproc = evaluate(kSystem + cuzn_lsms_table("in_process", dir / "inproc"),
+                                {Configuration::from_string("00"), c});
+  const Properties& l = launched.p.front();
+  const Properties& p = inproc.p.back();
+  ASSERT_EQ(inproc.p.front().status, Status::ok) << inproc.p.front().message;
+  ASSERT_EQ(l.status, Status::ok) << l.message;
+  ASSERT_EQ(p.status, Status::ok) << p.message;
+  ASSERT_TRUE(l.energy && p.energy);
+  EXPECT_EQ(p.iterations, l.iterations);
+  EXPECT_NEAR(*p.energy, *l.energy, 1e-8);
+  EXPECT_NEAR(*p.fermi_energy, *l.fermi_energy, 1e-10);
+  ASSERT_EQ(p.charge.size(), 2u);
+  ASSERT_EQ(p.moment.size(), 2u);
   for (int i = 0; i < 2; ++i) {
-    EXPECT_NEAR(inproc.p.charge[i], launched.p.charge[i], 1e-8) << "site " << i;
-    EXPECT_NEAR(inproc.p.moment[i], launched.p.moment[i], 1e-8) << "site " << i;
+    EXPECT_NEAR(p.charge[i], l.charge[i], 1e-8) << "site " << i;
+    EXPECT_NEAR(p.moment[i], l.moment[i], 1e-8) << "site " << i;
   }
-  // A real calculation, not a copy: Cu (Z 29) and Zn (Z 30) sites hold about their electrons.
-  EXPECT_NEAR(inproc.p.charge[0], 29.0, 0.5);
-  EXPECT_NEAR(inproc.p.charge[1], 30.0, 0.5);
+  // A real calculation, not a copy: the Cu (Z 29) and Zn (Z 30) sites hold about their electrons.
+  EXPECT_NEAR(p.charge[0], 29.0, 0.5);
+  EXPECT_NEAR(p.charge[1], 30.0, 0.5);
+  EXPECT_NE(*p.energy, *inproc.p.front().energy);
   std::printf(
       "CuZn B2 '01': %d SCF iterations; E launched %.12f, in-process %.12f Ry (diff %.3e); "
-      "charges diff %.3e %.3e e; wall time launched %.2f s, in-process %.2f s\n",
-      inproc.p.iterations, *launched.p.energy, *inproc.p.energy,
-      *inproc.p.energy - *launched.p.energy, inproc.p.charge[0] - launched.p.charge[0],
-      inproc.p.charge[1] - launched.p.charge[1], launched.seconds, inproc.seconds);
+      "charge diff %.3e %.3e e, moment diff %.3e %.3e muB; wall time launched %.2f s, "
+      "in-process %.2f s\n",
+      p.iterations, *l.energy, *p.energy, *p.energy - *l.energy, p.charge[0] - l.charge[0],
+      p.charge[1] - l.charge[1], p.moment[0] - l.moment[0], p.moment[1] - l.moment[1], l.wall_time,
+      p.wall_time);
+}
+
+// LSMS's bundled Lua 5.2 reads its decks and our Lua 5.4 reads ours, in one process, before and
+// after LSMS ran: the two Lua libraries do not mix (the engine's symbols are hidden).
+TEST(LsmsInProcess, LuaDecksOfBothVersionsInOneProcess) {
+  auto our_deck_runs_on_lua54 = [] {
+    const Deck d = Deck::from_string(
+        "half = 7 // 2\nkind = math.type(half)\nversion = _VERSION\nbits = 6 & 3\n", "ours.lua");
+    EXPECT_EQ(d.root().integer("half"), 3);
+    EXPECT_EQ(d.root().string("kind"), "integer");
+    EXPECT_EQ(d.root().string("version"), "Lua 5.4");
+    EXPECT_EQ(d.root().integer("bits"), 2);
+  };
+  our_deck_runs_on_lua54();
+  TempDir dir;
+  // The LSMS deck shortens the run to 1 SCF iteration only when LSMS's own Lua 5.2 runs it.
+  const Timed run = evaluate(
+      kSystem + cuzn_lsms_table("in_process", dir / "runs",
+                                "lsms.rms_tolerance = 1e-12\nlsms.extra_lua = \"if _VERSION == "
+                                "'Lua 5.2' then nscf = 1 else nscf = 3 end\""),
+      {Configuration::from_string("01")});
+  const Properties& p = run.p.front();
+  EXPECT_EQ(p.status, Status::not_converged) << p.message;
+  EXPECT_EQ(p.iterations, 1) << p.message;
+  our_deck_runs_on_lua54();
+}
+
+namespace {
+
+std::string build_deck(const fs::path& dir, const std::string& name, int ranks) {
+  return fmt::format(
+      "{}{}sampling = {{ unique_translations = true, seed = 3, folds = 2 }}\n"
+      "dataset = {{ file = '{}', ranks_per_calculation = {}, retries = 0 }}\n",
+      kSystem,
+      cuzn_lsms_table("in_process", dir / (name + "-runs"),
+                      fmt::format("lsms.ranks = {}\nlsms.keep_runs = true", ranks)),
+      (dir / (name + ".h5")).string(), ranks);
+}
+
+// Energy per configuration row of a finished build (every row ok, once).
+std::map<std::int64_t, double> ok_energies(const fs::path& file) {
+  const auto f = dataset::DatasetFile::open(file, h5::Mode::read);
+  std::map<std::int64_t, double> e;
+  for (std::size_t k = 0; k < f.results().rows(); ++k) {
+    EXPECT_EQ(f.results().row_status(k), Status::ok)
+        << file << " row " << k << ": " << f.results().message[k];
+    EXPECT_TRUE(e.emplace(f.results().config[k], f.results().energy[k]).second);
+  }
+  EXPECT_EQ(e.size(), f.configs().rows()) << file;
+  return e;
+}
+
+}  // namespace
+
+// A shell prefix that drops the MPI variables an earlier in-process test of this program set
+// (a child started with them takes itself for part of this process's MPI job and fails); the
+// root permission stays.
+const char* kCleanMpiEnv =
+    "for v in $(env | grep -o '^\\(OMPI\\|PMIX\\)[A-Za-z0-9_]*' | grep -v "
+    "'^OMPI_ALLOW_RUN_AS_ROOT'); do unset $v; done; ";
+
+// `lsms-surrogate build` in-process: serially (rank 0 runs LSMS); on 2 ranks (rank 0 and rank 1
+// each run LSMS on their own); on 3 ranks with one 2-rank group (rank 0 coordinates, ranks 1-2
+// enter LSMS together): the same rows.
+TEST(LsmsInProcess, BuildOnOneAndTwoRanksAndATwoRankGroup) {
+  TempDir dir;
+  struct Setup {
+    std::string name;
+    int np, group;
+  };
+  std::map<std::string, std::map<std::int64_t, double>> energies;
+  for (const Setup& s : {Setup{"serial", 1, 1}, Setup{"np2", 2, 1}, Setup{"group", 3, 2}}) {
+    const auto deck = dir.write(s.name + ".lua", build_deck(dir.path(), s.name, s.group));
+    const std::string launch =
+        s.np == 1 ? "" : fmt::format("mpirun --oversubscribe --allow-run-as-root -np {} ", s.np);
+    const auto r =
+        run_command(fmt::format("{}cd '{}' && OMP_NUM_THREADS=1 {}{} build {}", kCleanMpiEnv,
+                                dir.path().string(), launch, cli_path().string(), deck.string()));
+    ASSERT_EQ(r.status, 0) << s.name << "\n" << r.output;
+    energies[s.name] = ok_energies(dir / (s.name + ".h5"));
+  }
+  // The group's LSMS ran on 2 ranks (its pages, kept with keep_runs, say so).
+  int runs = 0;
+  for (const auto& e : fs::directory_iterator(dir / "group-runs")) {
+    ++runs;
+    const std::string out = read_file(e.path() / "stdout.txt");
+    EXPECT_EQ(out.rfind("LSMS_3: Program started\nUsing 2 MPI processes", 0), 0u) << e.path();
+  }
+  EXPECT_EQ(runs, 3);
+  const auto& e1 = energies["serial"];
+  EXPECT_EQ(e1.size(), 3u);  // CuCu, CuZn, ZnZn
+  for (const auto& [name, e] : energies) {
+    ASSERT_EQ(e.size(), e1.size()) << name;
+    for (const auto& [config, energy] : e1) {
+      ASSERT_TRUE(e.count(config)) << name;
+      EXPECT_NEAR(e.at(config), energy, 1e-8) << name << ", configuration row " << config;
+      std::printf("%s: configuration row %lld: E %.12f Ry (1 rank: diff %.3e)\n", name.c_str(),
+                  static_cast<long long>(config), e.at(config), e.at(config) - energy);
+    }
+  }
 }
