@@ -13,6 +13,8 @@ packages=(
   libgtest-dev
   libcli11-dev libfmt-dev
   gnuplot-nox
+  # building the real LSMS (../shared/lsms/build-lsms.sh) and linking the in-process engine
+  gfortran libxc-dev liblapack-dev util-linux
 )
 
 missing=()

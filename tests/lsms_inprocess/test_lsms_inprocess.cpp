@@ -126,6 +126,25 @@ TEST(LsmsInProcess, LuaDecksOfBothVersionsInOneProcess) {
   our_deck_runs_on_lua54();
 }
 
+// A calculation past lsms.timeout stops at the next SCF iteration on every rank and is a
+// time-out, not data; LSMS runs normally again in the same process afterwards.
+TEST(LsmsInProcess, TimeLimitStopsTheScfAndLsmsRunsAgain) {
+  TempDir dir;
+  const Configuration c = Configuration::from_string("01");
+  const auto before = evaluate(kSystem + cuzn_lsms_table("in_process", dir / "a"), {c});
+  const auto limited = evaluate(
+      kSystem + cuzn_lsms_table("in_process", dir / "b", "lsms.timeout = 1\nlsms.nscf = 50"), {c});
+  const auto after = evaluate(kSystem + cuzn_lsms_table("in_process", dir / "c"), {c});
+  ASSERT_EQ(before.p.front().status, Status::ok) << before.p.front().message;
+  EXPECT_EQ(limited.p.front().status, Status::timeout) << limited.p.front().message;
+  EXPECT_FALSE(limited.p.front().energy);
+  EXPECT_LT(limited.seconds, 30.0);  // one or two iterations, not 50
+  ASSERT_EQ(after.p.front().status, Status::ok) << after.p.front().message;
+  EXPECT_NEAR(*after.p.front().energy, *before.p.front().energy, 1e-9);
+  for (int i = 0; i < 2; ++i)
+    EXPECT_NEAR(after.p.front().charge.at(i), before.p.front().charge.at(i), 1e-9);
+}
+
 namespace {
 
 std::string build_deck(const fs::path& dir, const std::string& name, int ranks) {
