@@ -74,7 +74,11 @@ Properties LsmsDriver::run_in_process(const Configuration& config) {
     p.message = "evaluated by the group leader";
     return p;
   }
-  return classify(run, dir, config);
+  Properties p = classify(run, dir, config);
+  if (run.exit_code != 0 && !run.timed_out)  // classify words it as a launched program's exit
+    p.message =
+        fmt::format("LSMS failed in-process: {} (run directory {})", run.stderr_tail, dir.string());
+  return p;
 }
 
 }  // namespace lsmss::drivers

@@ -129,18 +129,28 @@ TEST(LsmsInProcess, LuaDecksOfBothVersionsInOneProcess) {
 }
 
 // A calculation past lsms.timeout stops at the next SCF iteration on every rank and is a
-// time-out, not data; LSMS runs normally again in the same process afterwards.
-TEST(LsmsInProcess, TimeLimitStopsTheScfAndLsmsRunsAgain) {
+// time-out; an exception thrown inside LSMS (here libxc refusing an unknown functional) is a
+// failed calculation with LSMS's reason; neither is data, and LSMS runs normally again in the
+// same process afterwards.
+TEST(LsmsInProcess, TimeOutsAndLsmsErrorsAreFailuresAndLsmsRunsAgain) {
   TempDir dir;
   const Configuration c = Configuration::from_string("01");
   const auto before = evaluate(kSystem + cuzn_lsms_table("in_process", dir / "a"), {c});
   const auto limited = evaluate(
       kSystem + cuzn_lsms_table("in_process", dir / "b", "lsms.timeout = 1\nlsms.nscf = 50"), {c});
-  const auto after = evaluate(kSystem + cuzn_lsms_table("in_process", dir / "c"), {c});
+  const auto broken = evaluate(
+      kSystem + cuzn_lsms_table("in_process", dir / "c", "lsms.xc_functional = '{1, 99999}'"), {c});
+  const auto after = evaluate(kSystem + cuzn_lsms_table("in_process", dir / "d"), {c});
   ASSERT_EQ(before.p.front().status, Status::ok) << before.p.front().message;
   EXPECT_EQ(limited.p.front().status, Status::timeout) << limited.p.front().message;
   EXPECT_FALSE(limited.p.front().energy);
-  EXPECT_LT(limited.seconds, 30.0);  // one or two iterations, not 50
+  EXPECT_LT(limited.seconds, 60.0);  // one or two iterations, not 50
+  EXPECT_EQ(broken.p.front().status, Status::failed) << broken.p.front().message;
+  EXPECT_NE(broken.p.front().message.find("LSMS failed in-process: LSMS threw: Libxc Kernel Init "
+                                          "Failed"),
+            std::string::npos)
+      << broken.p.front().message;
+  EXPECT_FALSE(broken.p.front().energy);
   ASSERT_EQ(after.p.front().status, Status::ok) << after.p.front().message;
   EXPECT_NEAR(*after.p.front().energy, *before.p.front().energy, 1e-9);
   for (int i = 0; i < 2; ++i)
