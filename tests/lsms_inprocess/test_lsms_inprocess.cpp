@@ -8,10 +8,12 @@
 
 #include "core/deck.hpp"
 #include "core/hdf5.hpp"
+#include "core/mpi.hpp"
 #include "dataset_builder/store.hpp"
 #include "drivers/lsms/lsms_driver.hpp"
 #include "drivers/register.hpp"
 #include "fmt/format.h"
+#include "lsms_plugin/inprocess/inprocess.hpp"
 #include "lsms_plugin/kout.hpp"
 #include "test_support.hpp"
 
@@ -101,6 +103,27 @@ TEST(LsmsInProcess, GivesTheLaunchedExecutablesNumbers) {
       p.iterations, *l.energy, *p.energy, *p.energy - *l.energy, p.charge[0] - l.charge[0],
       p.charge[1] - l.charge[1], p.moment[0] - l.moment[0], p.moment[1] - l.moment[1], l.wall_time,
       p.wall_time);
+}
+
+// LSMS's own CuZn B2 regression deck (../shared/lsms/regression/05_cuzn_b2_asa), run in-process
+// for 3 SCF iterations, reproduces its reference k.out.
+TEST(LsmsInProcess, ReproducesLsmsRegressionReference) {
+  const fs::path regression = shared_dir() / "lsms/regression/05_cuzn_b2_asa";
+  TempDir dir;
+  dir.write("i_lsms.lua", read_file(regression / "i_lsms.lua") + "\nnscf = 3\n");
+  const mpi::Session session;
+  const lsms::ProcessResult run = lsms::run_inprocess(MPI_COMM_SELF, dir.path(), "i_lsms.lua", 600);
+  ASSERT_EQ(run.exit_code, 0) << run.stderr_tail;
+  const auto got = lsms::parse_kout(dir / "k.out");
+  const auto ref = lsms::parse_kout(regression / "k.out.ref");
+  ASSERT_EQ(got.size(), 3u);
+  for (std::size_t k = 0; k < got.size(); ++k) {
+    EXPECT_NEAR(got[k].total_energy, ref[k].total_energy, 1e-8) << "iteration " << k;
+    EXPECT_NEAR(got[k].fermi_energy, ref[k].fermi_energy, 1e-10) << "iteration " << k;
+    std::printf("regression iteration %zu: E %.12f, reference %.12f Ry (diff %.3e)\n", k,
+                got[k].total_energy, ref[k].total_energy,
+                got[k].total_energy - ref[k].total_energy);
+  }
 }
 
 // LSMS's bundled Lua 5.2 reads its decks and our Lua 5.4 reads ours, in one process, before and
