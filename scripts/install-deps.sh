@@ -18,6 +18,8 @@ packages=(
   # driver's integration tests launch: libxc, fmt 9, the gfortran and OpenMP runtimes, OpenMPI,
   # serial HDF5, LAPACK/OpenBLAS.
   libxc9 libfmt9 libgfortran5 libgomp1 libopenmpi3 libhdf5-103-1 liblapack3 libopenblas0
+  # building the real LSMS (../shared/lsms/build-lsms.sh) and linking the in-process engine
+  libxc-dev liblapack-dev util-linux
 )
 
 missing=()

@@ -11,6 +11,7 @@
 
 #include "core/mpi.hpp"
 #include "lsms_plugin/info_evec.hpp"
+#include "lsms_plugin/inprocess/inprocess.hpp"
 #include "lsms_plugin/kout.hpp"
 #include "lsms_plugin/process.hpp"
 
@@ -105,9 +106,19 @@ LsmsSettings LsmsSettings::from_deck(const DeckTable& t, const System& system) {
                                 "\"lsms\"",
                                 executable));
   s.deck.executable_kind = t.choice("kind", default_kind, {"lsms", "lsms_asa"});
-  s.executable = resolve_program(t, "executable", executable, true);
+  s.in_process = t.choice("mode", "launcher", {"launcher", "in_process"}) == "in_process";
+  if (s.in_process && !lsms::inprocess_available())
+    t.error("mode", lsms::inprocess_unavailable_message());
+  if (s.in_process && s.deck.executable_kind != "lsms_asa")
+    t.error("kind", "mode = \"in_process\" runs lsms_asa (kind = \"lsms_asa\") only");
   s.launcher = t.strings("launcher", s.launcher);
-  if (!s.launcher.empty()) resolve_program(t, "launcher", s.launcher.front(), false);
+  // In-process, neither program is started: only a launched run needs them to exist.
+  if (!s.in_process) {
+    s.executable = resolve_program(t, "executable", executable, true);
+    if (!s.launcher.empty()) resolve_program(t, "launcher", s.launcher.front(), false);
+  } else {
+    s.executable = executable;
+  }
   s.ranks = static_cast<int>(t.integer("ranks", 1, 1, 1 << 20));
   s.work_dir = fs::absolute(t.string("work_dir", "lsms-runs"));
   s.keep_runs = t.boolean("keep_runs", false);
@@ -215,7 +226,13 @@ Properties harvest_run(const System& system, const LsmsSettings& s, const fs::pa
 }
 
 LsmsDriver::LsmsDriver(const System& system, LsmsSettings settings, MPI_Comm comm)
-    : system_(system), s_(std::move(settings)), comm_(comm) {}
+    : system_(system), s_(std::move(settings)), comm_(comm) {
+  // In-process LSMS needs MPI even under commands that run serially (calc). Started once and
+  // kept until the process ends: MPI cannot be started again after MPI_Finalize.
+  if (s_.in_process) {
+    static const mpi::Session session;
+  }
+}
 
 LsmsDriver::~LsmsDriver() {
   if (!warm_dir_.empty()) {
@@ -283,20 +300,12 @@ void LsmsDriver::remember_potentials(const fs::path& run_dir, const Configuratio
   }
 }
 
-Properties LsmsDriver::run_one(const Configuration& config) {
-  Properties p;
-  const int rank = mpi::rank_of(comm_);  // 0 in a serial program that never starts MPI
-  if (rank != 0) {
-    // The launcher runs the parallel job; other ranks of the group have nothing to do.
-    p.status = Status::ok;
-    p.message = "evaluated by the group leader";
-    return p;
-  }
-  const auto dir =
-      s_.work_dir / fmt::format("run-{:016x}-{}-{}", config.hash(), getpid(), counter_++);
+fs::path LsmsDriver::prepare_run(const Configuration& config, const WarmSource*& warm) {
+  const auto dir = fs::absolute(
+      s_.work_dir / fmt::format("run-{:016x}-{}-{}", config.hash(), getpid(), counter_++));
   fs::create_directories(dir);
   lsms::DeckSpec spec = s_.deck;
-  const WarmSource* warm = nullptr;
+  warm = nullptr;
   if (s_.warm_start && !warm_start_failed_.count(config.hash())) warm = pick_warm_source(config);
   if (warm) {
     // Each site gets the potential of a site of the same species in the earlier calculation:
@@ -322,22 +331,15 @@ Properties LsmsDriver::run_one(const Configuration& config) {
                     dir / fmt::format("{}.{}", spec.potential_file_in, i),
                     fs::copy_options::overwrite_existing);
   }
-  {
-    std::ofstream deck(dir / "i_lsms");
-    deck << lsms::write_deck(spec, system_.lattice, config, s_.species);
-    if (!deck) fail("cannot write LSMS deck into {}", dir.string());
-  }
-  std::vector<std::string> argv;
-  for (const auto& a : s_.launcher) {
-    std::string arg = a;
-    const auto pos = arg.find("{ranks}");
-    if (pos != std::string::npos) arg.replace(pos, 7, std::to_string(s_.ranks));
-    argv.push_back(arg);
-  }
-  argv.push_back(s_.executable);
-  argv.push_back("i_lsms");
-  const lsms::ProcessResult run =
-      lsms::run_process(argv, dir, s_.timeout, lsms::clean_child_environment(s_.environment));
+  std::ofstream deck(dir / "i_lsms");
+  deck << lsms::write_deck(spec, system_.lattice, config, s_.species);
+  if (!deck) fail("cannot write LSMS deck into {}", dir.string());
+  return dir;
+}
+
+Properties LsmsDriver::classify(const lsms::ProcessResult& run, const fs::path& dir,
+                                const Configuration& config) const {
+  Properties p;
   if (run.timed_out) {
     p.status = Status::timeout;
     p.message = fmt::format("LSMS exceeded the time limit of {} s in {}", s_.timeout, dir.string());
@@ -354,6 +356,11 @@ Properties LsmsDriver::run_one(const Configuration& config) {
       p.message += fmt::format("\nstderr:\n{}{}", run.stderr_tail, stdout_error_lines(dir));
   }
   p.wall_time = run.wall_time;
+  return p;
+}
+
+void LsmsDriver::finish_run(Properties& p, const fs::path& dir, const Configuration& config,
+                            const WarmSource* warm) {
   if (warm && !p.ok()) {
     warm_start_failed_.insert(config.hash());
     p.message +=
@@ -368,6 +375,33 @@ Properties LsmsDriver::run_one(const Configuration& config) {
     }
   }
   if (p.ok() && !s_.keep_runs) fs::remove_all(dir);
+}
+
+Properties LsmsDriver::run_one(const Configuration& config) {
+  if (s_.in_process) return run_in_process(config);
+  const int rank = mpi::rank_of(comm_);  // 0 in a serial program that never starts MPI
+  if (rank != 0) {
+    // The launcher runs the parallel job; other ranks of the group have nothing to do.
+    Properties p;
+    p.status = Status::ok;
+    p.message = "evaluated by the group leader";
+    return p;
+  }
+  const WarmSource* warm = nullptr;
+  const fs::path dir = prepare_run(config, warm);
+  std::vector<std::string> argv;
+  for (const auto& a : s_.launcher) {
+    std::string arg = a;
+    const auto pos = arg.find("{ranks}");
+    if (pos != std::string::npos) arg.replace(pos, 7, std::to_string(s_.ranks));
+    argv.push_back(arg);
+  }
+  argv.push_back(s_.executable);
+  argv.push_back("i_lsms");
+  const lsms::ProcessResult run =
+      lsms::run_process(argv, dir, s_.timeout, lsms::clean_child_environment(s_.environment));
+  Properties p = classify(run, dir, config);
+  finish_run(p, dir, config, warm);
   return p;
 }
 
@@ -376,8 +410,19 @@ void register_lsms_driver(DriverRegistry& registry) {
       "lsms",
       "real LSMS (DFT): writes decks, launches lsms/lsms_asa, parses info_evec_out and k.out",
       [](const DriverContext& ctx) {
-        return std::make_unique<LsmsDriver>(
-            ctx.system, LsmsSettings::from_deck(ctx.settings, ctx.system), ctx.comm);
+        LsmsSettings s = LsmsSettings::from_deck(ctx.settings, ctx.system);
+        // In-process, LSMS runs on the builder's rank group: its size must be lsms.ranks.
+        if (s.in_process) {
+          const long group =
+              ctx.deck_root.table("dataset").integer("ranks_per_calculation", 1, 1, 1'000'000);
+          if (group != s.ranks)
+            ctx.settings.error(
+                "ranks",
+                fmt::format("mode = \"in_process\" runs LSMS on the rank group of one "
+                            "calculation: set dataset.ranks_per_calculation = {} (it is {})",
+                            s.ranks, group));
+        }
+        return std::make_unique<LsmsDriver>(ctx.system, std::move(s), ctx.comm);
       });
 }
 

@@ -16,6 +16,7 @@
 #include "core/driver.hpp"
 #include "lsms_plugin/deck_writer.hpp"
 #include "lsms_plugin/kout.hpp"
+#include "lsms_plugin/process.hpp"
 
 namespace lsmss::drivers {
 
@@ -28,6 +29,9 @@ struct LsmsSettings {
   bool warm_start = false;
   double timeout = 3600.0;                         // seconds per calculation
   std::map<std::string, std::string> environment;  // set for LSMS on top of the clean one
+  // mode = "in_process": LSMS runs inside this process on the driver's rank group
+  // (drivers/lsms/lsms_inprocess.cpp) instead of being launched.
+  bool in_process = false;
   lsms::DeckSpec deck;
   std::vector<lsms::SpeciesSetup> species;  // per species index of the system
 
@@ -74,6 +78,16 @@ class LsmsDriver : public Driver {
     std::vector<std::filesystem::path> potentials;
   };
   Properties run_one(const Configuration& config);
+  Properties run_in_process(const Configuration& config);
+  // A fresh run directory with the deck and the starting potentials (warm: the earlier
+  // calculation they come from, or nullptr).
+  std::filesystem::path prepare_run(const Configuration& config, const WarmSource*& warm);
+  // The verdict on a finished run (launched or in-process): time-out, crash or harvest.
+  Properties classify(const lsms::ProcessResult& run, const std::filesystem::path& dir,
+                      const Configuration& config) const;
+  // After the verdict: warm-start bookkeeping and removal of a successful run's directory.
+  void finish_run(Properties& p, const std::filesystem::path& dir, const Configuration& config,
+                  const WarmSource* warm);
   const WarmSource* pick_warm_source(const Configuration& config) const;
   void remember_potentials(const std::filesystem::path& run_dir, const Configuration& config);
 
