@@ -33,7 +33,10 @@ std::string creation_error(const std::string& deck_text) {
 }  // namespace
 
 TEST(LsmsMode, LauncherIsTheDefaultAndUnknownModesAreRejected) {
-  EXPECT_EQ(creation_error("driver = 'lsms'\nlsms = { launcher = {} }"), "");
+  // A launched run needs an executable that exists (the mode itself is not what is checked).
+  const std::string exe = std::string(LSMSS_SHARED_DIR) + "/lsms/bin/lsms_asa";
+  EXPECT_EQ(creation_error("driver = 'lsms'\nlsms = { launcher = {}, executable = '" + exe + "' }"),
+            "");
   const std::string e = creation_error("driver = 'lsms'\nlsms = { mode = 'inprocess' }");
   EXPECT_NE(e.find("lsms.mode"), std::string::npos) << e;
   EXPECT_NE(e.find("in_process"), std::string::npos) << e;
