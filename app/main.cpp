@@ -15,6 +15,10 @@
 
 namespace {
 
+// Exit codes (README): 0 success, 1 runtime error (bad input file, failed calculation, ...),
+// 2 usage error (unknown subcommand or option, missing or unparsable argument).
+constexpr int kExitUsage = 2;
+
 int run(int argc, char** argv) {
   using namespace lsmss;
   app::AppContext ctx;
@@ -29,7 +33,11 @@ int run(int argc, char** argv) {
                                                : "not compiled",
                                    blas::description()));
   cli.add_flag("--allow-lua-io", ctx.allow_lua_io,
-               "let decks use Lua's io, os and require (sandboxed by default)");
+               "let decks use Lua's io, os and require (sandboxed by default); implies "
+               "--allow-commands");
+  cli.add_flag("--allow-commands", ctx.allow_commands,
+               "let the deck name programs to run (lsms.executable, lsms.launcher); without it "
+               "a deck may use only their defaults");
   cli.require_subcommand(1);
   cli.fallthrough();
   try {
@@ -40,7 +48,10 @@ int run(int argc, char** argv) {
     app::add_mc_commands(cli, ctx);
     cli.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    return cli.exit(e);
+    // --help and --version exit 0; every other parse error is a usage error: exit 2
+    // (README, "Exit codes"), not CLI11's own numbers.
+    const int rc = cli.exit(e);
+    return rc == 0 ? 0 : kExitUsage;
   } catch (const std::exception& e) {
     std::fflush(stdout);
     fmt::print(stderr, "lsms-surrogate: error: {}\n", e.what());

@@ -17,6 +17,15 @@ namespace lsmss {
 
 struct DeckOptions {
   bool allow_io = false;  // expose os, io and require to the deck (off: sandboxed)
+  // Budgets of the Lua script, so that no deck hangs or exhausts the machine (an endless loop
+  // or a runaway table ends in a DeckError naming the file and line). A deck is a few hundred
+  // lines of settings: these are orders of magnitude above what one needs.
+  // Whether deck keys naming programs to run (lsms.executable, lsms.launcher) may differ from
+  // their defaults. The library trusts its caller; the CLI sets it only with --allow-commands
+  // or --allow-lua-io, so an untrusted deck cannot run arbitrary commands (docs/deck.md).
+  bool allow_commands = true;
+  long long instruction_limit = 200'000'000;               // Lua VM instructions
+  std::size_t memory_limit = std::size_t{256} << 20;  // bytes the Lua state may hold
 };
 
 // One value of the deck tree.
@@ -26,6 +35,7 @@ struct DeckNode {
   bool b = false;
   double num = 0.0;
   bool is_integer = false;
+  long long integer = 0;  // the exact value when is_integer
   std::string str;
   std::map<std::string, std::shared_ptr<DeckNode>> fields;  // string keys
   std::vector<std::shared_ptr<DeckNode>> items;             // array part 1..n
@@ -69,6 +79,12 @@ class DeckTable {
   // Array of sub-tables, e.g. { {..}, {..} }.
   std::vector<DeckTable> tables(std::string_view key) const;
 
+  // Policy for keys that name programs to run (see DeckOptions::allow_commands): from a deck
+  // not trusted with commands, `value` must equal `def`, else a DeckError names the key and
+  // the flag that permits it.
+  void require_default_unless_trusted(std::string_view key, const std::vector<std::string>& value,
+                                      const std::vector<std::string>& def) const;
+
   // Declares keys as known without reading them (e.g. sections read by another stage).
   void allow(std::initializer_list<std::string_view> keys) const;
   // Error for every key present but never asked for, suggesting the closest known key.
@@ -81,6 +97,8 @@ class DeckTable {
   std::shared_ptr<const DeckNode> node_;
   std::string path_;
   std::shared_ptr<const std::string> file_ = std::make_shared<const std::string>("<deck>");
+  bool commands_trusted_ = true;  // DeckOptions::allow_commands, inherited by sub-tables
+  friend class Deck;
 };
 
 class Deck {

@@ -1,0 +1,198 @@
+// In-process robustness checks (docs/reliability.md): Lua budgets and one-line errors, the
+// command policy of decks, the fallback budget across interrupted Monte Carlo runs, model
+// files replaced only by valid ones.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <chrono>
+
+#include "core/deck.hpp"
+#include "core/hdf5.hpp"
+#include "core/system.hpp"
+#include "dataset_builder/builder.hpp"
+#include "dataset_builder/dataset.hpp"
+#include "drivers/register.hpp"
+#include "montecarlo/fallback.hpp"
+#include "test_support.hpp"
+
+using namespace lsmss;
+using namespace lsmss::test;
+
+namespace {
+
+std::string deck_error(const std::string& text, const DeckOptions& opts = {}) {
+  try {
+    Deck::from_string(text, "budget.lua", opts);
+  } catch (const DeckError& e) {
+    return e.what();
+  }
+  return {};
+}
+
+}  // namespace
+
+TEST(RobustnessDeck, InstructionBudgetStopsEveryKindOfEndlessLoop) {
+  DeckOptions small;
+  small.instruction_limit = 1'000'000;
+  for (const char* loop : {"while true do end", "for i = 1, math.maxinteger do end",
+                           "repeat until false", "::top:: goto top",
+                           "local function f() return f() end f()",  // a tail call: no stack
+                           "while true do pcall(function() while true do end end) end",
+                           "co = coroutine.wrap(function() while true do end end) co()"}) {
+    SCOPED_TRACE(loop);
+    const auto t0 = std::chrono::steady_clock::now();
+    const std::string e = deck_error(std::string("a = 1\n") + loop + "\n", small);
+    EXPECT_LT(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(), 20.0);
+    EXPECT_NE(e.find("budget.lua:2:"), std::string::npos) << e;
+    EXPECT_NE(e.find("1000000 Lua instructions"), std::string::npos) << e;
+    EXPECT_EQ(e.find('\n'), std::string::npos) << e;
+  }
+  // An ordinary deck is far below the default budget.
+  EXPECT_NO_THROW(Deck::from_string("t = {}\nfor i = 1, 100000 do t[i] = i * i end\n", "ok.lua"));
+}
+
+TEST(RobustnessDeck, MemoryBudgetStopsRunawayTablesAndStrings) {
+  DeckOptions small;
+  small.memory_limit = std::size_t{8} << 20;
+  for (const char* greedy : {"t = {} for i = 1, 1e8 do t[i] = i end",
+                             "s = string.rep('x', 1 << 30)",
+                             "s = 'x' while true do s = s .. s end"}) {
+    SCOPED_TRACE(greedy);
+    const std::string e = deck_error(greedy, small);
+    EXPECT_NE(e.find("budget.lua: the deck needs more than 8 MiB"), std::string::npos) << e;
+  }
+}
+
+TEST(RobustnessDeck, RuntimeErrorsAreOneLineWithFileAndLine) {
+  for (const auto& [text, where] :
+       {std::pair{"a = 1\nb = nil .. 'x'\n", "budget.lua:2:"},
+        std::pair{"a = 1\n\nb = string.rep()\n", "budget.lua:3:"},
+        std::pair{"error({})\n", "budget.lua:1:"}}) {
+    const std::string e = deck_error(text);
+    EXPECT_NE(e.find(where), std::string::npos) << e;
+    EXPECT_EQ(e.find('\n'), std::string::npos) << e;
+    EXPECT_EQ(e.find("traceback"), std::string::npos) << e;
+  }
+}
+
+TEST(RobustnessDeck, NonFiniteNumbersAndHugeIntegersNameTheKey) {
+  const Deck d = Deck::from_string("x = 0/0\ny = -1/0\nz = math.maxinteger\n", "n.lua");
+  for (const char* k : {"x", "y"}) {
+    try {
+      d.root().number(k);
+      ADD_FAILURE() << k;
+    } catch (const DeckError& e) {
+      EXPECT_NE(std::string(e.what()).find(fmt::format("key '{}'", k)), std::string::npos)
+          << e.what();
+      EXPECT_NE(std::string(e.what()).find("finite"), std::string::npos) << e.what();
+    }
+  }
+  try {
+    d.root().integer("z", 1, 0, 1000);
+    ADD_FAILURE();
+  } catch (const DeckError& e) {
+    EXPECT_NE(std::string(e.what()).find("9223372036854775807"), std::string::npos) << e.what();
+  }
+}
+
+TEST(RobustnessDeck, ProgramKeysNeedTrust) {
+  DeckOptions untrusted;
+  untrusted.allow_commands = false;
+  const Deck d = Deck::from_string("lsms = { executable = '/bin/sh', ranks = 1 }\n", "p.lua",
+                                   untrusted);
+  const DeckTable t = d.root().table("lsms");
+  EXPECT_NO_THROW(t.require_default_unless_trusted("launcher", {"mpirun"}, {"mpirun"}));
+  try {
+    t.require_default_unless_trusted("executable", {"/bin/sh"}, {"lsms_asa"});
+    ADD_FAILURE();
+  } catch (const DeckError& e) {
+    EXPECT_NE(std::string(e.what()).find("lsms.executable"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("--allow-commands"), std::string::npos) << e.what();
+  }
+  const Deck trusted = Deck::from_string("lsms = { executable = '/bin/sh' }\n", "p.lua");
+  EXPECT_NO_THROW(trusted.root().table("lsms").require_default_unless_trusted(
+      "executable", {"/bin/sh"}, {"lsms_asa"}));
+}
+
+TEST(RobustnessDeck, LatticeConstantsOutsideTheSensibleRangeAreRefused) {
+  for (const char* a : {"1e300", "1e-300", "0.5", "101"}) {
+    const Deck d = Deck::from_string(
+        fmt::format("system = {{ lattice = 'fcc', a = {}, species = {{'Cu','Au'}} }}", a), "l.lua");
+    try {
+      System::from_deck(d.root().table("system"));
+      ADD_FAILURE() << a;
+    } catch (const DeckError& e) {
+      EXPECT_NE(std::string(e.what()).find("system.a"), std::string::npos) << e.what();
+    }
+  }
+}
+
+// `mc` with the DFT fallback, killed and rerun (no checkpoint yet, so the chain starts over):
+// the rows the job acquired before count against max_fallbacks, so the budget is not reset.
+TEST(RobustnessFallback, RerunCountsTheRowsEarlierRunsOfTheJobAcquired) {
+  TempDir dir;
+  const auto file = dir / "data.h5";
+  const Deck deck = Deck::from_string(
+      fmt::format("system = {{ lattice = 'fcc', a = 7.2377, supercell = {{1,1,2}}, species = "
+                  "{{'Cu','Au'}} }}\ndriver = 'tb'\ntb = {{}}\nsampling = {{ cap = 2, seed = 2, "
+                  "folds = 2, test_fraction = 0, compositions = {{4}} }}\ndataset = {{ file = '{}' }}\n",
+                  file.string()),
+      "data.lua");
+  const System sys = System::from_deck(deck.root().table("system"));
+  DriverRegistry registry;
+  drivers::register_builtin_drivers(registry);
+  dataset::BuildOptions o;
+  o.progress = false;
+  o.verbose = false;
+  dataset::build_dataset(deck, sys, registry, o);
+  auto tb = [&] {
+    return registry.create("tb", DriverContext{sys, deck.root().table("tb"), deck.root(), &registry});
+  };
+  mc::FallbackSettings s;
+  s.enabled = true;
+  s.threshold = 0.0;
+  s.driver = "tb";
+  s.dataset = file.string();
+  s.max_fallbacks = 3;
+  s.flush_interval = 1;
+  s.run = "mc:job";
+  // Fresh configurations of composition 4 the dataset does not hold.
+  const dataset::Dataset have = dataset::read_dataset(file);
+  std::vector<Configuration> fresh;
+  std::vector<std::uint8_t> occ = {0, 0, 0, 0, 1, 1, 1, 1};
+  do {
+    const Configuration c(occ);
+    bool known = false;
+    for (std::size_t r = 0; r < have.rows(); ++r) known = known || have.configuration(r) == c;
+    if (!known) fresh.push_back(c);
+  } while (std::next_permutation(occ.begin(), occ.end()) && fresh.size() < 6);
+  ASSERT_EQ(fresh.size(), 6u);
+  auto evaluate = [&](mc::Fallback& fb, std::size_t first, std::size_t n) {
+    std::vector<mc::EnergyResult> res(n);
+    std::vector<mc::EnergyResult*> ptr;
+    for (auto& r : res) r.ok = true, r.std = 1.0, ptr.push_back(&r);
+    fb.evaluate(std::span(fresh).subspan(first, n), ptr);
+    return static_cast<long>(std::count_if(res.begin(), res.end(), [](auto& r) { return r.dft; }));
+  };
+  {
+    // The first run acquires 2 rows, appended at once (flush_interval 1), then "dies": the
+    // object is leaked, as kill -9 would leave it.
+    auto* first = new mc::Fallback(s, tb(), sys);
+    EXPECT_EQ(first->earlier(), 0);
+    EXPECT_EQ(evaluate(*first, 0, 2), 2);
+    first->flush();
+    (void)first;  // NOLINT: never destroyed, like a killed process
+  }
+  mc::Fallback again(s, tb(), sys);
+  EXPECT_EQ(again.earlier(), 2);
+  EXPECT_FALSE(again.limit_reached());
+  EXPECT_EQ(evaluate(again, 0, 2), 2);  // memoized from the dataset: free
+  EXPECT_EQ(again.calculations(), 0);
+  EXPECT_EQ(evaluate(again, 2, 4), 1);  // one new calculation left of the budget of 3
+  EXPECT_EQ(again.calculations(), 1);
+  EXPECT_TRUE(again.limit_reached());
+  // Another job (another output prefix) has its own budget.
+  s.run = "mc:other";
+  mc::Fallback other(s, tb(), sys);
+  EXPECT_EQ(other.earlier(), 0);
+}
