@@ -36,8 +36,8 @@ int run(int argc, char** argv) {
                "let decks use Lua's io, os and require (sandboxed by default); implies "
                "--allow-commands");
   cli.add_flag("--allow-commands", ctx.allow_commands,
-               "let the deck name programs to run (lsms.executable, lsms.launcher); without it "
-               "a deck may use only their defaults");
+               "let the deck name any program to run (lsms.executable, lsms.launcher); without "
+               "it only lsms/lsms_asa and mpirun/srun/... with plain flags (docs/deck.md)");
   cli.require_subcommand(1);
   cli.fallthrough();
   try {

@@ -1,6 +1,7 @@
 #include "core/deck.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <cstdlib>
 #include <fstream>
@@ -339,13 +340,37 @@ DeckTable DeckTable::table(std::string_view key) const {
   sub.node_ = std::shared_ptr<const DeckNode>(node_, n);
   return sub;
 }
-void DeckTable::require_default_unless_trusted(std::string_view key,
-                                               const std::vector<std::string>& value,
-                                               const std::vector<std::string>& def) const {
-  if (commands_trusted_ || value == def) return;
+void DeckTable::require_trust_unless(std::string_view key, bool harmless) const {
+  if (commands_trusted_ || harmless) return;
   error(key,
-        "names a program to run; a deck may change it only when you trust it to run commands: "
-        "pass --allow-commands (or --allow-lua-io) to lsms-surrogate");
+        "names a program to run that is not on the built-in list (docs/deck.md); a deck may "
+        "name it only when you trust it to run commands: pass --allow-commands (or "
+        "--allow-lua-io) to lsms-surrogate");
+}
+
+bool harmless_program(std::string_view name, std::initializer_list<std::string_view> known) {
+  return std::find(known.begin(), known.end(), name) != known.end();
+}
+
+bool harmless_launcher(const std::vector<std::string>& argv) {
+  if (argv.empty()) return true;
+  if (!harmless_program(argv[0], {"mpirun", "mpiexec", "srun", "jsrun", "aprun"})) return false;
+  auto flag = [](const std::string& a) {
+    const std::size_t dashes = a.rfind("--", 0) == 0 ? 2 : a.rfind('-', 0) == 0 ? 1 : 0;
+    if (dashes == 0 || a.size() == dashes) return false;
+    return std::all_of(a.begin() + static_cast<long>(dashes), a.end(), [](char c) {
+      return std::isalnum(static_cast<unsigned char>(c)) || c == '-';
+    });
+  };
+  auto value = [](const std::string& a) {
+    return a == "{ranks}" ||
+           (!a.empty() && std::all_of(a.begin(), a.end(), [](char c) {
+             return std::isdigit(static_cast<unsigned char>(c));
+           }));
+  };
+  for (std::size_t i = 1; i < argv.size(); ++i)
+    if (!flag(argv[i]) && !value(argv[i])) return false;
+  return true;
 }
 std::vector<DeckTable> DeckTable::tables(std::string_view key) const {
   const DeckNode* n = get(key);

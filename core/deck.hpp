@@ -80,10 +80,9 @@ class DeckTable {
   std::vector<DeckTable> tables(std::string_view key) const;
 
   // Policy for keys that name programs to run (see DeckOptions::allow_commands): from a deck
-  // not trusted with commands, `value` must equal `def`, else a DeckError names the key and
-  // the flag that permits it.
-  void require_default_unless_trusted(std::string_view key, const std::vector<std::string>& value,
-                                      const std::vector<std::string>& def) const;
+  // not trusted with commands, a value that is not `harmless` (see harmless_program and
+  // harmless_launcher) is a DeckError naming the key and the flag that permits it.
+  void require_trust_unless(std::string_view key, bool harmless) const;
 
   // Declares keys as known without reading them (e.g. sections read by another stage).
   void allow(std::initializer_list<std::string_view> keys) const;
@@ -115,6 +114,14 @@ class Deck {
   std::string file_;
   DeckTable root_;
 };
+
+// What an untrusted deck may still name (DeckOptions::allow_commands, docs/deck.md):
+// a program among `known`, by bare name (found on PATH; no path, no arguments) ...
+bool harmless_program(std::string_view name, std::initializer_list<std::string_view> known);
+// ... and a launcher that is empty or a known MPI launcher (mpirun, mpiexec, srun, jsrun,
+// aprun) by bare name followed only by plain flags (-n, --exclusive; no '=') and their numeric
+// values or {ranks}: nothing in it can name another program.
+bool harmless_launcher(const std::vector<std::string>& argv);
 
 // Levenshtein distance, for "did you mean" suggestions.
 std::size_t edit_distance(std::string_view a, std::string_view b);

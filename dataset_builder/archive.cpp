@@ -232,7 +232,7 @@ void read_files(const std::filesystem::path& source, std::size_t batch_size,
     if (ec) throw FileError(fmt::format("{}: cannot list: {}", source.string(), ec.message()));
     for (; it != end; it.increment(ec)) {
       const fs::path p = it->path();
-      const std::string rel = printable(fs::relative(p, source).string());
+      const std::string rel = printable(p.lexically_relative(source).string());
       if (hidden(p.filename().string())) {
         if (it->is_directory(ec) && !it->is_symlink(ec)) it.disable_recursion_pending();
         continue;
@@ -277,7 +277,7 @@ void read_files(const std::filesystem::path& source, std::size_t batch_size,
               [](const Item& a, const Item& b) { return a.path < b.path; });
     std::vector<FileEntry> entries;
     for (auto& item : items) {
-      FileEntry e{printable(fs::relative(item.path, source).string()), {}, std::move(item.skip)};
+      FileEntry e{printable(item.path.lexically_relative(source).string()), {}, std::move(item.skip)};
       if (e.skip.empty()) {
         std::error_code sc;
         const auto size = fs::file_size(item.path, sc);

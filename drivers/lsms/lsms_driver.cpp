@@ -20,8 +20,8 @@ LsmsSettings LsmsSettings::from_deck(const DeckTable& t, const System& system) {
   s.deck.executable_kind = t.choice(
       "kind", base.find("asa") != std::string::npos ? "lsms_asa" : "lsms", {"lsms", "lsms_asa"});
   s.launcher = t.strings("launcher", s.launcher);
-  t.require_default_unless_trusted("executable", {s.executable}, {LsmsSettings{}.executable});
-  t.require_default_unless_trusted("launcher", s.launcher, LsmsSettings{}.launcher);
+  t.require_trust_unless("executable", harmless_program(s.executable, {"lsms", "lsms_asa"}));
+  t.require_trust_unless("launcher", harmless_launcher(s.launcher));
   s.ranks = static_cast<int>(t.integer("ranks", 1, 1, 1 << 20));
   s.work_dir = t.string("work_dir", "lsms-runs");
   s.keep_runs = t.boolean("keep_runs", false);
