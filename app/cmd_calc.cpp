@@ -91,9 +91,9 @@ void add_calc_commands(CLI::App& app, AppContext& ctx) {
                    m.fallback.enabled ? ", DFT fallback to " + m.fallback.driver : "");
       }
       if (!driver_error.empty())
-        throw Error(fmt::format(
-            "{}: every section is valid, but the driver could not be created: {}", file,
-            driver_error));
+        throw Error(
+            fmt::format("{}: every section is valid, but the driver could not be created: {}", file,
+                        driver_error));
       fmt::print("deck OK\n");
     });
   }

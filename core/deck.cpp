@@ -237,7 +237,8 @@ long as_integer(const DeckTable& t, std::string_view key, const DeckNode* n) {
   if (n->type != DeckNode::Type::number || !n->is_integer)
     t.error(key, fmt::format("expected an integer, got {} {}", n->type_name(),
                              n->type == DeckNode::Type::number ? fmt::format("{}", n->num) : ""));
-  if (n->integer > std::numeric_limits<long>::max() || n->integer < std::numeric_limits<long>::min())
+  if (n->integer > std::numeric_limits<long>::max() ||
+      n->integer < std::numeric_limits<long>::min())
     t.error(key, fmt::format("integer {} is out of range", n->integer));
   return static_cast<long>(n->integer);
 }
@@ -363,8 +364,7 @@ bool harmless_launcher(const std::vector<std::string>& argv) {
     });
   };
   auto value = [](const std::string& a) {
-    return a == "{ranks}" ||
-           (!a.empty() && std::all_of(a.begin(), a.end(), [](char c) {
+    return a == "{ranks}" || (!a.empty() && std::all_of(a.begin(), a.end(), [](char c) {
              return std::isdigit(static_cast<unsigned char>(c));
            }));
   };

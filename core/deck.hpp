@@ -24,7 +24,7 @@ struct DeckOptions {
   // their defaults. The library trusts its caller; the CLI sets it only with --allow-commands
   // or --allow-lua-io, so an untrusted deck cannot run arbitrary commands (docs/deck.md).
   bool allow_commands = true;
-  long long instruction_limit = 200'000'000;               // Lua VM instructions
+  long long instruction_limit = 200'000'000;          // Lua VM instructions
   std::size_t memory_limit = std::size_t{256} << 20;  // bytes the Lua state may hold
 };
 

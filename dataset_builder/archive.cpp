@@ -142,8 +142,8 @@ void read_tar(int fd, const std::string& what, std::size_t batch_size,
     const bool metadata = type == 'L' || type == 'x' || type == 'K' || type == 'g';
     // Only file contents and small metadata records are held in memory; anything bigger is
     // read past (a huge member must not end the import with an allocation failure).
-    const bool keep = size <= kMaxImportFileBytes &&
-                      (metadata || type == '0' || type == '\0' || type == '7');
+    const bool keep =
+        size <= kMaxImportFileBytes && (metadata || type == '0' || type == '\0' || type == '7');
     std::string data(keep ? size : 0, '\0');
     if (size > 0 && !(keep ? in.read(data.data(), size) : in.skip(size)))
       throw FileError(fmt::format("{}: archive ends in the middle of an entry (truncated?)", what));
@@ -172,13 +172,16 @@ void read_tar(int fd, const std::string& what, std::size_t batch_size,
     name = printable(name);
     std::string skip;
     if (type != '0' && type != '\0' && type != '7') {
-      static const std::map<char, const char*> kinds = {
-          {'1', "a hard link"}, {'2', "a symbolic link"}, {'3', "a character device"},
-          {'4', "a block device"}, {'6', "a FIFO"}};
+      static const std::map<char, const char*> kinds = {{'1', "a hard link"},
+                                                        {'2', "a symbolic link"},
+                                                        {'3', "a character device"},
+                                                        {'4', "a block device"},
+                                                        {'6', "a FIFO"}};
       const auto k = kinds.find(type);
-      skip = fmt::format("{}: {} in the archive, not a regular file: not read", name,
-                         k != kinds.end() ? k->second : fmt::format("a member of type '{}'",
-                                                                    printable(std::string(1, type))));
+      skip = fmt::format(
+          "{}: {} in the archive, not a regular file: not read", name,
+          k != kinds.end() ? k->second
+                           : fmt::format("a member of type '{}'", printable(std::string(1, type))));
     } else if (!keep) {
       skip = fmt::format("{}: {} bytes, more than the {} MiB an LSMS output can have: not read",
                          name, size, kMaxImportFileBytes >> 20);
@@ -262,11 +265,11 @@ void read_files(const std::filesystem::path& source, std::size_t batch_size,
         continue;
       }
       if (!fs::is_regular_file(st)) {
-        const char* kind = fs::is_fifo(st)               ? "a FIFO"
-                           : fs::is_character_file(st)   ? "a character device"
-                           : fs::is_block_file(st)       ? "a block device"
-                           : fs::is_socket(st)           ? "a socket"
-                                                         : "not a regular file";
+        const char* kind = fs::is_fifo(st)             ? "a FIFO"
+                           : fs::is_character_file(st) ? "a character device"
+                           : fs::is_block_file(st)     ? "a block device"
+                           : fs::is_socket(st)         ? "a socket"
+                                                       : "not a regular file";
         items.push_back({p, fmt::format("{}: {}, not a regular file: not read", rel, kind)});
         continue;
       }
@@ -277,16 +280,18 @@ void read_files(const std::filesystem::path& source, std::size_t batch_size,
               [](const Item& a, const Item& b) { return a.path < b.path; });
     std::vector<FileEntry> entries;
     for (auto& item : items) {
-      FileEntry e{printable(item.path.lexically_relative(source).string()), {}, std::move(item.skip)};
+      FileEntry e{
+          printable(item.path.lexically_relative(source).string()), {}, std::move(item.skip)};
       if (e.skip.empty()) {
         std::error_code sc;
         const auto size = fs::file_size(item.path, sc);
         if (sc) {
           e.skip = fmt::format("{}: cannot read: {}", e.name, sc.message());
         } else if (size > kMaxImportFileBytes) {
-          e.skip = fmt::format("{}: {} bytes, more than the {} MiB an LSMS output can have: "
-                               "not read",
-                               e.name, size, kMaxImportFileBytes >> 20);
+          e.skip = fmt::format(
+              "{}: {} bytes, more than the {} MiB an LSMS output can have: "
+              "not read",
+              e.name, size, kMaxImportFileBytes >> 20);
         } else {
           std::ifstream in(item.path, std::ios::binary);
           if (!in) throw FileError(fmt::format("{}: cannot open", item.path.string()));

@@ -2,9 +2,9 @@
 // Reads many small files from a directory tree or a tar archive (plain, or compressed with xz,
 // gzip, bzip2 or zstd: decompressed by the system tool through a pipe, read as a stream, never
 // unpacked to disk), in batches so memory stays bounded.
+#include <cstdint>
 #include <filesystem>
 #include <functional>
-#include <cstdint>
 #include <string>
 #include <vector>
 

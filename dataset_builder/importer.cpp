@@ -87,10 +87,9 @@ Record convert(FileEntry& e, const System& sys, double tol) {
     }
     // Total energies are about -3300 Ry (Cu) to -40000 Ry (Au) per atom; 1e6 Ry per atom is
     // far beyond any element.
-    for (const auto& [what, v, bound] :
-         {std::tuple{"total energy", info.total_energy, 1e6 * n},
-          std::tuple{"band energy", info.band_energy, 1e6 * n},
-          std::tuple{"Fermi energy", info.fermi_energy, 1e3}})
+    for (const auto& [what, v, bound] : {std::tuple{"total energy", info.total_energy, 1e6 * n},
+                                         std::tuple{"band energy", info.band_energy, 1e6 * n},
+                                         std::tuple{"Fermi energy", info.fermi_energy, 1e3}})
       if (!std::isfinite(v) || std::abs(v) > bound)
         fail("{} {} Ry is impossible (|value| above {:g} Ry)", what, v, bound);
     r.config = Configuration(std::move(occ));

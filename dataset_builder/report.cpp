@@ -126,15 +126,16 @@ void print_file_info(std::FILE* out, const DatasetFile& f) {
                "(nothing else is ever removed)\n",
                f.torn_config_rows(), f.torn_result_rows());
   if (f.damaged_config_rows() + f.damaged_result_rows() > 0)
-    fmt::print(out,
-               "DAMAGED       {} config rows (/configs rows {}{}) and {} result rows (/results rows "
-               "{}{}) fail their checksum or consistency check: they are not a torn tail, stay "
-               "in the file untouched, and are left out of training and of `build`; restore "
-               "the file from a copy, or rebuild those rows into another file\n",
-               f.damaged_config_rows(), fmt::join(f.damaged_config_list(), ","),
-               f.damaged_config_rows() > f.damaged_config_list().size() ? ",..." : "",
-               f.damaged_result_rows(), fmt::join(f.damaged_result_list(), ","),
-               f.damaged_result_rows() > f.damaged_result_list().size() ? ",..." : "");
+    fmt::print(
+        out,
+        "DAMAGED       {} config rows (/configs rows {}{}) and {} result rows (/results rows "
+        "{}{}) fail their checksum or consistency check: they are not a torn tail, stay "
+        "in the file untouched, and are left out of training and of `build`; restore "
+        "the file from a copy, or rebuild those rows into another file\n",
+        f.damaged_config_rows(), fmt::join(f.damaged_config_list(), ","),
+        f.damaged_config_rows() > f.damaged_config_list().size() ? ",..." : "",
+        f.damaged_result_rows(), fmt::join(f.damaged_result_list(), ","),
+        f.damaged_result_rows() > f.damaged_result_list().size() ? ",..." : "");
   fmt::print(out, "\n");
   print_composition_table(out, summarize(c, r, 0));
   if (!i.import_summary.empty())

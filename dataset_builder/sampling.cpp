@@ -184,8 +184,8 @@ Plan make_plan(const System& sys, const SamplingSettings& s) {
     for (int k : s.composition_list(n))
       configs += std::min(static_cast<double>(s.cap), std::pow(10.0, log10_binomial(n, k)));
     const double bytes = configs * (n + 160.0);
-    const double memory = static_cast<double>(sysconf(_SC_PHYS_PAGES)) *
-                          static_cast<double>(sysconf(_SC_PAGE_SIZE));
+    const double memory =
+        static_cast<double>(sysconf(_SC_PHYS_PAGES)) * static_cast<double>(sysconf(_SC_PAGE_SIZE));
     if (memory > 0 && bytes > 0.8 * memory)
       fail(
           "sampling.cap = {} plans about {:.3g} configurations of {} sites, about {:.1f} GiB, "

@@ -229,8 +229,10 @@ std::uintmax_t append_bytes(const std::vector<Column>& cols, const Table& t, std
   std::uintmax_t bytes = std::uintmax_t{1} << 20;  // metadata, B-tree nodes, free-space slack
   for (const auto& c : cols) {
     const std::uintmax_t width = c.per_site ? static_cast<std::uintmax_t>(t.sites) : 1;
-    const std::uintmax_t elem = c.kind == Kind::str ? 16 : (c.kind == Kind::u8 || c.kind == Kind::i8) ? 1
-                                : c.kind == Kind::i32 ? 4 : 8;
+    const std::uintmax_t elem = c.kind == Kind::str                          ? 16
+                                : (c.kind == Kind::u8 || c.kind == Kind::i8) ? 1
+                                : c.kind == Kind::i32                        ? 4
+                                                                             : 8;
     bytes += (rows + kChunkRows) * width * elem;
   }
   if constexpr (requires { t.message; })
@@ -459,8 +461,7 @@ void DatasetFile::create(const std::filesystem::path& path, const System& sys, c
   require_free_space(path,
                      append_bytes(config_columns(), configs, configs.rows()) +
                          append_bytes(result_columns(), results, results.rows()) +
-                         info.deck_text.size() +
-                         (import_log ? 2 * import_log->report.size() : 0),
+                         info.deck_text.size() + (import_log ? 2 * import_log->report.size() : 0),
                      fmt::format("writing {} configurations", configs.rows()));
   try {
     DatasetFile f;
@@ -724,8 +725,8 @@ DatasetFile DatasetFile::open(const std::filesystem::path& path, h5::Mode mode) 
     std::vector<char> ok(n);
     for (std::size_t r = 0; r < n; ++r)
       ok[r] = result_checksum(all, r) == all.checksum[r] && all.config[r] >= 0 &&
-              static_cast<std::size_t>(all.config[r]) < f.configs_.rows() &&
-              all.status[r] >= 0 && all.status[r] <= static_cast<int>(Status::timeout);
+              static_cast<std::size_t>(all.config[r]) < f.configs_.rows() && all.status[r] >= 0 &&
+              all.status[r] <= static_cast<int>(Status::timeout);
     std::size_t keep = n;
     while (keep > 0 && !ok[keep - 1] && all.checksum[keep - 1] == 0) --keep;
     std::size_t longest = 0;

@@ -33,8 +33,8 @@ Fallback::Fallback(const FallbackSettings& settings, std::unique_ptr<Driver> dft
   for (std::size_t r = 0; r < ds.rows(); ++r) known_.emplace(ds.configuration(r), ds.energy[r]);
   preloaded_ = known_.size();
   if (!s_.run.empty())
-    earlier_ = static_cast<long>(
-        dataset::count_rows_from(path_, dataset::Origin::acquired, s_.run));
+    earlier_ =
+        static_cast<long>(dataset::count_rows_from(path_, dataset::Origin::acquired, s_.run));
 }
 
 Fallback::~Fallback() {

@@ -436,8 +436,8 @@ void save_models(const std::filesystem::path& path, const std::vector<const Mode
   std::filesystem::rename(tmp, path, ec);
   if (ec) {
     std::filesystem::remove(tmp, ec);
-    throw FileError(fmt::format("{}: cannot replace the model file: {}", path.string(),
-                                ec.message()));
+    throw FileError(
+        fmt::format("{}: cannot replace the model file: {}", path.string(), ec.message()));
   }
 }
 

@@ -54,8 +54,8 @@ TrainingOptions TrainingOptions::from_deck(const DeckTable& t) {
     for (std::size_t i = 1; i < o.shared.size(); ++i)
       weights += static_cast<double>(o.shared[i - 1]) * o.shared[i];
     const double bytes = 24.0 * weights;
-    const double memory = static_cast<double>(sysconf(_SC_PHYS_PAGES)) *
-                          static_cast<double>(sysconf(_SC_PAGE_SIZE));
+    const double memory =
+        static_cast<double>(sysconf(_SC_PHYS_PAGES)) * static_cast<double>(sysconf(_SC_PAGE_SIZE));
     if (memory > 0 && bytes > 0.8 * memory)
       a.error("shared", fmt::format("{:.3g} weights between the shared layers need about {:.1f} "
                                     "GiB to train, more than this machine's {:.1f} GiB",

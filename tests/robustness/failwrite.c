@@ -42,28 +42,10 @@ static size_t allowance(int fd, size_t n) {
   return n;
 }
 
-#define WRAP_OPEN(name)                                                   \
-  int name(const char* path, int flags, ...) {                           \
-    static int (*real)(const char*, int, ...) = NULL;                    \
+#define WRAP_OPEN(name)                                                        \
+  int name(const char* path, int flags, ...) {                                 \
+    static int (*real)(const char*, int, ...) = NULL;                          \
     if (!real) real = (int (*)(const char*, int, ...))dlsym(RTLD_NEXT, #name); \
-    mode_t mode = 0;                                                      \
-    if (flags & (O_CREAT | O_TMPFILE)) {                                  \
-      va_list ap;                                                         \
-      va_start(ap, flags);                                                \
-      mode = va_arg(ap, mode_t);                                          \
-      va_end(ap);                                                         \
-    }                                                                     \
-    int fd = real(path, flags, mode);                                     \
-    track(fd, path);                                                      \
-    return fd;                                                            \
-  }
-WRAP_OPEN(open)
-WRAP_OPEN(open64)
-
-#define WRAP_OPENAT(name)                                                      \
-  int name(int dir, const char* path, int flags, ...) {                       \
-    static int (*real)(int, const char*, int, ...) = NULL;                    \
-    if (!real) real = (int (*)(int, const char*, int, ...))dlsym(RTLD_NEXT, #name); \
     mode_t mode = 0;                                                           \
     if (flags & (O_CREAT | O_TMPFILE)) {                                       \
       va_list ap;                                                              \
@@ -71,23 +53,41 @@ WRAP_OPEN(open64)
       mode = va_arg(ap, mode_t);                                               \
       va_end(ap);                                                              \
     }                                                                          \
-    int fd = real(dir, path, flags, mode);                                     \
+    int fd = real(path, flags, mode);                                          \
     track(fd, path);                                                           \
     return fd;                                                                 \
+  }
+WRAP_OPEN(open)
+WRAP_OPEN(open64)
+
+#define WRAP_OPENAT(name)                                                           \
+  int name(int dir, const char* path, int flags, ...) {                             \
+    static int (*real)(int, const char*, int, ...) = NULL;                          \
+    if (!real) real = (int (*)(int, const char*, int, ...))dlsym(RTLD_NEXT, #name); \
+    mode_t mode = 0;                                                                \
+    if (flags & (O_CREAT | O_TMPFILE)) {                                            \
+      va_list ap;                                                                   \
+      va_start(ap, flags);                                                          \
+      mode = va_arg(ap, mode_t);                                                    \
+      va_end(ap);                                                                   \
+    }                                                                               \
+    int fd = real(dir, path, flags, mode);                                          \
+    track(fd, path);                                                                \
+    return fd;                                                                      \
   }
 WRAP_OPENAT(openat)
 WRAP_OPENAT(openat64)
 
-#define WRAP_PWRITE(name, off_type)                                                  \
-  ssize_t name(int fd, const void* buf, size_t n, off_type off) {                   \
-    static ssize_t (*real)(int, const void*, size_t, off_type) = NULL;              \
+#define WRAP_PWRITE(name, off_type)                                                            \
+  ssize_t name(int fd, const void* buf, size_t n, off_type off) {                              \
+    static ssize_t (*real)(int, const void*, size_t, off_type) = NULL;                         \
     if (!real) real = (ssize_t(*)(int, const void*, size_t, off_type))dlsym(RTLD_NEXT, #name); \
-    size_t k = allowance(fd, n);                                                     \
-    if (n > 0 && k == 0) {                                                           \
-      errno = ENOSPC;                                                                \
-      return -1;                                                                     \
-    }                                                                                \
-    return real(fd, buf, k, off);                                                    \
+    size_t k = allowance(fd, n);                                                               \
+    if (n > 0 && k == 0) {                                                                     \
+      errno = ENOSPC;                                                                          \
+      return -1;                                                                               \
+    }                                                                                          \
+    return real(fd, buf, k, off);                                                              \
   }
 WRAP_PWRITE(pwrite, off_t)
 WRAP_PWRITE(pwrite64, off64_t)

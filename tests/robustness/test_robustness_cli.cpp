@@ -78,8 +78,7 @@ std::string pair_deck(const std::string& file, const std::string& extra = "") {
       file, extra);
 }
 
-const char* kCuAu32 =
-    "{ lattice = 'fcc', a = 7.2377, supercell = {2,2,2}, species = {'Cu','Au'} }";
+const char* kCuAu32 = "{ lattice = 'fcc', a = 7.2377, supercell = {2,2,2}, species = {'Cu','Au'} }";
 
 std::vector<double> energies(const fs::path& file) {
   return dataset::read_dataset(file).energy;
@@ -94,8 +93,9 @@ std::string first_line_with(const std::string& text, const std::string& what) {
   if (p == std::string::npos) return {};
   const auto b = text.rfind('\n', p);
   const auto e = text.find('\n', p);
-  return text.substr(b == std::string::npos ? 0 : b + 1,
-                     (e == std::string::npos ? text.size() : e) - (b == std::string::npos ? 0 : b + 1));
+  return text.substr(
+      b == std::string::npos ? 0 : b + 1,
+      (e == std::string::npos ? text.size() : e) - (b == std::string::npos ? 0 : b + 1));
 }
 
 }  // namespace
@@ -160,8 +160,8 @@ TEST(Robustness, WritesFailingHalfWayLeaveAResumableFile) {
     dir.write("d.lua", pair_deck("d.h5"));
     fs::remove(dir / "d.h5");
     ASSERT_EQ(cli(dir, "build d.lua -q --max-calculations 8").status, 0);
-    const auto r =
-        cli(dir, "build d.lua -q", preload(fmt::format("FAILWRITE_MATCH=d.h5 FAILWRITE_BYTES={}", limit)));
+    const auto r = cli(dir, "build d.lua -q",
+                       preload(fmt::format("FAILWRITE_MATCH=d.h5 FAILWRITE_BYTES={}", limit)));
     EXPECT_TRUE(r.status == 0 || r.status == 1) << r.output;  // never a signal (139 = SIGSEGV)
     if (r.status == 1) {
       ++failures;
@@ -187,9 +187,10 @@ TEST(Robustness, KilledImportLeavesTheOldFileAndNoHalfFile) {
   // kill -9 at a few moments of a forced import of the whole archive (seconds of work): the
   // old file stays whole.
   for (const int ms : {50, 300, 1000}) {
-    sh(fmt::format("cd '{}' && ('{}' import imp.lua '{}' -q --force & pid=$!; sleep {}; kill -9 "
-                   "$pid; wait $pid) >/dev/null 2>&1",
-                   dir.path().string(), cli_path().string(), archive.string(), ms / 1000.0));
+    sh(
+        fmt::format("cd '{}' && ('{}' import imp.lua '{}' -q --force & pid=$!; sleep {}; kill -9 "
+                    "$pid; wait $pid) >/dev/null 2>&1",
+                    dir.path().string(), cli_path().string(), archive.string(), ms / 1000.0));
     EXPECT_EQ(read_file(dir / "imp.h5"), before) << "killed after " << ms << " ms";
   }
   EXPECT_EQ(cli(dir, fmt::format("import imp.lua '{}' -q --force", samples.string())).status, 0);
@@ -276,9 +277,9 @@ TEST(Robustness, ExitCodesFollowTheDocumentedScheme) {
   TempDir dir;
   dir.write("d.lua", pair_deck("d.h5"));
   EXPECT_EQ(cli(dir, "frobnicate").status, 2);
-  EXPECT_EQ(cli(dir, "check").status, 2);                       // missing deck
-  EXPECT_EQ(cli(dir, "check missing.lua").status, 2);           // not an existing file
-  EXPECT_EQ(cli(dir, "calc d.lua --random abc").status, 2);     // unparsable number
+  EXPECT_EQ(cli(dir, "check").status, 2);                    // missing deck
+  EXPECT_EQ(cli(dir, "check missing.lua").status, 2);        // not an existing file
+  EXPECT_EQ(cli(dir, "calc d.lua --random abc").status, 2);  // unparsable number
   EXPECT_EQ(cli(dir, "calc d.lua --random nan").status, 2);
   EXPECT_EQ(cli(dir, "calc d.lua --random -3").status, 2);
   EXPECT_EQ(cli(dir, "--help").status, 0);
@@ -288,9 +289,9 @@ TEST(Robustness, ExitCodesFollowTheDocumentedScheme) {
   EXPECT_EQ(r.status, 1) << r.output;  // runtime error
   EXPECT_NE(r.output.find("e.lua:6:"), std::string::npos) << r.output;
   EXPECT_EQ(std::count(r.output.begin(), r.output.end(), '\n'), 1) << r.output;
-  for (const std::string opt : {"--charge-tolerance nan", "--charge-tolerance -1",
-                                "--position-tolerance 0", "--outlier-threshold inf",
-                                "--duplicate-tolerance 1e400"}) {
+  for (const std::string opt :
+       {"--charge-tolerance nan", "--charge-tolerance -1", "--position-tolerance 0",
+        "--outlier-threshold inf", "--duplicate-tolerance 1e400"}) {
     const auto i = cli(dir, "import d.lua . " + opt);
     EXPECT_EQ(i.status, 2) << opt << i.output;
   }
@@ -305,11 +306,11 @@ TEST(Robustness, ImportReportsWhatItCannotReadAndNeverFollowsLinksOut) {
   const fs::path src = dir / "src";
   fs::create_directories(src);
   fs::copy_file(one, src / "out_1");
-  fs::create_symlink("/etc/passwd", src / "out_2");           // leads out
-  fs::create_symlink("out_3", src / "out_3");                 // refers to itself
-  ASSERT_EQ(mkfifo((src / "out_4").c_str(), 0600), 0);        // would block a reader
+  fs::create_symlink("/etc/passwd", src / "out_2");     // leads out
+  fs::create_symlink("out_3", src / "out_3");           // refers to itself
+  ASSERT_EQ(mkfifo((src / "out_4").c_str(), 0600), 0);  // would block a reader
   { std::ofstream(src / "out_5").flush(); }
-  fs::resize_file(src / "out_5", std::uintmax_t{1} << 40);    // 1 TiB, sparse
+  fs::resize_file(src / "out_5", std::uintmax_t{1} << 40);  // 1 TiB, sparse
   std::ofstream(src / "out_\x1b[31m6") << "garbage\n";
   dir.write("imp.lua", std::string("system = ") + kCuAu32 + "\ndataset = { file = 'imp.h5' }\n");
   const auto r = cli(dir, "import imp.lua src -q --list 100");
@@ -337,9 +338,10 @@ TEST(Robustness, ImportReportsWhatItCannotReadAndNeverFollowsLinksOut) {
 
 TEST(Robustness, ModelFilesAreReplacedOnlyByValidOnesAndCheckedOnLoad) {
   TempDir dir;
-  dir.write("d.lua", pair_deck("d.h5", "training = { architecture = { shared = {8} }, epochs = 20, "
-                                       "model = 'm.h5', learning_rate = 1e-3 }\n"
-                                       "surrogate = { model = 'm.h5' }\n"));
+  dir.write("d.lua", pair_deck("d.h5",
+                               "training = { architecture = { shared = {8} }, epochs = 20, "
+                               "model = 'm.h5', learning_rate = 1e-3 }\n"
+                               "surrogate = { model = 'm.h5' }\n"));
   ASSERT_EQ(cli(dir, "build d.lua -q").status, 0);
   ASSERT_EQ(cli(dir, "train d.lua -q --no-evaluate --folds 0").status, 0);
   const std::string good = read_file(dir / "m.h5");
@@ -351,9 +353,10 @@ TEST(Robustness, ModelFilesAreReplacedOnlyByValidOnesAndCheckedOnLoad) {
   EXPECT_EQ(r.status, 1) << r.output;
   EXPECT_EQ(read_file(dir / "m.h5"), good);
   // kill -9 during training: the same.
-  sh(fmt::format("cd '{}' && ('{}' train d.lua -q --no-evaluate --folds 0 --epochs 100000 & "
-                 "pid=$!; sleep 1; kill -9 $pid; wait $pid) >/dev/null 2>&1",
-                 dir.path().string(), cli_path().string()));
+  sh(
+      fmt::format("cd '{}' && ('{}' train d.lua -q --no-evaluate --folds 0 --epochs 100000 & "
+                  "pid=$!; sleep 1; kill -9 $pid; wait $pid) >/dev/null 2>&1",
+                  dir.path().string(), cli_path().string()));
   EXPECT_EQ(read_file(dir / "m.h5"), good);
 
   dir.write("c.txt", "0101010101010101\n");

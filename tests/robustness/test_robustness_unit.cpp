@@ -56,9 +56,9 @@ TEST(RobustnessDeck, InstructionBudgetStopsEveryKindOfEndlessLoop) {
 TEST(RobustnessDeck, MemoryBudgetStopsRunawayTablesAndStrings) {
   DeckOptions small;
   small.memory_limit = std::size_t{8} << 20;
-  for (const char* greedy : {"t = {} for i = 1, 1e8 do t[i] = i end",
-                             "s = string.rep('x', 1 << 30)",
-                             "s = 'x' while true do s = s .. s end"}) {
+  for (const char* greedy :
+       {"t = {} for i = 1, 1e8 do t[i] = i end", "s = string.rep('x', 1 << 30)",
+        "s = 'x' while true do s = s .. s end"}) {
     SCOPED_TRACE(greedy);
     const std::string e = deck_error(greedy, small);
     EXPECT_NE(e.find("budget.lua: the deck needs more than 8 MiB"), std::string::npos) << e;
@@ -66,10 +66,9 @@ TEST(RobustnessDeck, MemoryBudgetStopsRunawayTablesAndStrings) {
 }
 
 TEST(RobustnessDeck, RuntimeErrorsAreOneLineWithFileAndLine) {
-  for (const auto& [text, where] :
-       {std::pair{"a = 1\nb = nil .. 'x'\n", "budget.lua:2:"},
-        std::pair{"a = 1\n\nb = string.rep()\n", "budget.lua:3:"},
-        std::pair{"error({})\n", "budget.lua:1:"}}) {
+  for (const auto& [text, where] : {std::pair{"a = 1\nb = nil .. 'x'\n", "budget.lua:2:"},
+                                    std::pair{"a = 1\n\nb = string.rep()\n", "budget.lua:3:"},
+                                    std::pair{"error({})\n", "budget.lua:1:"}}) {
     const std::string e = deck_error(text);
     EXPECT_NE(e.find(where), std::string::npos) << e;
     EXPECT_EQ(e.find('\n'), std::string::npos) << e;
@@ -100,8 +99,8 @@ TEST(RobustnessDeck, NonFiniteNumbersAndHugeIntegersNameTheKey) {
 TEST(RobustnessDeck, ProgramKeysNeedTrust) {
   DeckOptions untrusted;
   untrusted.allow_commands = false;
-  const Deck d = Deck::from_string("lsms = { executable = '/bin/sh', ranks = 1 }\n", "p.lua",
-                                   untrusted);
+  const Deck d =
+      Deck::from_string("lsms = { executable = '/bin/sh', ranks = 1 }\n", "p.lua", untrusted);
   const DeckTable t = d.root().table("lsms");
   EXPECT_NO_THROW(t.require_trust_unless("launcher", true));
   try {
@@ -119,10 +118,13 @@ TEST(RobustnessDeck, ProgramKeysNeedTrust) {
   EXPECT_TRUE(harmless_launcher({}));
   EXPECT_TRUE(harmless_launcher({"mpirun", "-np", "{ranks}"}));
   EXPECT_TRUE(harmless_launcher({"srun", "--exclusive", "-N", "1", "-n", "{ranks}"}));
-  for (const std::vector<std::string>& bad :
-       {std::vector<std::string>{"sh", "-c", "x"}, {"mpirun", "-np", "1", "sh"},
-        {"srun", "--prolog=/tmp/x"}, {"mpirun", "--mca", "plm_rsh_agent", "/tmp/x"},
-        {"/usr/bin/mpirun"}, {"mpirun", "-"}, {"mpirun", "-np", "1;sh"}})
+  for (const std::vector<std::string>& bad : {std::vector<std::string>{"sh", "-c", "x"},
+                                              {"mpirun", "-np", "1", "sh"},
+                                              {"srun", "--prolog=/tmp/x"},
+                                              {"mpirun", "--mca", "plm_rsh_agent", "/tmp/x"},
+                                              {"/usr/bin/mpirun"},
+                                              {"mpirun", "-"},
+                                              {"mpirun", "-np", "1;sh"}})
     EXPECT_FALSE(harmless_launcher(bad)) << fmt::format("{}", fmt::join(bad, " "));
 }
 
@@ -145,10 +147,11 @@ TEST(RobustnessFallback, RerunCountsTheRowsEarlierRunsOfTheJobAcquired) {
   TempDir dir;
   const auto file = dir / "data.h5";
   const Deck deck = Deck::from_string(
-      fmt::format("system = {{ lattice = 'fcc', a = 7.2377, supercell = {{1,1,2}}, species = "
-                  "{{'Cu','Au'}} }}\ndriver = 'tb'\ntb = {{}}\nsampling = {{ cap = 2, seed = 2, "
-                  "folds = 2, test_fraction = 0, compositions = {{4}} }}\ndataset = {{ file = '{}' }}\n",
-                  file.string()),
+      fmt::format(
+          "system = {{ lattice = 'fcc', a = 7.2377, supercell = {{1,1,2}}, species = "
+          "{{'Cu','Au'}} }}\ndriver = 'tb'\ntb = {{}}\nsampling = {{ cap = 2, seed = 2, "
+          "folds = 2, test_fraction = 0, compositions = {{4}} }}\ndataset = {{ file = '{}' }}\n",
+          file.string()),
       "data.lua");
   const System sys = System::from_deck(deck.root().table("system"));
   DriverRegistry registry;
@@ -158,7 +161,8 @@ TEST(RobustnessFallback, RerunCountsTheRowsEarlierRunsOfTheJobAcquired) {
   o.verbose = false;
   dataset::build_dataset(deck, sys, registry, o);
   auto tb = [&] {
-    return registry.create("tb", DriverContext{sys, deck.root().table("tb"), deck.root(), &registry});
+    return registry.create("tb",
+                           DriverContext{sys, deck.root().table("tb"), deck.root(), &registry});
   };
   mc::FallbackSettings s;
   s.enabled = true;
