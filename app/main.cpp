@@ -1,6 +1,7 @@
 // lsms-surrogate: the command-line front end. Every stage is a subcommand reading one Lua deck.
 #include <cstdio>
 #include <exception>
+#include <new>
 
 #include <fmt/format.h>
 #include <CLI/CLI.hpp>
@@ -52,6 +53,17 @@ int run(int argc, char** argv) {
     // (README, "Exit codes"), not CLI11's own numbers.
     const int rc = cli.exit(e);
     return rc == 0 ? 0 : kExitUsage;
+  } catch (const std::bad_alloc&) {
+    // Sizes known up front are refused with their key (sampling.cap, architecture.shared);
+    // this is the last resort for the rest.
+    std::fflush(stdout);
+    fmt::print(stderr,
+               "lsms-surrogate: error: out of memory: the deck or the input asks for more memory "
+               "than this machine has (lower the largest sizes: sampling.cap, "
+               "training.architecture, montecarlo.walkers, batch sizes)\n");
+    std::fflush(stderr);
+    mpi::finish_after_error();
+    return 1;
   } catch (const std::exception& e) {
     std::fflush(stdout);
     fmt::print(stderr, "lsms-surrogate: error: {}\n", e.what());

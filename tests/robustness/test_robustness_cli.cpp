@@ -383,3 +383,27 @@ TEST(Robustness, ModelFilesAreReplacedOnlyByValidOnesAndCheckedOnLoad) {
   EXPECT_EQ(n.status, 1) << n.output;
   EXPECT_NE(n.output.find("species_Z"), std::string::npos) << n.output;
 }
+
+// Sizes that cannot fit are refused at once with the key named, not after minutes with a bare
+// std::bad_alloc (1 TB of plan, 480 GB of weights: beyond any machine this runs on).
+TEST(Robustness, HugeSizesAreRefusedUpFrontNamingTheKey) {
+  TempDir dir;
+  dir.write("big.lua",
+            "system = { lattice = 'fcc', a = 7.2377, supercell = {4,4,4}, species = {'Cu','Au'} }\n"
+            "driver = 'pair'\npair = { onsite = {-1.0, -2.0} }\n"
+            "sampling = { cap = 10000000 }\ndataset = { file = 'big.h5' }\n");
+  const auto t0 = std::chrono::steady_clock::now();
+  const auto b = cli(dir, "build big.lua -q");
+  EXPECT_EQ(b.status, 1) << b.output;
+  EXPECT_NE(b.output.find("sampling.cap"), std::string::npos) << b.output;
+  EXPECT_NE(b.output.find("GiB"), std::string::npos) << b.output;
+  EXPECT_FALSE(fs::exists(dir / "big.h5"));
+  dir.write("wide.lua", pair_deck("d.h5",
+                                  "training = { architecture = { shared = {100000, "
+                                  "100000, 100000} } }\n"));
+  const auto w = cli(dir, "check wide.lua");
+  EXPECT_EQ(w.status, 1) << w.output;
+  EXPECT_NE(w.output.find("training.architecture.shared"), std::string::npos) << w.output;
+  EXPECT_NE(w.output.find("GiB"), std::string::npos) << w.output;
+  EXPECT_LT(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(), 60.0);
+}
