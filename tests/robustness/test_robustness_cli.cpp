@@ -15,6 +15,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <fstream>
@@ -406,4 +407,59 @@ TEST(Robustness, HugeSizesAreRefusedUpFrontNamingTheKey) {
   EXPECT_NE(w.output.find("training.architecture.shared"), std::string::npos) << w.output;
   EXPECT_NE(w.output.find("GiB"), std::string::npos) << w.output;
   EXPECT_LT(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(), 60.0);
+}
+
+namespace {
+
+std::size_t acquired_rows(const fs::path& file) {
+  const auto d = dataset::read_dataset(file);
+  return static_cast<std::size_t>(std::count(d.origin.begin(), d.origin.end(),
+                                             static_cast<std::int8_t>(dataset::Origin::acquired)));
+}
+
+}  // namespace
+
+// `mc` with the DFT fallback killed before its first checkpoint starts over, but the rows its
+// killed runs acquired count against max_fallbacks: the job never computes more than its budget.
+TEST(Robustness, KilledMcWithFallbackKeepsItsBudget) {
+  TempDir dir;
+  const std::string sys =
+      "system = { lattice = 'fcc', a = 7.2377, supercell = {1,1,2}, species = {'Cu','Au'} }\n";
+  dir.write("dft.lua", sys +
+                           "driver = 'tb'\ntb = {}\nsampling = { cap = 3, seed = 1, folds = 4, "
+                           "test_fraction = 0 }\ndataset = { file = 'data.h5' }\n");
+  ASSERT_EQ(cli(dir, "build dft.lua -q").status, 0);
+  dir.write("sur.lua", sys + R"(
+driver = 'surrogate'
+surrogate = { model = 'model.h5' }
+tb = {}
+dataset = { file = 'data.h5' }
+training = { architecture = { shared = {16} }, epochs = 50, learning_rate = 1e-2, model = 'model.h5' }
+montecarlo = { composition = 4, temperatures = {5000}, walkers = 4, sweeps = 400,
+               equilibration = 5, blocks = 4, shells = 2, plot = false, checkpoint = '',
+               fallback = { threshold = 1e-9, flush_interval = 1, max_fallbacks = 6 } }
+)");
+  ASSERT_EQ(cli(dir, "train sur.lua -q --no-evaluate").status, 0);
+  const std::size_t before = acquired_rows(dir / "data.h5");
+  // kill -9 at some moment of the run (no checkpoint: a rerun starts from scratch).
+  sh(
+      fmt::format("cd '{}' && (OMP_NUM_THREADS=1 '{}' mc sur.lua -q & pid=$!; sleep 2; kill -9 "
+                  "$pid; wait $pid) >/dev/null 2>&1",
+                  dir.path().string(), cli_path().string()));
+  const std::size_t killed = acquired_rows(dir / "data.h5") - before;
+  EXPECT_LE(killed, 6u);
+  const auto r = cli(dir, "mc sur.lua -q");
+  ASSERT_EQ(r.status, 0) << r.output;
+  if (killed > 0)
+    EXPECT_NE(r.output.find(fmt::format("{} calculations of earlier runs of this job", killed)),
+              std::string::npos)
+        << r.output;
+  const std::size_t total = acquired_rows(dir / "data.h5") - before;
+  EXPECT_LE(total, 6u) << "killed run acquired " << killed;
+  // A complete run used the budget; the next run of the same job computes nothing new.
+  EXPECT_EQ(total, 6u);
+  const auto again = cli(dir, "mc sur.lua -q");
+  ASSERT_EQ(again.status, 0) << again.output;
+  EXPECT_NE(again.output.find("budget used up"), std::string::npos) << again.output;
+  EXPECT_EQ(acquired_rows(dir / "data.h5") - before, 6u);
 }
