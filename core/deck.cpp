@@ -106,8 +106,8 @@ int one_line_error(lua_State* L) {
   lua_Debug ar;
   for (int level = 0; lua_getstack(L, level, &ar); ++level) {
     if (!lua_getinfo(L, "Sl", &ar) || ar.currentline <= 0) continue;
-    const std::string where = fmt::format("{}:{}:", ar.short_src, ar.currentline);
-    if (text.rfind(ar.short_src, 0) != 0) text = where + " " + text;
+    if (text.rfind(ar.short_src, 0) != 0)
+      text = fmt::format("{}:{}: {}", ar.short_src, ar.currentline, text);
     break;
   }
   std::replace(text.begin(), text.end(), '\n', ' ');
