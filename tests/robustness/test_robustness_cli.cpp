@@ -463,3 +463,28 @@ montecarlo = { composition = 4, temperatures = {5000}, walkers = 4, sweeps = 400
   EXPECT_NE(again.output.find("budget used up"), std::string::npos) << again.output;
   EXPECT_EQ(acquired_rows(dir / "data.h5") - before, 6u);
 }
+
+// The same for archives: links, FIFOs and members too big for an LSMS output are reported
+// (never silently dropped, never loaded into memory whole).
+TEST(Robustness, ImportReportsSpecialAndHugeArchiveMembers) {
+  TempDir dir;
+  const fs::path one = shared_dir() / "data/lsms/samples/CuAu_32atoms/out_1";
+  const fs::path src = dir / "src";
+  fs::create_directories(src);
+  fs::copy_file(one, src / "out_1");
+  fs::create_symlink("out_1", src / "out_2");
+  ASSERT_EQ(mkfifo((src / "out_3").c_str(), 0600), 0);
+  { std::ofstream(src / "out_4").flush(); }
+  fs::resize_file(src / "out_4", std::uintmax_t{65} << 20);
+  ASSERT_EQ(sh(fmt::format("cd '{}' && tar cf a.tar src", dir.path().string())).status, 0);
+  fs::remove_all(src);
+  dir.write("imp.lua", std::string("system = ") + kCuAu32 + "\ndataset = { file = 'imp.h5' }\n");
+  const auto r = cli(dir, "import imp.lua a.tar -q --list 100");
+  ASSERT_EQ(r.status, 0) << r.output;
+  EXPECT_NE(r.output.find("src/out_2: a symbolic link in the archive"), std::string::npos)
+      << r.output;
+  EXPECT_NE(r.output.find("src/out_3: a FIFO in the archive"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("src/out_4: 68157440 bytes, more than the 64 MiB"), std::string::npos)
+      << r.output;
+  EXPECT_EQ(dataset::read_dataset(dir / "imp.h5").rows(), 1u);
+}
