@@ -25,6 +25,7 @@
 
 #include "core/hdf5.hpp"
 #include "dataset_builder/dataset.hpp"
+#include "lsms_plugin/info_evec.hpp"
 #include "test_support.hpp"
 
 using namespace lsmss;
@@ -486,5 +487,30 @@ TEST(Robustness, ImportReportsSpecialAndHugeArchiveMembers) {
   EXPECT_NE(r.output.find("src/out_3: a FIFO in the archive"), std::string::npos) << r.output;
   EXPECT_NE(r.output.find("src/out_4: 68157440 bytes, more than the 64 MiB"), std::string::npos)
       << r.output;
+  EXPECT_EQ(dataset::read_dataset(dir / "imp.h5").rows(), 1u);
+}
+
+// Files claiming physically impossible values are skipped with the reason, never imported.
+TEST(Robustness, ImportSkipsPhysicallyImpossibleFiles) {
+  TempDir dir;
+  const auto base = lsms::parse_info_evec(shared_dir() / "data/lsms/samples/CuAu_32atoms/out_1");
+  const fs::path src = dir / "src";
+  fs::create_directories(src);
+  std::ofstream(src / "out_1") << lsms::format_info_evec(base);
+  auto huge = base;
+  huge.total_energy = -1e308;
+  std::ofstream(src / "out_2") << lsms::format_info_evec(huge);
+  auto negative = base;
+  negative.atoms[3].electrons = -5.0;
+  std::ofstream(src / "out_3") << lsms::format_info_evec(negative);
+  auto magnetic = base;
+  magnetic.atoms[0].moment = 500.0;
+  std::ofstream(src / "out_4") << lsms::format_info_evec(magnetic);
+  dir.write("imp.lua", std::string("system = ") + kCuAu32 + "\ndataset = { file = 'imp.h5' }\n");
+  const auto r = cli(dir, "import imp.lua src -q --list 100 --keep-non-neutral");
+  ASSERT_EQ(r.status, 0) << r.output;
+  for (const char* what : {"out_2: total energy -1e+308 Ry is impossible",
+                           "out_3: atom 4 (Z = ", "out_4: atom 1 (Z = "})
+    EXPECT_NE(r.output.find(what), std::string::npos) << what << "\n" << r.output;
   EXPECT_EQ(dataset::read_dataset(dir / "imp.h5").rows(), 1u);
 }
