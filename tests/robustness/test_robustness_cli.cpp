@@ -451,10 +451,11 @@ montecarlo = { composition = 4, temperatures = {5000}, walkers = 4, sweeps = 400
   EXPECT_LE(killed, 6u);
   const auto r = cli(dir, "mc sur.lua -q");
   ASSERT_EQ(r.status, 0) << r.output;
-  if (killed > 0)
+  if (killed > 0) {
     EXPECT_NE(r.output.find(fmt::format("{} calculations of earlier runs of this job", killed)),
               std::string::npos)
         << r.output;
+  }
   const std::size_t total = acquired_rows(dir / "data.h5") - before;
   EXPECT_LE(total, 6u) << "killed run acquired " << killed;
   // A complete run used the budget; the next run of the same job computes nothing new.
