@@ -49,12 +49,16 @@ void add_calc_commands(CLI::App& app, AppContext& ctx) {
       LoadedDeck d = load_deck(*deck_path, ctx);
       print_system(d);
       const DeckTable& root = d.root();
-      // The driver; a surrogate whose model is not trained yet is a later step, not a deck error.
+      // The driver. One that cannot be created (e.g. a surrogate whose model is not trained
+      // yet) is reported, the other sections are still checked, and `check` fails at the end:
+      // "deck OK" means every stage can start.
+      std::string driver_error;
       try {
         auto driver = ctx.registry.create_from_deck(root, d.system);
         fmt::print("driver    {} (provides {})\n", driver->name(),
                    property_mask_name(driver->provides()));
       } catch (const FileError& e) {
+        driver_error = e.what();
         fmt::print("driver    not created: {} (run the step that writes it first)\n", e.what());
       }
       // Every other section, read exactly as the stage that uses it reads it.
@@ -87,6 +91,10 @@ void add_calc_commands(CLI::App& app, AppContext& ctx) {
                    m.method == mc::Method::metropolis ? "Metropolis" : "Wang-Landau",
                    m.fallback.enabled ? ", DFT fallback to " + m.fallback.driver : "");
       }
+      if (!driver_error.empty())
+        throw Error(
+            fmt::format("{}: every section is valid, but the driver could not be created: {}", file,
+                        driver_error));
       fmt::print("deck OK\n");
     });
   }
@@ -108,7 +116,7 @@ void add_calc_commands(CLI::App& app, AppContext& ctx) {
         "-c,--config", o->configs,
         "configuration as species digits, one per site in the lattice's site order (repeatable)");
     sub->add_option("-r,--random", o->random, "number of random configurations to evaluate")
-        ->check(CLI::NonNegativeNumber);
+        ->check(finite_in(0, 10'000'000));
     sub->add_option(
         "-n,--composition", o->composition,
         "atoms of the first species in random configurations (default: random species per site)");

@@ -143,27 +143,33 @@ void add_dataset_commands(CLI::App& app, AppContext& ctx) {
     sub->add_option("--duplicate-tolerance", o->io.duplicate_tolerance,
                     "duplicates 'agree' when energies (Ry), charges (e) and moments (muB) differ "
                     "by at most this")
-        ->capture_default_str();
+        ->capture_default_str()
+        ->check(finite_in(0, 1e3));
     sub->add_flag("--drop-outliers", o->io.drop_outliers,
                   "leave energy outliers out (default: keep and report)");
     sub->add_option("--outlier-threshold", o->io.outlier_threshold,
                     "robust z-score above which an energy is an outlier: z = |E - median| / "
                     "max(1.4826 MAD, floor), "
                     "per composition")
-        ->capture_default_str();
+        ->capture_default_str()
+        ->check(finite_in(1e-3, 1e6));
     sub->add_option("--outlier-floor", o->io.outlier_floor,
                     "lower bound of the robust energy scale, Ry")
-        ->capture_default_str();
+        ->capture_default_str()
+        ->check(finite_in(1e-12, 1e6));
     sub->add_option("--charge-tolerance", o->io.charge_tolerance,
                     "largest |sum over sites of (electrons - Z)| accepted, e")
-        ->capture_default_str();
+        ->capture_default_str()
+        ->check(finite_in(0, 1e3));
     sub->add_flag("--keep-non-neutral", o->io.keep_non_neutral,
                   "import files beyond the charge tolerance anyway");
     sub->add_option("--position-tolerance", o->io.position_tolerance,
                     "largest distance between a file's position and a lattice site, Bohr")
-        ->capture_default_str();
+        ->capture_default_str()
+        ->check(finite_in(1e-9, 1.0));
     sub->add_option("--list", o->list, "how many issues of each kind to list")
-        ->capture_default_str();
+        ->capture_default_str()
+        ->check(finite_in(0, 1e9));
     sub->add_flag("-q,--quiet", o->quiet, "no progress bar");
     sub->callback([&ctx, o] {
       LoadedDeck d = load_deck(o->deck, ctx);

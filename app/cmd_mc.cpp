@@ -154,7 +154,7 @@ void add_mc_commands(CLI::App& app, AppContext& ctx) {
     sub->add_flag("-q,--quiet", o->quiet, "no progress bar");
     sub->add_option("--threads", o->threads,
                     "CPU threads for the walkers and the network (0: OMP_NUM_THREADS)")
-        ->check(CLI::NonNegativeNumber);
+        ->check(finite_in(0, 4096));
     sub->callback([&ctx, o] { run_mc(o->deck, o->restart, o->quiet, o->threads, ctx); });
   }
   {
@@ -173,7 +173,7 @@ void add_mc_commands(CLI::App& app, AppContext& ctx) {
                     "dataset file (default: montecarlo.fallback.dataset, else dataset.file)");
     sub->add_option("-o,--output", o->output, "model file to write (default: surrogate.model)");
     sub->add_option("--epochs", o->epochs, "epochs (overrides training.epochs)")
-        ->check(CLI::PositiveNumber);
+        ->check(finite_in(1, 100'000'000));
     sub->add_flag("-q,--quiet", o->quiet, "no progress bar");
     sub->callback(
         [&ctx, o] { run_retrain(o->deck, o->dataset, o->output, o->epochs, o->quiet, ctx); });

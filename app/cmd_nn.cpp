@@ -38,6 +38,11 @@ std::string default_model(const LoadedDeck& d, const nn::TrainingOptions& o, boo
 // the evaluation itself): a deck for another cell must not evaluate or train on this data.
 void check_deck_matches_dataset(const LoadedDeck& d, const dataset::Dataset& data,
                                 const std::string& data_path) {
+  if (data.damaged_rows > 0)
+    fmt::print(stderr,
+               "lsms-surrogate: warning: {}: {} damaged rows (failed checksum, not a torn tail) "
+               "are left out; `lsms-surrogate info {}` lists them\n",
+               data_path, data.damaged_rows, data_path);
   const System &a = d.system, &b = data.system;
   auto close = [](double x, double y) {
     return std::abs(x - y) <= 1e-6 * std::max(1.0, std::abs(x));
@@ -447,11 +452,12 @@ void add_train_command(CLI::App& app, AppContext& ctx) {
                   "folds to train: 'all' or a comma-separated list (overrides training.folds)");
   sub->add_option("--fold", a->folds, "one fold to train (same as --folds f)");
   sub->add_option("--epochs", a->epochs, "epochs (overrides training.epochs)")
-      ->check(CLI::PositiveNumber);
+      ->check(finite_in(1, 100'000'000));
   sub->add_option("--backend", a->backend,
                   "auto, reference, onednn or cuda (overrides training.backend)");
   sub->add_option("--threads", a->threads,
-                  "CPU threads (overrides training.threads; 0 = OMP_NUM_THREADS)");
+                  "CPU threads (overrides training.threads; 0 = OMP_NUM_THREADS)")
+      ->check(finite_in(0, 4096));
   sub->add_flag("-q,--quiet", a->quiet, "no progress bar");
   sub->add_flag("--no-evaluate", a->no_eval, "skip the test-set table after training");
   sub->callback([&ctx, a] { run_train(*a, ctx); });

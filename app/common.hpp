@@ -13,7 +13,8 @@ namespace lsmss::app {
 
 struct AppContext {
   DriverRegistry registry;
-  bool allow_lua_io = false;  // --allow-lua-io on the top-level command
+  bool allow_lua_io = false;    // --allow-lua-io on the top-level command
+  bool allow_commands = false;  // --allow-commands: the deck may name programs to run
 };
 
 struct LoadedDeck {
@@ -38,6 +39,10 @@ void add_calc_commands(CLI::App& app, AppContext& ctx);     // check, calc
 void add_dataset_commands(CLI::App& app, AppContext& ctx);  // build, import, info
 void add_nn_commands(CLI::App& app, AppContext& ctx);       // train, evaluate, predict
 void add_mc_commands(CLI::App& app, AppContext& ctx);       // mc, retrain
+
+// A validator for numeric options: a finite number in [lo, hi] (CLI::Range and
+// CLI::PositiveNumber let NaN through). A violation is a usage error (exit 2).
+CLI::Validator finite_in(double lo, double hi);
 
 // Registers a subcommand that exists in the plan but not yet in this build: it says so.
 void add_unavailable_command(CLI::App& app, const std::string& name, const std::string& what);

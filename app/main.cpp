@@ -1,6 +1,7 @@
 // lsms-surrogate: the command-line front end. Every stage is a subcommand reading one Lua deck.
 #include <cstdio>
 #include <exception>
+#include <new>
 
 #include <fmt/format.h>
 #include <CLI/CLI.hpp>
@@ -14,6 +15,10 @@
 #include "nn/core/backend.hpp"
 
 namespace {
+
+// Exit codes (README): 0 success, 1 runtime error (bad input file, failed calculation, ...),
+// 2 usage error (unknown subcommand or option, missing or unparsable argument).
+constexpr int kExitUsage = 2;
 
 int run(int argc, char** argv) {
   using namespace lsmss;
@@ -29,7 +34,11 @@ int run(int argc, char** argv) {
                                                : "not compiled",
                                    blas::description()));
   cli.add_flag("--allow-lua-io", ctx.allow_lua_io,
-               "let decks use Lua's io, os and require (sandboxed by default)");
+               "let decks use Lua's io, os and require (sandboxed by default); implies "
+               "--allow-commands");
+  cli.add_flag("--allow-commands", ctx.allow_commands,
+               "let the deck name any program to run (lsms.executable, lsms.launcher); without "
+               "it only lsms/lsms_asa and mpirun/srun/... with plain flags (docs/deck.md)");
   cli.require_subcommand(1);
   cli.fallthrough();
   try {
@@ -40,7 +49,21 @@ int run(int argc, char** argv) {
     app::add_mc_commands(cli, ctx);
     cli.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    return cli.exit(e);
+    // --help and --version exit 0; every other parse error is a usage error: exit 2
+    // (README, "Exit codes"), not CLI11's own numbers.
+    const int rc = cli.exit(e);
+    return rc == 0 ? 0 : kExitUsage;
+  } catch (const std::bad_alloc&) {
+    // Sizes known up front are refused with their key (sampling.cap, architecture.shared);
+    // this is the last resort for the rest.
+    std::fflush(stdout);
+    fmt::print(stderr,
+               "lsms-surrogate: error: out of memory: the deck or the input asks for more memory "
+               "than this machine has (lower the largest sizes: sampling.cap, "
+               "training.architecture, montecarlo.walkers, batch sizes)\n");
+    std::fflush(stderr);
+    mpi::finish_after_error();
+    return 1;
   } catch (const std::exception& e) {
     std::fflush(stdout);
     fmt::print(stderr, "lsms-surrogate: error: {}\n", e.what());

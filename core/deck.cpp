@@ -1,9 +1,12 @@
 #include "core/deck.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
+#include <cstdlib>
 #include <fstream>
 #include <limits>
+#include <regex>
 #include <set>
 #include <sstream>
 
@@ -73,8 +76,13 @@ NodePtr convert(lua_State* L, int idx, const std::string& path, const std::strin
       node->type = DeckNode::Type::number;
       node->is_integer = lua_isinteger(L, idx);
       node->num = lua_tonumber(L, idx);
-      if (!node->is_integer && std::floor(node->num) == node->num && std::isfinite(node->num))
-        node->is_integer = std::abs(node->num) < 9.0e15;
+      if (node->is_integer) {
+        node->integer = lua_tointeger(L, idx);  // exact: a double cannot hold every int64
+      } else if (std::floor(node->num) == node->num && std::isfinite(node->num) &&
+                 std::abs(node->num) < 9.0e15) {
+        node->is_integer = true;
+        node->integer = static_cast<long long>(node->num);
+      }
       break;
     case LUA_TSTRING:
       node->type = DeckNode::Type::string;
@@ -91,10 +99,59 @@ NodePtr convert(lua_State* L, int idx, const std::string& path, const std::strin
   return node;
 }
 
-int traceback(lua_State* L) {
+// Message handler: one line, "file:line: message". An error raised inside a C function
+// (e.g. a bad argument to string.rep) carries no position: the innermost Lua frame gives it.
+int one_line_error(lua_State* L) {
   const char* msg = lua_tostring(L, 1);
-  luaL_traceback(L, L, msg ? msg : "(error object is not a string)", 1);
+  std::string text = msg ? msg : fmt::format("(error object is a {} value)", luaL_typename(L, 1));
+  lua_Debug ar;
+  for (int level = 0; lua_getstack(L, level, &ar); ++level) {
+    if (!lua_getinfo(L, "Sl", &ar) || ar.currentline <= 0) continue;
+    if (text.rfind(ar.short_src, 0) != 0)
+      text = fmt::format("{}:{}: {}", ar.short_src, ar.currentline, text);
+    break;
+  }
+  std::replace(text.begin(), text.end(), '\n', ' ');
+  lua_pushstring(L, text.c_str());
   return 1;
+}
+
+// Memory budget: an allocator that refuses to grow the state beyond the limit.
+struct LuaBudget {
+  std::size_t used = 0, limit = 0;
+  long long instructions = 0, instruction_limit = 0;
+};
+
+void* budget_alloc(void* ud, void* ptr, std::size_t osize, std::size_t nsize) {
+  auto* b = static_cast<LuaBudget*>(ud);
+  const std::size_t old = ptr ? osize : 0;
+  if (nsize == 0) {
+    std::free(ptr);
+    b->used -= old;
+    return nullptr;
+  }
+  if (nsize > old && b->used - old + nsize > b->limit) {
+    return nullptr;  // Lua raises a memory error
+  }
+  void* p = std::realloc(ptr, nsize);
+  if (p) b->used = b->used - old + nsize;
+  return p;
+}
+
+constexpr int kHookEvery = 10000;  // instructions between two budget checks
+
+void instruction_hook(lua_State* L, lua_Debug* /*ar*/) {
+  void* ud = nullptr;
+  lua_getallocf(L, &ud);
+  auto* b = static_cast<LuaBudget*>(ud);
+  b->instructions += kHookEvery;
+  if (b->instructions > b->instruction_limit) {
+    // From now on every instruction fails, so a pcall in the deck cannot swallow the error
+    // and loop on.
+    lua_sethook(L, instruction_hook, LUA_MASKCOUNT, 1);
+    luaL_error(L, "the deck ran more than %I Lua instructions (an endless loop?)",
+               static_cast<lua_Integer>(b->instruction_limit));
+  }
 }
 
 }  // namespace
@@ -173,13 +230,18 @@ namespace {
 double as_number(const DeckTable& t, std::string_view key, const DeckNode* n) {
   if (n->type != DeckNode::Type::number)
     t.error(key, fmt::format("expected a number, got a {}", n->type_name()));
+  // No setting means infinity or NaN (1/0, 0/0, math.huge): reject them for every key.
+  if (!std::isfinite(n->num)) t.error(key, fmt::format("must be a finite number, got {}", n->num));
   return n->num;
 }
 long as_integer(const DeckTable& t, std::string_view key, const DeckNode* n) {
   if (n->type != DeckNode::Type::number || !n->is_integer)
     t.error(key, fmt::format("expected an integer, got {} {}", n->type_name(),
                              n->type == DeckNode::Type::number ? fmt::format("{}", n->num) : ""));
-  return static_cast<long>(n->num);
+  if (n->integer > std::numeric_limits<long>::max() ||
+      n->integer < std::numeric_limits<long>::min())
+    t.error(key, fmt::format("integer {} is out of range", n->integer));
+  return static_cast<long>(n->integer);
 }
 std::string as_string(const DeckTable& t, std::string_view key, const DeckNode* n) {
   if (n->type != DeckNode::Type::string)
@@ -271,11 +333,57 @@ std::vector<std::string> DeckTable::strings(std::string_view key,
 }
 DeckTable DeckTable::table(std::string_view key) const {
   const DeckNode* n = get(key);
-  if (!n) return DeckTable(nullptr, key_path(key), file_);
+  DeckTable sub(nullptr, key_path(key), file_);
+  sub.commands_trusted_ = commands_trusted_;
+  if (!n) return sub;
   if (n->type != DeckNode::Type::table)
     error(key, fmt::format("expected a table {{ ... }}, got a {}", n->type_name()));
   // Aliasing constructor: the sub-node lives as long as the root does.
-  return DeckTable(std::shared_ptr<const DeckNode>(node_, n), key_path(key), file_);
+  sub.node_ = std::shared_ptr<const DeckNode>(node_, n);
+  return sub;
+}
+void DeckTable::require_trust_unless(std::string_view key, bool harmless,
+                                     std::string_view what) const {
+  if (commands_trusted_ || harmless) return;
+  error(key, fmt::format("{}; a deck may do that only when you trust it to run commands: pass "
+                         "--allow-commands (or --allow-lua-io) to lsms-surrogate",
+                         what.empty() ? "names a program to run that is not on the built-in list "
+                                        "(docs/deck.md)"
+                                      : what));
+}
+
+bool harmless_lua_table(std::string_view text) {
+  static const std::regex table(
+      R"(\s*\{\s*(([A-Za-z_]\w*\s*=\s*)?[-+]?[0-9][0-9.eE+-]*\s*[,;]?\s*)*\}\s*)");
+  return std::regex_match(text.begin(), text.end(), table);
+}
+
+bool harmless_environment_name(std::string_view name) {
+  return name.starts_with("OMPI_MCA_") || name.starts_with("OMP_");
+}
+
+bool harmless_program(std::string_view name, std::initializer_list<std::string_view> known) {
+  return std::find(known.begin(), known.end(), name) != known.end();
+}
+
+bool harmless_launcher(const std::vector<std::string>& argv) {
+  if (argv.empty()) return true;
+  if (!harmless_program(argv[0], {"mpirun", "mpiexec", "srun", "jsrun", "aprun"})) return false;
+  auto flag = [](const std::string& a) {
+    const std::size_t dashes = a.rfind("--", 0) == 0 ? 2 : a.rfind('-', 0) == 0 ? 1 : 0;
+    if (dashes == 0 || a.size() == dashes) return false;
+    return std::all_of(a.begin() + static_cast<long>(dashes), a.end(), [](char c) {
+      return std::isalnum(static_cast<unsigned char>(c)) || c == '-';
+    });
+  };
+  auto value = [](const std::string& a) {
+    return a == "{ranks}" || (!a.empty() && std::all_of(a.begin(), a.end(), [](char c) {
+             return std::isdigit(static_cast<unsigned char>(c));
+           }));
+  };
+  for (std::size_t i = 1; i < argv.size(); ++i)
+    if (!flag(argv[i]) && !value(argv[i])) return false;
+  return true;
 }
 std::vector<DeckTable> DeckTable::tables(std::string_view key) const {
   const DeckNode* n = get(key);
@@ -289,6 +397,7 @@ std::vector<DeckTable> DeckTable::tables(std::string_view key) const {
       throw DeckError(
           fmt::format("{}: key '{}': expected a table, got a {}", *file_, p, item->type_name()));
     out.emplace_back(std::shared_ptr<const DeckNode>(node_, item), p, file_);
+    out.back().commands_trusted_ = commands_trusted_;
   }
   return out;
 }
@@ -330,9 +439,14 @@ Deck Deck::from_file(const std::filesystem::path& path, const DeckOptions& opts)
 }
 
 Deck Deck::from_string(std::string text, std::string name, const DeckOptions& opts) {
-  LuaState state(luaL_newstate());
+  // Declared before the state: the state's allocator and hook use it until lua_close.
+  LuaBudget budget;
+  budget.limit = opts.memory_limit;
+  budget.instruction_limit = opts.instruction_limit;
+  LuaState state(lua_newstate(budget_alloc, &budget));
   if (!state) throw DeckError("cannot create a Lua state (out of memory)");
   lua_State* L = state.get();
+  lua_sethook(L, instruction_hook, LUA_MASKCOUNT, kHookEvery);
 
   // Only the libraries a deck needs; io, os and require only on request.
   luaL_requiref(L, LUA_GNAME, luaopen_base, 1);
@@ -362,12 +476,25 @@ Deck Deck::from_string(std::string text, std::string name, const DeckOptions& op
   }
   lua_pop(L, 1);
 
-  lua_pushcfunction(L, traceback);
+  auto memory_error = [&] {
+    return DeckError(fmt::format(
+        "{}: the deck needs more than {} MiB of memory (Lua budget; a runaway table or string?)",
+        name, opts.memory_limit >> 20));
+  };
+  lua_pushcfunction(L, one_line_error);
   // Text chunks only: binary chunks could bypass the sandbox.
-  if (luaL_loadbufferx(L, text.data(), text.size(), ("@" + name).c_str(), "t") != LUA_OK)
+  if (const int rc = luaL_loadbufferx(L, text.data(), text.size(), ("@" + name).c_str(), "t");
+      rc != LUA_OK) {
+    if (rc == LUA_ERRMEM) throw memory_error();
     throw DeckError(fmt::format("{}: deck syntax error: {}", name, lua_tostring(L, -1)));
-  if (lua_pcall(L, 0, 0, 1) != LUA_OK)
-    throw DeckError(fmt::format("error while running deck: {}", lua_tostring(L, -1)));
+  }
+  if (const int rc = lua_pcall(L, 0, 0, 1); rc != LUA_OK) {
+    if (rc == LUA_ERRMEM) throw memory_error();
+    const char* msg = lua_tostring(L, -1);
+    throw DeckError(fmt::format("error while running deck: {}", msg ? msg : "(no message)"));
+  }
+  // Converting the tables below runs no Lua code: the hook is no longer needed.
+  lua_sethook(L, nullptr, 0, 0);
 
   auto root = std::make_shared<DeckNode>();
   lua_pushglobaltable(L);
@@ -386,6 +513,7 @@ Deck Deck::from_string(std::string text, std::string name, const DeckOptions& op
   deck.text_ = std::move(text);
   deck.file_ = name;
   deck.root_ = DeckTable(root, "", std::make_shared<const std::string>(name));
+  deck.root_.commands_trusted_ = opts.allow_commands;
   return deck;
 }
 

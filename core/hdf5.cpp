@@ -6,6 +6,13 @@ namespace lsmss::h5 {
 namespace {
 
 void silence() {
+  // No library shutdown at exit: after a failed write (full disk) HDF5 1.10 cannot close the
+  // file, keeps it in its table, and its exit-time cleanup then crashes (SIGSEGV in
+  // H5F__close_cb) instead of the program ending with its error. Files are closed by their
+  // handles; what a failed close leaves is released with the process. Must precede every
+  // other HDF5 call, so it is done on the first one (later calls are harmless no-ops).
+  static const bool no_atexit = [] { return H5dont_atexit() >= 0; }();
+  (void)no_atexit;
   H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
 }
 

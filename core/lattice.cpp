@@ -34,8 +34,12 @@ std::string lattice_kind_name(LatticeKind kind) {
 
 Lattice::Lattice(LatticeKind kind, double a, double c, std::array<int, 3> supercell)
     : kind_(kind), a_(a), c_(kind == LatticeKind::bct ? c : a), reps_(supercell) {
-  if (!(a > 0)) fail("lattice constant a must be positive, got {}", a);
-  if (kind == LatticeKind::bct && !(c > 0)) fail("lattice constant c must be positive, got {}", c);
+  if (!(a >= kMinLatticeConstant && a <= kMaxLatticeConstant))
+    fail("lattice constant a must lie in [{}, {}] Bohr, got {}", kMinLatticeConstant,
+         kMaxLatticeConstant, a);
+  if (kind == LatticeKind::bct && !(c >= kMinLatticeConstant && c <= kMaxLatticeConstant))
+    fail("lattice constant c must lie in [{}, {}] Bohr, got {}", kMinLatticeConstant,
+         kMaxLatticeConstant, c);
   for (int r : reps_)
     if (r < 1)
       fail("supercell repetitions must be >= 1, got {}x{}x{}", reps_[0], reps_[1], reps_[2]);

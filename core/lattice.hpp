@@ -12,6 +12,11 @@ namespace lsmss {
 
 enum class LatticeKind { sc, bcc, fcc, bct };
 
+// Accepted lattice constants, Bohr: every element's lies between 4 and 15 Bohr; outside this
+// range the neighbour searches would run for ever (huge) or divide by almost nothing (tiny).
+inline constexpr double kMinLatticeConstant = 1.0;
+inline constexpr double kMaxLatticeConstant = 100.0;
+
 LatticeKind lattice_kind_from_name(std::string_view name);  // "sc", "bcc", "fcc", "bct"
 std::string lattice_kind_name(LatticeKind kind);
 

@@ -20,11 +20,15 @@ System System::from_deck(const DeckTable& t) {
   if (!t.present()) t.error("", "the deck has no 'system' table (lattice, a, supercell, species)");
   const std::string kind = t.choice("lattice", "fcc", {"sc", "bcc", "fcc", "bct"});
   const double a = t.number("a");
-  if (!(a > 0)) t.error("a", fmt::format("lattice constant must be > 0 Bohr, got {}", a));
+  if (!(a >= kMinLatticeConstant && a <= kMaxLatticeConstant))
+    t.error("a", fmt::format("lattice constant must lie in [{}, {}] Bohr, got {}",
+                             kMinLatticeConstant, kMaxLatticeConstant, a));
   double c = a;
   if (kind == "bct") {
     c = t.number("c");
-    if (!(c > 0)) t.error("c", fmt::format("lattice constant must be > 0 Bohr, got {}", c));
+    if (!(c >= kMinLatticeConstant && c <= kMaxLatticeConstant))
+      t.error("c", fmt::format("lattice constant must lie in [{}, {}] Bohr, got {}",
+                               kMinLatticeConstant, kMaxLatticeConstant, c));
   } else if (t.has("c")) {
     t.error("c", fmt::format("is only used by lattice = 'bct', not '{}'", kind));
   }

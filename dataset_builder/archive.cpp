@@ -10,6 +10,7 @@
 #include <cerrno>
 #include <cstring>
 #include <fstream>
+#include <map>
 
 #include <fmt/format.h>
 
@@ -19,6 +20,19 @@ extern char** environ;
 
 namespace lsmss::dataset {
 namespace {
+
+// Control characters (and DEL) as \xNN, so a name cannot drive the terminal or forge lines.
+std::string printable(const std::string& name) {
+  std::string out;
+  for (const char ch : name) {
+    const auto c = static_cast<unsigned char>(ch);
+    if (c < 0x20 || c == 0x7f)
+      out += fmt::format("\\x{:02x}", c);
+    else
+      out += ch;
+  }
+  return out;
+}
 
 bool hidden(const std::string& name) {
   const auto slash = name.find_last_of('/');
@@ -51,6 +65,16 @@ class FdReader {
       std::memcpy(out + got, buf_.data() + pos_, k);
       got += k;
       pos_ += k;
+    }
+    return true;
+  }
+  // Reads and discards n bytes (a member that is not kept).
+  bool skip(std::uint64_t n) {
+    std::array<char, 4096> sink{};
+    while (n > 0) {
+      const std::size_t k = static_cast<std::size_t>(std::min<std::uint64_t>(n, sink.size()));
+      if (!read(sink.data(), k)) return false;
+      n -= k;
     }
     return true;
   }
@@ -115,8 +139,13 @@ void read_tar(int fd, const std::string& what, std::size_t batch_size,
     any = true;
     const std::uint64_t size = tar_number(h.data() + 124, 12);
     const char type = h[156];
-    std::string data(size, '\0');
-    if (size > 0 && !in.read(data.data(), size))
+    const bool metadata = type == 'L' || type == 'x' || type == 'K' || type == 'g';
+    // Only file contents and small metadata records are held in memory; anything bigger is
+    // read past (a huge member must not end the import with an allocation failure).
+    const bool keep =
+        size <= kMaxImportFileBytes && (metadata || type == '0' || type == '\0' || type == '7');
+    std::string data(keep ? size : 0, '\0');
+    if (size > 0 && !(keep ? in.read(data.data(), size) : in.skip(size)))
       throw FileError(fmt::format("{}: archive ends in the middle of an entry (truncated?)", what));
     if (const std::size_t pad = (512 - size % 512) % 512; pad > 0) {
       std::array<char, 512> skip{};
@@ -130,6 +159,7 @@ void read_tar(int fd, const std::string& what, std::size_t batch_size,
       long_name = pax_path(data);
       continue;
     }
+    if (type == 'K' || type == 'g') continue;  // long link name, global pax header
     std::string name = field(h.data(), 100);
     const std::string prefix = field(h.data() + 345, 155);
     if (!prefix.empty() && std::memcmp(h.data() + 257, "ustar", 5) == 0) {
@@ -138,8 +168,25 @@ void read_tar(int fd, const std::string& what, std::size_t batch_size,
     }
     if (!long_name.empty()) name = std::move(long_name);
     long_name.clear();
-    if ((type != '0' && type != '\0' && type != '7') || hidden(name)) continue;
-    entries.push_back({std::move(name), std::move(data)});
+    if (type == '5' || hidden(name)) continue;  // directories, hidden files
+    name = printable(name);
+    std::string skip;
+    if (type != '0' && type != '\0' && type != '7') {
+      static const std::map<char, const char*> kinds = {{'1', "a hard link"},
+                                                        {'2', "a symbolic link"},
+                                                        {'3', "a character device"},
+                                                        {'4', "a block device"},
+                                                        {'6', "a FIFO"}};
+      const auto k = kinds.find(type);
+      skip = fmt::format(
+          "{}: {} in the archive, not a regular file: not read", name,
+          k != kinds.end() ? k->second
+                           : fmt::format("a member of type '{}'", printable(std::string(1, type))));
+    } else if (!keep) {
+      skip = fmt::format("{}: {} bytes, more than the {} MiB an LSMS output can have: not read",
+                         name, size, kMaxImportFileBytes >> 20);
+    }
+    entries.push_back({std::move(name), std::move(data), std::move(skip)});
     if (entries.size() >= batch_size) {
       batch(entries);
       entries.clear();
@@ -174,16 +221,83 @@ void read_files(const std::filesystem::path& source, std::size_t batch_size,
   if (!fs::exists(source))
     throw FileError(fmt::format("{}: no such file or directory", source.string()));
   if (fs::is_directory(source)) {
-    std::vector<fs::path> files;
-    for (const auto& e : fs::recursive_directory_iterator(source))
-      if (e.is_regular_file() && !hidden(e.path().filename().string())) files.push_back(e.path());
-    std::sort(files.begin(), files.end());
+    // Listed first (sorted), read in batches. Symbolic links are followed only to regular files
+    // inside the source directory; the walk itself never follows a directory link.
+    std::error_code ec;
+    const fs::path base = fs::canonical(source, ec);
+    if (ec) throw FileError(fmt::format("{}: {}", source.string(), ec.message()));
+    struct Item {
+      fs::path path;
+      std::string skip;
+    };
+    std::vector<Item> items;
+    fs::recursive_directory_iterator it(source, ec), end;
+    if (ec) throw FileError(fmt::format("{}: cannot list: {}", source.string(), ec.message()));
+    for (; it != end; it.increment(ec)) {
+      const fs::path p = it->path();
+      const std::string rel = printable(p.lexically_relative(source).string());
+      if (hidden(p.filename().string())) {
+        if (it->is_directory(ec) && !it->is_symlink(ec)) it.disable_recursion_pending();
+        continue;
+      }
+      const fs::file_status link = it->symlink_status(ec);
+      fs::file_status st = link;
+      if (fs::is_symlink(link)) {
+        std::error_code rc;
+        const fs::path target = fs::canonical(p, rc);
+        if (rc) {
+          items.push_back({p, fmt::format("{}: symbolic link that leads nowhere ({}): not read",
+                                          rel, rc.message())});
+          continue;
+        }
+        const auto [b, t] = std::mismatch(base.begin(), base.end(), target.begin(), target.end());
+        if (b != base.end()) {
+          items.push_back({p, fmt::format("{}: symbolic link to {}, outside the source directory: "
+                                          "not read",
+                                          rel, printable(target.string()))});
+          continue;
+        }
+        st = fs::status(target, rc);
+      }
+      if (fs::is_directory(st)) {
+        if (fs::is_symlink(link))
+          items.push_back({p, fmt::format("{}: symbolic link to a directory: not followed", rel)});
+        continue;
+      }
+      if (!fs::is_regular_file(st)) {
+        const char* kind = fs::is_fifo(st)             ? "a FIFO"
+                           : fs::is_character_file(st) ? "a character device"
+                           : fs::is_block_file(st)     ? "a block device"
+                           : fs::is_socket(st)         ? "a socket"
+                                                       : "not a regular file";
+        items.push_back({p, fmt::format("{}: {}, not a regular file: not read", rel, kind)});
+        continue;
+      }
+      items.push_back({p, {}});
+    }
+    if (ec) throw FileError(fmt::format("{}: cannot list: {}", source.string(), ec.message()));
+    std::sort(items.begin(), items.end(),
+              [](const Item& a, const Item& b) { return a.path < b.path; });
     std::vector<FileEntry> entries;
-    for (const auto& f : files) {
-      std::ifstream in(f, std::ios::binary);
-      if (!in) throw FileError(fmt::format("{}: cannot open", f.string()));
-      FileEntry e{fs::relative(f, source).string(),
-                  std::string(std::istreambuf_iterator<char>(in), {})};
+    for (auto& item : items) {
+      FileEntry e{
+          printable(item.path.lexically_relative(source).string()), {}, std::move(item.skip)};
+      if (e.skip.empty()) {
+        std::error_code sc;
+        const auto size = fs::file_size(item.path, sc);
+        if (sc) {
+          e.skip = fmt::format("{}: cannot read: {}", e.name, sc.message());
+        } else if (size > kMaxImportFileBytes) {
+          e.skip = fmt::format(
+              "{}: {} bytes, more than the {} MiB an LSMS output can have: "
+              "not read",
+              e.name, size, kMaxImportFileBytes >> 20);
+        } else {
+          std::ifstream in(item.path, std::ios::binary);
+          if (!in) throw FileError(fmt::format("{}: cannot open", item.path.string()));
+          e.text.assign(std::istreambuf_iterator<char>(in), {});
+        }
+      }
       entries.push_back(std::move(e));
       if (entries.size() >= batch_size) {
         batch(entries);

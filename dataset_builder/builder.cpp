@@ -269,7 +269,7 @@ class Coordinator {
     }
     budget_.assign(c.rows(), ds.retries + 1);
     for (std::size_t k = 0; k < c.rows(); ++k) {
-      if (ok_[k]) continue;
+      if (ok_[k] || !c.usable(k)) continue;  // a damaged row's configuration is unknown
       if (attempts_[k] >= budget_[k] && opts.retry_failed)
         budget_[k] = attempts_[k] + ds.retries + 1;
       if (attempts_[k] < budget_[k]) queue_.push_back(static_cast<std::int64_t>(k));
@@ -476,6 +476,7 @@ DatasetFile open_or_plan(const std::filesystem::path& path, const Deck& deck, co
           path.string(), driver_name, fmt::join(ddiff, "\n  "));
     summary.resumed = true;
     summary.torn_rows = f.torn_config_rows() + f.torn_result_rows();
+    summary.damaged_rows = f.damaged_config_rows() + f.damaged_result_rows();
     return f;
   }
   std::error_code ec;
@@ -573,11 +574,16 @@ BuildSummary build_dataset(const Deck& deck, const System& sys, const DriverRegi
         const auto s = summarize(file->configs(), file->results(), ds.retries + 1);
         std::size_t ok = 0;
         for (const auto& c : s) ok += c.ok;
-        fmt::print(opts.log, "resuming {}: {} of {} configurations done, {} to calculate{}\n",
+        fmt::print(opts.log, "resuming {}: {} of {} configurations done, {} to calculate{}{}\n",
                    path.string(), ok, summary.planned, co->pending(),
                    summary.torn_rows
-                       ? fmt::format(" ({} incomplete rows of the interrupted run dropped)",
+                       ? fmt::format(" ({} never-completed rows of the interrupted run cut off)",
                                      summary.torn_rows)
+                       : "",
+                   summary.damaged_rows
+                       ? fmt::format("; {} damaged rows kept in the file but not used (see "
+                                     "`lsms-surrogate info`)",
+                                     summary.damaged_rows)
                        : "");
       }
     } catch (const std::exception&) {

@@ -41,7 +41,8 @@ struct BuildSummary {
   std::size_t planned = 0;          // configurations in the file
   std::size_t calculated = 0;       // calculations run now (attempts, incl. failures)
   std::size_t failed_attempts = 0;  // of those, not ok
-  std::size_t torn_rows = 0;        // incomplete rows dropped on resume
+  std::size_t torn_rows = 0;        // never-completed rows of a torn tail cut on resume
+  std::size_t damaged_rows = 0;     // rows failing verification: kept in the file, not used
   double seconds = 0;               // wall time of the calculation phase
   std::vector<CompositionSummary> compositions;
   std::vector<std::string> distinct;  // distinct configurations per composition (display)

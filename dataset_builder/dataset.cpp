@@ -69,6 +69,7 @@ Dataset read_dataset(const std::filesystem::path& path) {
       throw FileError(
           fmt::format("{}: /results row {} has status ok but no energy", path.string(), k));
   }
+  d.damaged_rows = f.damaged_config_rows() + f.damaged_result_rows();
   d.available = f.info().provides & kEnergy;
   if (has_q && (f.info().provides & kCharge))
     d.available |= kCharge;
@@ -83,7 +84,7 @@ Dataset read_dataset(const std::filesystem::path& path) {
 
 void append_results(const std::filesystem::path& path, const std::vector<Configuration>& configs,
                     const std::vector<Properties>& results, Origin origin,
-                    const std::string& driver) {
+                    const std::string& driver, const std::string& source) {
   if (configs.size() != results.size())
     fail("append_results: {} configurations but {} results", configs.size(), results.size());
   DatasetFile f = DatasetFile::open(path, h5::Mode::read_write);
@@ -94,7 +95,7 @@ void append_results(const std::filesystem::path& path, const std::vector<Configu
   // Existing rows by occupation, and whether they already have a successful result.
   std::unordered_map<Configuration, std::int64_t, ConfigurationHash> row_of;
   for (std::size_t r = 0; r < have.rows(); ++r)
-    row_of.emplace(have.configuration(r), static_cast<std::int64_t>(r));
+    if (have.usable(r)) row_of.emplace(have.configuration(r), static_cast<std::int64_t>(r));
   std::vector<int> attempts(have.rows(), 0);
   std::vector<char> ok(have.rows(), 0);
   for (std::size_t k = 0; k < f.results().rows(); ++k) {
@@ -120,7 +121,7 @@ void append_results(const std::filesystem::path& path, const std::vector<Configu
       new_configs.push_back(c,
                             fold_for_hash(c.hash(), info.sampling.folds,
                                           info.sampling.test_fraction, info.sampling.seed),
-                            origin);
+                            origin, source);
       it = row_of.emplace(c, row).first;
       attempts.push_back(0);
       ok.push_back(0);
@@ -134,6 +135,17 @@ void append_results(const std::filesystem::path& path, const std::vector<Configu
   // results without their configuration.
   f.append_configs(new_configs);
   f.append_results(rows);
+}
+
+std::size_t count_rows_from(const std::filesystem::path& path, Origin origin,
+                            const std::string& source) {
+  const DatasetFile f = DatasetFile::open(path, h5::Mode::read);
+  const ConfigTable& c = f.configs();
+  std::size_t n = 0;
+  for (std::size_t r = 0; r < c.rows(); ++r)
+    if (c.usable(r) && c.origin[r] == static_cast<std::int8_t>(origin) && c.source[r] == source)
+      ++n;
+  return n;
 }
 
 void append_results(const std::filesystem::path& path, const std::vector<Configuration>& configs,

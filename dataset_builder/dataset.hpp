@@ -39,6 +39,9 @@ struct Dataset {
   std::vector<double> energy;             // Ry
   std::vector<double> charge;             // rows x sites, e (empty if not available)
   std::vector<double> moment;             // rows x sites, muB (empty if not available)
+  // Rows of the file that failed verification (not a torn tail): left out above; callers
+  // should say so.
+  std::size_t damaged_rows = 0;
 
   std::size_t rows() const { return composition.size(); }
   Configuration configuration(std::size_t row) const;
@@ -61,8 +64,14 @@ void append_results(const std::filesystem::path& path, const std::vector<Configu
                     const std::vector<Properties>& results, Origin origin);
 // The same, naming the driver that computed the results (the file's driver when empty). A
 // configuration already in the file gets the result only if it has no successful one yet.
+// `source` goes to /configs/source of the new rows (e.g. the Monte Carlo job that acquired
+// them).
 void append_results(const std::filesystem::path& path, const std::vector<Configuration>& configs,
                     const std::vector<Properties>& results, Origin origin,
-                    const std::string& driver);
+                    const std::string& driver, const std::string& source = {});
+// Verified /configs rows of `origin` whose source is `source` (e.g. the rows a Monte Carlo job
+// acquired in earlier, interrupted runs).
+std::size_t count_rows_from(const std::filesystem::path& path, Origin origin,
+                            const std::string& source);
 
 }  // namespace lsmss::dataset

@@ -7,6 +7,7 @@
 #include <limits>
 #include <map>
 #include <numeric>
+#include <tuple>
 #include <unordered_map>
 
 #include <fmt/format.h>
@@ -37,6 +38,10 @@ struct Record {
 Record convert(FileEntry& e, const System& sys, double tol) {
   Record r;
   r.name = std::move(e.name);
+  if (!e.skip.empty()) {  // not read (link out of the source, FIFO, huge file, ...)
+    r.error = std::move(e.skip);
+    return r;
+  }
   try {
     const lsms::InfoEvec info = lsms::parse_info_evec_text(e.text, r.name);
     const int n = sys.num_sites();
@@ -71,6 +76,22 @@ Record convert(FileEntry& e, const System& sys, double tol) {
       r.moment[site[k]] = a.moment;
       r.neutrality += a.electrons - a.Z;
     }
+    // What the file claims must be physically possible: a damaged or forged file is skipped
+    // with the reason, never imported as data.
+    for (int k = 0; k < n; ++k) {
+      const auto& a = info.atoms[k];
+      if (!std::isfinite(a.electrons) || a.electrons < 0 || a.electrons > 2.0 * a.Z)
+        fail("atom {} (Z = {}) holds {} electrons: impossible", k + 1, a.Z, a.electrons);
+      if (!std::isfinite(a.moment) || std::abs(a.moment) > a.Z)
+        fail("atom {} (Z = {}) has a moment of {} muB: impossible", k + 1, a.Z, a.moment);
+    }
+    // Total energies are about -3300 Ry (Cu) to -40000 Ry (Au) per atom; 1e6 Ry per atom is
+    // far beyond any element.
+    for (const auto& [what, v, bound] : {std::tuple{"total energy", info.total_energy, 1e6 * n},
+                                         std::tuple{"band energy", info.band_energy, 1e6 * n},
+                                         std::tuple{"Fermi energy", info.fermi_energy, 1e3}})
+      if (!std::isfinite(v) || std::abs(v) > bound)
+        fail("{} {} Ry is impossible (|value| above {:g} Ry)", what, v, bound);
     r.config = Configuration(std::move(occ));
     r.energy = info.total_energy;
     r.band = info.band_energy;
@@ -353,7 +374,14 @@ ImportReport import_lsms(const Deck& deck, const System& sys, const std::filesys
   for (const auto& s : rep.skipped) log.files.push_back(s.file), log.reasons.push_back(s.reason);
   log.report = report_text(rep, std::numeric_limits<std::size_t>::max());
   log.summary = report_text(rep, 0);
-  if (opts.force) std::filesystem::remove(rep.output);
+  if (rep.rows == 0)
+    fail(
+        "{}: none of the {} files could be imported ({} skipped, e.g. {}); were they computed for "
+        "the deck's system ({} on {})? Nothing was written.",
+        source.string(), rep.files, rep.skipped.size(),
+        rep.skipped.empty() ? std::string("-") : rep.skipped.front().reason, sys.name(),
+        sys.lattice.describe());
+  // With --force the old file is replaced only by the complete new one (create() renames).
   DatasetFile::create(rep.output, sys, info, configs, results, &log);
   rep.total_seconds = std::chrono::duration<double>(Clock::now() - t0).count();
   return rep;

@@ -30,6 +30,7 @@ std::vector<CompositionSummary> summarize(const ConfigTable& configs, const Resu
     }
   }
   for (std::size_t k = 0; k < st.size(); ++k) {
+    if (!configs.usable(k)) continue;  // reported by print_file_info, never counted as data
     const State& c = st[k];
     auto& s = by[configs.composition[k]];
     ++s.rows;
@@ -120,9 +121,21 @@ void print_file_info(std::FILE* out, const DatasetFile& f) {
              s_text.empty() ? "none" : s_text, wall > 0 ? fmt::format("{:.1f} s", wall) : "-");
   if (f.torn_config_rows() + f.torn_result_rows() > 0)
     fmt::print(out,
-               "incomplete    {} config rows and {} result rows were cut off (an interrupted run); "
-               "they are ignored, and `build` on this file removes them\n",
+               "torn tail     {} config rows and {} result rows at the end were never completed "
+               "(an interrupted run); they are ignored, and `build` on this file cuts them off "
+               "(nothing else is ever removed)\n",
                f.torn_config_rows(), f.torn_result_rows());
+  if (f.damaged_config_rows() + f.damaged_result_rows() > 0)
+    fmt::print(
+        out,
+        "DAMAGED       {} config rows (/configs rows {}{}) and {} result rows (/results rows "
+        "{}{}) fail their checksum or consistency check: they are not a torn tail, stay "
+        "in the file untouched, and are left out of training and of `build`; restore "
+        "the file from a copy, or rebuild those rows into another file\n",
+        f.damaged_config_rows(), fmt::join(f.damaged_config_list(), ","),
+        f.damaged_config_rows() > f.damaged_config_list().size() ? ",..." : "",
+        f.damaged_result_rows(), fmt::join(f.damaged_result_list(), ","),
+        f.damaged_result_rows() > f.damaged_result_list().size() ? ",..." : "");
   fmt::print(out, "\n");
   print_composition_table(out, summarize(c, r, 0));
   if (!i.import_summary.empty())

@@ -1,5 +1,7 @@
 #include "dataset_builder/sampling.hpp"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <cmath>
 #include <numeric>
@@ -174,6 +176,23 @@ Plan make_plan(const System& sys, const SamplingSettings& s) {
     fail("the dataset builder samples binary alloys; the deck's system has {} species",
          sys.num_species());
   const int n = sys.num_sites();
+  {
+    // Refuse up front, naming the key, what would end in an allocation failure after minutes:
+    // each planned configuration costs its occupation, the plan's columns and the sampler's
+    // hash set (about 160 bytes beyond the occupation).
+    double configs = 0;
+    for (int k : s.composition_list(n))
+      configs += std::min(static_cast<double>(s.cap), std::pow(10.0, log10_binomial(n, k)));
+    const double bytes = configs * (n + 160.0);
+    const double memory =
+        static_cast<double>(sysconf(_SC_PHYS_PAGES)) * static_cast<double>(sysconf(_SC_PAGE_SIZE));
+    if (memory > 0 && bytes > 0.8 * memory)
+      fail(
+          "sampling.cap = {} plans about {:.3g} configurations of {} sites, about {:.1f} GiB, "
+          "more than this machine's {:.1f} GiB of memory allow: lower sampling.cap or choose "
+          "sampling.compositions",
+          s.cap, configs, n, bytes / (1 << 30), memory / (1 << 30));
+  }
   const auto tr =
       s.unique_translations ? sys.lattice.translations() : std::vector<std::vector<int>>{};
   Plan plan;

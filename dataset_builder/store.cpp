@@ -1,8 +1,11 @@
 #include "dataset_builder/store.hpp"
 
+#include <sys/statvfs.h>
+
 #include <bit>
 #include <chrono>
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
 #include <ctime>
 #include <map>
@@ -16,6 +19,7 @@ namespace lsmss::dataset {
 namespace {
 
 constexpr hsize_t kChunkRows = 256;
+constexpr std::size_t kListedDamagedRows = 10;  // row numbers kept for messages
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
 // ----- checksums: FNV-1a over the row's fields in a fixed order ------------------------------
@@ -218,6 +222,43 @@ std::vector<std::string> read_strings(hid_t loc, const std::string& name) {
   return out;
 }
 
+// Bytes an append of `rows` rows of `cols` may add to the file: the data, one new chunk per
+// column, and room for HDF5's metadata.
+template <class Table>
+std::uintmax_t append_bytes(const std::vector<Column>& cols, const Table& t, std::size_t rows) {
+  std::uintmax_t bytes = std::uintmax_t{1} << 20;  // metadata, B-tree nodes, free-space slack
+  for (const auto& c : cols) {
+    const std::uintmax_t width = c.per_site ? static_cast<std::uintmax_t>(t.sites) : 1;
+    const std::uintmax_t elem = c.kind == Kind::str                          ? 16
+                                : (c.kind == Kind::u8 || c.kind == Kind::i8) ? 1
+                                : c.kind == Kind::i32                        ? 4
+                                                                             : 8;
+    bytes += (rows + kChunkRows) * width * elem;
+  }
+  if constexpr (requires { t.message; })
+    for (std::size_t r = 0; r < rows; ++r)
+      bytes += t.message[r].size() + t.driver[r].size() + 32;  // global heap of the strings
+  else
+    for (std::size_t r = 0; r < rows; ++r) bytes += t.source[r].size() + 32;
+  return bytes;
+}
+
+// A write that fails half-way on a full disk can leave HDF5's metadata inconsistent, so the
+// room for an append is checked before anything is written: a full disk then ends the run with
+// an error and a file that reopens and resumes.
+void require_free_space(const std::filesystem::path& file, std::uintmax_t bytes,
+                        const std::string& what) {
+  std::filesystem::path dir = file.has_parent_path() ? file.parent_path() : ".";
+  struct statvfs st {};
+  if (statvfs(dir.c_str(), &st) != 0) return;  // unknown: the write itself reports errors
+  const std::uintmax_t avail = static_cast<std::uintmax_t>(st.f_bavail) * st.f_frsize;
+  if (avail < bytes)
+    throw FileError(fmt::format(
+        "{}: the disk is (nearly) full: {} needs about {} KiB, {} KiB are free; nothing was "
+        "written, the rows already in the file are intact: free some space and rerun",
+        file.string(), what, bytes >> 10, avail >> 10));
+}
+
 std::string now_iso8601() {
   const std::time_t t = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
   std::tm tm{};
@@ -417,6 +458,11 @@ void DatasetFile::create(const std::filesystem::path& path, const System& sys, c
   if (path.has_parent_path() && !std::filesystem::exists(path.parent_path()))
     throw FileError(fmt::format("{}: directory '{}' does not exist", path.string(),
                                 path.parent_path().string()));
+  require_free_space(path,
+                     append_bytes(config_columns(), configs, configs.rows()) +
+                         append_bytes(result_columns(), results, results.rows()) +
+                         info.deck_text.size() + (import_log ? 2 * import_log->report.size() : 0),
+                     fmt::format("writing {} configurations", configs.rows()));
   try {
     DatasetFile f;
     f.impl_->file = h5::File::create(partial);
@@ -617,34 +663,40 @@ DatasetFile DatasetFile::open(const std::filesystem::path& path, h5::Mode mode) 
     read_into(g, "checksum", t.checksum, n, 0);
     t.source = read_strings(g, "source");
     t.source.resize(n);
-    // Configs are written in one piece or appended at the end: anything after the first bad
-    // row is a torn tail.
-    std::size_t good = 0;
-    while (good < n && config_checksum(t, good) == t.checksum[good]) ++good;
+    // A row is verified by its checksum and its consistency. Trailing rows never written
+    // (checksum still the fill value 0) and rows some column does not reach are a torn tail;
+    // any other failing row is damaged: kept in place (results refer to rows by number) and
+    // never used.
+    std::vector<char> bad(n, 0);
+    for (std::size_t r = 0; r < n; ++r) {
+      bool good = config_checksum(t, r) == t.checksum[r];
+      for (int i = 0; good && i < sites; ++i)
+        good = t.occupation[r * sites + i] < sys.num_species();
+      good = good && t.composition[r] == t.configuration(r).composition() &&
+             t.hash[r] == t.configuration(r).hash();
+      bad[r] = good ? 0 : 1;
+    }
+    std::size_t keep = n;
+    while (keep > 0 && bad[keep - 1] && t.checksum[keep - 1] == 0) --keep;
     std::size_t longest = 0;
     for (const auto& c : config_columns())
       longest = std::max<std::size_t>(longest, h5::dims(g, c.name)[0]);
-    f.torn_configs_ = longest - good;
-    t.occupation.resize(good * sites);
-    for (auto* v : {&t.composition, &t.fold}) v->resize(good);
-    t.hash.resize(good);
-    t.origin.resize(good);
-    t.checksum.resize(good);
-    t.source.resize(good);
-    for (std::size_t r = 0; r < good; ++r) {
-      if (t.composition[r] != t.configuration(r).composition() ||
-          t.hash[r] != t.configuration(r).hash())
-        h5fail(
-            g, "",
-            fmt::format(
-                "row {} is inconsistent (composition or hash does not match the occupation)", r));
-      for (int i = 0; i < sites; ++i)
-        if (t.occupation[r * sites + i] >= sys.num_species())
-          h5fail(g, "occupation",
-                 fmt::format("row {} site {} holds species {}", r, i, t.occupation[r * sites + i]));
-    }
-    if (mode == h5::Mode::read_write && longest > good)
-      for (const auto& c : config_columns()) h5::resize_rows(g, c.name, good);
+    f.torn_configs_ = longest - keep;
+    t.occupation.resize(keep * sites);
+    for (auto* v : {&t.composition, &t.fold}) v->resize(keep);
+    t.hash.resize(keep);
+    t.origin.resize(keep);
+    t.checksum.resize(keep);
+    t.source.resize(keep);
+    bad.resize(keep);
+    t.damaged = bad;
+    for (std::size_t r = 0; r < keep; ++r)
+      if (bad[r]) {
+        ++f.damaged_configs_;
+        if (f.damaged_config_list_.size() < kListedDamagedRows) f.damaged_config_list_.push_back(r);
+      }
+    if (mode == h5::Mode::read_write && longest > keep)
+      for (const auto& c : config_columns()) h5::resize_rows(g, c.name, keep);
   }
   // /results: verified rows; damaged rows in the middle are skipped, a torn tail is dropped.
   {
@@ -669,23 +721,25 @@ DatasetFile DatasetFile::open(const std::filesystem::path& path, h5::Mode mode) 
     all.driver = read_strings(g, "driver");
     all.message.resize(n);
     all.driver.resize(n);
+    // Same rule as /configs: only a torn tail is cut, damaged rows stay and are skipped.
     std::vector<char> ok(n);
-    std::size_t last_good = 0;  // one past the last verified row
-    for (std::size_t r = 0; r < n; ++r) {
+    for (std::size_t r = 0; r < n; ++r)
       ok[r] = result_checksum(all, r) == all.checksum[r] && all.config[r] >= 0 &&
               static_cast<std::size_t>(all.config[r]) < f.configs_.rows() && all.status[r] >= 0 &&
               all.status[r] <= static_cast<int>(Status::timeout);
-      if (ok[r]) last_good = r + 1;
-    }
+    std::size_t keep = n;
+    while (keep > 0 && !ok[keep - 1] && all.checksum[keep - 1] == 0) --keep;
     std::size_t longest = 0;
     for (const auto& c : result_columns())
       longest = std::max<std::size_t>(longest, h5::dims(g, c.name)[0]);
-    f.torn_results_ = longest - last_good;
+    f.torn_results_ = longest - keep;
     ResultTable& t = f.results_;
     t.sites = sites;
-    for (std::size_t r = 0; r < last_good; ++r) {
-      if (!ok[r]) {
-        ++f.torn_results_;
+    for (std::size_t r = 0; r < keep; ++r) {
+      // The result of a damaged configuration is unusable too (its configuration is unknown).
+      if (!ok[r] || !f.configs_.usable(static_cast<std::size_t>(all.config[r]))) {
+        ++f.damaged_results_;
+        if (f.damaged_result_list_.size() < kListedDamagedRows) f.damaged_result_list_.push_back(r);
         continue;
       }
       t.config.push_back(all.config[r]);
@@ -705,8 +759,8 @@ DatasetFile DatasetFile::open(const std::filesystem::path& path, h5::Mode mode) 
       t.driver.push_back(all.driver[r]);
       t.checksum.push_back(all.checksum[r]);
     }
-    if (mode == h5::Mode::read_write && longest > last_good)
-      for (const auto& c : result_columns()) h5::resize_rows(g, c.name, last_good);
+    if (mode == h5::Mode::read_write && longest > keep)
+      for (const auto& c : result_columns()) h5::resize_rows(g, c.name, keep);
   }
   if (mode == h5::Mode::read_write) f.impl_->file.flush();
   return f;
@@ -714,12 +768,18 @@ DatasetFile DatasetFile::open(const std::filesystem::path& path, h5::Mode mode) 
 
 void DatasetFile::append_results(const ResultTable& rows) {
   if (impl_->mode != h5::Mode::read_write) fail("{}: opened read-only", path());
+  if (rows.rows() == 0) return;
+  require_free_space(path(), append_bytes(result_columns(), rows, rows.rows()),
+                     fmt::format("appending {} results", rows.rows()));
   impl_->append("/results", result_columns(), rows);
   impl_->file.flush();
 }
 
 void DatasetFile::append_configs(const ConfigTable& rows) {
   if (impl_->mode != h5::Mode::read_write) fail("{}: opened read-only", path());
+  if (rows.rows() == 0) return;
+  require_free_space(path(), append_bytes(config_columns(), rows, rows.rows()),
+                     fmt::format("appending {} configurations", rows.rows()));
   impl_->append("/configs", config_columns(), rows);
   impl_->file.flush();
 }

@@ -3,7 +3,9 @@
 // /configs (what is to be computed, written at plan time) and /results (one row per attempt,
 // appended and flushed as results arrive). Every row of /configs and /results carries a
 // checksum, so a file cut off at any moment (SIGKILL, power loss of the process) opens with
-// its complete rows, and a torn tail is recognised and dropped instead of being read as data.
+// its complete rows. Only a truly torn tail (rows some column does not reach, or trailing rows
+// never written: checksum 0) is cut; any other row that fails verification is "damaged": it
+// stays in the file untouched, is reported, and is never used or recomputed.
 #include <cstdint>
 #include <filesystem>
 #include <memory>
@@ -46,8 +48,13 @@ struct ConfigTable {
   std::vector<std::int8_t> origin;
   std::vector<std::string> source;  // imported file name; empty for sampled rows
   std::vector<std::uint64_t> checksum;
+  // Set by DatasetFile::open: 1 for a row that failed verification (kept in the file, so the
+  // row numbers results refer to stay valid, but never used). Shorter than rows() means the
+  // missing entries are 0.
+  std::vector<char> damaged;
 
   std::size_t rows() const { return composition.size(); }
+  bool usable(std::size_t row) const { return row >= damaged.size() || damaged[row] == 0; }
   Configuration configuration(std::size_t row) const;
   void push_back(const Configuration& c, std::int32_t fold, Origin origin, std::string source = {});
 };
@@ -95,7 +102,8 @@ class DatasetFile {
                      const ConfigTable& configs, const ResultTable& results,
                      const ImportLog* import_log = nullptr);
   // Opens and validates a dataset file (FileError naming the file for a foreign, corrupt or
-  // inconsistent one) and loads its verified rows. With read_write, a torn tail is truncated.
+  // inconsistent one) and loads its verified rows. With read_write, a torn tail (see above) is
+  // truncated; damaged rows are never removed.
   static DatasetFile open(const std::filesystem::path& path, h5::Mode mode);
 
   DatasetFile(DatasetFile&&) noexcept;
@@ -107,9 +115,16 @@ class DatasetFile {
   const System& system() const { return *system_; }
   const ConfigTable& configs() const { return configs_; }
   const ResultTable& results() const { return results_; }
-  // Rows found incomplete or damaged at open (dropped from a torn tail, or ignored).
+  // Rows of a torn tail found at open (cut off when opened read_write).
   std::size_t torn_config_rows() const { return torn_configs_; }
   std::size_t torn_result_rows() const { return torn_results_; }
+  // Rows that failed verification elsewhere: kept in the file, left out of every use.
+  // damaged_result_rows() includes the results of damaged configurations.
+  std::size_t damaged_config_rows() const { return damaged_configs_; }
+  std::size_t damaged_result_rows() const { return damaged_results_; }
+  // /configs and /results row numbers of the first damaged rows (for messages).
+  const std::vector<std::size_t>& damaged_config_list() const { return damaged_config_list_; }
+  const std::vector<std::size_t>& damaged_result_list() const { return damaged_result_list_; }
 
   // Appends rows to the file and flushes it (read_write only). The in-memory tables are not
   // updated.
@@ -125,6 +140,8 @@ class DatasetFile {
   ConfigTable configs_;
   ResultTable results_;
   std::size_t torn_configs_ = 0, torn_results_ = 0;
+  std::size_t damaged_configs_ = 0, damaged_results_ = 0;
+  std::vector<std::size_t> damaged_config_list_, damaged_result_list_;
 };
 
 // Checks that `path` holds this format (FileError with a clear message otherwise).

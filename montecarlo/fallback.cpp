@@ -32,6 +32,9 @@ Fallback::Fallback(const FallbackSettings& settings, std::unique_ptr<Driver> dft
                     path_.string(), ds.driver, s_.driver));
   for (std::size_t r = 0; r < ds.rows(); ++r) known_.emplace(ds.configuration(r), ds.energy[r]);
   preloaded_ = known_.size();
+  if (!s_.run.empty())
+    earlier_ =
+        static_cast<long>(dataset::count_rows_from(path_, dataset::Origin::acquired, s_.run));
 }
 
 Fallback::~Fallback() {
@@ -45,7 +48,7 @@ Fallback::~Fallback() {
 }
 
 bool Fallback::limit_reached() const {
-  return s_.max_fallbacks > 0 && calculations_ >= s_.max_fallbacks;
+  return s_.max_fallbacks > 0 && earlier_ + calculations_ >= s_.max_fallbacks;
 }
 
 void Fallback::evaluate(std::span<const Configuration> configs,
@@ -64,7 +67,7 @@ void Fallback::evaluate(std::span<const Configuration> configs,
     auto [it, inserted] = in_batch.emplace(configs[k], batch.size());
     if (inserted) {
       if (s_.max_fallbacks > 0 &&
-          calculations_ + static_cast<long>(batch.size()) >= s_.max_fallbacks) {
+          earlier_ + calculations_ + static_cast<long>(batch.size()) >= s_.max_fallbacks) {
         in_batch.erase(it);  // over the budget: the surrogate value stays
         continue;
       }
@@ -107,7 +110,8 @@ void Fallback::evaluate(std::span<const Configuration> configs,
 
 void Fallback::flush() {
   if (pending_configs_.empty()) return;
-  dataset::append_results(path_, pending_configs_, pending_results_, dataset::Origin::acquired);
+  dataset::append_results(path_, pending_configs_, pending_results_, dataset::Origin::acquired,
+                          std::string(), s_.run);
   appended_ += static_cast<long>(pending_configs_.size());
   pending_configs_.clear();
   pending_results_.clear();

@@ -41,6 +41,9 @@ class Fallback {
 
   long fallbacks() const { return fallbacks_; }        // surrogate values replaced by DFT values
   long calculations() const { return calculations_; }  // new DFT calculations (this process)
+  // Rows this job (settings.run) acquired in earlier runs, found in the dataset at start; they
+  // count against max_fallbacks.
+  long earlier() const { return earlier_; }
   long failed() const { return failed_; }
   long preloaded() const { return static_cast<long>(preloaded_); }
   long appended() const { return appended_; }
@@ -58,7 +61,7 @@ class Fallback {
   std::size_t preloaded_ = 0;
   std::vector<Configuration> pending_configs_;
   std::vector<Properties> pending_results_;
-  long fallbacks_ = 0, calculations_ = 0, failed_ = 0, appended_ = 0;
+  long fallbacks_ = 0, calculations_ = 0, failed_ = 0, appended_ = 0, earlier_ = 0;
   double dft_seconds_ = 0;
 };
 

@@ -79,6 +79,14 @@ Job prepare_job(const DeckTable& root, const System& system, const DriverRegistr
         "DFT fallback: ensemble energy std > {:.3g} Ry -> driver '{}', results appended to {} "
         "({} known configurations preloaded)",
         s.fallback.threshold, name, s.fallback.dataset, job.fallback->preloaded()));
+    if (job.fallback->earlier() > 0)
+      job.notes.push_back(fmt::format(
+          "DFT fallback: {} calculations of earlier runs of this job ({}) are in the dataset; "
+          "they count against montecarlo.fallback.max_fallbacks = {}{}",
+          job.fallback->earlier(), s.fallback.run, s.fallback.max_fallbacks,
+          s.fallback.max_fallbacks > 0 && job.fallback->limit_reached()
+              ? " (budget used up: no new DFT calculations)"
+              : ""));
   }
   job.evaluator = std::make_unique<Evaluator>(*job.energy, job.fallback.get());
   return job;

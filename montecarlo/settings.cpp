@@ -184,6 +184,7 @@ Settings read_settings(const DeckTable& t, const System& sys, const std::string&
     fb.dataset = f.string("dataset", "");
     fb.max_fallbacks = f.integer("max_fallbacks", 0, 0, std::numeric_limits<long>::max());
     fb.flush_interval = static_cast<int>(f.integer("flush_interval", 16, 1, 1'000'000));
+    fb.run = "mc:" + s.output;
     f.finish();
   }
   t.finish();

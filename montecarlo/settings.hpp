@@ -39,7 +39,10 @@ struct FallbackSettings {
   double threshold = 0.0;     // Ry: ensemble std of the energy above which DFT is called
   std::string driver = "tb";  // name of the underlying DFT driver (its deck table configures it)
   std::string dataset;  // HDF5 dataset appended to (Origin::acquired); "": the deck's dataset.file
-  long max_fallbacks = 0;   // 0: unlimited; beyond it the surrogate value is used
+  long max_fallbacks = 0;  // 0: unlimited; beyond it the surrogate value is used
+  // Identity of this Monte Carlo job ("mc:" + output prefix), stored in /configs/source of
+  // the rows it acquires, so a rerun after a kill counts them against max_fallbacks.
+  std::string run;
   int flush_interval = 16;  // acquired rows buffered before they are appended
 };
 

@@ -112,6 +112,11 @@ LsmsSettings LsmsSettings::from_deck(const DeckTable& t, const System& system) {
   if (s.in_process && s.deck.executable_kind != "lsms_asa")
     t.error("kind", "mode = \"in_process\" runs lsms_asa (kind = \"lsms_asa\") only");
   s.launcher = t.strings("launcher", s.launcher);
+  // Untrusted decks (no --allow-commands) may name only LSMS itself and a known MPI launcher
+  // with plain flags (docs/reliability.md).
+  t.require_trust_unless("executable", harmless_program(fs::path(executable).filename().string(),
+                                                        {"lsms", "lsms_asa"}));
+  t.require_trust_unless("launcher", harmless_launcher(s.launcher));
   // In-process, neither program is started: only a launched run needs them to exist.
   if (!s.in_process) {
     s.executable = resolve_program(t, "executable", executable, true);
@@ -125,7 +130,12 @@ LsmsSettings LsmsSettings::from_deck(const DeckTable& t, const System& system) {
   s.warm_start = t.boolean("warm_start", false);
   s.timeout = t.number_in("timeout", 3600.0, 1.0, 1e7);
   const DeckTable env = t.table("environment");
-  for (const auto& k : env.keys()) s.environment[k] = env.string(k);
+  for (const auto& k : env.keys()) {
+    env.require_trust_unless(k, harmless_environment_name(k),
+                             "sets a variable other than OMPI_MCA_* or OMP_* for LSMS (it could "
+                             "load code into it)");
+    s.environment[k] = env.string(k);
+  }
   s.deck.nspin = static_cast<int>(t.integer("nspin", 2, 1, 2));
   s.deck.nscf = static_cast<int>(t.integer("nscf", 40, 1, 100000));
   s.deck.rms_tolerance = t.number_in("rms_tolerance", 1e-6, 0.0, 1.0);
@@ -137,9 +147,17 @@ LsmsSettings LsmsSettings::from_deck(const DeckTable& t, const System& system) {
   s.deck.mixing_algorithm = t.choice("mixing_algorithm", "broyden", {"broyden", "simple"});
   s.deck.mixing_quantity = t.choice("mixing_quantity", "potential", {"potential", "charge"});
   s.deck.mixing_parameter = t.number_in("mixing_parameter", 0.05, 0.0, 1.0);
+  // These are written into LSMS's deck, which LSMS runs with Lua's os and io libraries: from an
+  // untrusted deck only plain tables of numbers, and no extra code.
   s.deck.energy_contour = t.string("energy_contour", s.deck.energy_contour);
+  t.require_trust_unless("energy_contour", harmless_lua_table(s.deck.energy_contour),
+                         "is not a plain Lua table of numbers (LSMS would run it as code)");
   s.deck.xc_functional = t.string("xc_functional", s.deck.xc_functional);
+  t.require_trust_unless("xc_functional", harmless_lua_table(s.deck.xc_functional),
+                         "is not a plain Lua table of numbers (LSMS would run it as code)");
   s.deck.extra_lua = t.string("extra_lua", "");
+  t.require_trust_unless("extra_lua", s.deck.extra_lua.empty(),
+                         "adds Lua code to LSMS's deck (LSMS runs it with os and io)");
   const std::string start = t.choice("start", "scratch", {"scratch", "potentials"});
   s.deck.pot_in_type = start == "scratch" ? -1 : 1;
 

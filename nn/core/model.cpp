@@ -1,4 +1,6 @@
 // nn::Model: inference in physical units, the Monte Carlo fast path, model files, ensembles.
+#include <unistd.h>
+
 #include <cmath>
 #include <cstring>
 
@@ -6,6 +8,7 @@
 
 #include "core/error.hpp"
 #include "core/hdf5.hpp"
+#include "core/species.hpp"
 #include "core/version.hpp"
 #include "nn/core/backend.hpp"
 #include "nn/core/model_impl.hpp"
@@ -316,8 +319,16 @@ std::unique_ptr<ModelData> read_model_group(hid_t g, const std::string& where) {
     const auto sym = h5::read_attr_strings(g, "species");
     const auto Z = h5::read_attr_ints(g, "species_Z");
     const auto val = h5::read_attr_doubles(g, "species_valence");
-    for (std::size_t k = 0; k < sym.size(); ++k)
-      sys.species.push_back({sym[k], int(Z.at(k)), val.at(k)});
+    if (Z.size() != sym.size() || val.size() != sym.size())
+      fail("species, species_Z and species_valence have {}, {} and {} entries", sym.size(),
+           Z.size(), val.size());
+    for (std::size_t k = 0; k < sym.size(); ++k) {
+      // What the file claims must be consistent: the symbol names the element.
+      if (species_from_symbol(sym[k]).Z != Z[k])
+        fail("species {} is '{}' (Z = {}) but species_Z says {}", k, sym[k],
+             species_from_symbol(sym[k]).Z, Z[k]);
+      sys.species.push_back({sym[k], int(Z[k]), val[k]});
+    }
     m = std::make_unique<ModelData>(std::move(sys));
     m->fold = static_cast<int>(h5::read_attr_int(g, "fold"));
     NetworkSpec spec;
@@ -371,6 +382,18 @@ std::unique_ptr<ModelData> read_model_group(hid_t g, const std::string& where) {
              h.outputs);
       s.heads.push_back(std::move(hs));
     }
+    // A network with a non-finite weight or statistic predicts NaN: refuse it here.
+    auto all_finite = [](const auto& v) {
+      for (const auto x : v)
+        if (!std::isfinite(x)) return false;
+      return true;
+    };
+    if (!all_finite(m->params)) fail("params holds a non-finite (NaN or infinite) weight");
+    if (!all_finite(s.input_mean) || !all_finite(s.input_std) || !all_finite(s.reference_energy))
+      fail("the input standardization holds a non-finite value");
+    for (const auto& hs : s.heads)
+      if (!all_finite(hs.mean) || !all_finite(hs.std))
+        fail("target_{} statistics hold a non-finite value", task_name(hs.task));
     auto cg = h5::open_group(g, "curve");
     m->curve.epoch = h5::read<std::int64_t>(cg, "epoch");
     m->curve.train = h5::read<double>(cg, "train_loss");
@@ -403,15 +426,51 @@ std::vector<std::string> model_groups(const h5::File& f) {
 }  // namespace
 
 void save_models(const std::filesystem::path& path, const std::vector<const Model*>& models) {
-  auto f = h5::File::create(path);
-  h5::write_attr(f, "format", kFormat);
-  h5::write_attr(f, "format_version", kFormatVersion);
-  h5::write_attr(f, "software_version", kVersion);
-  h5::write_attr(f, "num_models", static_cast<std::int64_t>(models.size()));
-  auto root = h5::create_group(f, "models");
-  for (std::size_t i = 0; i < models.size(); ++i) {
-    auto g = h5::create_group(root, std::to_string(i));
-    write_model_group(g, models[i]->impl());
+  // Written under a temporary name beside `path`, read back and checked, then renamed over it:
+  // an existing model is replaced only by a complete, valid one (a crash, a full disk or a
+  // broken network leaves it untouched).
+  const std::filesystem::path tmp =
+      path.string() + fmt::format(".tmp{}", static_cast<long>(::getpid()));
+  try {
+    {
+      auto f = h5::File::create(tmp);
+      h5::write_attr(f, "format", kFormat);
+      h5::write_attr(f, "format_version", kFormatVersion);
+      h5::write_attr(f, "software_version", kVersion);
+      h5::write_attr(f, "num_models", static_cast<std::int64_t>(models.size()));
+      auto root = h5::create_group(f, "models");
+      for (std::size_t i = 0; i < models.size(); ++i) {
+        auto g = h5::create_group(root, std::to_string(i));
+        write_model_group(g, models[i]->impl());
+      }
+      f.flush();
+    }
+    {
+      auto f = h5::File::open(tmp);
+      const auto groups = model_groups(f);
+      if (groups.size() != models.size())
+        fail("{} models written, {} read back", models.size(), groups.size());
+      for (const auto& name : groups) {
+        auto g = h5::open_group(f, name);
+        read_model_group(g, h5::object_name(f, name))->prepare("reference");
+      }
+    }
+  } catch (const Error& e) {
+    std::error_code ec;
+    std::filesystem::remove(tmp, ec);
+    throw FileError(fmt::format("{}: model not written ({}); an existing file is left unchanged",
+                                path.string(), e.what()));
+  } catch (...) {
+    std::error_code ec;
+    std::filesystem::remove(tmp, ec);
+    throw;
+  }
+  std::error_code ec;
+  std::filesystem::rename(tmp, path, ec);
+  if (ec) {
+    std::filesystem::remove(tmp, ec);
+    throw FileError(
+        fmt::format("{}: cannot replace the model file: {}", path.string(), ec.message()));
   }
 }
 

@@ -1,5 +1,7 @@
 #include "nn/core/trainer.hpp"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -45,6 +47,22 @@ TrainingOptions TrainingOptions::from_deck(const DeckTable& t) {
   for (long w : a.integers("shared", {200, 200})) {
     if (w < 1 || w > 100000) a.error("shared", fmt::format("width {} outside 1..100000", w));
     o.shared.push_back(static_cast<int>(w));
+  }
+  if (o.shared.empty()) a.error("shared", "needs at least one shared layer width");
+  {
+    // Refused up front instead of an allocation failure later: every weight between shared
+    // layers is held about 6 times while training (weights, gradients, two Adam moments, the
+    // best copy, the backend's copy), 4 bytes each.
+    double weights = 0;
+    for (std::size_t i = 1; i < o.shared.size(); ++i)
+      weights += static_cast<double>(o.shared[i - 1]) * o.shared[i];
+    const double bytes = 24.0 * weights;
+    const double memory =
+        static_cast<double>(sysconf(_SC_PHYS_PAGES)) * static_cast<double>(sysconf(_SC_PAGE_SIZE));
+    if (memory > 0 && bytes > 0.8 * memory)
+      a.error("shared", fmt::format("{:.3g} weights between the shared layers need about {:.1f} "
+                                    "GiB to train, more than this machine's {:.1f} GiB",
+                                    weights, bytes / (1 << 30), memory / (1 << 30)));
   }
   o.activation = activation_key(a, "activation", Activation::relu);
   for (const auto& s : a.strings("shared_activations", {})) {

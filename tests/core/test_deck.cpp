@@ -131,7 +131,7 @@ TEST(Deck, SystemErrors) {
   };
   expect_deck_error([&] { sys("lattice='hcp', a=1, species={'Cu','Au'}"); },
                     {"system.lattice", "hcp"});
-  expect_deck_error([&] { sys("a=-1, species={'Cu','Au'}"); }, {"system.a", "> 0"});
+  expect_deck_error([&] { sys("a=-1, species={'Cu','Au'}"); }, {"system.a", "[1, 100] Bohr"});
   expect_deck_error([&] { sys("a=1, species={'Cu'}"); }, {"system.species", "two"});
   expect_deck_error([&] { sys("a=1, species={'Cu','Qq'}"); }, {"system.species", "Qq"});
   expect_deck_error([&] { sys("a=1, species={'Cu','Cu'}"); }, {"system.species", "twice"});

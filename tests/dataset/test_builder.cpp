@@ -14,6 +14,7 @@
 #include "core/hdf5.hpp"
 #include "dataset_builder/builder.hpp"
 #include "dataset_builder/dataset.hpp"
+#include "dataset_builder/report.hpp"
 #include "dataset_builder/sampling.hpp"
 #include "dataset_builder/store.hpp"
 #include "fake_driver.hpp"
@@ -325,14 +326,14 @@ TEST(Builder, DeckSwitchDropsTranslationEquivalentConfigurations) {
   EXPECT_THROW(fx.build(fx.deck_text()), Error);
 }
 
-TEST(Builder, TornTailIsDroppedAndDamagedRowsIgnored) {
+TEST(Builder, TornTailIsDroppedAndDamagedRowsKept) {
   Fixture fx;
   BuildOptions part;
   part.max_calculations = 9;
   fx.build(fx.deck_text(), part);
   {
-    // Imitate a crash in the middle of an append: a complete row with a bad checksum, then a
-    // row that reached only two of the columns.
+    // A complete row with a bad checksum (damaged: kept, never used), then a row that reached
+    // only two of the columns (a torn tail: cut on resume).
     DatasetFile f = DatasetFile::open(fx.file(), h5::Mode::read_write);
     ResultTable rows;
     rows.sites = 8;
@@ -353,17 +354,67 @@ TEST(Builder, TornTailIsDroppedAndDamagedRowsIgnored) {
   {
     const DatasetFile f = DatasetFile::open(fx.file(), h5::Mode::read);
     EXPECT_EQ(f.results().rows(), 9u);
-    EXPECT_EQ(f.torn_result_rows(), 2u);
+    EXPECT_EQ(f.torn_result_rows(), 1u);
+    EXPECT_EQ(f.damaged_result_rows(), 1u);
+    EXPECT_EQ(f.damaged_result_list(), std::vector<std::size_t>{9});
   }
   EXPECT_EQ(read_dataset(fx.file()).rows(), 9u);
+  EXPECT_EQ(read_dataset(fx.file()).damaged_rows, 1u);
   const auto s = fx.build(fx.deck_text());
-  EXPECT_EQ(s.torn_rows, 2u);
+  EXPECT_EQ(s.torn_rows, 1u);
+  EXPECT_EQ(s.damaged_rows, 1u);
   EXPECT_EQ(s.calculated, 28u);
   const DatasetFile f = DatasetFile::open(fx.file(), h5::Mode::read);
   EXPECT_EQ(f.torn_result_rows(), 0u);
-  EXPECT_EQ(h5::dims(h5::File::open(fx.file()), "/results/energy")[0], 37u);
+  EXPECT_EQ(f.damaged_result_rows(), 1u);  // still there, untouched
+  EXPECT_EQ(h5::dims(h5::File::open(fx.file()), "/results/energy")[0], 38u);
   for (const auto& [c, n] : ok_rows_per_config(f)) EXPECT_EQ(n, 1);
   EXPECT_EQ(read_dataset(fx.file()).energy.size(), 37u);
+}
+
+// A damaged configuration row in the middle (one occupation value out of range, as an edit
+// with h5py makes it) is reported, kept, and left out; nothing after it is lost or cut.
+TEST(Builder, DamagedConfigRowInTheMiddleIsKeptAndSkipped) {
+  Fixture fx;
+  fx.build(fx.deck_text());
+  const std::size_t rows_before = read_dataset(fx.file()).rows();
+  const auto configs_before = h5::dims(h5::File::open(fx.file()), "/configs/occupation")[0];
+  const auto results_before = h5::dims(h5::File::open(fx.file()), "/results/energy")[0];
+  ASSERT_GT(configs_before, 10u);
+  {
+    h5::File raw = h5::File::open(fx.file(), h5::Mode::read_write);
+    std::vector<std::uint8_t> occ = h5::read_rows<std::uint8_t>(raw, "/configs/occupation", 5, 1);
+    occ[3] = 7;  // the deck has 2 species
+    h5::write_rows<std::uint8_t>(raw, "/configs/occupation", occ, 5, 1);
+  }
+  {
+    const DatasetFile f = DatasetFile::open(fx.file(), h5::Mode::read);
+    EXPECT_EQ(f.torn_config_rows(), 0u);
+    EXPECT_EQ(f.damaged_config_rows(), 1u);
+    EXPECT_EQ(f.damaged_config_list(), std::vector<std::size_t>{5});
+    EXPECT_EQ(f.configs().rows(), configs_before);
+    EXPECT_FALSE(f.configs().usable(5));
+    EXPECT_GE(f.damaged_result_rows(), 1u);  // its result is unusable too
+    char* text = nullptr;
+    std::size_t size = 0;
+    std::FILE* mem = open_memstream(&text, &size);
+    print_file_info(mem, f);
+    std::fclose(mem);
+    const std::string info(text, size);
+    std::free(text);
+    EXPECT_NE(info.find("DAMAGED"), std::string::npos) << info;
+    EXPECT_NE(info.find("/configs rows 5"), std::string::npos) << info;
+  }
+  const Dataset d = read_dataset(fx.file());
+  EXPECT_EQ(d.rows(), rows_before - 1);  // only the damaged one is left out
+  EXPECT_GE(d.damaged_rows, 2u);
+  // build on the file neither drops nor recomputes anything.
+  const auto s = fx.build(fx.deck_text());
+  EXPECT_EQ(s.torn_rows, 0u);
+  EXPECT_EQ(s.calculated, 0u);
+  EXPECT_EQ(h5::dims(h5::File::open(fx.file()), "/configs/occupation")[0], configs_before);
+  EXPECT_EQ(h5::dims(h5::File::open(fx.file()), "/results/energy")[0], results_before);
+  EXPECT_EQ(read_dataset(fx.file()).rows(), rows_before - 1);
 }
 
 TEST(Builder, CorruptOrForeignFilesGiveClearErrors) {

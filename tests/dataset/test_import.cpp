@@ -335,13 +335,18 @@ TEST(Import, ArchivesGiveTheSameDataAsDirectories) {
   EXPECT_THROW(run_import(r, dir / "missing.tar.xz", o), FileError);
 }
 
-TEST(Import, FilesOfAnotherLatticeAreSkippedWithTheReason) {
+TEST(Import, FilesOfAnotherLatticeAreRefusedWithTheReason) {
   test::TempDir dir;
   const auto src = copy_samples(dir, "FePt_32atoms");
   const auto r = deck(kCuAu, dir / "wrong.h5");
-  const auto rep = run_import(r, src);
-  EXPECT_EQ(rep.rows, 0u);
-  ASSERT_EQ(rep.skipped.size(), 6u);
-  EXPECT_NE(rep.skipped[0].reason.find("is not within 0.001 Bohr of any site"), std::string::npos)
-      << rep.skipped[0].reason;
+  // Nothing maps: an error naming the count and a reason, and no (empty) dataset written.
+  try {
+    run_import(r, src);
+    ADD_FAILURE() << "import of another lattice's files succeeded";
+  } catch (const Error& e) {
+    const std::string what = e.what();
+    EXPECT_NE(what.find("none of the 6 files could be imported"), std::string::npos) << what;
+    EXPECT_NE(what.find("is not within 0.001 Bohr of any site"), std::string::npos) << what;
+  }
+  EXPECT_FALSE(std::filesystem::exists(dir / "wrong.h5"));
 }
