@@ -99,6 +99,12 @@ lsms::ConvergenceCriteria LsmsSettings::criteria() const {
 LsmsSettings LsmsSettings::from_deck(const DeckTable& t, const System& system) {
   LsmsSettings s;
   const std::string executable = t.string("executable", s.executable);
+  s.launcher = t.strings("launcher", s.launcher);
+  // Untrusted decks (no --allow-commands) may name only LSMS itself and a known MPI launcher
+  // with plain flags (docs/reliability.md).
+  t.require_trust_unless("executable", harmless_program(fs::path(executable).filename().string(),
+                                                        {"lsms", "lsms_asa"}));
+  t.require_trust_unless("launcher", harmless_launcher(s.launcher));
   const std::string default_kind = default_executable_kind(executable);
   if (default_kind.empty() && !t.has("kind"))
     t.error("kind", fmt::format("cannot tell from the name '{}' whether it is lsms or lsms_asa "
@@ -111,12 +117,6 @@ LsmsSettings LsmsSettings::from_deck(const DeckTable& t, const System& system) {
     t.error("mode", lsms::inprocess_unavailable_message());
   if (s.in_process && s.deck.executable_kind != "lsms_asa")
     t.error("kind", "mode = \"in_process\" runs lsms_asa (kind = \"lsms_asa\") only");
-  s.launcher = t.strings("launcher", s.launcher);
-  // Untrusted decks (no --allow-commands) may name only LSMS itself and a known MPI launcher
-  // with plain flags (docs/reliability.md).
-  t.require_trust_unless("executable", harmless_program(fs::path(executable).filename().string(),
-                                                        {"lsms", "lsms_asa"}));
-  t.require_trust_unless("launcher", harmless_launcher(s.launcher));
   // In-process, neither program is started: only a launched run needs them to exist.
   if (!s.in_process) {
     s.executable = resolve_program(t, "executable", executable, true);

@@ -454,12 +454,14 @@ TEST_F(LsmsDriverTest, CalcExitStatus) {
                          "system = { lattice = 'bct', a = 5.218, c = 7.058, supercell = {1,1,1}, "
                          "species = {'Fe','Pt'} }\n" +
                              deck_text(""));
-  auto r = test::run_command(fmt::format("FAKE_LSMS_MODE=crash {} calc {} -c 01 -c 10",
-                                         test::cli_path().string(), deck.string()));
+  // The stand-in LSMS is a script: the deck needs --allow-commands to name it.
+  auto r =
+      test::run_command(fmt::format("FAKE_LSMS_MODE=crash {} calc --allow-commands {} -c 01 -c 10",
+                                    test::cli_path().string(), deck.string()));
   EXPECT_NE(r.status, 0) << r.output;
   EXPECT_NE(r.output.find("no calculation succeeded"), std::string::npos) << r.output;
-  r = test::run_command(
-      fmt::format("FAKE_LSMS_MODE=ok {} calc {} -c 01", test::cli_path().string(), deck.string()));
+  r = test::run_command(fmt::format("FAKE_LSMS_MODE=ok {} calc --allow-commands {} -c 01",
+                                    test::cli_path().string(), deck.string()));
   EXPECT_EQ(r.status, 0) << r.output;
   r = test::run_command(fmt::format("{} check {}", test::cli_path().string(),
                                     dir_.write("bad.lua",

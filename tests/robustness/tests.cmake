@@ -5,6 +5,8 @@ add_library(lsmss_failwrite SHARED ${CMAKE_CURRENT_LIST_DIR}/failwrite.c)
 target_link_libraries(lsmss_failwrite PRIVATE ${CMAKE_DL_LIBS})
 target_compile_options(lsmss_failwrite PRIVATE -fno-sanitize=all)
 target_link_options(lsmss_failwrite PRIVATE -fno-sanitize=all)
+# It must export its write/statvfs wrappers, whatever the project-wide visibility default.
+set_target_properties(lsmss_failwrite PROPERTIES C_VISIBILITY_PRESET default)
 lsmss_add_test(test_robustness
   SOURCES robustness/test_robustness_unit.cpp robustness/test_robustness_cli.cpp
   LIBS lsmss_mc lsmss_dataset lsmss_drivers
