@@ -42,6 +42,21 @@ std::map<int, std::size_t> brute_force_classes(const System& sys) {
 
 }  // namespace
 
+TEST(Dataset, ContentHashIsPinned) {
+  // Stored in model files as the training data's fingerprint: the value must never change.
+  // Computed with the original inline FNV-1a before it moved to core/hash.hpp.
+  lsmss::dataset::Dataset d;
+  d.num_sites = 2;
+  d.num_folds = 3;
+  d.available = lsmss::kEnergy;
+  d.occupation = {0, 1, 1, 1};
+  d.composition = {1, 0};
+  d.fold = {0, lsmss::dataset::kTestFold};
+  d.origin = {0, 1};
+  d.energy = {-1.5, -2.25};
+  EXPECT_EQ(d.content_hash(), 10261455604340042983ULL);
+}
+
 TEST(Sampling, BinomialIsExactAndSaturates) {
   EXPECT_EQ(binomial(0, 0), 1u);
   EXPECT_EQ(binomial(5, 7), 0u);
