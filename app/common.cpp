@@ -1,7 +1,5 @@
 #include "app/common.hpp"
 
-#include <fmt/format.h>
-
 namespace lsmss::app {
 
 LoadedDeck load_deck(const std::filesystem::path& path, const AppContext& ctx) {
@@ -14,15 +12,6 @@ LoadedDeck load_deck(const std::filesystem::path& path, const AppContext& ctx) {
   for (const auto& d : ctx.registry.names()) root.allow({d});
   root.finish();
   return LoadedDeck{std::move(deck), std::move(system)};
-}
-
-void add_unavailable_command(CLI::App& app, const std::string& name, const std::string& what) {
-  auto* sub = app.add_subcommand(name, what + " [not yet available in this version]");
-  sub->allow_extras();
-  sub->callback([name] {
-    throw NotCompiledError(
-        fmt::format("'{}' is not yet available in this version of lsms-surrogate", name));
-  });
 }
 
 }  // namespace lsmss::app

@@ -28,7 +28,7 @@ LoadedDeck load_deck(const std::filesystem::path& path, const AppContext& ctx);
 
 // Top-level deck sections known to the program (besides one settings table per driver).
 inline const std::vector<std::string>& deck_sections() {
-  static const std::vector<std::string> s = {"system",  "driver",   "output",    "sampling",
+  static const std::vector<std::string> s = {"system",  "driver",   "sampling",
                                              "dataset", "training", "montecarlo"};
   return s;
 }
@@ -38,8 +38,5 @@ void add_calc_commands(CLI::App& app, AppContext& ctx);     // check, calc
 void add_dataset_commands(CLI::App& app, AppContext& ctx);  // build, import, info
 void add_nn_commands(CLI::App& app, AppContext& ctx);       // train, evaluate, predict
 void add_mc_commands(CLI::App& app, AppContext& ctx);       // mc, retrain
-
-// Registers a subcommand that exists in the plan but not yet in this build: it says so.
-void add_unavailable_command(CLI::App& app, const std::string& name, const std::string& what);
 
 }  // namespace lsmss::app
