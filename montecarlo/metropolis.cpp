@@ -129,6 +129,39 @@ std::string format_row(const TemperatureResult& r, const std::vector<std::string
   return s;
 }
 
+// The temperatures of one stage, from the accumulators of every chain (gathered on rank 0):
+// block estimates, acceptance and fallback counts; a temperature without chains is left out.
+std::vector<TemperatureResult> stage_results(const Settings& s, int stage, int all_chains, int ncol,
+                                             double e_ref, int num_sites,
+                                             const std::vector<double>& blocks,
+                                             const std::vector<std::int64_t>& counters) {
+  std::vector<TemperatureResult> results;
+  const int nt = static_cast<int>(s.temperatures.size());
+  for (int t = 0; t < nt; ++t) {
+    std::vector<std::vector<const double*>> blks;
+    TemperatureResult r;
+    r.temperature = s.temperatures[t];
+    std::int64_t tot[kNumCounters] = {};
+    for (int g = 0; g < all_chains; ++g) {
+      if ((s.anneal ? stage : g / s.walkers) != t) continue;  // the temperature of chain g
+      ++r.chains;
+      blks.emplace_back();
+      for (int b = 0; b < s.blocks; ++b)
+        blks.back().push_back(blocks.data() + (static_cast<std::size_t>(g) * s.blocks + b) * ncol);
+      for (int k = 0; k < kNumCounters; ++k)
+        tot[k] += counters[static_cast<std::size_t>(g) * kNumCounters + k];
+    }
+    if (r.chains == 0) continue;
+    block_estimates(blks, ncol, e_ref, r.temperature, num_sites, r);
+    r.acceptance = tot[kAttempts] ? static_cast<double>(tot[kAccepted]) / tot[kAttempts] : NAN;
+    r.failed = tot[kFailed];
+    r.fallbacks = tot[kFallbacks];
+    r.acquired = tot[kAcquired];
+    results.push_back(r);
+  }
+  return results;
+}
+
 }  // namespace
 
 // Jackknife over blocks: estimates [<E>, C/(N kB), alpha...] and their errors from the
@@ -368,30 +401,12 @@ McResult run_metropolis(const System& system, const Settings& s, Evaluator& ev,
         gather_chains(st.blocks, static_cast<std::size_t>(s.blocks) * ncol, all_chains, opt.comm);
     const std::vector<std::int64_t> counters =
         gather_chains(st.counters, kNumCounters, all_chains, opt.comm);
-    for (int t = 0; t < nt && rank == 0; ++t) {
-      std::vector<std::vector<const double*>> blks;
-      TemperatureResult r;
-      r.temperature = s.temperatures[t];
-      std::int64_t tot[kNumCounters] = {};
-      for (int g = 0; g < all_chains; ++g) {
-        if (temp_of_global(st.stage, g) != t) continue;
-        ++r.chains;
-        blks.emplace_back();
-        for (int b = 0; b < s.blocks; ++b)
-          blks.back().push_back(blocks.data() +
-                                (static_cast<std::size_t>(g) * s.blocks + b) * ncol);
-        for (int k = 0; k < kNumCounters; ++k)
-          tot[k] += counters[static_cast<std::size_t>(g) * kNumCounters + k];
+    if (rank == 0)
+      for (const TemperatureResult& r :
+           stage_results(s, st.stage, all_chains, ncol, st.e_ref, n, blocks, counters)) {
+        log(format_row(r, res.sro_names, res.fallback_enabled));
+        st.done.push_back(r);
       }
-      if (r.chains == 0) continue;
-      block_estimates(blks, ncol, st.e_ref, r.temperature, n, r);
-      r.acceptance = tot[kAttempts] ? static_cast<double>(tot[kAccepted]) / tot[kAttempts] : NAN;
-      r.failed = tot[kFailed];
-      r.fallbacks = tot[kFallbacks];
-      r.acquired = tot[kAcquired];
-      log(format_row(r, res.sro_names, res.fallback_enabled));
-      st.done.push_back(r);
-    }
     ++st.stage;
     st.sweep = 0;
     if (st.stage == stages) st.complete = true;
