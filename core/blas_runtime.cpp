@@ -58,13 +58,15 @@ std::string better_core() {
 }
 
 namespace {
-// Set next to OPENBLAS_CORETYPE by the re-execution, so that the new process knows the variable
-// is ours and not the user's.
-constexpr const char* kReexecMarker = "LSMSS_BLAS_REEXECUTED";
+// Set next to OPENBLAS_CORETYPE by the re-execution, naming it, so that the new process knows the
+// variable is ours and not the user's (the same convention lsms::clean_child_environment reads:
+// a comma-separated list of the variables the program set itself).
+constexpr const char* kReexecMarker = "LSMSS_SELF_SET_ENV";
+constexpr const char* kCoreType = "OPENBLAS_CORETYPE";
 }  // namespace
 
 void reexec_with_native_kernels(char** argv) {
-  if (std::getenv(kReexecMarker) != nullptr) {
+  if (const char* own = std::getenv(kReexecMarker); own && std::string(own) == kCoreType) {
     // OpenBLAS read OPENBLAS_CORETYPE when it loaded: remove it so that the programs this one
     // starts (LSMS, gnuplot) pick their own kernels (a SkylakeX request crashes on a node
     // without AVX-512).
@@ -76,7 +78,7 @@ void reexec_with_native_kernels(char** argv) {
   const std::string core = better_core();
   if (core.empty()) return;
   if (setenv("OPENBLAS_CORETYPE", core.c_str(), 1) != 0) return;
-  if (setenv(kReexecMarker, "1", 1) != 0) {
+  if (setenv(kReexecMarker, kCoreType, 1) != 0) {
     unsetenv("OPENBLAS_CORETYPE");
     return;
   }

@@ -62,12 +62,12 @@ TEST(BlasRuntime, CliLeaksNoCoreTypeToChildren) {
       "leak.lua", system +
                       "local t = os.getenv('OPENBLAS_CORETYPE')\n"
                       "if t then error('OPENBLAS_CORETYPE = ' .. t .. ' reached the deck') end\n"
-                      "if os.getenv('LSMSS_BLAS_REEXECUTED') then error('marker left') end\n");
+                      "if os.getenv('LSMSS_SELF_SET_ENV') then error('marker left') end\n");
   auto r = cli_without_coretype("--allow-lua-io check " + leak.string());
   EXPECT_EQ(r.status, 0) << r.output;
   // The re-executed process itself (what a CPU newer than the library runs): it finds the
   // variable with the marker the re-execution sets, and removes both.
-  r = test::run_command("env OPENBLAS_CORETYPE=Prescott LSMSS_BLAS_REEXECUTED=1 " +
+  r = test::run_command("env OPENBLAS_CORETYPE=Prescott LSMSS_SELF_SET_ENV=OPENBLAS_CORETYPE " +
                         test::cli_path().string() + " --allow-lua-io check " + leak.string());
   EXPECT_EQ(r.status, 0) << r.output;
   const auto kept =
