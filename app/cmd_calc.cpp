@@ -2,14 +2,15 @@
 #include <algorithm>
 #include <fstream>
 #include <numeric>
-#include <random>
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
 #include "app/common.hpp"
 #include "core/progress.hpp"
+#include "core/rng.hpp"
 #include "dataset_builder/settings.hpp"
+#include "montecarlo/job.hpp"
 #include "montecarlo/settings.hpp"
 #include "nn/core/trainer.hpp"
 
@@ -25,14 +26,14 @@ void print_system(const LoadedDeck& d) {
 }
 
 // Random configuration with exactly `n_a` atoms of species 0 (binary), or uniform species.
-Configuration random_configuration(const System& sys, int n_a, std::mt19937_64& rng) {
+// The project's generator, so a seed gives the same configurations with every standard library.
+Configuration random_configuration(const System& sys, int n_a, Rng& rng) {
   std::vector<std::uint8_t> occ(sys.num_sites(), 1);
   if (n_a >= 0) {
     std::fill(occ.begin(), occ.begin() + n_a, 0);
-    std::shuffle(occ.begin(), occ.end(), rng);
+    for (std::size_t i = occ.size(); i > 1; --i) std::swap(occ[i - 1], occ[rng.below(i)]);
   } else {
-    std::uniform_int_distribution<int> pick(0, sys.num_species() - 1);
-    for (auto& o : occ) o = static_cast<std::uint8_t>(pick(rng));
+    for (auto& o : occ) o = static_cast<std::uint8_t>(rng.below(sys.num_species()));
   }
   return Configuration(std::move(occ));
 }
@@ -72,21 +73,13 @@ void add_calc_commands(CLI::App& app, AppContext& ctx) {
         fmt::print("dataset   OK\n");
       }
       if (root.table("training").present()) {
-        const nn::TrainingOptions t = nn::TrainingOptions::from_deck(root.table("training"));
+        const nn::TrainingOptions t = nn::TrainingOptions::from_deck(root.table("training"), file);
         fmt::print("training  OK ({})\n", t.label());
       }
       if (root.table("montecarlo").present()) {
         const mc::Settings m = mc::read_settings(root.table("montecarlo"), d.system, file);
-        if (m.fallback.enabled && !ctx.registry.contains(m.fallback.driver))
-          root.table("montecarlo")
-              .table("fallback")
-              .error("driver", fmt::format("unknown driver '{}'; known: {}", m.fallback.driver,
-                                           fmt::join(ctx.registry.names(), ", ")));
-        if (m.fallback.enabled) {  // the fallback driver reads its own table
-          DriverContext fctx{d.system, root.table(m.fallback.driver), root, &ctx.registry,
-                             MPI_COMM_SELF};
-          ctx.registry.create(m.fallback.driver, fctx);
-        }
+        if (m.fallback.enabled)  // the fallback driver reads its own table
+          mc::create_fallback_driver(root, d.system, ctx.registry, m.fallback.driver);
         fmt::print("montecarlo OK ({}{})\n",
                    m.method == mc::Method::metropolis ? "Metropolis" : "Wang-Landau",
                    m.fallback.enabled ? ", DFT fallback to " + m.fallback.driver : "");
@@ -139,7 +132,7 @@ void add_calc_commands(CLI::App& app, AppContext& ctx) {
       }
       if (o->composition > sys.num_sites())
         fail("--composition {} exceeds the {} sites", o->composition, sys.num_sites());
-      std::mt19937_64 rng(o->seed);
+      Rng rng(o->seed);
       for (int k = 0; k < o->random; ++k)
         configs.push_back(random_configuration(sys, o->composition, rng));
       if (configs.empty()) fail("nothing to evaluate: give --config or --random");

@@ -96,6 +96,11 @@ void add_dataset_commands(CLI::App& app, AppContext& ctx) {
       opts.retry_failed = o->retry_failed;
       opts.max_calculations = o->max_calculations;
       opts.progress = !o->quiet && rank == 0;
+      opts.on_rank_failure = [](int failed_rank, const std::exception& e) {
+        fmt::print(stderr, "lsms-surrogate: error: rank {}: {}\n", failed_rank, e.what());
+        std::fflush(stderr);
+        MPI_Abort(MPI_COMM_WORLD, 1);
+      };
       const auto s = dataset::build_dataset(d.deck, d.system, ctx.registry, opts, MPI_COMM_WORLD);
       if (!s.coordinator) return;
       fmt::print("\n{} on {}: per composition (energies in Ry)\n", d.system.name(),

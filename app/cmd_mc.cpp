@@ -6,6 +6,8 @@
 #include <fmt/format.h>
 
 #include "app/common.hpp"
+#include "app/plot.hpp"
+#include "core/defaults.hpp"
 #include "core/mpi.hpp"
 #include "dataset_builder/dataset.hpp"
 #include "montecarlo/checkpoint.hpp"
@@ -57,7 +59,8 @@ void run_mc(const std::string& deck_path, bool restart, bool quiet, int threads,
   std::fflush(stdout);
 
   const mc::McResult r = mc::run(d.system, s, *job.evaluator, opt);
-  const mc::OutputFiles files = mc::write_outputs(r, s, d.system);
+  const GnuplotPlotter gnuplot;
+  const mc::OutputFiles files = mc::write_outputs(r, s, d.system, &gnuplot);
   fmt::print("\n{}", mc::format_summary(r, d.system));
   fmt::print("wrote     {}", files.thermo);
   if (!files.dos.empty()) fmt::print(", {}", files.dos);
@@ -80,17 +83,13 @@ void run_retrain(const std::string& deck_path, std::string data_path, std::strin
                  bool quiet, AppContext& ctx) {
   LoadedDeck d = load_deck(deck_path, ctx);
   const DeckTable root = d.root();
-  const std::string stem = std::filesystem::path(d.deck.file()).stem().string();
   if (data_path.empty()) {
     // The dataset the fallback appends to, else the deck's dataset file (same default as build).
     const DeckTable fb = root.table("montecarlo").table("fallback");
-    const DeckTable ds = root.table("dataset");
-    data_path = fb.present() && fb.has("dataset")
-                    ? fb.string("dataset")
-                    : (ds.present() && ds.has("file") ? ds.string("file") : stem + ".h5");
+    data_path = fb.present() && fb.has("dataset") ? fb.string("dataset")
+                                                  : defaults::dataset_file(root, d.deck.file());
   }
-  const DeckTable t = root.table("training");
-  nn::TrainingOptions opt = nn::TrainingOptions::from_deck(t);
+  nn::TrainingOptions opt = nn::TrainingOptions::from_deck(root.table("training"), d.deck.file());
   if (epochs > 0) opt.epochs = epochs;
   opt.progress = !quiet;
   if (out.empty()) {
@@ -101,7 +100,7 @@ void run_retrain(const std::string& deck_path, std::string data_path, std::strin
         fail("surrogate.model lists several files: give the retrained model file with --output");
       out = sur.string("model");
     } else {
-      out = t.present() && t.has("model") ? opt.model : stem + ".model.h5";
+      out = opt.model;
     }
   }
   const dataset::Dataset data = dataset::read_dataset(data_path);

@@ -9,6 +9,7 @@
 #include <fmt/ranges.h>
 
 #include "app/common.hpp"
+#include "core/defaults.hpp"
 #include "core/hdf5.hpp"
 #include "core/mpi.hpp"
 #include "dataset_builder/dataset.hpp"
@@ -21,17 +22,9 @@ namespace {
 
 using nn::Task;
 
+// Same key and default as the dataset builder (docs/deck.md, `dataset.file`).
 std::string default_dataset(const LoadedDeck& d) {
-  const DeckTable ds = d.root().table("dataset");
-  // Same key and default as the dataset builder (docs/deck.md, `dataset.file`).
-  return ds.present() && ds.has("file")
-             ? ds.string("file")
-             : std::filesystem::path(d.deck.file()).stem().string() + ".h5";
-}
-
-std::string default_model(const LoadedDeck& d, const nn::TrainingOptions& o, bool deck_sets_model) {
-  return deck_sets_model ? o.model
-                         : std::filesystem::path(d.deck.file()).stem().string() + ".model.h5";
+  return defaults::dataset_file(d.root(), d.deck.file());
 }
 
 // The deck's system against the dataset's (a model is checked against the dataset's system by
@@ -377,7 +370,8 @@ std::vector<int> parse_folds(const std::string& text) {
 }
 
 nn::TrainingOptions training_options(const LoadedDeck& d, const TrainArgs& a, bool progress) {
-  nn::TrainingOptions opt = nn::TrainingOptions::from_deck(d.root().table("training"));
+  nn::TrainingOptions opt =
+      nn::TrainingOptions::from_deck(d.root().table("training"), d.deck.file());
   if (a.epochs > 0) opt.epochs = a.epochs;
   if (!a.backend.empty()) opt.backend = a.backend;
   if (a.threads >= 0) opt.threads = a.threads;
@@ -403,11 +397,9 @@ void run_train(const TrainArgs& a, AppContext& ctx) {
   const mpi::Comm world = mpi::Comm::world();
   const bool root = world.rank() == 0;
   LoadedDeck d = load_deck(a.deck, ctx);
-  const DeckTable t = d.root().table("training");
   const nn::TrainingOptions opt = training_options(d, a, !a.quiet && root);
-  const bool deck_sets_model = t.present() && t.has("model");
   const std::string data_path = a.dataset.empty() ? default_dataset(d) : a.dataset;
-  const std::string out = a.output.empty() ? default_model(d, opt, deck_sets_model) : a.output;
+  const std::string out = a.output.empty() ? opt.model : a.output;
   const dataset::Dataset data = dataset::read_dataset(data_path);
   check_deck_matches_dataset(d, data, data_path);
   const auto folds = nn::folds_to_train(data, opt);
@@ -473,12 +465,9 @@ struct EvaluateArgs {
 
 void run_evaluate(EvaluateArgs a, AppContext& ctx) {
   LoadedDeck d = load_deck(a.deck, ctx);
-  const DeckTable t = d.root().table("training");
-  if (a.models.empty()) {
-    const bool deck_sets_model = t.present() && t.has("model");
-    const nn::TrainingOptions opt = nn::TrainingOptions::from_deck(t);
-    a.models.push_back(default_model(d, opt, deck_sets_model));
-  }
+  if (a.models.empty())
+    a.models.push_back(
+        nn::TrainingOptions::from_deck(d.root().table("training"), d.deck.file()).model);
   const std::string data_path = a.dataset.empty() ? default_dataset(d) : a.dataset;
   const dataset::Dataset data = dataset::read_dataset(data_path);
   check_deck_matches_dataset(d, data, data_path);

@@ -37,13 +37,4 @@ CLI::Validator finite_in(double lo, double hi) {
       fmt::format("NUMBER in [{}, {}]", lo, hi));
 }
 
-void add_unavailable_command(CLI::App& app, const std::string& name, const std::string& what) {
-  auto* sub = app.add_subcommand(name, what + " [not yet available in this version]");
-  sub->allow_extras();
-  sub->callback([name] {
-    throw NotCompiledError(
-        fmt::format("'{}' is not yet available in this version of lsms-surrogate", name));
-  });
-}
-
 }  // namespace lsmss::app

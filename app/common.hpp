@@ -29,7 +29,7 @@ LoadedDeck load_deck(const std::filesystem::path& path, const AppContext& ctx);
 
 // Top-level deck sections known to the program (besides one settings table per driver).
 inline const std::vector<std::string>& deck_sections() {
-  static const std::vector<std::string> s = {"system",  "driver",   "output",    "sampling",
+  static const std::vector<std::string> s = {"system",  "driver",   "sampling",
                                              "dataset", "training", "montecarlo"};
   return s;
 }
@@ -43,8 +43,5 @@ void add_mc_commands(CLI::App& app, AppContext& ctx);       // mc, retrain
 // A validator for numeric options: a finite number in [lo, hi] (CLI::Range and
 // CLI::PositiveNumber let NaN through). A violation is a usage error (exit 2).
 CLI::Validator finite_in(double lo, double hi);
-
-// Registers a subcommand that exists in the plan but not yet in this build: it says so.
-void add_unavailable_command(CLI::App& app, const std::string& name, const std::string& what);
 
 }  // namespace lsmss::app

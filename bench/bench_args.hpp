@@ -35,11 +35,16 @@ inline double positional_number(int argc, char** argv, double fallback, const ch
   return v;
 }
 
-// The body of a benchmark's main(): OpenBLAS's native kernels first (re-executes if needed),
-// then `run(argc, argv)`; an exception becomes one message on stderr and exit status 1.
+// The body of a benchmark's main(): `run(argc, argv)`; an exception becomes one message on
+// stderr and exit status 1. Only the CLI re-executes itself for OpenBLAS's native kernels: a
+// benchmark says when it runs generic ones, and how to get the native ones.
 template <typename Run>
 int guarded_main(int argc, char** argv, const char* name, Run run) {
-  blas::reexec_with_native_kernels(argv);
+  if (const std::string core = blas::better_core(); !core.empty())
+    std::fprintf(stderr,
+                 "%s: note: OpenBLAS runs its generic %s kernels; OPENBLAS_CORETYPE=%s selects "
+                 "this CPU's\n",
+                 name, blas::core_name().c_str(), core.c_str());
   try {
     return run(argc, argv);
   } catch (const std::exception& e) {

@@ -19,6 +19,7 @@
 #include "core/driver.hpp"
 #include "dataset_builder/builder.hpp"
 #include "drivers/register.hpp"
+#include "fixtures.hpp"
 
 using namespace lsmss;
 namespace fs = std::filesystem;
@@ -70,10 +71,9 @@ Result run_inprocess(const fs::path& dir, const std::string& name, int cap, cons
   const auto file = dir / (name + ".h5");
   fs::remove(file);
   const Deck deck = Deck::from_string(
-      fmt::format(
-          "system = {{ lattice = 'fcc', a = 7.2377, supercell = {}, species = {{'Cu','Au'}} }}\n"
-          "driver = 'null'\nsampling = {{ cap = {} }}\ndataset = {{ file = '{}', batch = {} }}\n",
-          cell, cap, file.string(), batch),
+      fixtures::cuau_system_lua(cell) + fmt::format("driver = 'null'\nsampling = {{ cap = {} "
+                                                    "}}\ndataset = {{ file = '{}', batch = {} }}\n",
+                                                    cap, file.string(), batch),
       name + ".lua");
   const System sys = System::from_deck(deck.root().table("system"));
   dataset::BuildOptions o;
@@ -151,8 +151,7 @@ static int run_benchmark(int argc, char** argv) {
   if (std::system("mpirun --version > /dev/null 2>&1") != 0) {
     fmt::print("  mpirun not found: skipped\n");
   } else {
-    const std::string cuau =
-        "system = { lattice = 'fcc', a = 7.2377, supercell = {2,2,2}, species = {'Cu','Au'} }\n";
+    const std::string cuau = fixtures::cuau_system_lua();
     const std::string pair =
         cuau + "driver = 'pair'\npair = { delay_ms = 20 }\nsampling = { cap = 3 }\n";
     DriverRegistry reg;

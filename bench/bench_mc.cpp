@@ -27,6 +27,7 @@
 #include "core/species.hpp"
 #include "dataset_builder/dataset.hpp"
 #include "drivers/register.hpp"
+#include "fixtures.hpp"
 #include "montecarlo/energy.hpp"
 #include "montecarlo/sampler.hpp"
 #include "nn/core/trainer.hpp"
@@ -42,10 +43,8 @@ double now() {
 }
 
 System make_system(bool fept) {
-  if (fept)
-    return System{Lattice(LatticeKind::bct, 5.218, 7.058, {4, 2, 2}),
-                  {species_from_symbol("Fe"), species_from_symbol("Pt")}};
-  return System{Lattice(LatticeKind::fcc, 7.2377, 7.2377, {2, 2, 2}),
+  if (fept) return fixtures::fept_system();
+  return System{Lattice(LatticeKind::fcc, fixtures::kCuAuA, fixtures::kCuAuA, {2, 2, 2}),
                 {species_from_symbol("Cu"), species_from_symbol("Au")}};
 }
 

@@ -19,6 +19,7 @@
 
 #include "bench/bench_args.hpp"
 #include "core/species.hpp"
+#include "fixtures.hpp"
 #include "nn/core/backend.hpp"
 #include "nn/core/trainer.hpp"
 
@@ -117,19 +118,20 @@ double bare_inner_products_seconds(const Network& net, int batch, int reps) {
 }
 
 dataset::Dataset random_dataset(int rows) {
-  dataset::Dataset d{.system = System{Lattice(LatticeKind::fcc, 7.2377, 7.2377, {2, 2, 2}),
-                                      {species_from_symbol("Cu"), species_from_symbol("Au")}},
-                     .num_sites = kSites,
-                     .num_folds = 10,
-                     .driver = "random",
-                     .available = kEnergy | kCharge | kMoment,
-                     .occupation = {},
-                     .composition = {},
-                     .fold = {},
-                     .origin = {},
-                     .energy = {},
-                     .charge = {},
-                     .moment = {}};
+  dataset::Dataset d{
+      .system = System{Lattice(LatticeKind::fcc, fixtures::kCuAuA, fixtures::kCuAuA, {2, 2, 2}),
+                       {species_from_symbol("Cu"), species_from_symbol("Au")}},
+      .num_sites = kSites,
+      .num_folds = 10,
+      .driver = "random",
+      .available = kEnergy | kCharge | kMoment,
+      .occupation = {},
+      .composition = {},
+      .fold = {},
+      .origin = {},
+      .energy = {},
+      .charge = {},
+      .moment = {}};
   std::mt19937_64 rng(1);
   std::normal_distribution<double> g(0, 1);
   for (int r = 0; r < rows; ++r) {

@@ -11,6 +11,7 @@
 #include "core/deck.hpp"
 #include "core/system.hpp"
 #include "drivers/tb/tb_driver.hpp"
+#include "fixtures.hpp"
 
 namespace lsmss::bench {
 
@@ -22,20 +23,14 @@ inline double thread_cpu() {
   return static_cast<double>(ts.tv_sec) + 1e-9 * static_cast<double>(ts.tv_nsec);
 }
 
-inline System make_system(LatticeKind kind, double a, double c, std::array<int, 3> cells,
-                          const std::vector<std::string>& species) {
-  std::vector<Species> sp;
-  sp.reserve(species.size());
-  for (const auto& s : species) sp.push_back(species_from_symbol(s));
-  return System{Lattice(kind, a, c, cells), sp};
-}
+using fixtures::make_system;
 
 // The 32-site cells of the real LSMS data.
 inline System cuau_cell() {
-  return make_system(LatticeKind::fcc, 7.2377, 0.0, {2, 2, 2}, {"Cu", "Au"});
+  return fixtures::cuau_system();
 }
 inline System fept_cell() {
-  return make_system(LatticeKind::bct, 5.218, 7.058, {4, 2, 2}, {"Fe", "Pt"});
+  return fixtures::fept_system();
 }
 
 // A tb driver with the deck settings `tb = { <settings> }` (unknown keys rejected).

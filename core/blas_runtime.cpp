@@ -57,15 +57,35 @@ std::string better_core() {
   return better_core(core_name(), avx2_fma, avx512);
 }
 
+namespace {
+// Set next to OPENBLAS_CORETYPE by the re-execution, naming it, so that the new process knows the
+// variable is ours and not the user's (the same convention lsms::clean_child_environment reads:
+// a comma-separated list of the variables the program set itself).
+constexpr const char* kReexecMarker = "LSMSS_SELF_SET_ENV";
+constexpr const char* kCoreType = "OPENBLAS_CORETYPE";
+}  // namespace
+
 void reexec_with_native_kernels(char** argv) {
-  if (std::getenv("OPENBLAS_CORETYPE") != nullptr) return;  // the user's choice, or done already
+  if (const char* own = std::getenv(kReexecMarker); own && std::string(own) == kCoreType) {
+    // OpenBLAS read OPENBLAS_CORETYPE when it loaded: remove it so that the programs this one
+    // starts (LSMS, gnuplot) pick their own kernels (a SkylakeX request crashes on a node
+    // without AVX-512).
+    unsetenv("OPENBLAS_CORETYPE");
+    unsetenv(kReexecMarker);
+    return;
+  }
+  if (std::getenv("OPENBLAS_CORETYPE") != nullptr) return;  // the user's choice
   const std::string core = better_core();
   if (core.empty()) return;
   if (setenv("OPENBLAS_CORETYPE", core.c_str(), 1) != 0) return;
-  // Named here so that programs this one launches (LSMS) get the user's environment, not ours.
-  setenv("LSMSS_SELF_SET_ENV", "OPENBLAS_CORETYPE", 1);
+  if (setenv(kReexecMarker, kCoreType, 1) != 0) {
+    unsetenv("OPENBLAS_CORETYPE");
+    return;
+  }
   execv("/proc/self/exe", argv);
-  // exec failed: carry on with the kernels already loaded.
+  // exec failed: carry on with the kernels already loaded, leaking nothing.
+  unsetenv("OPENBLAS_CORETYPE");
+  unsetenv(kReexecMarker);
 }
 
 }  // namespace lsmss::blas

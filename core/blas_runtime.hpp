@@ -28,12 +28,14 @@ std::string better_core(const std::string& current, bool avx2_fma, bool avx512);
 // The same for this process and CPU.
 std::string better_core();
 
-// Called first thing in main(): when better_core() is not empty and the user has not set
-// OPENBLAS_CORETYPE, sets it and re-executes the program (/proc/self/exe, same arguments and
-// environment) so that OpenBLAS loads with that kernel set; LSMSS_SELF_SET_ENV then names
-// OPENBLAS_CORETYPE, so that launched programs do not inherit it (lsms::clean_child_environment).
-// Returns when there is nothing to do or the exec fails (the program then runs on the generic
-// kernels). Setting OPENBLAS_CORETYPE yourself (to any value) turns this off.
+// Called first thing in the CLI's main() (only there: libraries, tests and benchmarks never
+// re-execute a process; under mpirun each rank does so before MPI_Init): when better_core() is
+// not empty and the user has not set OPENBLAS_CORETYPE, sets it and re-executes the program
+// (/proc/self/exe, same arguments and environment) so that OpenBLAS loads with that kernel set.
+// The re-executed process removes the variable again, so the programs it starts do not inherit
+// it. Returns when there is nothing to do or the exec fails (the program then runs on the
+// generic kernels). Setting OPENBLAS_CORETYPE yourself (to any value) turns this off, and then
+// child processes inherit your value.
 void reexec_with_native_kernels(char** argv);
 
 }  // namespace lsmss::blas

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "core/error.hpp"
+#include "core/hash.hpp"
 
 namespace lsmss {
 
@@ -60,14 +61,7 @@ void Configuration::one_hot_into(int num_species, float* out) const {
 }
 
 std::uint64_t Configuration::hash() const {
-  std::uint64_t h = 1469598103934665603ULL;  // FNV-1a offset basis
-  for (std::uint8_t s : occ_) {
-    h ^= s;
-    h *= 1099511628211ULL;
-  }
-  h ^= occ_.size();
-  h *= 1099511628211ULL;
-  return h;
+  return Fnv1a().add(occ_.data(), occ_.size()).add_word(occ_.size()).value();
 }
 
 Configuration Configuration::permuted(std::span<const int> perm) const {

@@ -2,6 +2,8 @@
 
 #include <fmt/ranges.h>
 
+#include "core/defaults.hpp"
+
 namespace lsmss {
 
 void DriverRegistry::add(std::string name, std::string description, Factory factory) {
@@ -37,7 +39,7 @@ std::unique_ptr<Driver> DriverRegistry::create(std::string_view name,
 std::unique_ptr<Driver> DriverRegistry::create_from_deck(const DeckTable& root,
                                                          const System& system,
                                                          MPI_Comm comm) const {
-  const std::string name = root.string("driver", "tb");
+  const std::string name = root.string("driver", defaults::kDriver);
   if (!contains(name))
     root.error("driver",
                fmt::format("unknown driver '{}' (known: {})", name, fmt::join(names(), ", ")));

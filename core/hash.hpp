@@ -17,6 +17,12 @@ class Fnv1a {
     for (std::size_t i = 0; i < bytes; ++i) h_ = (h_ ^ b[i]) * kPrime;
     return *this;
   }
+  // One step over a whole word instead of its bytes: Configuration::hash mixes the site count
+  // this way, and its stored values must not change.
+  Fnv1a& add_word(std::uint64_t word) {
+    h_ = (h_ ^ word) * kPrime;
+    return *this;
+  }
   std::uint64_t value() const { return h_; }
 
  private:

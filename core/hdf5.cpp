@@ -194,10 +194,6 @@ Handle create_group(hid_t loc, const std::string& name) {
   return Handle(g, H5Gclose);
 }
 
-Handle require_group(hid_t loc, const std::string& name) {
-  return exists(loc, name) ? open_group(loc, name) : create_group(loc, name);
-}
-
 bool has_attr(hid_t obj, const std::string& name) {
   return H5Aexists(obj, name.c_str()) > 0;
 }

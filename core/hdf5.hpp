@@ -68,7 +68,6 @@ std::string object_name(hid_t loc, const std::string& name);
 bool exists(hid_t loc, const std::string& path);  // link exists (intermediate groups checked)
 Handle open_group(hid_t loc, const std::string& name);
 Handle create_group(hid_t loc, const std::string& name);
-Handle require_group(hid_t loc, const std::string& name);  // open or create
 
 // Attributes (scalar string/double/int64, or 1-D vectors) on any object.
 bool has_attr(hid_t obj, const std::string& name);

@@ -65,10 +65,6 @@ Lattice::Lattice(LatticeKind kind, double a, double c, std::array<int, 3> superc
           positions_.push_back(Vec3{x * cell_[0], y * cell_[1], z * cell_[2]} + b);
 }
 
-double Lattice::volume_per_site() const {
-  return box_[0] * box_[1] * box_[2] / num_sites();
-}
-
 Vec3 Lattice::wrap(Vec3 r) const {
   for (int k = 0; k < 3; ++k) {
     r[k] -= box_[k] * std::floor(r[k] / box_[k]);

@@ -55,7 +55,6 @@ class Lattice {
   const std::vector<Vec3>& positions() const { return positions_; }
   const Vec3& position(int site) const { return positions_.at(site); }
   Vec3 box() const { return box_; }  // supercell edge lengths (Bohr)
-  double volume_per_site() const;
 
   Vec3 wrap(Vec3 r) const;           // into [0, box)
   Vec3 minimum_image(Vec3 d) const;  // shortest periodic copy of a displacement

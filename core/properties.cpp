@@ -18,12 +18,6 @@ std::string_view status_name(Status s) {
   return "unknown";
 }
 
-Status status_from_name(std::string_view name) {
-  for (Status s : {Status::ok, Status::not_converged, Status::failed, Status::timeout})
-    if (status_name(s) == name) return s;
-  fail("unknown status '{}' (expected ok, not_converged, failed, timeout)", name);
-}
-
 std::string property_mask_name(PropertyMask m) {
   std::string s;
   if (m & kEnergy) s += 'E';

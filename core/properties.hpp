@@ -18,7 +18,6 @@ enum class Status : int {
   timeout = 3,        // exceeded the wall-time limit
 };
 std::string_view status_name(Status s);
-Status status_from_name(std::string_view name);
 
 // Bit set of properties a driver (or model) provides.
 enum PropertyBits : std::uint32_t { kEnergy = 1u, kCharge = 2u, kMoment = 4u };

@@ -10,6 +10,7 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include "core/defaults.hpp"
 #include "core/error.hpp"
 #include "core/mpi.hpp"
 #include "core/progress.hpp"
@@ -423,11 +424,9 @@ void work(Driver& driver, MPI_Comm world, MPI_Comm group, int sites) {
   }
 }
 
-[[noreturn]] void abort_run(MPI_Comm world, int rank, const std::exception& e) {
-  fmt::print(stderr, "lsms-surrogate: error: rank {}: {}\n", rank, e.what());
-  std::fflush(stderr);
-  MPI_Abort(world, 1);
-  std::abort();
+[[noreturn]] void abort_run(const BuildOptions& opts, int rank, const std::exception& e) {
+  if (opts.on_rank_failure) opts.on_rank_failure(rank, e);
+  fail("rank {}: {}", rank, e.what());
 }
 
 ConfigTable plan_table(const Plan& plan, int sites) {
@@ -537,7 +536,7 @@ BuildSummary build_dataset(const Deck& deck, const System& sys, const DriverRegi
         "dataset.ranks_per_calculation = {} needs at least {} MPI ranks (rank 0 coordinates), got "
         "{}",
         rpc, rpc + 1, size);
-  const std::string driver_name = root.string("driver", "tb");
+  const std::string driver_name = root.string("driver", defaults::kDriver);
 
   BuildSummary summary;
   summary.file = path;
@@ -608,7 +607,7 @@ BuildSummary build_dataset(const Deck& deck, const System& sys, const DriverRegi
       if (error) std::rethrow_exception(error);
       work(*driver, world, group_comm.get(), sys.num_sites());
     } catch (const std::exception& e) {
-      abort_run(world, rank, e);
+      abort_run(opts, rank, e);
     }
     return summary;
   }
@@ -629,7 +628,7 @@ BuildSummary build_dataset(const Deck& deck, const System& sys, const DriverRegi
     try {
       coordinate(*co, local ? driver.get() : nullptr, leaders, ds.batch, sys.num_sites(), world);
     } catch (const std::exception& e) {
-      abort_run(world, rank, e);  // the workers would wait forever otherwise
+      abort_run(opts, rank, e);  // the workers would wait forever otherwise
     }
   }
   co->finish(summary);

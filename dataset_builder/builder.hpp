@@ -12,7 +12,9 @@
 // it computes everything itself. The data never depend on P: the plan and the splits come from
 // the deck alone, and results are keyed by configuration.
 #include <cstdio>
+#include <exception>
 #include <filesystem>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -33,6 +35,10 @@ struct BuildOptions {
   long max_calculations = -1;        // stop after this many calculations (-1: run to the end)
   bool verbose = true;               // one-line messages about planning/resuming on `log`
   std::FILE* log = stdout;
+  // Called on a rank whose work failed while the other ranks wait for it inside MPI calls, where
+  // unwinding would leave them waiting forever: the program reports it and ends the job (app/
+  // calls MPI_Abort). When it is empty or returns, the error is thrown.
+  std::function<void(int rank, const std::exception& error)> on_rank_failure;
 };
 
 struct BuildSummary {

@@ -5,6 +5,7 @@
 #include <unordered_map>
 
 #include "core/error.hpp"
+#include "core/hash.hpp"
 #include "dataset_builder/sampling.hpp"
 #include "dataset_builder/store.hpp"
 
@@ -16,14 +17,8 @@ Configuration Dataset::configuration(std::size_t row) const {
 }
 
 std::uint64_t Dataset::content_hash() const {
-  std::uint64_t h = 1469598103934665603ULL;
-  auto mix = [&h](const void* data, std::size_t n) {
-    const auto* b = static_cast<const unsigned char*>(data);
-    for (std::size_t i = 0; i < n; ++i) {
-      h ^= b[i];
-      h *= 1099511628211ULL;
-    }
-  };
+  Fnv1a h;
+  auto mix = [&h](const void* data, std::size_t n) { h.add(data, n); };
   const std::uint64_t header[3] = {static_cast<std::uint64_t>(num_sites),
                                    static_cast<std::uint64_t>(num_folds), available};
   mix(header, sizeof header);
@@ -32,7 +27,7 @@ std::uint64_t Dataset::content_hash() const {
   mix(fold.data(), fold.size() * sizeof(std::int32_t));
   mix(origin.data(), origin.size());
   for (const auto* v : {&energy, &charge, &moment}) mix(v->data(), v->size() * sizeof(double));
-  return h;
+  return h.value();
 }
 
 Dataset read_dataset(const std::filesystem::path& path) {

@@ -8,6 +8,8 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include "core/defaults.hpp"
+
 namespace lsmss::dataset {
 
 SamplingSettings SamplingSettings::from_deck(const DeckTable& t, const System& sys) {
@@ -40,7 +42,7 @@ std::vector<int> SamplingSettings::composition_list(int num_sites) const {
 
 DatasetSettings DatasetSettings::from_deck(const DeckTable& t, const std::string& deck_file) {
   DatasetSettings s;
-  s.file = t.string("file", std::filesystem::path(deck_file).stem().string() + ".h5");
+  s.file = t.string("file", defaults::dataset_file(deck_file));
   if (s.file.empty()) t.error("file", "must not be empty");
   s.ranks_per_calculation = static_cast<int>(t.integer("ranks_per_calculation", 1, 1, 1'000'000));
   s.retries = static_cast<int>(t.integer("retries", s.retries, 0, 1000));

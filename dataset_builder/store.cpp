@@ -13,6 +13,7 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include "core/hash.hpp"
 #include "core/version.hpp"
 
 namespace lsmss::dataset {
@@ -24,14 +25,8 @@ constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
 // ----- checksums: FNV-1a over the row's fields in a fixed order ------------------------------
 struct Hasher {
-  std::uint64_t h = 1469598103934665603ULL;
-  void bytes(const void* p, std::size_t n) {
-    const auto* b = static_cast<const unsigned char*>(p);
-    for (std::size_t i = 0; i < n; ++i) {
-      h ^= b[i];
-      h *= 1099511628211ULL;
-    }
-  }
+  Fnv1a fnv;
+  void bytes(const void* p, std::size_t n) { fnv.add(p, n); }
   template <class T>
   void pod(const T& v) {
     bytes(&v, sizeof v);
@@ -50,7 +45,7 @@ std::uint64_t config_checksum(const ConfigTable& t, std::size_t r) {
   h.pod(t.hash[r]);
   h.pod(t.origin[r]);
   h.str(t.source[r]);
-  return h.h;
+  return h.fnv.value();
 }
 
 std::uint64_t result_checksum(const ResultTable& t, std::size_t r) {
@@ -65,7 +60,7 @@ std::uint64_t result_checksum(const ResultTable& t, std::size_t r) {
     h.bytes(v->data() + r * t.sites, sizeof(double) * t.sites);
   h.str(t.message[r]);
   h.str(t.driver[r]);
-  return h.h;
+  return h.fnv.value();
 }
 
 // ----- column descriptions --------------------------------------------------------------------

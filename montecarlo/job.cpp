@@ -5,9 +5,22 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include "core/defaults.hpp"
 #include "nn/first_layer.hpp"
 
 namespace lsmss::mc {
+
+std::unique_ptr<Driver> create_fallback_driver(const DeckTable& root, const System& system,
+                                               const DriverRegistry& registry,
+                                               const std::string& name) {
+  if (!registry.contains(name))
+    root.table("montecarlo")
+        .table("fallback")
+        .error("driver", fmt::format("unknown driver '{}'; known: {}", name,
+                                     fmt::join(registry.names(), ", ")));
+  DriverContext ctx{system, root.table(name), root, &registry, MPI_COMM_SELF};
+  return registry.create(name, ctx);
+}
 
 Job prepare_job(const DeckTable& root, const System& system, const DriverRegistry& registry,
                 const std::string& deck_file) {
@@ -26,11 +39,8 @@ Job prepare_job(const DeckTable& root, const System& system, const DriverRegistr
       s.energy_identity += fmt::format(",{}:{}:{}", p.string(), size, time);
     }
   if (s.fallback.enabled && s.fallback.dataset.empty()) {
-    // Same key and default as the dataset builder: dataset.file, else <deck stem>.h5.
-    const DeckTable ds = root.table("dataset");
-    s.fallback.dataset = ds.present() && ds.has("file")
-                             ? ds.string("file")
-                             : std::filesystem::path(deck_file).stem().string() + ".h5";
+    // Same key and default as the dataset builder.
+    s.fallback.dataset = defaults::dataset_file(root, deck_file);
   }
 
   if (networks && s.fast_path && (job.driver->provides() & kEnergy)) {
@@ -68,13 +78,8 @@ Job prepare_job(const DeckTable& root, const System& system, const DriverRegistr
               "needs an ensemble standard deviation: give surrogate.model a fold-ensemble file or "
               "several model files");
     const std::string& name = s.fallback.driver;
-    if (!registry.contains(name))
-      root.table("montecarlo")
-          .table("fallback")
-          .error("driver", fmt::format("unknown driver '{}'; known: {}", name,
-                                       fmt::join(registry.names(), ", ")));
-    DriverContext ctx{system, root.table(name), root, &registry, MPI_COMM_SELF};
-    job.fallback = std::make_unique<Fallback>(s.fallback, registry.create(name, ctx), system);
+    job.fallback = std::make_unique<Fallback>(
+        s.fallback, create_fallback_driver(root, system, registry, name), system);
     job.notes.push_back(fmt::format(
         "DFT fallback: ensemble energy std > {:.3g} Ry -> driver '{}', results appended to {} "
         "({} known configurations preloaded)",

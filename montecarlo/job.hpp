@@ -24,6 +24,12 @@ struct Job {
   std::vector<std::string> notes;  // what was chosen and why (printed by the CLI)
 };
 
+// The DFT driver `montecarlo.fallback.driver` names, configured by its own deck table; an
+// unknown name is an error naming that key. Used by prepare_job and by `check`.
+std::unique_ptr<Driver> create_fallback_driver(const DeckTable& root, const System& system,
+                                               const DriverRegistry& registry,
+                                               const std::string& name);
+
 // Reads `montecarlo` (and the driver tables it needs) from the deck and builds the job.
 Job prepare_job(const DeckTable& root, const System& system, const DriverRegistry& registry,
                 const std::string& deck_file);

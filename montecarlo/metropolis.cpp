@@ -129,6 +129,104 @@ std::string format_row(const TemperatureResult& r, const std::vector<std::string
   return s;
 }
 
+// The temperatures of one stage, from the accumulators of every chain (gathered on rank 0):
+// block estimates, acceptance and fallback counts; a temperature without chains is left out.
+std::vector<TemperatureResult> stage_results(const Settings& s, int stage, int all_chains, int ncol,
+                                             double e_ref, int num_sites,
+                                             const std::vector<double>& blocks,
+                                             const std::vector<std::int64_t>& counters) {
+  std::vector<TemperatureResult> results;
+  const int nt = static_cast<int>(s.temperatures.size());
+  for (int t = 0; t < nt; ++t) {
+    std::vector<std::vector<const double*>> blks;
+    TemperatureResult r;
+    r.temperature = s.temperatures[t];
+    std::int64_t tot[kNumCounters] = {};
+    for (int g = 0; g < all_chains; ++g) {
+      if ((s.anneal ? stage : g / s.walkers) != t) continue;  // the temperature of chain g
+      ++r.chains;
+      blks.emplace_back();
+      for (int b = 0; b < s.blocks; ++b)
+        blks.back().push_back(blocks.data() + (static_cast<std::size_t>(g) * s.blocks + b) * ncol);
+      for (int k = 0; k < kNumCounters; ++k)
+        tot[k] += counters[static_cast<std::size_t>(g) * kNumCounters + k];
+    }
+    if (r.chains == 0) continue;
+    block_estimates(blks, ncol, e_ref, r.temperature, num_sites, r);
+    r.acceptance = tot[kAttempts] ? static_cast<double>(tot[kAccepted]) / tot[kAttempts] : NAN;
+    r.failed = tot[kFailed];
+    r.fallbacks = tot[kFallbacks];
+    r.acquired = tot[kAcquired];
+    results.push_back(r);
+  }
+  return results;
+}
+
+// Whether to resume from the checkpoint: under MPI every rank must find its file, or none.
+bool resume_on_every_rank(bool may_resume, const std::filesystem::path& ckpt, MPI_Comm comm) {
+  const int nranks = mpi::size_of(comm);
+  const int resume = may_resume && std::filesystem::exists(ckpt) ? 1 : 0;
+  if (nranks > 1) {
+    int lo = resume, hi = resume;
+    MPI_Allreduce(MPI_IN_PLACE, &lo, 1, MPI_INT, MPI_MIN, comm);
+    MPI_Allreduce(MPI_IN_PLACE, &hi, 1, MPI_INT, MPI_MAX, comm);
+    if (lo != hi)
+      fail("checkpoint files '{}' exist for some of the {} ranks only: rerun with --restart",
+           ckpt.string(), nranks);
+  }
+  return resume != 0;
+}
+
+// The Metropolis decision of every chain on its proposed move (energies in `prop`); counts
+// attempts and acceptances while `measuring`, fallbacks and failures always.
+void accept_or_reject(State& st, Walkers& walkers, Evaluator& ev,
+                      const std::vector<EnergyResult>& prop, const std::vector<double>& beta,
+                      std::vector<double>& energy, bool measuring) {
+  const int chains = static_cast<int>(energy.size());
+  for (int c = 0; c < chains; ++c) {
+    std::int64_t* cnt = st.counters.data() + static_cast<std::size_t>(c) * kNumCounters;
+    cnt[kAttempts] += measuring;
+    const EnergyResult& p = prop[c];
+    cnt[kFallbacks] += p.dft;
+    cnt[kAcquired] += p.acquired;
+    if (!p.ok) {
+      ++cnt[kFailed];
+      continue;
+    }
+    const double de = p.energy - energy[c];
+    if (de <= 0 || walkers.rng(c).uniform() < std::exp(-beta[c] * de)) {
+      ev.accept(c);
+      walkers.apply(c);
+      energy[c] = p.energy;
+      cnt[kAccepted] += measuring;
+      if (p.energy < st.lowest_energy) {
+        st.lowest_energy = p.energy;
+        st.lowest = walkers.config(c);
+      }
+    }
+  }
+}
+
+// Adds the chains' energies (relative to e_ref), their squares and SRO parameters to the block
+// of the current sweep.
+void measure(State& st, const Settings& s, const WarrenCowley& wc, const Walkers& walkers,
+             const std::vector<double>& energy, std::vector<double>& alpha) {
+  const int chains = static_cast<int>(energy.size());
+  const int nsro = static_cast<int>(alpha.size());
+  const int ncol = 3 + nsro;
+  const long m = st.sweep - s.equilibration;
+  const int b = static_cast<int>(m * s.blocks / s.sweeps);
+  for (int c = 0; c < chains; ++c) {
+    double* blk = st.blocks.data() + (static_cast<std::size_t>(c) * s.blocks + b) * ncol;
+    const double d = energy[c] - st.e_ref;
+    blk[0] += 1;
+    blk[1] += d;
+    blk[2] += d * d;
+    wc.compute(walkers.config(c), alpha.data());
+    for (int k = 0; k < nsro; ++k) blk[3 + k] += alpha[k];
+  }
+}
+
 }  // namespace
 
 // Jackknife over blocks: estimates [<E>, C/(N kB), alpha...] and their errors from the
@@ -224,16 +322,7 @@ McResult run_metropolis(const System& system, const Settings& s, Evaluator& ev,
   const bool use_ckpt = opt.checkpoints && !s.checkpoint.empty();
   // One checkpoint file per rank; the rank count is part of the name.
   const std::filesystem::path ckpt = rank_checkpoint(s.checkpoint, rank, nranks);
-  int resume = use_ckpt && !opt.restart && std::filesystem::exists(ckpt) ? 1 : 0;
-  if (nranks > 1) {
-    int lo = resume, hi = resume;
-    MPI_Allreduce(MPI_IN_PLACE, &lo, 1, MPI_INT, MPI_MIN, opt.comm);
-    MPI_Allreduce(MPI_IN_PLACE, &hi, 1, MPI_INT, MPI_MAX, opt.comm);
-    if (lo != hi)
-      fail("checkpoint files '{}' exist for some of the {} ranks only: rerun with --restart",
-           ckpt.string(), nranks);
-  }
-  if (resume) {
+  if (resume_on_every_rank(use_ckpt && !opt.restart, ckpt, opt.comm)) {
     st = load(ckpt, s, chains, nsro);
     res.resumed = true;
     ev.set_acquired(st.acquired);
@@ -312,44 +401,11 @@ McResult run_metropolis(const System& system, const Settings& s, Evaluator& ev,
       for (int k = 0; k < n; ++k) {
         walkers.propose();
         ev.propose(walkers, prop);
-        for (int c = 0; c < chains; ++c) {
-          std::int64_t* cnt = st.counters.data() + static_cast<std::size_t>(c) * kNumCounters;
-          cnt[kAttempts] += measuring;
-          const EnergyResult& p = prop[c];
-          cnt[kFallbacks] += p.dft;
-          cnt[kAcquired] += p.acquired;
-          if (!p.ok) {
-            ++cnt[kFailed];
-            continue;
-          }
-          const double de = p.energy - energy[c];
-          if (de <= 0 || walkers.rng(c).uniform() < std::exp(-beta[c] * de)) {
-            ev.accept(c);
-            walkers.apply(c);
-            energy[c] = p.energy;
-            cnt[kAccepted] += measuring;
-            if (p.energy < st.lowest_energy) {
-              st.lowest_energy = p.energy;
-              st.lowest = walkers.config(c);
-            }
-          }
-        }
+        accept_or_reject(st, walkers, ev, prop, beta, energy, measuring);
       }
       st.steps += static_cast<long>(n) * chains;
       if (ev.energy().drifts()) refresh();
-      if (measuring) {
-        const long m = st.sweep - s.equilibration;
-        const int b = static_cast<int>(m * s.blocks / s.sweeps);
-        for (int c = 0; c < chains; ++c) {
-          double* blk = st.blocks.data() + (static_cast<std::size_t>(c) * s.blocks + b) * ncol;
-          const double d = energy[c] - st.e_ref;
-          blk[0] += 1;
-          blk[1] += d;
-          blk[2] += d * d;
-          wc.compute(walkers.config(c), alpha.data());
-          for (int k = 0; k < nsro; ++k) blk[3 + k] += alpha[k];
-        }
-      }
+      if (measuring) measure(st, s, wc, walkers, energy, alpha);
       ++st.sweep;
       progress.advance(1, fmt::format("T {:.0f} K", s.temperatures[temp_index(st.stage, 0)]));
       if (use_ckpt && s.checkpoint_interval > 0 && ++since_ckpt >= s.checkpoint_interval) {
@@ -368,30 +424,12 @@ McResult run_metropolis(const System& system, const Settings& s, Evaluator& ev,
         gather_chains(st.blocks, static_cast<std::size_t>(s.blocks) * ncol, all_chains, opt.comm);
     const std::vector<std::int64_t> counters =
         gather_chains(st.counters, kNumCounters, all_chains, opt.comm);
-    for (int t = 0; t < nt && rank == 0; ++t) {
-      std::vector<std::vector<const double*>> blks;
-      TemperatureResult r;
-      r.temperature = s.temperatures[t];
-      std::int64_t tot[kNumCounters] = {};
-      for (int g = 0; g < all_chains; ++g) {
-        if (temp_of_global(st.stage, g) != t) continue;
-        ++r.chains;
-        blks.emplace_back();
-        for (int b = 0; b < s.blocks; ++b)
-          blks.back().push_back(blocks.data() +
-                                (static_cast<std::size_t>(g) * s.blocks + b) * ncol);
-        for (int k = 0; k < kNumCounters; ++k)
-          tot[k] += counters[static_cast<std::size_t>(g) * kNumCounters + k];
+    if (rank == 0)
+      for (const TemperatureResult& r :
+           stage_results(s, st.stage, all_chains, ncol, st.e_ref, n, blocks, counters)) {
+        log(format_row(r, res.sro_names, res.fallback_enabled));
+        st.done.push_back(r);
       }
-      if (r.chains == 0) continue;
-      block_estimates(blks, ncol, st.e_ref, r.temperature, n, r);
-      r.acceptance = tot[kAttempts] ? static_cast<double>(tot[kAccepted]) / tot[kAttempts] : NAN;
-      r.failed = tot[kFailed];
-      r.fallbacks = tot[kFallbacks];
-      r.acquired = tot[kAcquired];
-      log(format_row(r, res.sro_names, res.fallback_enabled));
-      st.done.push_back(r);
-    }
     ++st.stage;
     st.sweep = 0;
     if (st.stage == stages) st.complete = true;

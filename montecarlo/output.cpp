@@ -25,12 +25,6 @@ std::string composition_text(const McResult& r, const System& sys) {
   return s;
 }
 
-std::string shell_quote(const std::string& s) {
-  std::string q = "'";
-  for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return q + "'";
-}
-
 // gnuplot string literal (single quotes: no escapes but '' for a quote).
 std::string gp_str(const std::string& s) {
   std::string q = "'";
@@ -131,15 +125,8 @@ std::string results_json(const McResult& r, const System& sys) {
   return s;
 }
 
-std::string gnuplot_terminal() {
-  if (std::system("command -v gnuplot >/dev/null 2>&1") != 0) return "";
-  for (const char* t : {"pngcairo", "png", "svg"})
-    if (std::system(fmt::format("gnuplot -e 'set terminal {}' >/dev/null 2>&1", t).c_str()) == 0)
-      return t;
-  return "";
-}
-
-OutputFiles write_outputs(const McResult& r, const Settings& s, const System& sys) {
+OutputFiles write_outputs(const McResult& r, const Settings& s, const System& sys,
+                          const Plotter* plotter) {
   OutputFiles out;
   const auto dir = std::filesystem::path(s.output).parent_path();
   if (!dir.empty()) std::filesystem::create_directories(dir);
@@ -247,11 +234,10 @@ OutputFiles write_outputs(const McResult& r, const Settings& s, const System& sy
     out.plot_message = "plotting disabled (montecarlo.plot = false)";
     return out;
   }
-  const std::string term = gnuplot_terminal();
+  const std::string term = plotter ? plotter->terminal() : "";
   if (term.empty()) {
-    out.plot_message =
-        "gnuplot is not installed (apt-get install gnuplot-nox): no plot; the data are in the .tsv "
-        "files";
+    out.plot_message = plotter ? plotter->unavailable() : "no plotter given: no plot";
+    out.plot_message += "; the data are in the .tsv files";
     return out;
   }
   out.script = s.output + ".gp";
@@ -306,16 +292,8 @@ OutputFiles write_outputs(const McResult& r, const Settings& s, const System& sy
     }
     g << "unset multiplot\n";
   }
-  // gnuplot resolves the data files relative to its working directory: run it in the folder.
-  const auto folder = std::filesystem::absolute(out.script).parent_path();
-  const int rc =
-      std::system(fmt::format("cd {} && gnuplot {} >/dev/null 2>&1", shell_quote(folder.string()),
-                              shell_quote(std::filesystem::path(out.script).filename().string()))
-                      .c_str());
-  if (rc != 0) {
-    out.plot_message = fmt::format("gnuplot failed on '{}' (status {}): no plot", out.script, rc);
-    out.plot.clear();
-  }
+  out.plot_message = plotter->draw(out.script);
+  if (!out.plot_message.empty()) out.plot.clear();
   return out;
 }
 

@@ -17,15 +17,28 @@ struct OutputFiles {
   std::string plot_message;                     // why there is no plot, if there is none
 };
 
-OutputFiles write_outputs(const McResult& result, const Settings& settings, const System& system);
+// Draws a run's figure from the gnuplot script write_outputs writes. The library only writes
+// files; the program supplies the plotter that runs an external tool (app/plot.hpp).
+class Plotter {
+ public:
+  virtual ~Plotter() = default;
+  // gnuplot terminal the script should use: "pngcairo", "png" or "svg"; "" when it cannot draw.
+  virtual std::string terminal() const = 0;
+  // Why terminal() is empty (e.g. which package to install).
+  virtual std::string unavailable() const = 0;
+  // Runs the script; "" on success, else why there is no figure.
+  virtual std::string draw(const std::string& script) const = 0;
+};
+
+// Writes the result files; draws the figure when settings.plot and the plotter can (nullptr:
+// no figure, and plot_message says so).
+OutputFiles write_outputs(const McResult& result, const Settings& settings, const System& system,
+                          const Plotter* plotter);
 
 // The JSON document of <prefix>_results.json (NaN written as null).
 std::string results_json(const McResult& result, const System& system);
 
 // Human-readable summary (the table printed at the end of `lsms-surrogate mc`).
 std::string format_summary(const McResult& result, const System& system);
-
-// Best terminal this gnuplot offers: "pngcairo", "png" or "svg" ("" without gnuplot).
-std::string gnuplot_terminal();
 
 }  // namespace lsmss::mc

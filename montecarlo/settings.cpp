@@ -7,6 +7,8 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include "core/defaults.hpp"
+
 namespace lsmss::mc {
 
 int Settings::num_sites() const {
@@ -178,7 +180,7 @@ Settings read_settings(const DeckTable& t, const System& sys, const std::string&
     fb.threshold = f.number("threshold");
     if (!(fb.threshold >= 0))
       f.error("threshold", fmt::format("must be >= 0 Ry, got {}", fb.threshold));
-    fb.driver = f.string("driver", "tb");
+    fb.driver = f.string("driver", defaults::kDriver);
     if (fb.driver == "surrogate")
       f.error("driver", "must name a DFT driver (e.g. \"tb\", \"lsms\")");
     fb.dataset = f.string("dataset", "");

@@ -8,6 +8,7 @@
 
 #include "core/configuration.hpp"
 #include "core/deck.hpp"
+#include "core/defaults.hpp"
 #include "core/system.hpp"
 
 namespace lsmss::mc {
@@ -36,8 +37,9 @@ struct WangLandauSettings {
 
 struct FallbackSettings {
   bool enabled = false;
-  double threshold = 0.0;     // Ry: ensemble std of the energy above which DFT is called
-  std::string driver = "tb";  // name of the underlying DFT driver (its deck table configures it)
+  double threshold = 0.0;  // Ry: ensemble std of the energy above which DFT is called
+  std::string driver =
+      defaults::kDriver;  // name of the underlying DFT driver (its deck table configures it)
   std::string dataset;  // HDF5 dataset appended to (Origin::acquired); "": the deck's dataset.file
   long max_fallbacks = 0;  // 0: unlimited; beyond it the surrogate value is used
   // Identity of this Monte Carlo job ("mc:" + output prefix), stored in /configs/source of

@@ -201,6 +201,159 @@ std::pair<double, double> scan_window(const System& system, const Settings& s, E
   return {lo, hi};
 }
 
+// A new run: the energy window (given, or found by a scan), the bins, flat ln g and histograms,
+// and the walkers' first configurations.
+void start_state(State& st, const System& system, const Settings& s, Evaluator& ev,
+                 const RunOptions& opt, int ncol) {
+  if (s.wl.energy_min) {
+    st.emin = *s.wl.energy_min;
+    st.emax = *s.wl.energy_max;
+  } else {
+    auto [lo, hi] = scan_window(system, s, ev, opt, st.steps);
+    const double span = hi - lo;
+    if (!(span > 0)) fail("the window scan found a single energy ({} Ry): nothing to sample", lo);
+    st.emin = lo - s.wl.margin * span;
+    st.emax = hi + s.wl.margin * span;
+    if (opt.log)
+      opt.log(
+          fmt::format("window scan: energies {:.8f} .. {:.8f} Ry seen; window {:.8f} .. {:.8f} Ry",
+                      lo, hi, st.emin, st.emax));
+  }
+  if (s.wl.bin_width > 0) {
+    st.nbins = static_cast<int>(std::ceil((st.emax - st.emin) / s.wl.bin_width - 1e-9));
+    st.width = s.wl.bin_width;
+    st.emax = st.emin + st.nbins * st.width;
+  } else {
+    st.nbins = s.wl.bins;
+    st.width = (st.emax - st.emin) / st.nbins;
+  }
+  st.ln_f = s.wl.ln_f_initial;
+  st.ln_g.assign(st.nbins, 0.0);
+  st.hist.assign(st.nbins, 0);
+  st.visited.assign(st.nbins, 0);
+  st.acc.assign(static_cast<std::size_t>(st.nbins) * ncol, 0.0);
+  Walkers init = make_walkers(system, s, s.walkers);
+  st.configs.assign(init.configs().begin(), init.configs().end());
+  st.rngs = init.rngs();
+}
+
+// The modification factor after a sweep: halved when the histogram is flat, then (optionally)
+// the 1/t schedule; marks the run complete below ln_f_final. True when ln f changed.
+template <class Log>
+bool update_ln_f(State& st, const Settings& s, const Log& log) {
+  int nv = 0;
+  for (int b = 0; b < st.nbins; ++b) nv += st.visited[b];
+  // 1/t phase (Belardinelli and Pereyra, J. Chem. Phys. 127, 184105 (2007)): ln f follows
+  // bins / moves, which removes the saturation error of the halving schedule.
+  const double one_over_t = static_cast<double>(nv) / static_cast<double>(st.counters[kAttempts]);
+  if (st.one_over_t) {
+    st.ln_f = one_over_t;
+    if (st.ln_f < s.wl.ln_f_final) st.complete = true;
+    return true;
+  }
+  if (st.sweeps_in_iteration % s.wl.check_interval != 0) return false;
+  double sum = 0, mn = std::numeric_limits<double>::infinity();
+  for (int b = 0; b < st.nbins; ++b)
+    if (st.visited[b]) {
+      sum += static_cast<double>(st.hist[b]);
+      mn = std::min(mn, static_cast<double>(st.hist[b]));
+    }
+  if (!(nv > 0 && mn >= s.wl.flatness * sum / nv)) return false;
+  log(
+      fmt::format("wang-landau: ln f = {:.3e} flat after {} sweeps ({} of {} bins visited, "
+                  "min/mean histogram {:.3f})",
+                  st.ln_f, st.sweeps_in_iteration, nv, st.nbins, mn / (sum / nv)));
+  st.ln_f *= 0.5;
+  ++st.iterations;
+  st.sweeps_in_iteration = 0;
+  std::fill(st.hist.begin(), st.hist.end(), 0);
+  if (s.wl.one_over_t && st.ln_f <= one_over_t) {
+    st.one_over_t = true;
+    st.ln_f = one_over_t;
+    log(fmt::format("wang-landau: switching to the 1/t schedule at ln f = {:.3e}", st.ln_f));
+  }
+  if (st.ln_f < s.wl.ln_f_final) st.complete = true;
+  return true;
+}
+
+// The density of states per bin, normalized so that the sum over visited bins of g is the
+// number of configurations at this composition, with the bins' samples; `e2`: <E^2> per bin.
+std::vector<DosBin> density_of_states(const State& st, const Settings& s, int ncol,
+                                      std::vector<double>& e2) {
+  const int nsro = ncol - 3;
+  const double ln_total = ln_multinomial(s.counts);
+  double mx = -std::numeric_limits<double>::infinity();
+  for (int b = 0; b < st.nbins; ++b)
+    if (st.visited[b]) mx = std::max(mx, st.ln_g[b]);
+  double z = 0;
+  for (int b = 0; b < st.nbins; ++b)
+    if (st.visited[b]) z += std::exp(st.ln_g[b] - mx);
+  const double shift = ln_total - (mx + std::log(z));
+  e2.assign(st.nbins, NAN);
+  std::vector<DosBin> dos;
+  for (int b = 0; b < st.nbins; ++b) {
+    DosBin d;
+    d.lo = st.emin + b * st.width;
+    d.hi = d.lo + st.width;
+    d.visited = st.visited[b] != 0;
+    d.ln_g = d.visited ? st.ln_g[b] + shift : NAN;
+    const double* a = st.acc.data() + static_cast<std::size_t>(b) * ncol;
+    d.samples = static_cast<long>(a[0]);
+    if (a[0] > 0) {
+      d.mean = st.emin + a[1] / a[0];
+      e2[b] = (a[2] / a[0]) + 2 * st.emin * (a[1] / a[0]) + st.emin * st.emin;
+      for (int k = 0; k < nsro; ++k) d.sro.push_back(a[3 + k] / a[0]);
+    } else {
+      d.sro.assign(nsro, NAN);
+    }
+    dos.push_back(d);
+  }
+  return dos;
+}
+
+// Bin of an energy, -1 outside the window.
+int energy_bin(const State& st, double e) {
+  if (!(e >= st.emin && e < st.emax)) return -1;
+  return std::min(st.nbins - 1, static_cast<int>((e - st.emin) / st.width));
+}
+
+// Walkers outside the window walk in: a move is taken when it does not increase the distance to
+// the window. `refresh` re-evaluates the walkers' energies (drifting energy sources).
+template <class Refresh>
+void walk_into_window(State& st, Walkers& walkers, Evaluator& ev, std::vector<EnergyResult>& prop,
+                      std::vector<double>& energy, int n, const Refresh& refresh) {
+  const int walkers_count = static_cast<int>(energy.size());
+  auto distance = [&](double e) {
+    return e < st.emin ? st.emin - e : (e >= st.emax ? e - st.emax : 0.0);
+  };
+  for (long sweep = 0;; ++sweep) {
+    bool all_in = true;
+    for (double e : energy) all_in = all_in && energy_bin(st, e) >= 0;
+    if (all_in) break;
+    if (sweep >= 10000)
+      fail(
+          "Wang-Landau walkers did not reach the energy window [{}, {}] Ry in 10000 sweeps "
+          "(lowest distance {:.3g} Ry): check montecarlo.wang_landau.energy_min/energy_max",
+          st.emin, st.emax,
+          distance(*std::min_element(energy.begin(), energy.end(), [&](double a, double b) {
+            return distance(a) < distance(b);
+          })));
+    for (int k = 0; k < n; ++k) {
+      walkers.propose();
+      ev.propose(walkers, prop);
+      for (int w = 0; w < walkers_count; ++w)
+        if (prop[w].ok && distance(energy[w]) > 0 &&
+            distance(prop[w].energy) <= distance(energy[w])) {
+          ev.accept(w);
+          walkers.apply(w);
+          energy[w] = prop[w].energy;
+        }
+    }
+    st.steps += static_cast<long>(n) * walkers_count;
+    if (ev.energy().drifts()) refresh();
+  }
+}
+
 }  // namespace
 
 McResult run_wang_landau(const System& system, const Settings& s, Evaluator& ev,
@@ -228,39 +381,9 @@ McResult run_wang_landau(const System& system, const Settings& s, Evaluator& ev,
     log(fmt::format("resuming from checkpoint '{}' (ln f = {:.3g}, {} sweeps{})", s.checkpoint,
                     st.ln_f, st.sweeps, st.complete ? ", run complete" : ""));
   } else {
-    if (s.wl.energy_min) {
-      st.emin = *s.wl.energy_min;
-      st.emax = *s.wl.energy_max;
-    } else {
-      auto [lo, hi] = scan_window(system, s, ev, opt, st.steps);
-      const double span = hi - lo;
-      if (!(span > 0)) fail("the window scan found a single energy ({} Ry): nothing to sample", lo);
-      st.emin = lo - s.wl.margin * span;
-      st.emax = hi + s.wl.margin * span;
-      log(fmt::format("window scan: energies {:.8f} .. {:.8f} Ry seen; window {:.8f} .. {:.8f} Ry",
-                      lo, hi, st.emin, st.emax));
-    }
-    if (s.wl.bin_width > 0) {
-      st.nbins = static_cast<int>(std::ceil((st.emax - st.emin) / s.wl.bin_width - 1e-9));
-      st.width = s.wl.bin_width;
-      st.emax = st.emin + st.nbins * st.width;
-    } else {
-      st.nbins = s.wl.bins;
-      st.width = (st.emax - st.emin) / st.nbins;
-    }
-    st.ln_f = s.wl.ln_f_initial;
-    st.ln_g.assign(st.nbins, 0.0);
-    st.hist.assign(st.nbins, 0);
-    st.visited.assign(st.nbins, 0);
-    st.acc.assign(static_cast<std::size_t>(st.nbins) * ncol, 0.0);
-    Walkers init = make_walkers(system, s, walkers_count);
-    st.configs.assign(init.configs().begin(), init.configs().end());
-    st.rngs = init.rngs();
+    start_state(st, system, s, ev, opt, ncol);
   }
-  auto bin_of = [&](double e) {
-    if (!(e >= st.emin && e < st.emax)) return -1;
-    return std::min(st.nbins - 1, static_cast<int>((e - st.emin) / st.width));
-  };
+  auto bin_of = [&](double e) { return energy_bin(st, e); };
   // Bin of a walker's current energy: inside the window, up to the rounding of a fast-path
   // refresh at the window's edge.
   auto bin_cur = [&](double e) {
@@ -286,37 +409,7 @@ McResult run_wang_landau(const System& system, const Settings& s, Evaluator& ev,
     } else {
       refresh();
     }
-    // Walkers outside the window walk in: a move is taken when it does not increase the
-    // distance to the window.
-    auto distance = [&](double e) {
-      return e < st.emin ? st.emin - e : (e >= st.emax ? e - st.emax : 0.0);
-    };
-    for (long sweep = 0;; ++sweep) {
-      bool all_in = true;
-      for (double e : energy) all_in = all_in && bin_of(e) >= 0;
-      if (all_in) break;
-      if (sweep >= 10000)
-        fail(
-            "Wang-Landau walkers did not reach the energy window [{}, {}] Ry in 10000 sweeps "
-            "(lowest distance {:.3g} Ry): check montecarlo.wang_landau.energy_min/energy_max",
-            st.emin, st.emax,
-            distance(*std::min_element(energy.begin(), energy.end(), [&](double a, double b) {
-              return distance(a) < distance(b);
-            })));
-      for (int k = 0; k < n; ++k) {
-        walkers.propose();
-        ev.propose(walkers, prop);
-        for (int w = 0; w < walkers_count; ++w)
-          if (prop[w].ok && distance(energy[w]) > 0 &&
-              distance(prop[w].energy) <= distance(energy[w])) {
-            ev.accept(w);
-            walkers.apply(w);
-            energy[w] = prop[w].energy;
-          }
-      }
-      st.steps += static_cast<long>(n) * walkers_count;
-      if (ev.energy().drifts()) refresh();
-    }
+    walk_into_window(st, walkers, ev, prop, energy, n, refresh);
   }
 
   // Progress in halvings of ln f (log scale from ln_f_initial to ln_f_final).
@@ -395,40 +488,7 @@ McResult run_wang_landau(const System& system, const Settings& s, Evaluator& ev,
     }
     ++st.sweeps;
     ++st.sweeps_in_iteration;
-    int nv = 0;
-    for (int b = 0; b < st.nbins; ++b) nv += st.visited[b];
-    // 1/t phase (Belardinelli and Pereyra, J. Chem. Phys. 127, 184105 (2007)): ln f follows
-    // bins / moves, which removes the saturation error of the halving schedule.
-    const double one_over_t = static_cast<double>(nv) / static_cast<double>(st.counters[kAttempts]);
-    if (st.one_over_t) {
-      st.ln_f = one_over_t;
-      show();
-      if (st.ln_f < s.wl.ln_f_final) st.complete = true;
-    } else if (st.sweeps_in_iteration % s.wl.check_interval == 0) {
-      double sum = 0, mn = std::numeric_limits<double>::infinity();
-      for (int b = 0; b < st.nbins; ++b)
-        if (st.visited[b]) {
-          sum += static_cast<double>(st.hist[b]);
-          mn = std::min(mn, static_cast<double>(st.hist[b]));
-        }
-      if (nv > 0 && mn >= s.wl.flatness * sum / nv) {
-        log(
-            fmt::format("wang-landau: ln f = {:.3e} flat after {} sweeps ({} of {} bins visited, "
-                        "min/mean histogram {:.3f})",
-                        st.ln_f, st.sweeps_in_iteration, nv, st.nbins, mn / (sum / nv)));
-        st.ln_f *= 0.5;
-        ++st.iterations;
-        st.sweeps_in_iteration = 0;
-        std::fill(st.hist.begin(), st.hist.end(), 0);
-        if (s.wl.one_over_t && st.ln_f <= one_over_t) {
-          st.one_over_t = true;
-          st.ln_f = one_over_t;
-          log(fmt::format("wang-landau: switching to the 1/t schedule at ln f = {:.3e}", st.ln_f));
-        }
-        show();
-        if (st.ln_f < s.wl.ln_f_final) st.complete = true;
-      }
-    }
+    if (update_ln_f(st, s, log)) show();
     if (st.complete) {
       checkpoint();
       break;
@@ -447,33 +507,8 @@ McResult run_wang_landau(const System& system, const Settings& s, Evaluator& ev,
   sync_state();
   if (ev.fallback()) ev.fallback()->flush();
 
-  // Normalize: sum over visited bins of g = number of configurations at this composition.
-  const double ln_total = ln_multinomial(s.counts);
-  double mx = -std::numeric_limits<double>::infinity();
-  for (int b = 0; b < st.nbins; ++b)
-    if (st.visited[b]) mx = std::max(mx, st.ln_g[b]);
-  double z = 0;
-  for (int b = 0; b < st.nbins; ++b)
-    if (st.visited[b]) z += std::exp(st.ln_g[b] - mx);
-  const double shift = ln_total - (mx + std::log(z));
-  std::vector<double> e2(st.nbins, NAN);
-  for (int b = 0; b < st.nbins; ++b) {
-    DosBin d;
-    d.lo = st.emin + b * st.width;
-    d.hi = d.lo + st.width;
-    d.visited = st.visited[b] != 0;
-    d.ln_g = d.visited ? st.ln_g[b] + shift : NAN;
-    const double* a = st.acc.data() + static_cast<std::size_t>(b) * ncol;
-    d.samples = static_cast<long>(a[0]);
-    if (a[0] > 0) {
-      d.mean = st.emin + a[1] / a[0];
-      e2[b] = (a[2] / a[0]) + 2 * st.emin * (a[1] / a[0]) + st.emin * st.emin;
-      for (int k = 0; k < nsro; ++k) d.sro.push_back(a[3 + k] / a[0]);
-    } else {
-      d.sro.assign(nsro, NAN);
-    }
-    res.dos.push_back(d);
-  }
+  std::vector<double> e2;  // per bin: <E^2> (NaN where no samples)
+  res.dos = density_of_states(st, s, ncol, e2);
   const double acceptance =
       st.counters[kAttempts] ? double(st.counters[kAccepted]) / st.counters[kAttempts] : NAN;
   for (double T : s.temperatures) {

@@ -190,6 +190,72 @@ void add_response(const T* C, int lo, int hi, double wg, const FF& F, std::vecto
     }
 }
 
+// The SCF mixer: the next input vector from the current one and its residual. Anderson mixing
+// over the last `history` steps (or plain linear mixing); the step is then a Newton step through
+// (1 - J) once such a matrix is set and solvable, else the residual times a diagonal
+// preconditioner.
+class ScfMixer {
+ public:
+  ScfMixer(Mixing kind, int history, double beta) : kind_(kind), history_(history), beta_(beta) {}
+
+  // (1 - J), row-major L x L, for the following steps.
+  void set_newton_matrix(std::vector<double> one_minus_jacobian) {
+    jac_ = std::move(one_minus_jacobian);
+    have_jac_ = true;
+  }
+
+  // Replaces `xin` by the next input; `R` = x_out - x_in, `P` the diagonal preconditioner.
+  void next_input(std::vector<double>& xin, const std::vector<double>& R,
+                  const std::vector<double>& P) {
+    const int L = static_cast<int>(xin.size());
+    std::vector<double> xbar = xin, Rbar = R;
+    if (kind_ == Mixing::anderson && !xprev_.empty()) {
+      std::vector<double> dx(L), df(L);
+      for (int l = 0; l < L; ++l) dx[l] = xin[l] - xprev_[l], df[l] = R[l] - Rprev_[l];
+      hist_dx_.push_back(std::move(dx));
+      hist_df_.push_back(std::move(df));
+      if (static_cast<int>(hist_df_.size()) > history_) hist_dx_.pop_front(), hist_df_.pop_front();
+      const int m = static_cast<int>(hist_df_.size());
+      std::vector<double> A(static_cast<std::size_t>(m) * m), rhs(m);
+      for (int p = 0; p < m; ++p) {
+        for (int q = 0; q < m; ++q) {
+          double sum = 0.0;
+          for (int l = 0; l < L; ++l) sum += hist_df_[p][l] * hist_df_[q][l];
+          A[p * m + q] = sum;
+        }
+        double sum = 0.0;
+        for (int l = 0; l < L; ++l) sum += hist_df_[p][l] * R[l];
+        rhs[p] = sum;
+      }
+      double tr = 0.0;
+      for (int p = 0; p < m; ++p) tr += A[p * m + p];
+      for (int p = 0; p < m; ++p) A[p * m + p] += 1e-12 * tr / m;
+      if (solve_small(A, rhs, m))
+        for (int p = 0; p < m; ++p)
+          for (int l = 0; l < L; ++l) {
+            xbar[l] -= rhs[p] * hist_dx_[p][l];
+            Rbar[l] -= rhs[p] * hist_df_[p][l];
+          }
+    }
+    xprev_ = xin;
+    Rprev_ = R;
+    std::vector<double> step = Rbar;
+    if (have_jac_ && kind_ == Mixing::anderson && solve_small(jac_, step, L)) {
+      for (int l = 0; l < L; ++l) xin[l] = xbar[l] + beta_ * step[l];
+    } else {
+      for (int l = 0; l < L; ++l) xin[l] = xbar[l] + beta_ * P[l] * Rbar[l];
+    }
+  }
+
+ private:
+  Mixing kind_;
+  int history_;
+  double beta_;
+  std::deque<std::vector<double>> hist_dx_, hist_df_;
+  std::vector<double> xprev_, Rprev_, jac_;
+  bool have_jac_ = false;
+};
+
 }  // namespace
 
 TbModel::TbModel(const Lattice& lattice, std::vector<ElementParameters> species,
@@ -542,6 +608,46 @@ void TbModel::response(double mu, std::vector<std::vector<double>>& chi) {
     }
 }
 
+std::vector<double> TbModel::newton_matrix(double mu, const std::vector<double>& U,
+                                           const std::vector<double>& I) {
+  const bool pol = nspin_ == 2;
+  const int N = nsites_;
+  const int L = pol ? 2 * N : N;
+  std::vector<std::vector<double>> chi;
+  response(mu, chi);
+  // d n_i^s = sum_j chi^s_ij (dV^s_j - d mu) with d mu fixed by charge conservation.
+  std::vector<std::vector<double>> a(nspin_, std::vector<double>(N, 0.0));
+  double S = 0.0;
+  for (int s = 0; s < nspin_; ++s)
+    for (int i = 0; i < N; ++i) {
+      for (int j = 0; j < N; ++j) a[s][i] += chi[s][static_cast<std::size_t>(i) * N + j];
+      S += a[s][i];
+    }
+  std::vector<double> jac(static_cast<std::size_t>(L) * L, 0.0);
+  for (int l = 0; l < L; ++l) {
+    // Input unit change l: dV^s_j of each spin channel (only site l % N moves).
+    const int j = l % N;
+    double dV[2] = {0.0, 0.0};
+    for (int s = 0; s < nspin_; ++s) {
+      const double sg = pol ? (s == 0 ? 1.0 : -1.0) : 0.0;
+      dV[s] = l < N ? U[j] : -sg * 0.5 * I[j];
+    }
+    double dmu = 0.0;
+    for (int s = 0; s < nspin_; ++s) dmu += a[s][j] * dV[s];
+    dmu = S != 0.0 ? dmu / S : 0.0;
+    for (int s = 0; s < nspin_; ++s) {
+      const double sg = s == 0 ? 1.0 : -1.0;
+      for (int i = 0; i < N; ++i) {
+        const double dn = chi[s][static_cast<std::size_t>(i) * N + j] * dV[s] - a[s][i] * dmu;
+        jac[static_cast<std::size_t>(i) * L + l] -= dn;
+        if (pol) jac[static_cast<std::size_t>(N + i) * L + l] -= sg * dn;
+      }
+    }
+  }
+  for (int l = 0; l < L; ++l) jac[static_cast<std::size_t>(l) * L + l] += 1.0;  // 1 - J
+  return jac;
+}
+
 TbResult TbModel::solve(const Configuration& c, const ScfState* start) {
   if (c.num_sites() != nsites_)
     fail("configuration has {} sites but the tight-binding cell has {}", c.num_sites(), nsites_);
@@ -578,9 +684,7 @@ TbResult TbModel::solve(const Configuration& c, const ScfState* start) {
   }
 
   std::vector<double> v(N), b(N), xout(L), R(L), P(L, 1.0), dens(n * nspin_), ldos(N);
-  std::deque<std::vector<double>> hist_dx, hist_df;
-  std::vector<double> xprev, Rprev, jac;
-  bool have_jac = false;
+  ScfMixer mixer(opt_.mixing, opt_.mixing_history, opt_.mixing_beta);
 
   for (int it = 1;; ++it) {
     for (int i = 0; i < N; ++i) {
@@ -674,83 +778,12 @@ TbResult TbModel::solve(const Configuration& c, const ScfState* start) {
     // respect to the input densities is built from the static response chi of the current
     // eigenstates (the exchange field is taken on the whole site here, an approximation of
     // the Jacobian only); Anderson mixing then works on the Newton-preconditioned residual.
-    if (it <= kJacobianIterations && opt_.mixing == Mixing::anderson) {
-      std::vector<std::vector<double>> chi;
-      response(mu, chi);
-      // d n_i^s = sum_j chi^s_ij (dV^s_j - d mu) with d mu fixed by charge conservation.
-      std::vector<std::vector<double>> a(nspin_, std::vector<double>(N, 0.0));
-      double S = 0.0;
-      for (int s = 0; s < nspin_; ++s)
-        for (int i = 0; i < N; ++i) {
-          for (int j = 0; j < N; ++j) a[s][i] += chi[s][static_cast<std::size_t>(i) * N + j];
-          S += a[s][i];
-        }
-      jac.assign(static_cast<std::size_t>(L) * L, 0.0);
-      for (int l = 0; l < L; ++l) {
-        // Input unit change l: dV^s_j of each spin channel (only site l % N moves).
-        const int j = l % N;
-        double dV[2] = {0.0, 0.0};
-        for (int s = 0; s < nspin_; ++s) {
-          const double sg = pol ? (s == 0 ? 1.0 : -1.0) : 0.0;
-          dV[s] = l < N ? U[j] : -sg * 0.5 * I[j];
-        }
-        double dmu = 0.0;
-        for (int s = 0; s < nspin_; ++s) dmu += a[s][j] * dV[s];
-        dmu = S != 0.0 ? dmu / S : 0.0;
-        for (int s = 0; s < nspin_; ++s) {
-          const double sg = s == 0 ? 1.0 : -1.0;
-          for (int i = 0; i < N; ++i) {
-            const double dn = chi[s][static_cast<std::size_t>(i) * N + j] * dV[s] - a[s][i] * dmu;
-            jac[static_cast<std::size_t>(i) * L + l] -= dn;
-            if (pol) jac[static_cast<std::size_t>(N + i) * L + l] -= sg * dn;
-          }
-        }
-      }
-      for (int l = 0; l < L; ++l) jac[static_cast<std::size_t>(l) * L + l] += 1.0;  // 1 - J
-      have_jac = true;
-    }
+    if (it <= kJacobianIterations && opt_.mixing == Mixing::anderson)
+      mixer.set_newton_matrix(newton_matrix(mu, U, I));
     // Fallback preconditioner (linear mixing): a site's charge responds to its own potential
     // through its local density of states, 1 / (1 + U D_i) is the local Newton step.
     for (int i = 0; i < N; ++i) P[i] = 1.0 / (1.0 + U[i] * ldos[i]);
-
-    std::vector<double> xbar = xin, Rbar = R;
-    if (opt_.mixing == Mixing::anderson && !xprev.empty()) {
-      std::vector<double> dx(L), df(L);
-      for (int l = 0; l < L; ++l) dx[l] = xin[l] - xprev[l], df[l] = R[l] - Rprev[l];
-      hist_dx.push_back(std::move(dx));
-      hist_df.push_back(std::move(df));
-      if (static_cast<int>(hist_df.size()) > opt_.mixing_history)
-        hist_dx.pop_front(), hist_df.pop_front();
-      const int m = static_cast<int>(hist_df.size());
-      std::vector<double> A(static_cast<std::size_t>(m) * m), rhs(m);
-      for (int p = 0; p < m; ++p) {
-        for (int q = 0; q < m; ++q) {
-          double sum = 0.0;
-          for (int l = 0; l < L; ++l) sum += hist_df[p][l] * hist_df[q][l];
-          A[p * m + q] = sum;
-        }
-        double sum = 0.0;
-        for (int l = 0; l < L; ++l) sum += hist_df[p][l] * R[l];
-        rhs[p] = sum;
-      }
-      double tr = 0.0;
-      for (int p = 0; p < m; ++p) tr += A[p * m + p];
-      for (int p = 0; p < m; ++p) A[p * m + p] += 1e-12 * tr / m;
-      if (solve_small(A, rhs, m))
-        for (int p = 0; p < m; ++p)
-          for (int l = 0; l < L; ++l) {
-            xbar[l] -= rhs[p] * hist_dx[p][l];
-            Rbar[l] -= rhs[p] * hist_df[p][l];
-          }
-    }
-    xprev = xin;
-    Rprev = R;
-    std::vector<double> step = Rbar;
-    if (have_jac && opt_.mixing == Mixing::anderson && solve_small(jac, step, L)) {
-      for (int l = 0; l < L; ++l) xin[l] = xbar[l] + opt_.mixing_beta * step[l];
-    } else {
-      for (int l = 0; l < L; ++l) xin[l] = xbar[l] + opt_.mixing_beta * P[l] * Rbar[l];
-    }
+    mixer.next_input(xin, R, P);
     // Keep the input charges summing to the electron count (the outputs always do).
     double sum = 0.0;
     for (int i = 0; i < N; ++i) sum += xin[i];

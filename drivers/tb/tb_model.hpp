@@ -108,6 +108,10 @@ class TbModel {
   // Static site-charge response chi[s](i, j) = d n_i^s / d V_j^s at fixed mu for each spin
   // channel (k-summed, weights included), from first-order perturbation theory.
   void response(double mu, std::vector<std::vector<double>>& chi);
+  // (1 - J) of the SCF map x_in -> x_out from the static response at `mu` (the quasi-Newton
+  // preconditioner of the first iterations); U, I: per-site Hubbard and Stoner parameters.
+  std::vector<double> newton_matrix(double mu, const std::vector<double>& U,
+                                    const std::vector<double>& I);
 
   TbOptions opt_;
   int nsites_ = 0, nspecies_ = 0, no_ = 6, norb_ = 0, nspin_ = 1;

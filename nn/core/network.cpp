@@ -114,18 +114,6 @@ Network::Network(NetworkSpec spec) : spec_(std::move(spec)) {
   num_params_ = off;
 }
 
-int Network::max_width() const {
-  int m = spec_.inputs;
-  for (const auto& l : layers_) m = std::max(m, l.out);
-  return m;
-}
-
-double Network::macs_per_row() const {
-  double m = 0;
-  for (const auto& l : layers_) m += static_cast<double>(l.in) * l.out;
-  return m;
-}
-
 std::string Network::describe() const {
   std::string s = fmt::format("{}", spec_.inputs);
   for (std::size_t i = 0; i < spec_.shared.size(); ++i) {

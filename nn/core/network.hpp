@@ -60,10 +60,7 @@ class Network {
   // Index of the combined task-specific hidden layer, -1 when there is none.
   int task_layer() const { return task_layer_; }
   std::size_t num_params() const { return num_params_; }
-  int max_width() const;
   std::string describe() const;  // e.g. "64-200-200-[100|100]-[1|32]"
-  // Multiply-adds per row of one forward pass.
-  double macs_per_row() const;
 
  private:
   NetworkSpec spec_;

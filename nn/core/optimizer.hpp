@@ -10,6 +10,8 @@
 #include <string_view>
 #include <vector>
 
+#include "core/defaults.hpp"
+
 namespace lsmss::nn {
 
 // ---------------------------------------------------------------- learning-rate schedules
@@ -19,7 +21,7 @@ LearningRateSchedule schedule_from_name(std::string_view name);  // throws lsmss
 std::string schedule_name(LearningRateSchedule schedule);
 
 struct LearningRate {
-  double initial = 1e-4;
+  double initial = defaults::kLearningRate;
   LearningRateSchedule schedule = LearningRateSchedule::constant;
   double factor = 0.5;  // step: multiply every `every` epochs
   long every = 1000;
@@ -33,7 +35,7 @@ struct LearningRate {
 // ---------------------------------------------------------------- Adam
 
 struct AdamSettings {
-  float lr = 1e-4f;
+  float lr = static_cast<float>(defaults::kLearningRate);
   float beta1 = 0.9f;
   float beta2 = 0.999f;
   float eps = 1e-8f;

@@ -12,6 +12,7 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include "core/defaults.hpp"
 #include "core/error.hpp"
 #include "core/hash.hpp"
 #include "core/progress.hpp"
@@ -30,7 +31,8 @@ Activation activation_key(const DeckTable& t, std::string_view key, Activation d
 }
 }  // namespace
 
-TrainingOptions TrainingOptions::from_deck(const DeckTable& t) {
+TrainingOptions TrainingOptions::from_deck(const DeckTable& t,
+                                           const std::filesystem::path& deck_file) {
   TrainingOptions o;
   o.tasks.clear();
   for (const auto& s : t.strings("tasks", {"energy"})) {
@@ -87,7 +89,7 @@ TrainingOptions TrainingOptions::from_deck(const DeckTable& t) {
     t.error("alpha", fmt::format("needs one weight per task ({})", o.tasks.size()));
   for (double x : o.alpha)
     if (!(x >= 0)) t.error("alpha", "weights must be >= 0");
-  o.learning_rate = t.number_in("learning_rate", 1e-4, 1e-12, 10.0);
+  o.learning_rate = t.number_in("learning_rate", defaults::kLearningRate, 1e-12, 10.0);
   o.epochs = t.integer("epochs", 30000, 1, 100000000);
   o.batch_fraction = t.number_in("batch_fraction", 0.1, 1e-9, 1.0);
   o.batch_size = t.integer("batch_size", 0, 0, 1000000000);
@@ -117,7 +119,7 @@ TrainingOptions TrainingOptions::from_deck(const DeckTable& t) {
   o.lr_every = ls.integer("every", 1000, 1, 100000000);
   o.lr_min = ls.number_in("min", 0.0, 0.0, 10.0);
   ls.finish();
-  o.model = t.string("model", "model.h5");
+  o.model = t.string("model", defaults::model_file(deck_file));
   o.curve_interval = t.integer("curve_interval", 0, 0, 100000000);
   t.finish();
   return o;

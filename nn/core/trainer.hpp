@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "core/deck.hpp"
+#include "core/defaults.hpp"
 #include "dataset_builder/dataset.hpp"
 #include "nn/core/network.hpp"
 #include "nn/core/optimizer.hpp"
@@ -21,7 +22,7 @@ struct TrainingOptions {
   int task_width = -1;  // total task-specific width; -1: 0 for one task, 100 per task otherwise
   Activation task_act = Activation::relu;
   std::vector<double> alpha;  // per task; empty: 1
-  double learning_rate = 1e-4;
+  double learning_rate = defaults::kLearningRate;
   long epochs = 30000;
   double batch_fraction = 0.1;
   long batch_size = 0;     // rows; > 0 overrides batch_fraction
@@ -36,13 +37,15 @@ struct TrainingOptions {
   LearningRateSchedule lr_schedule = LearningRateSchedule::constant;
   double lr_factor = 0.5;  // step: multiply every lr_every epochs
   long lr_every = 1000;
-  double lr_min = 0.0;  // cosine: final learning rate
-  std::string model = "model.h5";
+  double lr_min = 0.0;      // cosine: final learning rate
+  std::string model;        // from_deck: training.model, else defaults::model_file(<deck>)
   long curve_interval = 0;  // epochs between curve samples; 0: epochs/200 (>= 1)
   bool progress = true;
 
-  // Reads the deck's `training` table (every key typed, then finish()).
-  static TrainingOptions from_deck(const DeckTable& training);
+  // Reads the deck's `training` table (every key typed, then finish()); `deck_file` names the
+  // default model file.
+  static TrainingOptions from_deck(const DeckTable& training,
+                                   const std::filesystem::path& deck_file);
   NetworkSpec network_spec(int num_sites, int num_species) const;
   LearningRate learning_rate_schedule() const;
   std::string label() const;  // "STL E", "MTL E+C"

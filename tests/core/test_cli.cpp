@@ -1,6 +1,12 @@
 // End-to-end checks of the command-line front end: help, version, deck errors.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <set>
+#include <sstream>
+#include <string>
+#include <vector>
+
 #include "test_support.hpp"
 
 using namespace lsmss::test;
@@ -69,7 +75,9 @@ TEST(Cli, CheckValidatesEverySection) {
              "montecarlo.walkerz"},
         Case{"montecarlo = { composition = 2, temperatures = {300},\n"
              "  fallback = { threshold = 0.1, driver = 'nodriver' } }\n",
-             "montecarlo.fallback.driver"}}) {
+             "montecarlo.fallback.driver"},
+        // `output` was once accepted and never read: a deck setting it would have been ignored.
+        Case{"output = { prefix = 'run' }\n", "unknown key 'output'"}}) {
     auto deck = dir.write("sections.lua", head + c.body);
     auto r = cli("check " + deck.string());
     EXPECT_EQ(r.status, 1) << c.body << r.output;
@@ -105,4 +113,37 @@ TEST(Cli, EveryExampleDeckPassesCheck) {
     EXPECT_NE(r.output.find("deck OK"), std::string::npos) << e.path() << "\n" << r.output;
   }
   EXPECT_GE(decks, 10);
+}
+
+// `calc --random` draws with the project's generator (core/rng.hpp): the same seed gives the
+// same configurations, each with exactly --composition atoms of species 0, spread over the sites.
+TEST(Cli, CalcRandomConfigurations) {
+  TempDir dir;
+  auto deck = dir.write(
+      "pair.lua",
+      "system = { lattice = 'fcc', a = 7.2, supercell = {1,1,1}, species = {'Cu','Au'} }\n"
+      "driver = 'pair'\n");
+  auto configurations = [&](const std::string& seed) {
+    const auto tsv = dir / ("calc" + seed + ".tsv");
+    auto r = cli("calc " + deck.string() + " --random 20 --composition 1 --seed " + seed + " -o " +
+                 tsv.string());
+    EXPECT_EQ(r.status, 0) << r.output;
+    std::vector<std::string> configs;
+    std::istringstream in(read_file(tsv));
+    std::string line;
+    while (std::getline(in, line)) {
+      if (line.empty() || line[0] == '#' || line.rfind("index", 0) == 0) continue;
+      std::istringstream fields(line);
+      std::string index, config;
+      fields >> index >> config;
+      configs.push_back(config);
+    }
+    return configs;
+  };
+  const auto a = configurations("7");
+  ASSERT_EQ(a.size(), 20u);
+  std::set<std::string> distinct(a.begin(), a.end());
+  for (const auto& c : a) EXPECT_EQ(std::count(c.begin(), c.end(), '0'), 1) << c;
+  EXPECT_GT(distinct.size(), 1u);  // 4 sites: all 20 draws alike has probability 4^-19
+  EXPECT_EQ(configurations("7"), a);
 }

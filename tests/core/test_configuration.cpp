@@ -49,6 +49,12 @@ TEST(Configuration, HashDistinguishesAllSmallConfigurations) {
   EXPECT_NE(Configuration::from_string("0").hash(), Configuration::from_string("00").hash());
 }
 
+TEST(Configuration, HashIsPinned) {
+  // Stored in datasets (the `hash` column): the value must never change. Computed with the
+  // original inline FNV-1a before it moved to core/hash.hpp.
+  EXPECT_EQ(Configuration::from_string("0110").hash(), 15930367387414291087ULL);
+}
+
 TEST(Configuration, TranslationCanonicalForm) {
   Lattice lat(LatticeKind::sc, 1.0, 0, {4, 1, 1});
   auto tr = lat.translations();

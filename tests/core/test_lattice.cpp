@@ -6,6 +6,7 @@
 
 #include "core/error.hpp"
 #include "core/lattice.hpp"
+#include "fixtures.hpp"
 #include "test_support.hpp"
 
 using namespace lsmss;
@@ -26,18 +27,18 @@ std::vector<Vec3> read_lsms_positions(const std::filesystem::path& file) {
 }  // namespace
 
 TEST(Lattice, SiteCountsAndNumbering) {
-  Lattice fcc(LatticeKind::fcc, 7.2377, 0, {2, 2, 2});
+  Lattice fcc(LatticeKind::fcc, fixtures::kCuAuA, 0, {2, 2, 2});
   EXPECT_EQ(fcc.num_sites(), 32);
   EXPECT_EQ(fcc.basis_size(), 4);
   // Cells x first: site 4 is the origin of cell (1,0,0).
-  EXPECT_NEAR(fcc.position(4)[0], 7.2377, 1e-12);
-  EXPECT_NEAR(fcc.position(8)[1], 7.2377, 1e-12);   // cell (0,1,0)
-  EXPECT_NEAR(fcc.position(16)[2], 7.2377, 1e-12);  // cell (0,0,1)
-  EXPECT_NEAR(fcc.position(1)[0], 7.2377 / 2, 1e-12);
-  Lattice bct(LatticeKind::bct, 5.218, 7.058, {4, 2, 2});
+  EXPECT_NEAR(fcc.position(4)[0], fixtures::kCuAuA, 1e-12);
+  EXPECT_NEAR(fcc.position(8)[1], fixtures::kCuAuA, 1e-12);   // cell (0,1,0)
+  EXPECT_NEAR(fcc.position(16)[2], fixtures::kCuAuA, 1e-12);  // cell (0,0,1)
+  EXPECT_NEAR(fcc.position(1)[0], fixtures::kCuAuA / 2, 1e-12);
+  Lattice bct(LatticeKind::bct, fixtures::kFePtA, fixtures::kFePtC, {4, 2, 2});
   EXPECT_EQ(bct.num_sites(), 32);
   EXPECT_NEAR(bct.position(1)[2], 7.058 / 2, 1e-12);
-  EXPECT_NEAR(bct.box()[0], 4 * 5.218, 1e-12);
+  EXPECT_NEAR(bct.box()[0], 4 * fixtures::kFePtA, 1e-12);
   EXPECT_NEAR(bct.box()[2], 2 * 7.058, 1e-12);
   EXPECT_EQ(Lattice(LatticeKind::sc, 1, 0, {3, 2, 1}).num_sites(), 6);
 }
@@ -69,11 +70,11 @@ TEST(Lattice, NeighbourCountsWithPeriodicImages) {
 }
 
 TEST(Lattice, BctShellsSplitByTetragonality) {
-  Lattice bct(LatticeKind::bct, 5.218, 7.058, {4, 2, 2});
+  Lattice bct(LatticeKind::bct, fixtures::kFePtA, fixtures::kFePtC, {4, 2, 2});
   auto sh = bct.shells(3);
   // Nearest: 8 body-centre neighbours; then 4 in-plane at a; then 2 along c.
   EXPECT_NEAR(sh.distance[0], std::sqrt(2 * 2.609 * 2.609 + 3.529 * 3.529), 1e-9);
-  EXPECT_NEAR(sh.distance[1], 5.218, 1e-9);
+  EXPECT_NEAR(sh.distance[1], fixtures::kFePtA, 1e-9);
   EXPECT_NEAR(sh.distance[2], 7.058, 1e-9);
   for (int i = 0; i < 32; ++i) {
     EXPECT_EQ(sh.sites[0][i].size(), 8u);
@@ -97,14 +98,14 @@ TEST(Lattice, NeighborsWithinIsSymmetric) {
 
 TEST(Lattice, MatchPositionsOfRealLsmsFiles) {
   const auto samples = test::shared_dir() / "data/lsms/samples";
-  Lattice fcc(LatticeKind::fcc, 7.2377, 0, {2, 2, 2});
+  Lattice fcc(LatticeKind::fcc, fixtures::kCuAuA, 0, {2, 2, 2});
   auto pos = read_lsms_positions(samples / "CuAu_32atoms/out_0");
   ASSERT_EQ(pos.size(), 32u);
   auto map = fcc.match_positions(pos);
   // The files use the paper's numbering, which is ours.
   for (int k = 0; k < 32; ++k) EXPECT_EQ(map[k], k);
 
-  Lattice bct(LatticeKind::bct, 5.218, 7.058, {4, 2, 2});
+  Lattice bct(LatticeKind::bct, fixtures::kFePtA, fixtures::kFePtC, {4, 2, 2});
   auto pos2 = read_lsms_positions(samples / "FePt_32atoms/out_100");
   auto map2 = bct.match_positions(pos2);
   // The real FePt files do NOT follow the paper's numbering: they list a 2x2x2 block of cells

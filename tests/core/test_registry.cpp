@@ -2,12 +2,13 @@
 
 #include "core/driver.hpp"
 #include "fake_driver.hpp"
+#include "fixtures.hpp"
 
 using namespace lsmss;
 
 namespace {
 System cuau() {
-  return System{Lattice(LatticeKind::fcc, 7.2377, 0, {1, 1, 1}),
+  return System{Lattice(LatticeKind::fcc, fixtures::kCuAuA, 0, {1, 1, 1}),
                 {species_from_symbol("Cu"), species_from_symbol("Au")}};
 }
 DriverRegistry make_registry() {

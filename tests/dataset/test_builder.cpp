@@ -18,6 +18,7 @@
 #include "dataset_builder/sampling.hpp"
 #include "dataset_builder/store.hpp"
 #include "fake_driver.hpp"
+#include "fixtures.hpp"
 #include "test_support.hpp"
 
 using namespace lsmss;
@@ -74,12 +75,11 @@ struct Fixture {
   std::string deck_text(const std::string& extra_sampling = "",
                         const std::string& fake = "v = 0.25",
                         const std::string& extra_dataset = "") const {
-    return fmt::format(
-        "system = {{ lattice = 'fcc', a = 7.2377, supercell = {{2,1,1}}, species = {{'Cu','Au'}} "
-        "}}\n"
-        "driver = 'fake'\nfake = {{ {} }}\nsampling = {{ cap = 5, seed = 3, folds = 4{} }}\n"
-        "dataset = {{ file = '{}', retries = 2{} }}\n",
-        fake, extra_sampling, (dir / "data.h5").string(), extra_dataset);
+    return fixtures::cuau_system_lua("{2,1,1}") +
+           fmt::format(
+               "driver = 'fake'\nfake = {{ {} }}\nsampling = {{ cap = 5, seed = 3, folds = 4{} }}\n"
+               "dataset = {{ file = '{}', retries = 2{} }}\n",
+               fake, extra_sampling, (dir / "data.h5").string(), extra_dataset);
   }
   BuildSummary build(const std::string& text, BuildOptions opts = {}) const {
     const Deck deck = Deck::from_string(text, "test.lua");

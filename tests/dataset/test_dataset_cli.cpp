@@ -16,6 +16,7 @@
 #include "core/hdf5.hpp"
 #include "dataset_builder/dataset.hpp"
 #include "dataset_builder/store.hpp"
+#include "fixtures.hpp"
 #include "test_support.hpp"
 
 extern char** environ;
@@ -44,14 +45,15 @@ CommandResult mpi_cli(int np, const std::string& args) {
 std::string pair_deck(const fs::path& file, const std::string& dataset_extra = "",
                       const std::string& pair_extra = "", const std::string& cell = "{2,2,1}",
                       int cap = 6) {
-  return fmt::format(
-      "system = {{ lattice = 'fcc', a = 7.2377, supercell = {}, species = {{'Cu','Au'}} }}\n"
-      "driver = 'pair'\n"
-      "pair = {{ onsite = {{-1.0, -2.0}}, v1 = {{0.0, -0.01, 0.002}}, v2 = {{0.0, 0.003, 0.0}}, "
-      "moments = {{0.5, 0.1}}, moment_coupling = 0.4{} }}\n"
-      "sampling = {{ cap = {}, seed = 17, folds = 5 }}\n"
-      "dataset = {{ file = '{}'{} }}\n",
-      cell, pair_extra, cap, file.string(), dataset_extra);
+  return fixtures::cuau_system_lua(cell) +
+         fmt::format(
+             "driver = 'pair'\n"
+             "pair = {{ onsite = {{-1.0, -2.0}}, v1 = {{0.0, -0.01, 0.002}}, v2 = {{0.0, 0.003, "
+             "0.0}}, "
+             "moments = {{0.5, 0.1}}, moment_coupling = 0.4{} }}\n"
+             "sampling = {{ cap = {}, seed = 17, folds = 5 }}\n"
+             "dataset = {{ file = '{}'{} }}\n",
+             pair_extra, cap, file.string(), dataset_extra);
 }
 
 }  // namespace
@@ -233,23 +235,20 @@ TEST(DatasetCli, SigkillAtRandomMomentsLosesNothing) {
 TEST(DatasetCli, ImportsTheRealArchives) {
   struct Case {
     const char* archive;
-    const char* system;
+    std::string system;  // the deck's `system` line
     std::size_t files, duplicates;
   };
   // Counts found in the published data (see the README of ../shared/data/lsms).
   const Case cases[] = {
-      {"CuAu_32atoms.tar.xz",
-       "{ lattice = 'fcc', a = 7.2377, supercell = {2,2,2}, species = {'Cu','Au'} }", 28788, 2698},
-      {"FePt_32atoms.tar.xz",
-       "{ lattice = 'bct', a = 5.218, c = 7.058, supercell = {4,2,2}, species = {'Fe','Pt'} }",
-       28814, 124},
+      {"CuAu_32atoms.tar.xz", fixtures::cuau_system_lua(), 28788, 2698},
+      {"FePt_32atoms.tar.xz", fixtures::fept_system_lua(), 28814, 124},
   };
   TempDir dir;
   for (const auto& c : cases) {
     const auto archive = dir / c.archive;
     fs::copy_file(shared_dir() / "data/lsms" / c.archive, archive);
-    const auto deck = dir.write("imp.lua", fmt::format("system = {}\ndataset = {{ file = '{}' }}\n",
-                                                       c.system, (dir / "imp.h5").string()));
+    const auto deck = dir.write("imp.lua", c.system + fmt::format("dataset = {{ file = '{}' }}\n",
+                                                                  (dir / "imp.h5").string()));
     const auto r = cli(fmt::format("import -q -f {} {}", deck.string(), archive.string()));
     ASSERT_EQ(r.status, 0) << r.output;
     EXPECT_NE(r.output.find(fmt::format("files      {} read, {} parsed", c.files, c.files)),

@@ -9,6 +9,7 @@
 #include "dataset_builder/dataset.hpp"
 #include "dataset_builder/importer.hpp"
 #include "dataset_builder/store.hpp"
+#include "fixtures.hpp"
 #include "lsms_plugin/info_evec.hpp"
 #include "test_support.hpp"
 
@@ -19,11 +20,8 @@ namespace {
 
 const auto kSamples = test::shared_dir() / "data/lsms/samples";
 
-const char* kCuAu =
-    "system = { lattice = 'fcc', a = 7.2377, supercell = {2,2,2}, species = {'Cu','Au'} }\n";
-const char* kFePt =
-    "system = { lattice = 'bct', a = 5.218, c = 7.058, supercell = {4,2,2}, species = {'Fe','Pt'} "
-    "}\n";
+const std::string kCuAu = fixtures::cuau_system_lua();
+const std::string kFePt = fixtures::fept_system_lua();
 
 struct Run {
   Deck deck;

@@ -9,6 +9,7 @@
 
 #include "dataset_builder/dataset.hpp"
 #include "dataset_builder/sampling.hpp"
+#include "fixtures.hpp"
 
 using namespace lsmss;
 using namespace lsmss::dataset;
@@ -41,6 +42,26 @@ std::map<int, std::size_t> brute_force_classes(const System& sys) {
 }
 
 }  // namespace
+
+TEST(Dataset, ContentHashIsPinned) {
+  // Stored in model files as the training data's fingerprint: the value must never change.
+  // Computed with the original inline FNV-1a before it moved to core/hash.hpp.
+  // Fields in declaration order: system (not hashed), sites, folds, driver (not hashed),
+  // properties, occupations, compositions, folds, origins, energies, charges, moments.
+  const lsmss::dataset::Dataset d{lsmss::fixtures::cuau_system(),
+                                  2,
+                                  3,
+                                  "pair",
+                                  lsmss::kEnergy,
+                                  {0, 1, 1, 1},
+                                  {1, 0},
+                                  {0, lsmss::dataset::kTestFold},
+                                  {0, 1},
+                                  {-1.5, -2.25},
+                                  {},
+                                  {}};
+  EXPECT_EQ(d.content_hash(), 10261455604340042983ULL);
+}
 
 TEST(Sampling, BinomialIsExactAndSaturates) {
   EXPECT_EQ(binomial(0, 0), 1u);

@@ -11,6 +11,7 @@
 
 #include "core/species.hpp"
 #include "core/system.hpp"
+#include "fixtures.hpp"
 #include "montecarlo/energy.hpp"
 #include "montecarlo/settings.hpp"
 #include "montecarlo/sro.hpp"
@@ -19,7 +20,7 @@ namespace lsmss::test {
 
 inline System small_system(LatticeKind kind, std::array<int, 3> cells,
                            std::vector<std::string> species = {"Cu", "Au"}) {
-  System s{Lattice(kind, 7.2377, 7.2377, cells), {}};
+  System s{Lattice(kind, fixtures::kCuAuA, fixtures::kCuAuA, cells), {}};
   for (const auto& x : species) s.species.push_back(species_from_symbol(x));
   return s;
 }

@@ -9,6 +9,7 @@
 #include "dataset_builder/dataset.hpp"
 #include "drivers/register.hpp"
 #include "drivers/surrogate/surrogate_driver.hpp"
+#include "fixtures.hpp"
 #include "mc_support.hpp"
 #include "montecarlo/fallback.hpp"
 #include "nn/core/trainer.hpp"
@@ -22,10 +23,10 @@ namespace {
 // fcc 1x1x2 (8 sites) with a tb dataset of 3 configurations per composition (all where fewer).
 Deck data_deck(int cap, const std::filesystem::path& file) {
   return Deck::from_string(
-      fmt::format("system = {{ lattice = 'fcc', a = 7.2377, supercell = {{1,1,2}}, species = "
-                  "{{'Cu','Au'}} }}\ndriver = 'tb'\ntb = {{}}\nsampling = {{ cap = {}, seed = 2, "
-                  "folds = 4, test_fraction = 0 }}\ndataset = {{ file = '{}' }}\n",
-                  cap, file.string()),
+      fixtures::cuau_system_lua("{1,1,2}") +
+          fmt::format("driver = 'tb'\ntb = {{}}\nsampling = {{ cap = {}, seed = 2, "
+                      "folds = 4, test_fraction = 0 }}\ndataset = {{ file = '{}' }}\n",
+                      cap, file.string()),
       "data.lua");
 }
 

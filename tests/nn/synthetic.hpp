@@ -8,11 +8,12 @@
 
 #include "core/species.hpp"
 #include "dataset_builder/dataset.hpp"
+#include "fixtures.hpp"
 
 namespace lsmss::test {
 
 inline System synthetic_system(std::array<int, 3> cells = {2, 1, 1}) {
-  return System{Lattice(LatticeKind::fcc, 7.2377, 7.2377, cells),
+  return System{Lattice(LatticeKind::fcc, fixtures::kCuAuA, fixtures::kCuAuA, cells),
                 {species_from_symbol("Cu"), species_from_symbol("Au")}};
 }
 

@@ -8,6 +8,7 @@
 #include "core/error.hpp"
 #include "core/hash.hpp"
 #include "core/hdf5.hpp"
+#include "fixtures.hpp"
 #include "nn/core/backend.hpp"
 #include "nn/core/fold_training.hpp"
 #include "nn/core/trainer.hpp"
@@ -134,12 +135,14 @@ TEST(NnFolds, SplitsFollowTheDatasetsStoredFolds) {
 TEST(NnDeck, StlAndMtlFromDecks) {
   {
     Deck dk = deck("{ tasks = {'energy'}, epochs = 10 }");
-    const auto o = TrainingOptions::from_deck(dk.root().table("training"));
+    const auto o = TrainingOptions::from_deck(dk.root().table("training"), dk.file());
     const Network net(o.network_spec(32, 2));
     EXPECT_EQ(net.describe(), "64-200-200-1");
     EXPECT_EQ(o.label(), "STL E");
     EXPECT_EQ(o.epochs, 10);
     EXPECT_DOUBLE_EQ(o.learning_rate, 1e-4);
+    // The library's default model file is the CLI's: <deck stem>.model.h5.
+    EXPECT_EQ(o.model, "test.model.h5");
   }
   {
     Deck dk = deck(
@@ -148,7 +151,7 @@ TEST(NnDeck, StlAndMtlFromDecks) {
         "  alpha = {1, 0.5, 2}, folds = {0, 2}, backend = 'reference', energy_target = "
         "'standardized',"
         "  early_stopping = { patience = 50 }, lr_schedule = { kind = 'cosine', min = 1e-6 } }");
-    const auto o = TrainingOptions::from_deck(dk.root().table("training"));
+    const auto o = TrainingOptions::from_deck(dk.root().table("training"), dk.file());
     const Network net(o.network_spec(32, 2));
     EXPECT_EQ(net.describe(), "64-300-300-[100|100|100]-[1|32|32]");
     EXPECT_EQ(o.label(), "MTL E+C+M");
@@ -159,13 +162,13 @@ TEST(NnDeck, StlAndMtlFromDecks) {
   }
   {
     Deck dk = deck("{ tasks = {'energy','charge'}, folds = 'all' }");
-    const auto o = TrainingOptions::from_deck(dk.root().table("training"));
+    const auto o = TrainingOptions::from_deck(dk.root().table("training"), dk.file());
     EXPECT_TRUE(o.folds.empty());
     EXPECT_EQ(Network(o.network_spec(32, 2)).describe(), "64-200-200-[100|100]-[1|32]");
   }
   auto bad = [](const std::string& t) {
     Deck dk = deck(t);
-    return TrainingOptions::from_deck(dk.root().table("training"));
+    return TrainingOptions::from_deck(dk.root().table("training"), dk.file());
   };
   EXPECT_THROW(bad("{ epoch = 3 }"), DeckError);  // unknown key (suggests "epochs")
   EXPECT_THROW(bad("{ tasks = {'energy'}, alpha = {1, 2} }"), DeckError);
@@ -306,7 +309,7 @@ TEST(NnTraining, StlReferenceAndOnednnAgreeAndEarlyStoppingWorks) {
 
 TEST(NnDeck, DefaultsAreThePapersProtocol) {
   Deck dk = deck("{}");
-  const auto o = TrainingOptions::from_deck(dk.root().table("training"));
+  const auto o = TrainingOptions::from_deck(dk.root().table("training"), dk.file());
   EXPECT_EQ(o.tasks, std::vector<Task>{Task::energy});
   EXPECT_DOUBLE_EQ(o.learning_rate, 1e-4);
   EXPECT_EQ(o.epochs, 30000);
@@ -320,7 +323,7 @@ TEST(NnDeck, DefaultsAreThePapersProtocol) {
   EXPECT_EQ(o.energy_target, EnergyTarget::mixing);
   EXPECT_EQ(o.charge_target, ChargeTarget::transfer);
   Deck dk2 = deck("{ threads = 3, seed = 9, batch_size = 64 }");
-  const auto o2 = TrainingOptions::from_deck(dk2.root().table("training"));
+  const auto o2 = TrainingOptions::from_deck(dk2.root().table("training"), dk2.file());
   EXPECT_EQ(o2.threads, 3);
   EXPECT_EQ(o2.seed, 9u);
   EXPECT_EQ(o2.batch_size, 64);
@@ -343,7 +346,7 @@ TEST(NnDeck, EveryTaskSubsetAndPerLayerActivations) {
     Deck dk = deck("{ tasks = {" + tasks +
                    "}, architecture = { shared = {12, 10}, shared_activations = {'tanh', "
                    "'sigmoid'}, task_activation = 'relu' }, epochs = 2, learning_rate = 1e-3 }");
-    auto o = TrainingOptions::from_deck(dk.root().table("training"));
+    auto o = TrainingOptions::from_deck(dk.root().table("training"), dk.file());
     EXPECT_EQ(o.label(), label);
     o.progress = false;
     const Network net(o.network_spec(d.num_sites, 2));
@@ -368,7 +371,7 @@ TEST(NnDeck, EveryTaskSubsetAndPerLayerActivations) {
   }
   auto bad = [](const std::string& t) {
     Deck dk = deck(t);
-    return TrainingOptions::from_deck(dk.root().table("training"));
+    return TrainingOptions::from_deck(dk.root().table("training"), dk.file());
   };
   EXPECT_THROW(bad("{ architecture = { shared = {8, 8}, shared_activations = {'tanh'} } }"),
                DeckError);
@@ -464,7 +467,7 @@ TEST(NnModelFile, MismatchesAndCorruptFilesAreNamed) {
   s.lattice = Lattice(LatticeKind::fcc, 7.0, 7.0, {2, 1, 1});
   EXPECT_NE(message(s).find("lattice constants differ (model a=7.2377"), std::string::npos)
       << message(s);
-  s.lattice = Lattice(LatticeKind::bcc, 7.2377, 7.2377, {2, 1, 1});
+  s.lattice = Lattice(LatticeKind::bcc, fixtures::kCuAuA, fixtures::kCuAuA, {2, 1, 1});
   EXPECT_NE(message(s).find("lattice kind differs"), std::string::npos) << message(s);
   s = test::synthetic_system();
   s.species.push_back(species_from_symbol("Ag"));

@@ -1,11 +1,9 @@
-// main() of every test program: gtest_main's, after loading OpenBLAS with the kernels this CPU
-// supports (core/blas_runtime.hpp), as the lsms-surrogate CLI does.
+// main() of every test program: gtest_main's. It does not re-execute itself for OpenBLAS's
+// native kernels as the CLI does (core/blas_runtime.hpp): the tests run the kernels OpenBLAS
+// picks, or those OPENBLAS_CORETYPE names.
 #include <gtest/gtest.h>
 
-#include "core/blas_runtime.hpp"
-
 int main(int argc, char** argv) {
-  lsmss::blas::reexec_with_native_kernels(argv);
   ::testing::InitGoogleTest(&argc, argv);
   return RUN_ALL_TESTS();
 }

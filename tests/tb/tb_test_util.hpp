@@ -9,24 +9,20 @@
 #include "core/deck.hpp"
 #include "core/system.hpp"
 #include "drivers/tb/tb_driver.hpp"
+#include "fixtures.hpp"
 #include "lsms_plugin/info_evec.hpp"
 #include "test_support.hpp"
 
 namespace lsmss::tbtest {
 
-inline System make_system(LatticeKind kind, double a, double c, std::array<int, 3> cells,
-                          const std::vector<std::string>& species) {
-  std::vector<Species> sp;
-  for (const auto& s : species) sp.push_back(species_from_symbol(s));
-  return System{Lattice(kind, a, c, cells), sp};
-}
+using fixtures::make_system;
 
 // The systems of the real data.
 inline System fept() {
-  return make_system(LatticeKind::bct, 5.218, 7.058, {4, 2, 2}, {"Fe", "Pt"});
+  return fixtures::fept_system();
 }
 inline System cuau() {
-  return make_system(LatticeKind::fcc, 7.2377, 0.0, {2, 2, 2}, {"Cu", "Au"});
+  return fixtures::cuau_system();
 }
 
 // A tb driver with the settings `tb = { <settings> }`; unknown keys are rejected as in the CLI.
