@@ -150,6 +150,10 @@ std::unique_ptr<FoldGroup> make_fold_group(const std::string& backend, int threa
   return make_backend_fold_group(chosen, threads);
 }
 
+bool trains_folds_together(const TrainingOptions& options) {
+  return options.backend == "cuda" || (options.backend == "auto" && auto_backend_name() == "cuda");
+}
+
 // ---------------------------------------------------------------- the multi-fold trainer
 
 namespace {

@@ -27,6 +27,10 @@ std::unique_ptr<FoldGroup> make_backend_fold_group(const std::string& backend, i
 // the CPU group otherwise.
 std::unique_ptr<FoldGroup> make_fold_group(const std::string& backend, int threads);
 
+// Whether training.backend resolves to a backend that trains folds together (cuda): then
+// train_model and the fold loop of `train` go through train_folds_together.
+bool trains_folds_together(const TrainingOptions& options);
+
 // Trains `folds` of `data` together (one lockstep epoch of every fold at a time) and returns
 // their models in the order of `folds`. With a CPU backend the models are those of
 // train_model() for each fold (same seeds, same arithmetic).

@@ -88,6 +88,10 @@ TrainingOptions TrainingOptions::from_deck(const DeckTable& t) {
   o.backend = t.choice("backend", "auto", backend_names());
   o.threads = static_cast<int>(t.integer("threads", 0, 0, 4096));
   o.precision = precision_from_name(t.choice("precision", "fp32", {"fp32", "tf32", "bf16"}));
+  if (o.precision != Precision::fp32 && (o.backend == "reference" || o.backend == "onednn"))
+    t.error("precision", fmt::format("\"{}\" needs the cuda backend (tensor cores); backend \"{}\" "
+                                     "computes in fp32 only",
+                                     precision_name(o.precision), o.backend));
   o.energy_target =
       energy_target_from_name(t.choice("energy_target", "mixing", {"mixing", "standardized"}));
   o.charge_target =
@@ -334,7 +338,7 @@ Model train_model(const dataset::Dataset& data, const TrainingOptions& options, 
                   const std::string& deck_text) {
   // The cuda backend trains through the multi-fold engine (also for one fold): it keeps the
   // data, the step and Adam on the device.
-  if (options.backend == "cuda" || (options.backend == "auto" && auto_backend_name() == "cuda"))
+  if (trains_folds_together(options))
     return std::move(train_folds_together(data, options, {fold}, deck_text).front());
   return FoldTrainer(data, options, fold).run(deck_text);
 }

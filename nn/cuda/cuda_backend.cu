@@ -318,14 +318,20 @@ bool device_present(std::string* why) {
   return n > 0;
 }
 
+// Throws the clear "no device" error (a CUDA call failing for lack of a driver would name the
+// call instead).
+bool require_device() {
+  std::string why;
+  if (!device_present(&why))
+    throw_error("cuda backend: no CUDA device is visible (" + why +
+                "); use backend = \"onednn\" or \"auto\"");
+  return true;
+}
+
 // k models of one network: device buffers, cuBLAS handle, stream, and the step's launches.
 class Engine {
  public:
   Engine() {
-    std::string why;
-    if (!device_present(&why))
-      throw_error("cuda backend: no CUDA device is visible (" + why +
-                  "); use backend = \"onednn\" or \"auto\"");
     LSMSS_CHECK(cublasSetStream(blas_.get(), stream_.get()));
     // A fixed workspace: cuBLAS must not allocate while a graph is being captured.
     workspace_.resize(32u << 20);
@@ -533,6 +539,8 @@ class Engine {
                                            sc, folds_, compute_, CUBLAS_GEMM_DEFAULT));
   }
 
+  // First: the stream and the cuBLAS handle below need a device.
+  bool device_ = require_device();
   Stream stream_;
   CublasHandle blas_;
   DeviceBuffer<unsigned char> workspace_;

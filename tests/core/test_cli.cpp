@@ -24,7 +24,7 @@ TEST(Cli, HelpAndVersion) {
   EXPECT_NE(v.output.find("lsms-surrogate 0."), std::string::npos);
   // The cuda backend is compiled exactly where the CUDA Toolkit was found, and then the line says
   // whether a device is visible.
-  if (kHaveCuda) {
+  if (lsmss::kHaveCuda) {
     EXPECT_NE(v.output.find("CUDA backend: compiled for 80-real"), std::string::npos) << v.output;
     EXPECT_NE(v.output.find("visible"), std::string::npos) << v.output;
   } else {

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <omp.h>
 
+#include "core/deck.hpp"
 #include "core/error.hpp"
 #include "nn/core/multi_fold.hpp"
 #include "synthetic.hpp"
@@ -136,4 +137,24 @@ TEST(NnMultiFold, CpuBackendsRefuseTensorCorePrecisions) {
   EXPECT_EQ(precision_from_name("bf16"), Precision::bf16);
   EXPECT_EQ(precision_name(Precision::tf32), "tf32");
   EXPECT_THROW(precision_from_name("fp16"), Error);
+}
+
+// training.precision: fp32 by default; tf32/bf16 with an explicit CPU backend are refused at the
+// deck, naming the key.
+TEST(NnMultiFold, PrecisionDeckKey) {
+  auto options = [](const std::string& training) {
+    Deck dk = Deck::from_string("training = " + training, "test.lua");
+    return TrainingOptions::from_deck(dk.root().table("training"));
+  };
+  EXPECT_EQ(options("{}").precision, Precision::fp32);
+  EXPECT_EQ(options("{ precision = 'bf16' }").precision, Precision::bf16);
+  EXPECT_EQ(options("{ precision = 'tf32', backend = 'cuda' }").precision, Precision::tf32);
+  EXPECT_THROW(options("{ precision = 'fp16' }"), DeckError);
+  try {
+    options("{ precision = 'tf32', backend = 'onednn' }");
+    FAIL() << "tf32 with onednn must be refused";
+  } catch (const DeckError& e) {
+    EXPECT_NE(std::string(e.what()).find("precision"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("fp32 only"), std::string::npos) << e.what();
+  }
 }
