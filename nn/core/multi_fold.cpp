@@ -211,6 +211,7 @@ std::vector<Model> train_folds_together(const dataset::Dataset& data,
   const int heads = net.num_heads();
   const int k = static_cast<int>(folds.size());
   std::vector<std::unique_ptr<FoldState>> state;
+  state.reserve(folds.size());
   for (int f : folds) state.push_back(std::make_unique<FoldState>(data, options, net, f));
   int max_batch = 1;
   for (const auto& s : state) max_batch = std::max(max_batch, s->batch);
@@ -308,6 +309,7 @@ std::vector<Model> train_folds_together(const dataset::Dataset& data,
 
   group->download_params();
   std::vector<Model> models;
+  models.reserve(folds.size());
   for (int f = 0; f < k; ++f) {
     FoldState& s = *state[f];
     auto impl = std::make_unique<ModelData>(data.system);
