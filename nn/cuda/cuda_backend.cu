@@ -30,6 +30,7 @@
 #include "nn/core/backend.hpp"
 #include "nn/core/elementwise.hpp"
 #include "nn/core/fold_group.hpp"
+#include "nn/cuda/gemm_plan.hpp"
 
 namespace lsmss::nn {
 
@@ -371,9 +372,6 @@ class Engine {
     host_sums_.resize(std::size_t(folds) * net.num_heads());
     clear_sums(kTrainingSums);
     clear_sums(kValidationSums);
-    consumers_.assign(L.size(), 0);
-    for (const auto& ly : L)
-      if (ly.input >= 0) ++consumers_[ly.input];
     graph_exec_.reset();
   }
 
@@ -443,13 +441,7 @@ class Engine {
     for (std::size_t l = 0; l < L.size(); ++l) {
       const Layer& ly = L[l];
       const bool given = l == 0 && from_first;
-      if (!given) {
-        const float* in = ly.input < 0 ? x_.data() : act_[ly.input].data() + ly.input_offset;
-        const int ld = ly.input < 0 ? net_.inputs() : L[ly.input].out;
-        gemm(CUBLAS_OP_T, CUBLAS_OP_N, ly.out, rows, ly.in, params_.data() + ly.w, ly.in, P_, in,
-             ld, std::size_t(batch_) * ld, act_[l].data(), ly.out, std::size_t(batch_) * ly.out,
-             0.0f);
-      }
+      if (!given) run(gemm_plan::forward(net_, static_cast<int>(l), rows, batch_, P_));
       bias_activation<<<blocks_for(std::size_t(folds_) * rows * ly.out), kThreads, 0, stream()>>>(
           folds_, rows, ly.out, batch_, ly.act, params_.data(), P_, static_cast<long long>(ly.b),
           !given, act_[l].data());
@@ -474,33 +466,23 @@ class Engine {
   // grads() = d(loss)/d(params) from the output layers' gradients.
   void backward(int rows) {
     const auto& L = net_.layers();
-    std::vector<int> pending(consumers_.begin(), consumers_.end());
+    const auto input_gradients = gemm_plan::input_gradients(net_, rows, batch_, P_);
+    std::size_t next = 0;
     for (int l = static_cast<int>(L.size()) - 1; l >= 0; --l) {
       const Layer& ly = L[l];
-      const std::size_t zs = std::size_t(batch_) * ly.out;
       if (ly.act != Activation::linear) {
         activation_backward<<<blocks_for(std::size_t(folds_) * rows * ly.out), kThreads, 0,
                               stream()>>>(folds_, rows, ly.out, batch_, ly.act, act_[l].data(),
                                           diff_[l].data());
         check_launch("activation_backward");
       }
-      const float* in = ly.input < 0 ? x_.data() : act_[ly.input].data() + ly.input_offset;
-      const int ld = ly.input < 0 ? net_.inputs() : L[ly.input].out;
-      gemm(CUBLAS_OP_N, CUBLAS_OP_T, ly.in, ly.out, rows, in, ld, std::size_t(batch_) * ld,
-           diff_[l].data(), ly.out, zs, grads_.data() + ly.w, ly.in, P_, 0.0f);
+      run(gemm_plan::weight_gradient(net_, l, rows, batch_, P_));
       bias_gradient<<<blocks_for(std::size_t(folds_) * ly.out), kThreads, 0, stream()>>>(
           folds_, rows, ly.out, batch_, diff_[l].data(), grads_.data(), P_,
           static_cast<long long>(ly.b));
       check_launch("bias_gradient");
-      if (ly.input < 0) continue;
-      // Blocks of a wider layer are disjoint and cover it: each writes its own. Several layers
-      // reading the whole of one layer accumulate after the first.
-      const bool block = ly.in != L[ly.input].out;
-      const bool first_writer = pending[ly.input] == consumers_[ly.input];
-      --pending[ly.input];
-      gemm(CUBLAS_OP_N, CUBLAS_OP_N, ly.in, rows, ly.out, params_.data() + ly.w, ly.in, P_,
-           diff_[l].data(), ly.out, zs, diff_[ly.input].data() + ly.input_offset, ld,
-           std::size_t(batch_) * ld, block || first_writer ? 0.0f : 1.0f);
+      if (next < input_gradients.size() && input_gradients[next].first == l)
+        run(input_gradients[next++].second);
     }
   }
 
@@ -530,13 +512,26 @@ class Engine {
   }
 
  private:
-  void gemm(cublasOperation_t ta, cublasOperation_t tb, int m, int n, int k, const float* A,
-            int lda, long long sa, const float* B, int ldb, long long sb, float* C, int ldc,
-            long long sc, float beta) {
+  float* resolve(const gemm_plan::Operand& o) {
+    using gemm_plan::Buffer;
+    float* base = o.buffer == Buffer::params       ? params_.data()
+                  : o.buffer == Buffer::grads      ? grads_.data()
+                  : o.buffer == Buffer::input      ? x_.data()
+                  : o.buffer == Buffer::activation ? act_[o.layer].data()
+                                                   : diff_[o.layer].data();
+    return base + o.offset;
+  }
+
+  // One call of the plan as one strided-batched GEMM over the folds.
+  void run(const gemm_plan::GemmCall& g) {
+    auto op = [](gemm_plan::Op o) {
+      return o == gemm_plan::Op::transpose ? CUBLAS_OP_T : CUBLAS_OP_N;
+    };
     const float one = 1.0f;
-    LSMSS_CHECK(cublasGemmStridedBatchedEx(blas_.get(), ta, tb, m, n, k, &one, A, CUDA_R_32F, lda,
-                                           sa, B, CUDA_R_32F, ldb, sb, &beta, C, CUDA_R_32F, ldc,
-                                           sc, folds_, compute_, CUBLAS_GEMM_DEFAULT));
+    LSMSS_CHECK(cublasGemmStridedBatchedEx(
+        blas_.get(), op(g.a_op), op(g.b_op), g.m, g.n, g.k, &one, resolve(g.a), CUDA_R_32F, g.a.ld,
+        g.a.stride, resolve(g.b), CUDA_R_32F, g.b.ld, g.b.stride, &g.beta, resolve(g.c), CUDA_R_32F,
+        g.c.ld, g.c.stride, folds_, compute_, CUBLAS_GEMM_DEFAULT));
   }
 
   // First: the stream and the cuBLAS handle below need a device.
@@ -554,7 +549,6 @@ class Engine {
   PinnedBuffer<DeviceStep> host_steps_;
   DeviceBuffer<double> sums_[2];
   PinnedBuffer<double> host_sums_;
-  std::vector<int> consumers_;
   Graph graph_;
   GraphExec graph_exec_;
 };
