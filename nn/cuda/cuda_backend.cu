@@ -31,6 +31,7 @@
 #include "nn/core/elementwise.hpp"
 #include "nn/core/fold_group.hpp"
 #include "nn/cuda/gemm_plan.hpp"
+#include "nn/cuda/step_math.hpp"
 
 namespace lsmss::nn {
 
@@ -183,13 +184,7 @@ class GraphExec {
 
 // ---------------------------------------------------------------- kernels
 
-// One fold's part of a step: rows order[first, first + count) (count 0: idle), Adam constants.
-struct DeviceStep {
-  long long first = 0;
-  int count = 0;
-  int active = 0;
-  AdamStep adam;
-};
+using step_math::DeviceStep;
 
 constexpr int kThreads = 256;
 
@@ -197,24 +192,14 @@ int blocks_for(std::size_t n) {
   return static_cast<int>(std::min<std::size_t>((n + kThreads - 1) / kThreads, 65535u * 8));
 }
 
-// dst[f][r][c] (folds x rows x width) = row order[first_f + r] of fold f's set in `src` (rows of
-// fold f start at offsets[f]); zero past the fold's count. order == nullptr: consecutive rows.
+// dst (folds x rows x width) = the step's rows of every fold (step_math::gathered_value).
 __global__ void gather_rows(int folds, int rows, int width, const float* src,
                             const long long* offsets, const int* order, const DeviceStep* steps,
                             float* dst) {
   const std::size_t total = std::size_t(folds) * rows * width;
   for (std::size_t i = blockIdx.x * std::size_t(blockDim.x) + threadIdx.x; i < total;
        i += std::size_t(gridDim.x) * blockDim.x) {
-    const int c = static_cast<int>(i % width);
-    const int r = static_cast<int>((i / width) % rows);
-    const int f = static_cast<int>(i / (std::size_t(width) * rows));
-    float value = 0.0f;
-    if (r < steps[f].count) {
-      const long long k = steps[f].first + r;
-      const long long row = order ? order[offsets[f] + k] : k;
-      value = src[(offsets[f] + row) * width + c];
-    }
-    dst[i] = value;
+    dst[i] = step_math::gathered_value(i, rows, width, src, offsets, order, steps);
   }
 }
 

@@ -1,15 +1,19 @@
-// The cuda backend's GEMM plan (nn/cuda/gemm_plan.hpp: buffers, transpositions, leading
-// dimensions, fold strides, overwrite/accumulate) executed on the CPU by a plain column-major
-// strided-batched GEMM with cuBLAS's semantics, for several folds at once, against the reference
-// backend fold by fold. The kernels between the products are emulated with the shared
-// element-wise functions, as the device runs them.
+// The cuda backend's host-testable parts: its GEMM plan (nn/cuda/gemm_plan.hpp: buffers,
+// transpositions, leading dimensions, fold strides, overwrite/accumulate) executed on the CPU by a
+// plain column-major strided-batched GEMM with cuBLAS's semantics, for several folds at once,
+// against the reference backend fold by fold. The kernels between the products are emulated with
+// the shared element-wise functions, as the device runs them.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <numeric>
 #include <random>
 
 #include "nn/core/backend.hpp"
 #include "nn/core/elementwise.hpp"
+#include "nn/core/fold_group.hpp"
 #include "nn/cuda/gemm_plan.hpp"
+#include "nn/cuda/step_math.hpp"
 
 using namespace lsmss::nn;
 namespace gp = lsmss::nn::gemm_plan;
@@ -102,7 +106,8 @@ void check_plan(const NetworkSpec& spec, int folds, int rows, int max_batch) {
     for (int f = 0; f < folds; ++f)
       for (int o = 0; o < ly.out; ++o) {
         double s = 0;
-        for (int r = 0; r < rows; ++r) s += b.diff[l][(std::size_t(f) * max_batch + r) * ly.out + o];
+        for (int r = 0; r < rows; ++r)
+          s += b.diff[l][(std::size_t(f) * max_batch + r) * ly.out + o];
         b.grads[f * P + ly.b + o] = static_cast<float>(s);
       }
     if (next < input_gradients.size() && input_gradients[next].first == l)
@@ -153,5 +158,61 @@ TEST(NnGemmPlan, StridedBatchedProductsMatchReferencePerFold) {
   for (const auto& spec : {mtl, trunk, linear}) {
     check_plan(spec, 3, 6, 6);  // full batches
     check_plan(spec, 2, 4, 7);  // fewer rows than the buffers hold (padded strides)
+  }
+}
+
+// The device gather (nn/cuda/step_math.hpp) over an epoch planned by plan_epoch: every fold gets
+// the rows order[first, first + count) of its own set, as the CPU trainer's batches, zeros past
+// its count, and each of its rows exactly once per epoch.
+TEST(NnStepMath, GatherGivesEachFoldItsBatchesAndZeroPadding) {
+  namespace sm = lsmss::nn::step_math;
+  const std::vector<long> rows = {10, 7, 9};
+  const std::vector<int> batch = {3, 7, 4};
+  const int folds = 3, width = 2, B = 7;
+  std::vector<long long> offsets = {0, 10, 17};
+  std::vector<float> src;
+  std::vector<int> order;
+  std::mt19937_64 rng(3);
+  for (int f = 0; f < folds; ++f) {
+    for (long r = 0; r < rows[f]; ++r)
+      for (int c = 0; c < width; ++c) src.push_back(float(1000 * (f + 1) + 10 * r + c));
+    std::vector<int> o(rows[f]);
+    std::iota(o.begin(), o.end(), 0);
+    std::shuffle(o.begin(), o.end(), rng);
+    order.insert(order.end(), o.begin(), o.end());
+  }
+  bool active[] = {true, true, true};
+  std::vector<long> adam_steps(folds, 0);
+  const EpochPlan plan = plan_epoch(rows, batch, active, adam_steps);
+  std::vector<std::vector<int>> seen(folds);
+  for (int s = 0; s < plan.steps; ++s) {
+    std::vector<sm::DeviceStep> steps(folds);
+    for (int f = 0; f < folds; ++f) {
+      steps[f].first = plan.step(s)[f].first;
+      steps[f].count = plan.step(s)[f].count;
+    }
+    for (std::size_t i = 0; i < std::size_t(folds) * B * width; ++i) {
+      const int c = static_cast<int>(i % width), r = static_cast<int>((i / width) % B),
+                f = static_cast<int>(i / (width * B));
+      const float v =
+          sm::gathered_value(i, B, width, src.data(), offsets.data(), order.data(), steps.data());
+      if (r >= steps[f].count) {
+        EXPECT_EQ(v, 0.0f) << "padding of fold " << f;
+        continue;
+      }
+      const int row = order[offsets[f] + steps[f].first + r];
+      EXPECT_EQ(v, float(1000 * (f + 1) + 10 * row + c)) << "fold " << f << " step " << s;
+      if (c == 0) seen[f].push_back(row);
+    }
+    // Validation: consecutive rows without an order.
+    const float first_row =
+        sm::gathered_value(0, B, width, src.data(), offsets.data(), nullptr, steps.data());
+    if (steps[0].count > 0) EXPECT_EQ(first_row, float(1000 + 10 * steps[0].first));
+  }
+  for (int f = 0; f < folds; ++f) {
+    std::sort(seen[f].begin(), seen[f].end());
+    std::vector<int> all(rows[f]);
+    std::iota(all.begin(), all.end(), 0);
+    EXPECT_EQ(seen[f], all) << "fold " << f;
   }
 }
