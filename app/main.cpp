@@ -29,10 +29,7 @@ int run(int argc, char** argv) {
   cli.name("lsms-surrogate");
   cli.set_version_flag("--version",
                        fmt::format("lsms-surrogate {} (nn CUDA backend: {}; BLAS: {})", kVersion,
-                                   nn::backend_compiled("cuda") ? "compiled"
-                                   : kHaveCuda ? "not written yet (CUDA toolkit found)"
-                                               : "not compiled",
-                                   blas::description()));
+                                   nn::cuda_backend_status(), blas::description()));
   cli.add_flag("--allow-lua-io", ctx.allow_lua_io,
                "let decks use Lua's io, os and require (sandboxed by default); implies "
                "--allow-commands");

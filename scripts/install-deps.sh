@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Installs every build and run dependency of LSMS-Surrogate from Debian packages.
 # Idempotent: packages already present are left alone. Needs root (or sudo).
+# Optional, not installed here: the CUDA Toolkit (nvcc + cuBLAS, e.g. NVIDIA's packages in
+# /usr/local/cuda) for the `cuda` nn backend; without it the build skips that backend.
 set -euo pipefail
 
 packages=(

@@ -14,7 +14,39 @@ namespace lsmss::nn {
 #ifdef LSMSS_NN_CUDA_BACKEND
 std::unique_ptr<Backend> make_cuda_backend(int threads);
 bool cuda_device_present();
+std::string cuda_device_description();
 #endif
+
+void throw_error(const std::string& message) {
+  throw Error(message);
+}
+
+Precision precision_from_name(std::string_view name) {
+  if (name == "fp32") return Precision::fp32;
+  if (name == "tf32") return Precision::tf32;
+  if (name == "bf16") return Precision::bf16;
+  fail("unknown precision '{}' (expected fp32, tf32 or bf16)", name);
+}
+
+std::string precision_name(Precision p) {
+  switch (p) {
+    case Precision::fp32:
+      return "fp32";
+    case Precision::tf32:
+      return "tf32";
+    case Precision::bf16:
+      return "bf16";
+  }
+  return "?";
+}
+
+void Backend::set_precision(Precision precision) {
+  if (precision != Precision::fp32)
+    fail(
+        "backend {}: precision \"{}\" needs tensor cores; the CPU backends compute in fp32 only "
+        "(use precision = \"fp32\" or backend = \"cuda\")",
+        name(), precision_name(precision));
+}
 
 void Backend::setup(const Network& net, int max_batch) {
   if (max_batch < 1) fail("backend {}: max batch {} must be >= 1", name(), max_batch);
@@ -100,6 +132,15 @@ bool backend_compiled(const std::string& name) {
   return std::any_of(c.begin(), c.end(), [&](const BackendInfo& b) { return b.name == name; });
 }
 
+std::string cuda_backend_status() {
+#ifdef LSMSS_NN_CUDA_BACKEND
+  return fmt::format("compiled for {}; {}", LSMSS_CUDA_ARCHITECTURES_TEXT,
+                     cuda_device_description());
+#else
+  return "not compiled (configured without the CUDA Toolkit)";
+#endif
+}
+
 std::unique_ptr<Backend> make_backend(const std::string& name, int threads) {
   if (threads > 0) omp_set_num_threads(threads);
   const std::string chosen = name == "auto" ? auto_backend_name() : name;
@@ -107,9 +148,9 @@ std::unique_ptr<Backend> make_backend(const std::string& name, int threads) {
     if (b.name == chosen) return b.create(threads);
   if (chosen == "cuda")
     throw NotCompiledError(
-        "nn backend 'cuda' is not compiled into this build: no CUDA backend is written yet "
-        "(nn/CMakeLists.txt), even where nvcc is installed; use backend = \"onednn\" or "
-        "\"auto\" (the CPU backends)");
+        "nn backend 'cuda' is not compiled into this build: it was configured without the CUDA "
+        "Toolkit (no nvcc found, or -DLSMSS_ENABLE_CUDA=OFF); rebuild where nvcc is installed, or "
+        "use backend = \"onednn\" or \"auto\" (the CPU backends)");
   fail("unknown backend '{}' (expected {})", name, fmt::join(backend_names(), ", "));
 }
 

@@ -12,6 +12,7 @@
 #include <memory>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "nn/core/loss.hpp"
@@ -19,6 +20,13 @@
 #include "nn/core/optimizer.hpp"
 
 namespace lsmss::nn {
+
+// Arithmetic of the matrix products. fp32 everywhere by default; tf32 and bf16 are tensor-core
+// modes of the cuda backend (inputs rounded to TF32 / BF16 inside the products, fp32
+// accumulation and fp32 everything else). The CPU backends support fp32 only.
+enum class Precision { fp32, tf32, bf16 };
+Precision precision_from_name(std::string_view name);  // throws lsmss::Error
+std::string precision_name(Precision p);
 
 class Backend {
  public:
@@ -29,6 +37,9 @@ class Backend {
   // `max_batch` rows.
   virtual void setup(const Network& net, int max_batch);
   const Network& network() const { return net_; }
+  // Precision of the products (before setup()). Host backends accept fp32 only and throw a
+  // clear error for the others.
+  virtual void set_precision(Precision precision);
   int max_batch() const { return max_batch_; }
 
   // The host copies of the flat buffers, layout fixed by Network (W out x in row-major, then b,
@@ -101,6 +112,13 @@ std::string auto_backend_name();
 std::unique_ptr<Backend> make_backend(const std::string& name, int threads = 0);
 std::vector<std::string> backend_names();  // every known name, compiled or not, "auto" first
 bool backend_compiled(const std::string& name);
+// For --version: "compiled for <architectures>; <devices visible, or why none>" or
+// "not compiled (...)".
+std::string cuda_backend_status();
+
+// Throws lsmss::Error(message): for translation units that cannot include core/error.hpp (fmt
+// does not compile under nvcc).
+[[noreturn]] void throw_error(const std::string& message);
 
 std::unique_ptr<Backend> make_reference_backend();
 std::unique_ptr<Backend> make_onednn_backend(int threads);

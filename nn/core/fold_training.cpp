@@ -6,6 +6,7 @@
 
 #include "core/error.hpp"
 #include "core/mpi.hpp"
+#include "nn/core/multi_fold.hpp"
 
 namespace lsmss::nn {
 
@@ -23,6 +24,17 @@ std::vector<Model> train_share(const dataset::Dataset& data, const TrainingOptio
                                const std::vector<int>& folds, const FoldTrainingRun& run, int rank,
                                int ranks, const std::filesystem::path& work_file) {
   std::vector<Model> models;
+  if (trains_folds_together(options)) {  // the GPU: all of this rank's folds in one run
+    std::vector<int> share;
+    for (std::size_t i = rank; i < folds.size(); i += ranks) share.push_back(folds[i]);
+    models = train_folds_together(data, options, share, run.deck_text);
+    for (const auto& m : models)
+      if (run.system) m.check_matches(*run.system);
+    save_all(work_file, models);
+    if (run.on_model)
+      for (const auto& m : models) run.on_model(m);
+    return models;
+  }
   for (std::size_t i = rank; i < folds.size(); i += ranks) {
     models.push_back(train_model(data, options, folds[i], run.deck_text));
     if (run.system) models.back().check_matches(*run.system);

@@ -2,9 +2,12 @@
 // The training loss as a policy shared by every backend: the mean over a head's outputs of an
 // element loss. From a head's outputs and targets it gives the head's loss and writes d(weight *
 // loss)/d(output) into the backend's output gradient, which the backend's backward kernel then
-// propagates. The multi-task loss is sum_h alpha[h] * loss_h (Backend::apply_loss).
+// propagates. The element arithmetic is shared with the device (nn/core/elementwise.hpp).
+// The multi-task loss is sum_h alpha[h] * loss_h (Backend::apply_loss).
 #include <cstddef>
 #include <string>
+
+#include "nn/core/elementwise.hpp"
 
 namespace lsmss::nn {
 
@@ -28,19 +31,13 @@ class MseLoss final : public Loss {
   double value_and_gradient(const float* y, const float* t, std::size_t count, double weight,
                             float* dy) const override {
     double sum = 0;
-    for (std::size_t k = 0; k < count; ++k) {
-      const double e = double(y[k]) - t[k];
-      sum += e * e;
-      dy[k] = static_cast<float>(2.0 * weight * e / double(count));
-    }
+    for (std::size_t k = 0; k < count; ++k)
+      sum += mse_element(y[k], t[k], weight, double(count), &dy[k]);
     return sum / double(count);
   }
   double total(const float* y, const float* t, std::size_t count) const override {
     double s = 0;
-    for (std::size_t k = 0; k < count; ++k) {
-      const double e = double(y[k]) - t[k];
-      s += e * e;
-    }
+    for (std::size_t k = 0; k < count; ++k) s += squared_error(y[k], t[k]);
     return s;
   }
 };

@@ -1,8 +1,8 @@
 #pragma once
 // Training policies shared by every backend: the learning-rate schedule and the optimizer
 // (Adam), both over the one flat parameter buffer (nn/core/network.hpp). The per-element update
-// is a plain inline function so that a device backend can run the very same arithmetic in its
-// own kernel over its own buffer (Backend::apply_optimizer); the host loop is shared.
+// is a __host__ __device__ inline function (nn/core/elementwise.hpp) so that a device backend
+// runs the very same arithmetic in its own kernel over its own buffer (Backend::apply_optimizer).
 #include <cmath>
 #include <cstddef>
 #include <span>
@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "core/defaults.hpp"
+#include "nn/core/elementwise.hpp"
 
 namespace lsmss::nn {
 
@@ -32,40 +33,8 @@ struct LearningRate {
   double at(long epoch) const;
 };
 
-// ---------------------------------------------------------------- Adam
-
-struct AdamSettings {
-  float lr = static_cast<float>(defaults::kLearningRate);
-  float beta1 = 0.9f;
-  float beta2 = 0.999f;
-  float eps = 1e-8f;
-};
-
-// The constants of Adam step t (t >= 1, PyTorch's formulation), computed once per step.
-struct AdamStep {
-  float beta1 = 0.9f, beta2 = 0.999f, eps = 1e-8f;
-  double lr_over_bias1 = 0;  // lr / (1 - beta1^t)
-  double sqrt_bias2 = 1;     // sqrt(1 - beta2^t)
-
-  static AdamStep at(const AdamSettings& s, long t) {
-    AdamStep k;
-    k.beta1 = s.beta1;
-    k.beta2 = s.beta2;
-    k.eps = s.eps;
-    k.lr_over_bias1 = s.lr / (1 - std::pow(double(s.beta1), double(t)));
-    k.sqrt_bias2 = std::sqrt(1 - std::pow(double(s.beta2), double(t)));
-    return k;
-  }
-};
-
-// One parameter's Adam update: moments in float, the step itself in double (the reference
-// formulation every backend follows, so that their trajectories agree).
-inline void adam_update(float& param, float& m, float& v, float grad, const AdamStep& k) {
-  m = k.beta1 * m + (1 - k.beta1) * grad;
-  v = k.beta2 * v + (1 - k.beta2) * grad * grad;
-  const double denom = std::sqrt(double(v)) / k.sqrt_bias2 + k.eps;
-  param -= static_cast<float>(k.lr_over_bias1 * m / denom);
-}
+// Adam's settings, step constants and element update (AdamSettings, AdamStep, adam_update)
+// are in nn/core/elementwise.hpp, shared with the device.
 
 // ---------------------------------------------------------------- optimizers
 
@@ -89,9 +58,12 @@ class Adam final : public Optimizer {
   void step(std::span<float> params, std::span<const float> grads, long t) override;
 
   const AdamSettings& settings() const { return settings_; }
-  // The moments (a device backend keeps its own; these are the host ones).
+  // The moments. A device backend stepping one model copies them to the device and back around
+  // its kernel (the multi-fold cuda trainer keeps its own on the device instead).
   std::span<const float> first_moment() const { return m_; }
   std::span<const float> second_moment() const { return v_; }
+  std::span<float> first_moment() { return m_; }
+  std::span<float> second_moment() { return v_; }
 
  private:
   AdamSettings settings_;

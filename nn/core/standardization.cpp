@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "core/error.hpp"
+#include "nn/core/elementwise.hpp"
 
 namespace lsmss::nn {
 
@@ -163,7 +164,7 @@ void Standardization::encode_input(const std::uint8_t* occ, float* out) const {
   for (int i = 0; i < num_sites; ++i)
     for (int k = 0; k < num_species; ++k) {
       const int f = i * num_species + k;
-      out[f] = static_cast<float>(((occ[i] == k ? 1.0 : 0.0) - input_mean[f]) / input_std[f]);
+      out[f] = standardize(occ[i] == k ? 1.0 : 0.0, input_mean[f], input_std[f]);
     }
 }
 
@@ -175,7 +176,7 @@ void Standardization::encode_target(int h, const std::uint8_t* occ, const double
   for (int o = 0; o < O; ++o) {
     double t = physical[o] - eref;
     if (hs.task == Task::charge && charge_target == ChargeTarget::transfer) t -= species_z[occ[o]];
-    out[o] = static_cast<float>((t - hs.mean[o]) / hs.std[o]);
+    out[o] = standardize(t, hs.mean[o], hs.std[o]);
   }
 }
 
@@ -185,7 +186,7 @@ void Standardization::decode_output(int h, const std::uint8_t* occ, const float*
   const int O = static_cast<int>(hs.mean.size());
   const double eref = hs.task == Task::energy ? reference_energy_of(occ) : 0.0;
   for (int o = 0; o < O; ++o) {
-    double p = double(network[o]) * hs.std[o] + hs.mean[o] + eref;
+    double p = destandardize(network[o], hs.mean[o], hs.std[o]) + eref;
     if (hs.task == Task::charge && charge_target == ChargeTarget::transfer) p += species_z[occ[o]];
     physical[o] = p;
   }

@@ -21,6 +21,8 @@
 #include "nn/core/backend.hpp"
 #include "nn/core/loss.hpp"
 #include "nn/core/model_impl.hpp"
+#include "nn/core/multi_fold.hpp"
+#include "nn/core/training_parts.hpp"
 
 namespace lsmss::nn {
 
@@ -105,6 +107,11 @@ TrainingOptions TrainingOptions::from_deck(const DeckTable& t,
   o.seed = static_cast<std::uint64_t>(t.integer("seed", 1, 0, std::numeric_limits<long>::max()));
   o.backend = t.choice("backend", "auto", backend_names());
   o.threads = static_cast<int>(t.integer("threads", 0, 0, 4096));
+  o.precision = precision_from_name(t.choice("precision", "fp32", {"fp32", "tf32", "bf16"}));
+  if (o.precision != Precision::fp32 && (o.backend == "reference" || o.backend == "onednn"))
+    t.error("precision", fmt::format("\"{}\" needs the cuda backend (tensor cores); backend \"{}\" "
+                                     "computes in fp32 only",
+                                     precision_name(o.precision), o.backend));
   o.energy_target =
       energy_target_from_name(t.choice("energy_target", "mixing", {"mixing", "standardized"}));
   o.charge_target =
@@ -192,158 +199,7 @@ std::string dataset_fingerprint(const dataset::Dataset& d) {
 
 namespace {
 
-const std::vector<double>& values_of(const dataset::Dataset& d, Task t) {
-  const auto& v = t == Task::energy ? d.energy : t == Task::charge ? d.charge : d.moment;
-  const std::size_t per = t == Task::energy ? 1 : static_cast<std::size_t>(d.num_sites);
-  if (v.size() != d.rows() * per || !(d.available & task_bit(t)))
-    fail("the dataset has no {} data (it carries {})", task_name(t),
-         property_mask_name(d.available));
-  return v;
-}
-
-std::string now_iso() {
-  const std::time_t t = std::time(nullptr);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&t));
-  return buf;
-}
-
-}  // namespace
-
-namespace {
-
-// Network inputs and targets of a set of dataset rows, standardized and encoded once.
-struct EncodedRows {
-  std::size_t rows = 0;
-  std::vector<float> inputs;                // rows x features
-  std::vector<std::vector<float>> targets;  // per head: rows x outputs
-};
-
-EncodedRows encode_rows(const dataset::Dataset& data, const Network& net,
-                        const Standardization& stdz,
-                        const std::vector<const std::vector<double>*>& values,
-                        const std::vector<std::size_t>& rows) {
-  const int sites = data.num_sites, features = net.inputs();
-  EncodedRows e;
-  e.rows = rows.size();
-  e.inputs.assign(rows.size() * features, 0.0f);
-  e.targets.assign(net.num_heads(), {});
-  for (int h = 0; h < net.num_heads(); ++h)
-    e.targets[h].assign(rows.size() * net.spec().heads[h].outputs, 0.0f);
-  for (std::size_t k = 0; k < rows.size(); ++k) {
-    const std::uint8_t* occupation = &data.occupation[rows[k] * sites];
-    stdz.encode_input(occupation, &e.inputs[k * features]);
-    for (int h = 0; h < net.num_heads(); ++h) {
-      const int outputs = net.spec().heads[h].outputs;
-      stdz.encode_target(h, occupation, &(*values[h])[rows[k] * outputs],
-                         &e.targets[h][k * outputs]);
-    }
-  }
-  return e;
-}
-
-// PyTorch's default initialization of nn.Linear: U(-1/sqrt(in), 1/sqrt(in)) for W and b.
-void initialize_parameters(std::span<float> params, const Network& net, Rng& rng) {
-  for (const auto& layer : net.layers()) {
-    const double bound = 1.0 / std::sqrt(double(layer.in));
-    for (std::size_t k = layer.w; k < layer.b + layer.out; ++k)
-      params[k] = static_cast<float>((2 * rng.uniform() - 1) * bound);
-  }
-}
-
-// Fisher-Yates with the project's generator (std::shuffle's order depends on the library).
-void shuffle(std::vector<std::size_t>& order, Rng& rng) {
-  for (std::size_t i = order.size(); i > 1; --i) std::swap(order[i - 1], order[rng.below(i)]);
-}
-
-// Copies the rows of one mini-batch (in the epoch's shuffled order) into contiguous buffers.
-class BatchAssembler {
- public:
-  BatchAssembler(const Network& net, int max_batch) : net_(net) {
-    inputs_.assign(static_cast<std::size_t>(max_batch) * net.inputs(), 0.0f);
-    targets_.resize(net.num_heads());
-    pointers_.resize(net.num_heads());
-    for (int h = 0; h < net.num_heads(); ++h) {
-      targets_[h].assign(static_cast<std::size_t>(max_batch) * net.spec().heads[h].outputs, 0.0f);
-      pointers_[h] = targets_[h].data();
-    }
-  }
-
-  // Rows order[first .. first + count) of `source`.
-  void gather(const EncodedRows& source, const std::vector<std::size_t>& order, long first,
-              int count) {
-    const int features = net_.inputs();
-    for (int k = 0; k < count; ++k) {
-      const std::size_t row = order[first + k];
-      std::copy_n(&source.inputs[row * features], features,
-                  &inputs_[static_cast<std::size_t>(k) * features]);
-      for (int h = 0; h < net_.num_heads(); ++h) {
-        const int outputs = net_.spec().heads[h].outputs;
-        std::copy_n(&source.targets[h][row * outputs], outputs,
-                    &targets_[h][static_cast<std::size_t>(k) * outputs]);
-      }
-    }
-  }
-
-  const float* inputs() const { return inputs_.data(); }
-  const float* const* targets() const { return pointers_.data(); }
-
- private:
-  const Network& net_;
-  std::vector<float> inputs_;
-  std::vector<std::vector<float>> targets_;
-  std::vector<const float*> pointers_;
-};
-
-// Loss per head over a whole row set (NaN for every head when the set is empty).
-void set_loss(Backend& backend, const Loss& loss, const EncodedRows& set, int max_batch,
-              std::vector<double>& out) {
-  const Network& net = backend.network();
-  if (set.rows == 0) {
-    std::fill(out.begin(), out.end(), std::numeric_limits<double>::quiet_NaN());
-    return;
-  }
-  std::fill(out.begin(), out.end(), 0.0);
-  const long rows = static_cast<long>(set.rows);
-  for (long first = 0; first < rows; first += max_batch) {
-    const int n = static_cast<int>(std::min<long>(max_batch, rows - first));
-    backend.forward(&set.inputs[first * net.inputs()], n);
-    for (int h = 0; h < net.num_heads(); ++h) {
-      const int outputs = net.spec().heads[h].outputs;
-      out[h] += loss.total(backend.output(h), &set.targets[h][first * outputs],
-                           static_cast<std::size_t>(n) * outputs);
-    }
-  }
-  for (int h = 0; h < net.num_heads(); ++h) out[h] /= double(rows) * net.spec().heads[h].outputs;
-}
-
-// Keeps the weights of the best validation loss and says when it stopped improving.
-class EarlyStopping {
- public:
-  EarlyStopping(long patience, double min_delta, std::size_t num_params)
-      : patience_(patience), min_delta_(min_delta), best_(patience > 0 ? num_params : 0) {}
-
-  // Returns true when training should stop.
-  bool update(long epoch, double validation, std::span<const float> params) {
-    if (patience_ <= 0 || !std::isfinite(validation)) return false;
-    if (validation < best_loss_ - min_delta_) {
-      best_loss_ = validation;
-      best_epoch_ = epoch;
-      std::copy(params.begin(), params.end(), best_.begin());
-      return false;
-    }
-    return epoch - best_epoch_ >= patience_;
-  }
-  bool has_best() const { return patience_ > 0 && best_epoch_ > 0; }
-  const std::vector<float>& best() const { return best_; }
-
- private:
-  long patience_;
-  double min_delta_;
-  std::vector<float> best_;
-  double best_loss_ = std::numeric_limits<double>::infinity();
-  long best_epoch_ = 0;
-};
+using namespace training;
 
 // One fold's training run: the data of the fold encoded, a backend, the shared loss and
 // optimizer policies, and the epoch loop.
@@ -364,6 +220,7 @@ class FoldTrainer {
         stopping_(options.patience, options.min_delta, net_.num_params()),
         schedule_(options.learning_rate_schedule()),
         rng_(options.seed, static_cast<std::uint64_t>(fold)) {
+    backend_->set_precision(options.precision);
     backend_->setup(net_, batch_);
     initialize_parameters(backend_->params(), net_, rng_);
     backend_->upload_params();
@@ -499,6 +356,10 @@ class FoldTrainer {
 
 Model train_model(const dataset::Dataset& data, const TrainingOptions& options, int fold,
                   const std::string& deck_text) {
+  // The cuda backend trains through the multi-fold engine (also for one fold): it keeps the
+  // data, the step and Adam on the device.
+  if (trains_folds_together(options))
+    return std::move(train_folds_together(data, options, {fold}, deck_text).front());
   return FoldTrainer(data, options, fold).run(deck_text);
 }
 

@@ -7,6 +7,7 @@
 #include "core/deck.hpp"
 #include "core/defaults.hpp"
 #include "dataset_builder/dataset.hpp"
+#include "nn/core/backend.hpp"
 #include "nn/core/network.hpp"
 #include "nn/core/optimizer.hpp"
 #include "nn/core/standardization.hpp"
@@ -30,6 +31,7 @@ struct TrainingOptions {
   std::uint64_t seed = 1;
   std::string backend = "auto";
   int threads = 0;
+  Precision precision = Precision::fp32;  // of the products; tf32/bf16: cuda backend only
   EnergyTarget energy_target = EnergyTarget::mixing;
   ChargeTarget charge_target = ChargeTarget::transfer;
   long patience = 0;  // early stopping (epochs without improvement); 0 = off

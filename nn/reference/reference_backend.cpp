@@ -4,38 +4,10 @@
 #include <cmath>
 
 #include "nn/core/backend.hpp"
+#include "nn/core/elementwise.hpp"
 
 namespace lsmss::nn {
 namespace {
-
-double activate(Activation a, double z) {
-  switch (a) {
-    case Activation::linear:
-      return z;
-    case Activation::relu:
-      return z > 0 ? z : 0;
-    case Activation::tanh:
-      return std::tanh(z);
-    case Activation::sigmoid:
-      return 1.0 / (1.0 + std::exp(-z));
-  }
-  return z;
-}
-
-// Derivative expressed through the activation's output y.
-double derivative_from_output(Activation a, double y) {
-  switch (a) {
-    case Activation::linear:
-      return 1;
-    case Activation::relu:
-      return y > 0 ? 1 : 0;
-    case Activation::tanh:
-      return 1 - y * y;
-    case Activation::sigmoid:
-      return y * (1 - y);
-  }
-  return 1;
-}
 
 class ReferenceBackend final : public Backend {
  public:
@@ -74,8 +46,8 @@ class ReferenceBackend final : public Backend {
       float* db = grads_.data() + ly.b;
       for (int r = 0; r < batch; ++r)
         for (int o = 0; o < ly.out; ++o)
-          diff_[l][r * ly.out + o] *=
-              static_cast<float>(derivative_from_output(ly.act, act_[l][r * ly.out + o]));
+          diff_[l][r * ly.out + o] *= static_cast<float>(
+              activation_derivative_from_output(ly.act, double(act_[l][r * ly.out + o])));
       for (int o = 0; o < ly.out; ++o) {
         double sb = 0;
         for (int r = 0; r < batch; ++r) sb += diff_[l][r * ly.out + o];

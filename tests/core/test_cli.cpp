@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "core/version.hpp"
+
 #include "test_support.hpp"
 
 using namespace lsmss::test;
@@ -26,8 +28,14 @@ TEST(Cli, HelpAndVersion) {
   auto v = cli("--version");
   EXPECT_EQ(v.status, 0);
   EXPECT_NE(v.output.find("lsms-surrogate 0."), std::string::npos);
-  // No CUDA backend is written: the version line must not claim one (it did when nvcc was found).
-  EXPECT_EQ(v.output.find("CUDA backend: compiled"), std::string::npos) << v.output;
+  // The cuda backend is compiled exactly where the CUDA Toolkit was found, and then the line says
+  // whether a device is visible.
+  if (lsmss::kHaveCuda) {
+    EXPECT_NE(v.output.find("CUDA backend: compiled for 80-real"), std::string::npos) << v.output;
+    EXPECT_NE(v.output.find("visible"), std::string::npos) << v.output;
+  } else {
+    EXPECT_NE(v.output.find("CUDA backend: not compiled"), std::string::npos) << v.output;
+  }
   EXPECT_NE(v.output.find("BLAS: "), std::string::npos) << v.output;
   auto h = cli("calc --help");
   EXPECT_EQ(h.status, 0);

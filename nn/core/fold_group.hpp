@@ -1,0 +1,73 @@
+#pragma once
+// The interface of k models of one network trained in lockstep (nn/core/multi_fold.hpp drives
+// it) and the plan of one lockstep epoch. Kept free of fmt and the dataset headers: the cuda
+// backend's nvcc translation unit includes it.
+#include <cstddef>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "nn/core/backend.hpp"
+#include "nn/core/network.hpp"
+
+namespace lsmss::nn {
+
+// Inputs and targets of a set of rows, standardized and encoded once (one fold's training or
+// validation rows).
+struct EncodedRows {
+  std::size_t rows = 0;
+  std::vector<float> inputs;                // rows x features
+  std::vector<std::vector<float>> targets;  // per head: rows x outputs
+};
+
+// What one fold does in one lockstep step: rows order[first, first + count) of its training
+// set, then Adam step `adam_step`. count == 0: the fold sits this step out (it has fewer
+// batches this epoch, or it stopped early).
+struct FoldBatch {
+  long first = 0;
+  int count = 0;
+  long adam_step = 0;
+};
+
+// The steps of one epoch for every fold: fold f has ceil(rows[f] / batch[f]) batches, the
+// epoch has as many steps as the longest fold, shorter folds idle at the end. Advances the
+// per-fold Adam step counters of the active folds. Result: steps x folds, row-major.
+struct EpochPlan {
+  int steps = 0, folds = 0;
+  std::vector<FoldBatch> batches;
+  const FoldBatch* step(int s) const { return &batches[static_cast<std::size_t>(s) * folds]; }
+};
+EpochPlan plan_epoch(std::span<const long> rows, std::span<const int> batch,
+                     std::span<const bool> active, std::span<long> adam_steps);
+
+// k models of one network trained in lockstep.
+class FoldGroup {
+ public:
+  virtual ~FoldGroup() = default;
+  virtual std::string name() const = 0;
+  // Sizes everything for `folds` models of `net` and batches of up to `max_batch` rows.
+  virtual void setup(const Network& net, int folds, int max_batch, Precision precision) = 0;
+  // Host copy of fold f's parameters (layout of Network). Write, then upload_params(); read
+  // after download_params().
+  virtual std::span<float> params(int fold) = 0;
+  virtual void upload_params() {}
+  virtual void download_params() {}
+  // Fold f's training rows, kept (by pointer on the host, uploaded once by a device group) for
+  // the whole run.
+  virtual void set_training_rows(int fold, const EncodedRows& rows) = 0;
+  // Fold f's validation rows, kept likewise (set_loss reads them).
+  virtual void set_validation_rows(int fold, const EncodedRows& rows) = 0;
+  // Starts an epoch: each fold's row order (indices into its training rows) and the learning
+  // rate of the epoch.
+  virtual void start_epoch(std::span<const std::vector<std::size_t>> orders, double lr) = 0;
+  // One lockstep step: batches[f] for every fold; alpha: per-head loss weights.
+  virtual void step(const FoldBatch* batches, const float* alpha) = 0;
+  // The epoch's training loss per fold and head: the sum over its batches of the batch loss
+  // times the batch rows (folds x heads, row-major); resets the sums.
+  virtual void take_epoch_loss(std::vector<double>& out) = 0;
+  // Loss per head of fold f's current model over `set` (validation), forward passes of `chunk`
+  // rows (the fold's batch size: the one-fold trainer's sums, in its order).
+  virtual void set_loss(int fold, const EncodedRows& set, int chunk, std::vector<double>& out) = 0;
+};
+
+}  // namespace lsmss::nn

@@ -1,0 +1,165 @@
+#pragma once
+// The host pieces of a training run shared by the one-fold trainer (trainer.cpp) and the
+// multi-fold trainer (multi_fold.cpp): encoding of a fold's rows, initialization, shuffling,
+// batch assembly, the loss over a row set and early stopping. Internal to nn/core.
+#include <algorithm>
+#include <cmath>
+#include <ctime>
+#include <limits>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "core/error.hpp"
+#include "core/rng.hpp"
+#include "dataset_builder/dataset.hpp"
+#include "nn/core/backend.hpp"
+#include "nn/core/fold_group.hpp"
+#include "nn/core/loss.hpp"
+#include "nn/core/standardization.hpp"
+
+namespace lsmss::nn::training {
+
+inline const std::vector<double>& values_of(const dataset::Dataset& d, Task t) {
+  const auto& v = t == Task::energy ? d.energy : t == Task::charge ? d.charge : d.moment;
+  const std::size_t per = t == Task::energy ? 1 : static_cast<std::size_t>(d.num_sites);
+  if (v.size() != d.rows() * per || !(d.available & task_bit(t)))
+    fail("the dataset has no {} data (it carries {})", task_name(t),
+         property_mask_name(d.available));
+  return v;
+}
+
+inline std::string now_iso() {
+  const std::time_t t = std::time(nullptr);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&t));
+  return buf;
+}
+
+inline EncodedRows encode_rows(const dataset::Dataset& data, const Network& net,
+                               const Standardization& stdz,
+                               const std::vector<const std::vector<double>*>& values,
+                               const std::vector<std::size_t>& rows) {
+  const int sites = data.num_sites, features = net.inputs();
+  EncodedRows e;
+  e.rows = rows.size();
+  e.inputs.assign(rows.size() * features, 0.0f);
+  e.targets.assign(net.num_heads(), {});
+  for (int h = 0; h < net.num_heads(); ++h)
+    e.targets[h].assign(rows.size() * net.spec().heads[h].outputs, 0.0f);
+  for (std::size_t k = 0; k < rows.size(); ++k) {
+    const std::uint8_t* occupation = &data.occupation[rows[k] * sites];
+    stdz.encode_input(occupation, &e.inputs[k * features]);
+    for (int h = 0; h < net.num_heads(); ++h) {
+      const int outputs = net.spec().heads[h].outputs;
+      stdz.encode_target(h, occupation, &(*values[h])[rows[k] * outputs],
+                         &e.targets[h][k * outputs]);
+    }
+  }
+  return e;
+}
+
+// PyTorch's default initialization of nn.Linear: U(-1/sqrt(in), 1/sqrt(in)) for W and b.
+inline void initialize_parameters(std::span<float> params, const Network& net, Rng& rng) {
+  for (const auto& layer : net.layers()) {
+    const double bound = 1.0 / std::sqrt(double(layer.in));
+    for (std::size_t k = layer.w; k < layer.b + layer.out; ++k)
+      params[k] = static_cast<float>((2 * rng.uniform() - 1) * bound);
+  }
+}
+
+// Fisher-Yates with the project's generator (std::shuffle's order depends on the library).
+inline void shuffle(std::vector<std::size_t>& order, Rng& rng) {
+  for (std::size_t i = order.size(); i > 1; --i) std::swap(order[i - 1], order[rng.below(i)]);
+}
+
+// Copies the rows of one mini-batch (in the epoch's shuffled order) into contiguous buffers.
+class BatchAssembler {
+ public:
+  BatchAssembler(const Network& net, int max_batch) : net_(net) {
+    inputs_.assign(static_cast<std::size_t>(max_batch) * net.inputs(), 0.0f);
+    targets_.resize(net.num_heads());
+    pointers_.resize(net.num_heads());
+    for (int h = 0; h < net.num_heads(); ++h) {
+      targets_[h].assign(static_cast<std::size_t>(max_batch) * net.spec().heads[h].outputs, 0.0f);
+      pointers_[h] = targets_[h].data();
+    }
+  }
+
+  // Rows order[first .. first + count) of `source`.
+  void gather(const EncodedRows& source, const std::vector<std::size_t>& order, long first,
+              int count) {
+    const int features = net_.inputs();
+    for (int k = 0; k < count; ++k) {
+      const std::size_t row = order[first + k];
+      std::copy_n(&source.inputs[row * features], features,
+                  &inputs_[static_cast<std::size_t>(k) * features]);
+      for (int h = 0; h < net_.num_heads(); ++h) {
+        const int outputs = net_.spec().heads[h].outputs;
+        std::copy_n(&source.targets[h][row * outputs], outputs,
+                    &targets_[h][static_cast<std::size_t>(k) * outputs]);
+      }
+    }
+  }
+
+  const float* inputs() const { return inputs_.data(); }
+  const float* const* targets() const { return pointers_.data(); }
+
+ private:
+  const Network& net_;
+  std::vector<float> inputs_;
+  std::vector<std::vector<float>> targets_;
+  std::vector<const float*> pointers_;
+};
+
+// Loss per head over a whole row set (NaN for every head when the set is empty).
+inline void set_loss(Backend& backend, const Loss& loss, const EncodedRows& set, int max_batch,
+                     std::vector<double>& out) {
+  const Network& net = backend.network();
+  if (set.rows == 0) {
+    std::fill(out.begin(), out.end(), std::numeric_limits<double>::quiet_NaN());
+    return;
+  }
+  std::fill(out.begin(), out.end(), 0.0);
+  const long rows = static_cast<long>(set.rows);
+  for (long first = 0; first < rows; first += max_batch) {
+    const int n = static_cast<int>(std::min<long>(max_batch, rows - first));
+    backend.forward(&set.inputs[first * net.inputs()], n);
+    for (int h = 0; h < net.num_heads(); ++h) {
+      const int outputs = net.spec().heads[h].outputs;
+      out[h] += loss.total(backend.output(h), &set.targets[h][first * outputs],
+                           static_cast<std::size_t>(n) * outputs);
+    }
+  }
+  for (int h = 0; h < net.num_heads(); ++h) out[h] /= double(rows) * net.spec().heads[h].outputs;
+}
+
+// Keeps the weights of the best validation loss and says when it stopped improving.
+class EarlyStopping {
+ public:
+  EarlyStopping(long patience, double min_delta, std::size_t num_params)
+      : patience_(patience), min_delta_(min_delta), best_(patience > 0 ? num_params : 0) {}
+
+  // Returns true when training should stop.
+  bool update(long epoch, double validation, std::span<const float> params) {
+    if (patience_ <= 0 || !std::isfinite(validation)) return false;
+    if (validation < best_loss_ - min_delta_) {
+      best_loss_ = validation;
+      best_epoch_ = epoch;
+      std::copy(params.begin(), params.end(), best_.begin());
+      return false;
+    }
+    return epoch - best_epoch_ >= patience_;
+  }
+  bool has_best() const { return patience_ > 0 && best_epoch_ > 0; }
+  const std::vector<float>& best() const { return best_; }
+
+ private:
+  long patience_;
+  double min_delta_;
+  std::vector<float> best_;
+  double best_loss_ = std::numeric_limits<double>::infinity();
+  long best_epoch_ = 0;
+};
+
+}  // namespace lsmss::nn::training

@@ -1,0 +1,35 @@
+#pragma once
+// The per-element index arithmetic of the cuda backend's step kernels, __host__ __device__ so
+// that the CPU tests run it (tests/nn/test_gemm_plan.cpp): which training row lands in which
+// slot of the fold-stacked batch, and the padding of the rows past a fold's count.
+#include <cstddef>
+
+#include "nn/core/elementwise.hpp"
+
+namespace lsmss::nn::step_math {
+
+// One fold's part of a step: rows order[first, first + count) of its row set (count 0: idle),
+// then Adam with these constants when active.
+struct DeviceStep {
+  long long first = 0;
+  int count = 0;
+  int active = 0;
+  AdamStep adam;
+};
+
+// Element i of the fold-stacked batch (folds x rows x width): row order[first_f + r] of fold f's
+// set in `src` (fold f's rows start at row offsets[f], its order entries at offsets[f] too);
+// zero past the fold's count. order == nullptr: consecutive rows (validation).
+LSMSS_HD inline float gathered_value(std::size_t i, int rows, int width, const float* src,
+                                     const long long* offsets, const int* order,
+                                     const DeviceStep* steps) {
+  const int c = static_cast<int>(i % width);
+  const int r = static_cast<int>((i / width) % rows);
+  const int f = static_cast<int>(i / (std::size_t(width) * rows));
+  if (r >= steps[f].count) return 0.0f;
+  const long long k = steps[f].first + r;
+  const long long row = order ? order[offsets[f] + k] : k;
+  return src[(offsets[f] + row) * width + c];
+}
+
+}  // namespace lsmss::nn::step_math

@@ -1,0 +1,212 @@
+// The cuda backend against the reference oracle (same seeds, same data) and the multi-fold
+// trainer on the GPU against the CPU one. Skipped, with the reason, where the backend is not
+// compiled or no device is visible; the "no device" behaviour itself is checked everywhere.
+#include <gtest/gtest.h>
+#include <omp.h>
+
+#include <cmath>
+#include <random>
+
+#include "core/error.hpp"
+#include "nn/core/backend.hpp"
+#include "nn/core/multi_fold.hpp"
+#include "synthetic.hpp"
+
+using namespace lsmss;
+using namespace lsmss::nn;
+
+namespace {
+
+bool cuda_usable() {
+  const auto names = available_backend_names();
+  return std::find(names.begin(), names.end(), "cuda") != names.end();
+}
+
+#define SKIP_WITHOUT_GPU()                                                             \
+  do {                                                                                 \
+    if (!backend_compiled("cuda"))                                                     \
+      GTEST_SKIP() << "cuda backend not compiled into this build (no CUDA Toolkit at " \
+                      "configure time)";                                               \
+    if (!cuda_usable())                                                                \
+      GTEST_SKIP() << "no CUDA device visible (" << cuda_backend_status() << ")";      \
+  } while (0)
+
+void randomize(std::span<float> p, std::mt19937_64& rng, float scale) {
+  std::uniform_real_distribution<float> u(-scale, scale);
+  for (auto& x : p) x = u(rng);
+}
+
+double max_relative_difference(std::span<const float> a, std::span<const float> b) {
+  double scale = 1e-6, diff = 0;
+  for (float x : a) scale = std::max(scale, double(std::abs(x)));
+  for (std::size_t k = 0; k < a.size(); ++k) diff = std::max(diff, double(std::abs(a[k] - b[k])));
+  return diff / scale;
+}
+
+TrainingOptions gpu_options(std::vector<Task> tasks, long epochs) {
+  TrainingOptions o;
+  o.tasks = std::move(tasks);
+  o.shared = {24, 16};
+  o.task_width = o.tasks.size() > 1 ? 8 * static_cast<int>(o.tasks.size()) : 0;
+  o.learning_rate = 3e-3;
+  o.epochs = epochs;
+  o.batch_fraction = 0.1;
+  o.curve_interval = 5;
+  o.progress = false;
+  o.threads = 1;
+  return o;
+}
+
+}  // namespace
+
+// Where the backend is compiled but no device is visible (these build machines), asking for it
+// is a clear error and `auto` passes it over.
+TEST(NnCuda, WithoutDeviceCudaIsAClearErrorAndAutoSkipsIt) {
+  if (!backend_compiled("cuda")) GTEST_SKIP() << "cuda backend not compiled into this build";
+  if (cuda_usable()) GTEST_SKIP() << "a CUDA device is visible: " << cuda_backend_status();
+  EXPECT_NE(auto_backend_name(), "cuda");
+  try {
+    make_backend("cuda");
+    FAIL() << "the cuda backend must not start without a device";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("no CUDA device is visible"), std::string::npos)
+        << e.what();
+  }
+  EXPECT_NE(cuda_backend_status().find("no device visible"), std::string::npos)
+      << cuda_backend_status();
+}
+
+// Forward, output gradients, parameter gradients and Adam of one model on the device against
+// the oracle, on MTL shapes (task layer blocks), shared-input heads and partial batches.
+TEST(NnCuda, SingleModelMatchesReference) {
+  SKIP_WITHOUT_GPU();
+  using A = Activation;
+  std::vector<NetworkSpec> specs(3);
+  specs[0].inputs = 64;
+  specs[0].shared = {40, 30};
+  specs[0].shared_act = {A::relu, A::tanh};
+  specs[0].task_act = A::sigmoid;
+  specs[0].heads = {{Task::energy, 1, 7}, {Task::charge, 32, 5}, {Task::moment, 32, 6}};
+  specs[1].inputs = 9;
+  specs[1].shared = {7};
+  specs[1].shared_act = {A::tanh};
+  specs[1].heads = {{Task::energy, 1, 0}, {Task::charge, 4, 0}};
+  specs[2].inputs = 5;
+  specs[2].heads = {{Task::energy, 1, 0}};
+  const MseLoss loss;
+  for (const auto& spec : specs) {
+    const Network net(spec);
+    SCOPED_TRACE(net.describe());
+    const int max_batch = 33;
+    auto ref = make_reference_backend();
+    auto gpu = make_backend("cuda");
+    ref->setup(net, max_batch);
+    gpu->setup(net, max_batch);
+    std::mt19937_64 rng(11);
+    randomize(ref->params(), rng, 0.4f);
+    std::copy(ref->params().begin(), ref->params().end(), gpu->params().begin());
+    gpu->upload_params();
+    const int H = net.num_heads();
+    std::vector<float> x(max_batch * net.inputs()), alpha;
+    std::vector<std::vector<float>> t(H);
+    std::vector<const float*> tp(H);
+    for (int h = 0; h < H; ++h) {
+      t[h].resize(max_batch * spec.heads[h].outputs);
+      tp[h] = t[h].data();
+      alpha.push_back(0.5f + h);
+    }
+    AdamSettings s;
+    s.lr = 1e-2f;
+    Adam adam_ref(s), adam_gpu(s);
+    adam_ref.reset(net.num_params());
+    adam_gpu.reset(net.num_params());
+    long step = 0;
+    for (int batch : {33, 17, 1, 33}) {
+      randomize(x, rng, 1.5f);
+      for (auto& th : t) randomize(th, rng, 1.0f);
+      std::vector<double> lr(H), lg(H);
+      ref->gradient(loss, x.data(), tp.data(), batch, alpha.data(), lr.data());
+      gpu->gradient(loss, x.data(), tp.data(), batch, alpha.data(), lg.data());
+      for (int h = 0; h < H; ++h) {
+        EXPECT_NEAR(lr[h], lg[h], 1e-5 * std::max(1.0, lr[h]));
+        const std::size_t n = std::size_t(batch) * spec.heads[h].outputs;
+        EXPECT_LT(max_relative_difference({ref->output(h), n}, {gpu->output(h), n}), 1e-5);
+      }
+      EXPECT_LT(max_relative_difference(ref->grads(), gpu->grads()), 1e-4) << "batch " << batch;
+      ++step;
+      ref->apply_optimizer(adam_ref, step);
+      gpu->apply_optimizer(adam_gpu, step);
+      gpu->download_params();
+      EXPECT_LT(max_relative_difference(ref->params(), gpu->params()), 1e-5);
+      EXPECT_LT(max_relative_difference(adam_ref.second_moment(), adam_gpu.second_moment()), 1e-4);
+    }
+  }
+}
+
+// All folds at once on the device (strided-batched GEMMs, CUDA graph, device shuffle data,
+// device Adam) against the CPU multi-fold trainer with the reference backend: same seeds, same
+// batches; after a few epochs the weights and the learning curves agree to float tolerance.
+TEST(NnCuda, FoldsTogetherMatchReference) {
+  SKIP_WITHOUT_GPU();
+  omp_set_num_threads(1);
+  const auto d = test::synthetic_dataset(300, 6, 17);
+  auto o = gpu_options({Task::energy, Task::charge, Task::moment}, 10);
+  const std::vector<int> folds = {0, 1, 2, 3, 4, 5};
+  o.backend = "reference";
+  const auto cpu = train_folds_together(d, o, folds);
+  o.backend = "cuda";
+  const auto gpu = train_folds_together(d, o, folds);
+  ASSERT_EQ(gpu.size(), cpu.size());
+  for (std::size_t i = 0; i < folds.size(); ++i) {
+    SCOPED_TRACE("fold " + std::to_string(folds[i]));
+    EXPECT_EQ(gpu[i].trained_backend(), "cuda");
+    EXPECT_LT(max_relative_difference(cpu[i].parameters(), gpu[i].parameters()), 1e-3);
+    const auto& a = cpu[i].learning_curve();
+    const auto& b = gpu[i].learning_curve();
+    ASSERT_EQ(a.train.size(), b.train.size());
+    for (std::size_t k = 0; k < a.train.size(); ++k) {
+      EXPECT_NEAR(a.train[k], b.train[k], 1e-3 * std::max(1.0, a.train[k]));
+      EXPECT_NEAR(a.validation[k], b.validation[k], 1e-3 * std::max(1.0, a.validation[k]));
+    }
+  }
+}
+
+// Early stopping per fold on the device: folds stop when their own validation stalls.
+TEST(NnCuda, EarlyStoppingPerFoldOnDevice) {
+  SKIP_WITHOUT_GPU();
+  const auto d = test::synthetic_dataset(200, 4, 5);
+  auto o = gpu_options({Task::energy}, 400);
+  o.shared = {6};
+  o.learning_rate = 0.05;
+  o.patience = 4;
+  o.curve_interval = 1;
+  o.backend = "cuda";
+  const auto models = train_folds_together(d, o, {0, 1, 2, 3});
+  for (const auto& m : models) {
+    EXPECT_LT(m.epochs_run(), 400);
+    for (float p : m.parameters()) ASSERT_TRUE(std::isfinite(p));
+  }
+}
+
+// TF32 and BF16 products train (finite weights, a loss that falls); how far they move from FP32
+// is printed, not asserted: it has not been measured yet (docs/nn.md).
+TEST(NnCuda, TensorCorePrecisionsTrain) {
+  SKIP_WITHOUT_GPU();
+  const auto d = test::synthetic_dataset(300, 4, 3);
+  auto o = gpu_options({Task::energy, Task::charge}, 30);
+  o.backend = "cuda";
+  const auto fp32 = train_folds_together(d, o, {0, 1});
+  for (Precision p : {Precision::tf32, Precision::bf16}) {
+    o.precision = p;
+    const auto low = train_folds_together(d, o, {0, 1});
+    for (std::size_t i = 0; i < low.size(); ++i) {
+      const auto& c = low[i].learning_curve();
+      ASSERT_GE(c.train.size(), 4u);
+      EXPECT_LT(c.train[c.train.size() - 2], c.train[0]) << precision_name(p);
+      for (float w : low[i].parameters()) ASSERT_TRUE(std::isfinite(w));
+      std::printf("[ precision ] %s fold %zu: max relative weight difference to fp32 %.3e\n",
+                  precision_name(p).c_str(), i,
+                  max_relative_difference(fp32[i].parameters(), low[i].parameters()));
+    }
+  }
+}
