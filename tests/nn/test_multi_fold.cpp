@@ -144,7 +144,7 @@ TEST(NnMultiFold, CpuBackendsRefuseTensorCorePrecisions) {
 TEST(NnMultiFold, PrecisionDeckKey) {
   auto options = [](const std::string& training) {
     Deck dk = Deck::from_string("training = " + training, "test.lua");
-    return TrainingOptions::from_deck(dk.root().table("training"));
+    return TrainingOptions::from_deck(dk.root().table("training"), "test.lua");
   };
   EXPECT_EQ(options("{}").precision, Precision::fp32);
   EXPECT_EQ(options("{ precision = 'bf16' }").precision, Precision::bf16);
