@@ -165,7 +165,7 @@ class NnEngine final : public Engine {
 
   nn::Ensemble ensemble_;
   ModelInfo info_;
-  std::vector<Configuration> batch_;  // evaluate()'s configurations, reused between calls
+  std::vector<Configuration> batch_;            // evaluate()'s configurations, reused between calls
   std::vector<nn::ModelWorkspace> workspaces_;  // one per member, for evaluate()
   std::vector<std::unique_ptr<nn::ModelFirstLayer>> fast_members_;
   std::unique_ptr<mc::FirstLayerEnergy> fast_;
