@@ -147,8 +147,8 @@ Settings read_settings(const DeckTable& t, const System& sys, const std::string&
               "give both energy_min and energy_max (Ry, total energy of the cell), or neither "
               "(window found by a scan)");
     if (w.has("energy_min")) {
-      wl.energy_min = w.number("energy_min");
-      wl.energy_max = w.number("energy_max");
+      wl.energy_min = w.number_in("energy_min", 0.0, -1e9, 1e9);
+      wl.energy_max = w.number_in("energy_max", 0.0, -1e9, 1e9);
       if (!(*wl.energy_max > *wl.energy_min))
         w.error("energy_max", fmt::format("must exceed energy_min ({} Ry), got {} Ry",
                                           *wl.energy_min, *wl.energy_max));
@@ -178,8 +178,8 @@ Settings read_settings(const DeckTable& t, const System& sys, const std::string&
     auto& fb = s.fallback;
     fb.enabled = f.boolean("enabled", true);
     fb.threshold = f.number("threshold");
-    if (!(fb.threshold >= 0))
-      f.error("threshold", fmt::format("must be >= 0 Ry, got {}", fb.threshold));
+    if (!(fb.threshold >= 0 && fb.threshold <= 1e6))
+      f.error("threshold", fmt::format("must lie in [0, 1e6] Ry, got {}", fb.threshold));
     fb.driver = f.string("driver", defaults::kDriver);
     if (fb.driver == "surrogate")
       f.error("driver", "must name a DFT driver (e.g. \"tb\", \"lsms\")");

@@ -140,7 +140,7 @@ LsmsSettings LsmsSettings::from_deck(const DeckTable& t, const System& system) {
   s.deck.nscf = static_cast<int>(t.integer("nscf", 40, 1, 100000));
   s.deck.rms_tolerance = t.number_in("rms_tolerance", 1e-6, 0.0, 1.0);
   s.deck.energy_tolerance = t.number_in("energy_tolerance", 1e-8, 0.0, 1.0);
-  s.deck.efermi = t.number("efermi", 0.7);
+  s.deck.efermi = t.number_in("efermi", 0.7, -5.0, 5.0);
   s.deck.use_voronoi = static_cast<int>(t.integer("use_voronoi", 0, 0, 1));
   s.deck.rmax = t.number_in("rmax", 30.0, 1.0, 1000.0);
   s.deck.h_step = t.number_in("h_step", 0.015, 1e-4, 0.1);
@@ -181,11 +181,14 @@ LsmsSettings LsmsSettings::from_deck(const DeckTable& t, const System& system) {
     if (setup.Zc + setup.Zs + setup.Zv != sp.Z)
       species.error(sp.symbol, fmt::format("Zc + Zs + Zv = {} must equal Z = {}",
                                            setup.Zc + setup.Zs + setup.Zv, sp.Z));
-    setup.mag_mom = st.number("mag_mom", setup.mag_mom);
+    setup.mag_mom = st.number_in("mag_mom", setup.mag_mom, -10.0, 10.0);
     setup.lmax = static_cast<int>(st.integer("lmax", 3, 0, 6));
     setup.rLIZ = st.number_in("rLIZ", 9.0, 0.0, 100.0);
     const auto rs = st.numbers("rsteps", {89.5, 91.5, 93.2, 99.9});
     if (rs.size() != 4) species.error(sp.symbol + ".rsteps", "expected 4 numbers");
+    for (double r : rs)
+      if (!(r > 0 && r <= 1000))
+        species.error(sp.symbol + ".rsteps", fmt::format("must lie in (0, 1000], got {}", r));
     std::copy(rs.begin(), rs.end(), setup.rsteps.begin());
     st.finish();
     if (s.deck.pot_in_type == 1) {

@@ -90,7 +90,8 @@ TrainingOptions TrainingOptions::from_deck(const DeckTable& t,
   if (o.alpha.size() != o.tasks.size())
     t.error("alpha", fmt::format("needs one weight per task ({})", o.tasks.size()));
   for (double x : o.alpha)
-    if (!(x >= 0)) t.error("alpha", "weights must be >= 0");
+    if (!(x >= 0 && x <= 1e6))
+      t.error("alpha", fmt::format("weights must lie in [0, 1e6], got {}", x));
   o.learning_rate = t.number_in("learning_rate", defaults::kLearningRate, 1e-12, 10.0);
   o.epochs = t.integer("epochs", 30000, 1, 100000000);
   o.batch_fraction = t.number_in("batch_fraction", 0.1, 1e-9, 1.0);

@@ -245,6 +245,16 @@ TEST(Robustness, ExtremeOrNonFiniteDeckNumbersAreRefusedWithTheKey) {
   dir.write("d.lua", pair_deck("d.h5", "sampling.cap = 9223372036854775807\n"));
   r = cli(dir, "check d.lua");
   EXPECT_EQ(r.output.find("-9223372036854775808"), std::string::npos) << r.output;
+  // Keys that used to be checked for finiteness only now have a range.
+  for (const auto& [extra, key] :
+       {std::pair{"training = { alpha = {1e300} }\n", "training.alpha"},
+        std::pair{"montecarlo = { temperatures = {300}, fallback = { threshold = 1e300 } }\n",
+                  "montecarlo.fallback.threshold"}}) {
+    dir.write("d.lua", pair_deck("d.h5", extra));
+    r = cli(dir, "check d.lua");
+    EXPECT_EQ(r.status, 1) << extra << r.output;
+    EXPECT_NE(r.output.find(key), std::string::npos) << extra << r.output;
+  }
   dir.write("d.lua", pair_deck("d.h5", "training = { architecture = { shared = {} } }\n"));
   r = cli(dir, "check d.lua");
   EXPECT_EQ(r.status, 1) << r.output;
