@@ -322,8 +322,8 @@ void LsmsDriver::remember_potentials(const fs::path& run_dir, const Configuratio
 }
 
 fs::path LsmsDriver::prepare_run(const Configuration& config, const WarmSource*& warm) {
-  const auto dir = fs::absolute(
-      s_.work_dir / fmt::format("run-{:016x}-{}-{}", config.hash(), getpid(), counter_++));
+  auto dir = fs::absolute(s_.work_dir /
+                          fmt::format("run-{:016x}-{}-{}", config.hash(), getpid(), counter_++));
   fs::create_directories(dir);
   lsms::DeckSpec spec = s_.deck;
   warm = nullptr;
