@@ -3,6 +3,7 @@
 #include <omp.h>
 
 #include <cmath>
+#include <memory>
 #include <random>
 
 #include "core/error.hpp"
@@ -58,6 +59,74 @@ void expect_close(std::span<const float> a, std::span<const float> b, double rel
     ASSERT_NEAR(a[k], b[k], rel * scale) << what << " at " << k;
 }
 
+// One backend run side by side with the reference oracle on the same parameters, inputs and
+// targets: step() checks the forward outputs, the loss, the gradient, and the parameters and both
+// Adam moments after an optimizer step.
+class OracleComparison {
+ public:
+  // alpha(h): the loss weight of head h. Parameters are drawn from `rng`.
+  OracleComparison(const Network& net, const std::string& name, int max_batch, std::mt19937_64& rng,
+                   float (*alpha)(int))
+      : net_(net), ref_(make_reference_backend()), fast_(make_backend(name, 1)) {
+    ref_->setup(net, max_batch);
+    fast_->setup(net, max_batch);
+    randomize(ref_->params(), rng);
+    std::copy(ref_->params().begin(), ref_->params().end(), fast_->params().begin());
+    fast_->upload_params();  // a device backend copies host-written parameters over
+    const int H = net.num_heads();
+    x_.resize(std::size_t(max_batch) * net.inputs());
+    t_.resize(H);
+    tp_.resize(H);
+    for (int h = 0; h < H; ++h) {
+      t_[h].resize(std::size_t(max_batch) * net.spec().heads[h].outputs);
+      tp_[h] = t_[h].data();
+      alpha_.push_back(alpha(h));
+    }
+    adam_ref_.reset(net.num_params());
+    adam_fast_.reset(net.num_params());
+  }
+
+  // New random inputs and targets, then one training step on both backends, compared.
+  void step(int batch, std::mt19937_64& rng) {
+    randomize(x_, rng, 1.5f);
+    for (auto& th : t_) randomize(th, rng, 1.0f);
+    const int H = net_.num_heads();
+    ref_->forward(x_.data(), batch);
+    fast_->forward(x_.data(), batch);
+    for (int h = 0; h < H; ++h) {
+      const std::size_t n = std::size_t(batch) * net_.spec().heads[h].outputs;
+      expect_close({ref_->output(h), n}, {fast_->output(h), n}, 1e-5, "forward");
+    }
+    std::vector<double> mr(H), mf(H);
+    ref_->gradient(loss_, x_.data(), tp_.data(), batch, alpha_.data(), mr.data());
+    fast_->gradient(loss_, x_.data(), tp_.data(), batch, alpha_.data(), mf.data());
+    for (int h = 0; h < H; ++h) EXPECT_NEAR(mr[h], mf[h], 1e-5 * std::max(1.0, mr[h]));
+    expect_close(ref_->grads(), fast_->grads(), 1e-4, "gradient batch " + std::to_string(batch));
+    ++step_;
+    ref_->apply_optimizer(adam_ref_, step_);
+    fast_->apply_optimizer(adam_fast_, step_);
+    fast_->download_params();
+    expect_close(ref_->params(), fast_->params(), 1e-5, "params after Adam");
+    expect_close(adam_ref_.first_moment(), adam_fast_.first_moment(), 1e-4, "Adam first moment");
+    expect_close(adam_ref_.second_moment(), adam_fast_.second_moment(), 1e-4, "Adam second moment");
+  }
+
+ private:
+  static AdamSettings adam_settings() {
+    AdamSettings a;
+    a.lr = 1e-2f;
+    return a;
+  }
+  const Network& net_;
+  const MseLoss loss_;
+  std::unique_ptr<Backend> ref_, fast_;
+  std::vector<float> x_;
+  std::vector<std::vector<float>> t_;
+  std::vector<const float*> tp_;
+  std::vector<float> alpha_;
+  Adam adam_ref_{adam_settings()}, adam_fast_{adam_settings()};
+  long step_ = 0;
+};
 }  // namespace
 
 // Every compiled backend that can run here, except the oracle itself: a new backend is tested
@@ -71,59 +140,14 @@ std::vector<std::string> backends_under_test() {
 
 TEST(NnBackends, EveryBackendMatchesReference) {
   ASSERT_FALSE(backends_under_test().empty()) << "no backend besides the oracle is compiled";
-  const MseLoss loss;
   for (const std::string& name : backends_under_test()) {
     for (const auto& c : cases()) {
       SCOPED_TRACE(std::string(c.name) + " on " + name);
       const Network net(c.spec);
-      const int max_batch = 7;
-      auto ref = make_reference_backend();
-      auto fast = make_backend(name, 1);
-      ref->setup(net, max_batch);
-      fast->setup(net, max_batch);
       std::mt19937_64 rng(42);
-      randomize(ref->params(), rng);
-      std::copy(ref->params().begin(), ref->params().end(), fast->params().begin());
-      fast->upload_params();  // a device backend copies host-written parameters over
-      const int H = net.num_heads();
-      std::vector<float> x(max_batch * net.inputs());
-      std::vector<std::vector<float>> t(H);
-      std::vector<const float*> tp(H);
-      std::vector<float> alpha;
-      for (int h = 0; h < H; ++h) {
-        t[h].resize(max_batch * c.spec.heads[h].outputs);
-        tp[h] = t[h].data();
-        alpha.push_back(0.5f + h);
-      }
+      OracleComparison run(net, name, 7, rng, [](int h) { return 0.5f + h; });
       // Full, partial and single-row batches, with Adam steps in between.
-      AdamSettings s;
-      s.lr = 1e-2f;
-      Adam adam_ref(s), adam_fast(s);
-      adam_ref.reset(net.num_params());
-      adam_fast.reset(net.num_params());
-      long step = 0;
-      for (int batch : {7, 5, 1, 7, 3}) {
-        randomize(x, rng, 1.5f);
-        for (auto& th : t) randomize(th, rng, 1.0f);
-        ref->forward(x.data(), batch);
-        fast->forward(x.data(), batch);
-        for (int h = 0; h < H; ++h)
-          expect_close({ref->output(h), std::size_t(batch) * c.spec.heads[h].outputs},
-                       {fast->output(h), std::size_t(batch) * c.spec.heads[h].outputs}, 1e-5,
-                       "forward");
-        std::vector<double> mr(H), mf(H);
-        ref->gradient(loss, x.data(), tp.data(), batch, alpha.data(), mr.data());
-        fast->gradient(loss, x.data(), tp.data(), batch, alpha.data(), mf.data());
-        for (int h = 0; h < H; ++h) EXPECT_NEAR(mr[h], mf[h], 1e-5 * std::max(1.0, mr[h]));
-        expect_close(ref->grads(), fast->grads(), 1e-4, "gradient batch " + std::to_string(batch));
-        ++step;
-        ref->apply_optimizer(adam_ref, step);
-        fast->apply_optimizer(adam_fast, step);
-        fast->download_params();
-        expect_close(ref->params(), fast->params(), 1e-5, "params after Adam");
-        expect_close(adam_ref.second_moment(), adam_fast.second_moment(), 1e-4,
-                     "Adam second moment");
-      }
+      for (int batch : {7, 5, 1, 7, 3}) run.step(batch, rng);
     }
   }
 }
@@ -256,7 +280,6 @@ TEST(NnBackends, RandomShapesMatchReference) {
   auto uniform = [&pick](int lo, int hi) {
     return lo + static_cast<int>(pick() % static_cast<std::uint64_t>(hi - lo + 1));
   };
-  const MseLoss loss;
   for (int trial = 0; trial < 12; ++trial) {
     NetworkSpec s;
     s.inputs = uniform(1, 20);
@@ -276,50 +299,10 @@ TEST(NnBackends, RandomShapesMatchReference) {
     const int max_batch = uniform(1, 11);
     for (const std::string& name : backends_under_test()) {
       SCOPED_TRACE(name);
-      auto ref = make_reference_backend();
-      auto fast = make_backend(name, 1);
-      ref->setup(net, max_batch);
-      fast->setup(net, max_batch);
       std::mt19937_64 rng(trial);
-      randomize(ref->params(), rng);
-      std::copy(ref->params().begin(), ref->params().end(), fast->params().begin());
-      fast->upload_params();  // a device backend copies host-written parameters over
-      std::vector<float> x(max_batch * net.inputs());
-      std::vector<std::vector<float>> t(heads);
-      std::vector<const float*> tp(heads);
-      std::vector<float> alpha;
-      for (int h = 0; h < heads; ++h) {
-        t[h].resize(max_batch * s.heads[h].outputs);
-        tp[h] = t[h].data();
-        alpha.push_back(0.25f + 0.5f * h);
-      }
-      AdamSettings a;
-      a.lr = 1e-2f;
-      Adam adam_ref(a), adam_fast(a);
-      adam_ref.reset(net.num_params());
-      adam_fast.reset(net.num_params());
-      long step = 0;
+      OracleComparison run(net, name, max_batch, rng, [](int h) { return 0.25f + 0.5f * h; });
       // A full batch, a single row, a partial batch, a full batch again (plan reuse).
-      for (int batch : {max_batch, 1, std::max(1, max_batch - 3), max_batch}) {
-        randomize(x, rng, 1.5f);
-        for (auto& th : t) randomize(th, rng, 1.0f);
-        ref->forward(x.data(), batch);
-        fast->forward(x.data(), batch);
-        for (int h = 0; h < heads; ++h)
-          expect_close({ref->output(h), std::size_t(batch) * s.heads[h].outputs},
-                       {fast->output(h), std::size_t(batch) * s.heads[h].outputs}, 1e-5, "forward");
-        std::vector<double> mr(heads), mf(heads);
-        ref->gradient(loss, x.data(), tp.data(), batch, alpha.data(), mr.data());
-        fast->gradient(loss, x.data(), tp.data(), batch, alpha.data(), mf.data());
-        for (int h = 0; h < heads; ++h) EXPECT_NEAR(mr[h], mf[h], 1e-5 * std::max(1.0, mr[h]));
-        expect_close(ref->grads(), fast->grads(), 1e-4, "gradient batch " + std::to_string(batch));
-        ++step;
-        ref->apply_optimizer(adam_ref, step);
-        fast->apply_optimizer(adam_fast, step);
-        fast->download_params();
-        expect_close(ref->params(), fast->params(), 1e-5, "params after Adam");
-        expect_close(adam_ref.first_moment(), adam_fast.first_moment(), 1e-4, "Adam first moment");
-      }
+      for (int batch : {max_batch, 1, std::max(1, max_batch - 3), max_batch}) run.step(batch, rng);
     }
   }
 }
