@@ -12,6 +12,7 @@
 #include "dataset_builder/settings.hpp"
 #include "montecarlo/job.hpp"
 #include "montecarlo/settings.hpp"
+#include "nn/core/architecture_search.hpp"
 #include "nn/core/trainer.hpp"
 
 namespace lsmss::app {
@@ -75,6 +76,10 @@ void add_calc_commands(CLI::App& app, AppContext& ctx) {
       if (root.table("training").present()) {
         const nn::TrainingOptions t = nn::TrainingOptions::from_deck(root.table("training"), file);
         fmt::print("training  OK ({})\n", t.label());
+      }
+      if (root.table("search").present()) {
+        const nn::SearchSettings s = nn::SearchSettings::from_deck(root.table("search"), file);
+        fmt::print("search    OK (up to {} trials)\n", nn::max_trials(s));
       }
       if (root.table("montecarlo").present()) {
         const mc::Settings m = mc::read_settings(root.table("montecarlo"), d.system, file);

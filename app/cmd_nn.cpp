@@ -27,30 +27,6 @@ std::string default_dataset(const LoadedDeck& d) {
   return defaults::dataset_file(d.root(), d.deck.file());
 }
 
-// The deck's system against the dataset's (a model is checked against the dataset's system by
-// the evaluation itself): a deck for another cell must not evaluate or train on this data.
-void check_deck_matches_dataset(const LoadedDeck& d, const dataset::Dataset& data,
-                                const std::string& data_path) {
-  if (data.damaged_rows > 0)
-    fmt::print(stderr,
-               "lsms-surrogate: warning: {}: {} damaged rows (failed checksum, not a torn tail) "
-               "are left out; `lsms-surrogate info {}` lists them\n",
-               data_path, data.damaged_rows, data_path);
-  const System &a = d.system, &b = data.system;
-  auto close = [](double x, double y) {
-    return std::abs(x - y) <= 1e-6 * std::max(1.0, std::abs(x));
-  };
-  bool same = a.lattice.kind() == b.lattice.kind() &&
-              a.lattice.supercell() == b.lattice.supercell() &&
-              close(a.lattice.a(), b.lattice.a()) && close(a.lattice.c(), b.lattice.c()) &&
-              a.species.size() == b.species.size();
-  for (std::size_t k = 0; same && k < a.species.size(); ++k)
-    same = a.species[k].symbol == b.species[k].symbol;
-  if (!same)
-    fail("{} describes {} on {}, but the dataset {} was computed for {} on {}", d.deck.file(),
-         a.name(), a.lattice.describe(), data_path, b.name(), b.lattice.describe());
-}
-
 std::string unit_of(Task t) {
   return t == Task::energy ? "Ry" : t == Task::charge ? "e" : "muB";
 }

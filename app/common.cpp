@@ -1,5 +1,6 @@
 #include "app/common.hpp"
 
+#include <algorithm>
 #include <cmath>
 
 #include <fmt/format.h>
@@ -17,6 +18,28 @@ LoadedDeck load_deck(const std::filesystem::path& path, const AppContext& ctx) {
   for (const auto& d : ctx.registry.names()) root.allow({d});
   root.finish();
   return LoadedDeck{std::move(deck), std::move(system)};
+}
+
+void check_deck_matches_dataset(const LoadedDeck& d, const dataset::Dataset& data,
+                                const std::string& data_path) {
+  if (data.damaged_rows > 0)
+    fmt::print(stderr,
+               "lsms-surrogate: warning: {}: {} damaged rows (failed checksum, not a torn tail) "
+               "are left out; `lsms-surrogate info {}` lists them\n",
+               data_path, data.damaged_rows, data_path);
+  const System &a = d.system, &b = data.system;
+  auto close = [](double x, double y) {
+    return std::abs(x - y) <= 1e-6 * std::max(1.0, std::abs(x));
+  };
+  bool same = a.lattice.kind() == b.lattice.kind() &&
+              a.lattice.supercell() == b.lattice.supercell() &&
+              close(a.lattice.a(), b.lattice.a()) && close(a.lattice.c(), b.lattice.c()) &&
+              a.species.size() == b.species.size();
+  for (std::size_t k = 0; same && k < a.species.size(); ++k)
+    same = a.species[k].symbol == b.species[k].symbol;
+  if (!same)
+    fail("{} describes {} on {}, but the dataset {} was computed for {} on {}", d.deck.file(),
+         a.name(), a.lattice.describe(), data_path, b.name(), b.lattice.describe());
 }
 
 CLI::Validator finite_in(double lo, double hi) {

@@ -8,6 +8,7 @@
 #include "core/deck.hpp"
 #include "core/driver.hpp"
 #include "core/system.hpp"
+#include "dataset_builder/dataset.hpp"
 
 namespace lsmss::app {
 
@@ -29,8 +30,8 @@ LoadedDeck load_deck(const std::filesystem::path& path, const AppContext& ctx);
 
 // Top-level deck sections known to the program (besides one settings table per driver).
 inline const std::vector<std::string>& deck_sections() {
-  static const std::vector<std::string> s = {"system",  "driver",   "sampling",
-                                             "dataset", "training", "montecarlo"};
+  static const std::vector<std::string> s = {"system",   "driver",     "sampling", "dataset",
+                                             "training", "montecarlo", "search"};
   return s;
 }
 
@@ -39,6 +40,12 @@ void add_calc_commands(CLI::App& app, AppContext& ctx);     // check, calc
 void add_dataset_commands(CLI::App& app, AppContext& ctx);  // build, import, info
 void add_nn_commands(CLI::App& app, AppContext& ctx);       // train, evaluate, predict
 void add_mc_commands(CLI::App& app, AppContext& ctx);       // mc, retrain
+void add_search_command(CLI::App& app, AppContext& ctx);    // search
+
+// The deck's system against a dataset's: a deck for another cell must not train or evaluate on
+// that data (fails naming both). Warns about damaged rows.
+void check_deck_matches_dataset(const LoadedDeck& d, const dataset::Dataset& data,
+                                const std::string& data_path);
 
 // A validator for numeric options: a finite number in [lo, hi] (CLI::Range and
 // CLI::PositiveNumber let NaN through). A violation is a usage error (exit 2).

@@ -12,3 +12,10 @@ lsmss_add_test(test_cuda
   SOURCES nn/test_cuda.cpp
   LIBS lsmss_nn lsmss_dataset OpenMP::OpenMP_CXX
   LABELS nn gpu)
+
+# The architecture search: proposal and stop rules with a fake evaluator, resumption, the winner
+# fragment, and `lsms-surrogate search` on the embedded engine under 1 and 2 MPI ranks.
+lsmss_add_test(test_search
+  SOURCES nn/test_search.cpp
+  LIBS lsmss_nn
+  LABELS nn)
