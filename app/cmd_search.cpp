@@ -86,7 +86,8 @@ void run_search_command(const SearchArgs& a, AppContext& ctx) {
   MPI_Barrier(world.get());  // no rank reads a log that --restart is removing
   if (root)
     fmt::print(
-        "search    {} on {} ({} rows), {}, {} epochs, folds {} on {} MPI rank{}, up to {} trials\n",
+        "search    {} on {} ({} rows), {}, {} epochs, folds {} on {} MPI rank{}, "
+        "up to {} trials\n",
         file, data_path, data.rows(), opt.label(), opt.epochs, fmt::join(opt.folds, ","),
         world.size(), world.size() == 1 ? "" : "s", nn::max_trials(settings));
 

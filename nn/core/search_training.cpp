@@ -16,6 +16,9 @@ TrainingOptions search_training_options(const TrainingOptions& training,
                                         const dataset::Dataset& data) {
   TrainingOptions o = training;
   if (search.epochs > 0) o.epochs = search.epochs;
+  for (int f : search.folds)
+    if (f >= data.num_folds)
+      fail("search.folds names fold {}, the dataset has folds 0..{}", f, data.num_folds - 1);
   if (!search.folds.empty()) o.folds = search.folds;
   o.folds = folds_to_train(data, o);
   if (data.num_folds < 2)

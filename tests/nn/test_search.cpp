@@ -41,7 +41,7 @@ nn::SearchRun run_on_folds(std::vector<int> folds = {0, 1, 2}) {
 // A loss that depends on the architecture only (a deterministic stand-in for training): the
 // per-layer `gain` says how much each extra layer helps, widths and activations shift it a bit.
 nn::TrialEvaluator fake_evaluator(std::vector<double> layer_loss, int* calls = nullptr) {
-  return [layer_loss, calls](const Architecture& a) {
+  return [layer_loss = std::move(layer_loss), calls](const Architecture& a) {
     if (calls) ++*calls;
     const double base = layer_loss.at(a.widths.size() - 1);
     const double shape =
