@@ -29,8 +29,8 @@ LoadedDeck load_deck(const std::filesystem::path& path, const AppContext& ctx);
 
 // Top-level deck sections known to the program (besides one settings table per driver).
 inline const std::vector<std::string>& deck_sections() {
-  static const std::vector<std::string> s = {"system",  "driver",   "sampling",
-                                             "dataset", "training", "montecarlo"};
+  static const std::vector<std::string> s = {"system",   "driver",     "sampling", "dataset",
+                                             "training", "montecarlo", "study"};
   return s;
 }
 
@@ -39,6 +39,7 @@ void add_calc_commands(CLI::App& app, AppContext& ctx);     // check, calc
 void add_dataset_commands(CLI::App& app, AppContext& ctx);  // build, import, info
 void add_nn_commands(CLI::App& app, AppContext& ctx);       // train, evaluate, predict
 void add_mc_commands(CLI::App& app, AppContext& ctx);       // mc, retrain
+void add_study_commands(CLI::App& app, AppContext& ctx);    // study
 
 // A validator for numeric options: a finite number in [lo, hi] (CLI::Range and
 // CLI::PositiveNumber let NaN through). A violation is a usage error (exit 2).
