@@ -194,8 +194,12 @@ std::vector<CostRow> cost_table(const Measurements& dataset,
                            value_or_nan(evaluate, "predict_configurations"),
                            value_or_nan(evaluate, "predict_seconds_batched"))});
   c.push_back({"1e6 driver calculations", n * calc, "projected: 1e6 x one driver calculation"});
-  c.push_back({"dataset + training + 1e6 predictions", calc * rows + per_model + n * predict,
-               "projected: the surrogate route"});
+  if (std::isnan(calc))  // an imported dataset: its cost is not known here
+    c.push_back({"training + 1e6 predictions", per_model + n * predict,
+                 "projected: the surrogate route without the dataset's cost (not measured)"});
+  else
+    c.push_back({"dataset + training + 1e6 predictions", calc * rows + per_model + n * predict,
+                 "projected: the surrogate route"});
   return c;
 }
 

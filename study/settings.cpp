@@ -84,7 +84,8 @@ StudySettings StudySettings::from_deck(const DeckTable& root,
     // Like lsms.executable: a relative path is taken from the deck's folder, so the deck works
     // from any working directory.
     s.import_source = study.string("import");
-    if (s.import_source.is_relative()) s.import_source = deck_file.parent_path() / s.import_source;
+    if (s.import_source.is_relative())
+      s.import_source = (deck_file.parent_path() / s.import_source).lexically_normal();
   }
   s.models = read_models(study);
   s.montecarlo = study.boolean("montecarlo", root.table("montecarlo").present());

@@ -9,7 +9,7 @@
 
 namespace lsmss::study {
 
-StageMarkers::StageMarkers(std::filesystem::path report) : folder_(std::move(report) / "stages") {}
+StageMarkers::StageMarkers(const std::filesystem::path& report) : folder_(report / "stages") {}
 
 std::filesystem::path StageMarkers::marker(const std::string& stage) const {
   return folder_ / (stage + ".done");

@@ -13,7 +13,7 @@ using Measurements = std::map<std::string, double>;
 
 class StageMarkers {
  public:
-  explicit StageMarkers(std::filesystem::path report);
+  explicit StageMarkers(const std::filesystem::path& report);
   // The measurements of a finished stage; nullopt when it has not finished.
   std::optional<Measurements> finished(const std::string& stage) const;
   // Marks a stage finished (written atomically: a crash leaves no half marker).

@@ -309,8 +309,7 @@ std::vector<std::string> Runner::report(const std::vector<PlannedModel>& models,
   page.table = summarize(errors, order);
   page.cost = cost_table(ds, training, eval);
   page.comparison = mtl_vs_stl(page.table);
-  page.title =
-      fmt::format("{} on {} ({} sites)", sys_.name(), sys_.lattice.describe(), sys_.num_sites());
+  page.title = fmt::format("{} on {}", sys_.name(), sys_.lattice.describe());
   page.data_source =
       settings_.import_source.empty()
           ? fmt::format("Dataset {} computed with the driver '{}'.", data_path_, data.driver)
