@@ -58,13 +58,16 @@ std::string script_for(const std::string& name, const std::string& body, int wid
 
 std::string parity_body(const FigureInputs& in, const std::string& task) {
   const auto ks = models_with(in, task);
+  // Energies are shown less their line in composition (parity_energy.csv's header gives it).
+  const std::string shown =
+      task == "energy" ? "energy minus a line in composition, Ry per cell" : unit_label(task);
   std::string b = fmt::format(
-      "set datafile separator ','\nset multiplot layout 1,{} title {}\n", ks.size(),
-      q(fmt::format("test set, {}: reference vs predicted ({})", task, unit_label(task))));
+      "set datafile separator ','\nset format '%.3g'\nset multiplot layout 1,{} title {}\n",
+      ks.size(), q(fmt::format("test set, {}: reference vs predicted ({})", task, shown)));
   for (auto k : ks)
     b += fmt::format(
         "set title {}\nset xlabel 'reference'\nset ylabel 'predicted'\nset key top left\n"
-        "plot 'parity_{}.csv' using ($1=={}?$7:1/0):($1=={}?$8:1/0) with points pt 7 ps 0.4 "
+        "plot 'parity_{}.csv' using ($1=={}?$9:1/0):($1=={}?$10:1/0) with points pt 7 ps 0.4 "
         "lc rgb '#1f77b4' title 'test values', x with lines dt 2 lc rgb 'black' title 'y = x'\n",
         q(in.models[k]), task, k, k);
   return b + "unset multiplot\n";

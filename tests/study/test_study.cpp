@@ -164,3 +164,19 @@ TEST(Study, MtlAgainstStlFromTheTable) {
       << lines[0];
   EXPECT_EQ(study::slug_of("MTL E+C"), "mtl_e_c");
 }
+
+// The shipped study decks are valid, every model entry included (the lsms ones name the LSMS
+// beside the checkout, ../shared, for their driver block).
+TEST(Study, ExampleDecksPassCheck) {
+  const bool shared_lsms = fs::exists(source_dir() / ".." / "shared" / "lsms" / "bin" / "lsms_asa");
+  for (const char* system : {"cuau", "fept"})
+    for (const char* variant : {"tb_quick", "tb_full", "lsms_quick", "lsms_full"}) {
+      const fs::path deck = source_dir() / "examples" / system / (std::string(variant) + ".lua");
+      ASSERT_TRUE(fs::exists(deck)) << deck;
+      if (std::string(variant).rfind("lsms", 0) == 0 && !shared_lsms) continue;
+      const auto r =
+          run_command(fmt::format("'{}' check '{}'", cli_path().string(), deck.string()));
+      EXPECT_EQ(r.status, 0) << deck << "\n" << r.output;
+      EXPECT_NE(r.output.find("study     OK (STL E, STL C"), std::string::npos) << r.output;
+    }
+}
