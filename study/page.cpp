@@ -185,9 +185,10 @@ std::vector<CostRow> cost_table(const Measurements& dataset,
                                               value_or_nan(dataset, "timed_calculations"))});
   c.push_back({fmt::format("dataset ({:.0f} configurations)", rows), calc * rows,
                "configurations x one calculation (one process)"});
-  c.push_back({"training one model (all its folds)", per_model,
-               fmt::format("mean over the study's {} models; CPU time {:.3g} s in all",
-                           training.size(), cpu)});
+  c.push_back(
+      {"training one model (all its folds)", per_model,
+       fmt::format("mean over the study's {} models; CPU time of this process {:.3g} s in all",
+                   training.size(), cpu)});
   c.push_back({"one surrogate prediction", predict,
                fmt::format("one configuration per call, one fold model, {:.0f} calls; batched: "
                            "{:.3g} s per configuration",
