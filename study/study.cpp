@@ -263,9 +263,11 @@ StudySummary Runner::run() {
   barrier(opt_.comm);
   const dataset::Dataset data = dataset::read_dataset(data_path_);
   std::vector<Measurements> training;
+  training.reserve(models.size());
   for (const auto& m : models)
     training.push_back(stage("train_" + m.slug, [&] { return train(m, data); }));
   std::vector<TrainedModel> trained;
+  trained.reserve(models.size());
   for (const auto& m : models) trained.push_back({m.name, m.file});
   const Measurements eval = stage("evaluate", [&] {
     if (!root_) return Measurements{};
@@ -303,6 +305,7 @@ std::vector<std::string> Runner::report(const std::vector<PlannedModel>& models,
                                         const Measurements& eval, bool mc_done, bool write) {
   const fs::path& dir = settings_.report;
   std::vector<std::string> order;
+  order.reserve(models.size());
   for (const auto& m : models) order.push_back(m.name);
   const auto errors = read_fold_errors(dir / "rmse_folds.csv");
   PageInputs page;

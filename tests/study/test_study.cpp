@@ -180,3 +180,29 @@ TEST(Study, ExampleDecksPassCheck) {
       EXPECT_NE(r.output.find("study     OK (STL E, STL C"), std::string::npos) << r.output;
     }
 }
+
+// study.search: without the fragment the study says so and goes on; once `search` has written
+// it, a rerun trains it as one more model ("search") and redoes evaluation and report only.
+TEST(Study, SearchWinnerFragmentBecomesOneMoreModel) {
+  TempDir dir;
+  std::string deck = kDeck;
+  deck.replace(deck.find("cost_predictions = 50,"), 0,
+               "search = 'winner.lua', montecarlo = false, ");
+  dir.write("s.lua", deck);
+  const auto first = cli(dir, "study s.lua -q");
+  ASSERT_EQ(first.status, 0) << first.output;
+  EXPECT_NE(first.output.find("study.search = 'winner.lua' does not exist yet"), std::string::npos)
+      << first.output;
+  dir.write("winner.lua",
+            "training.tasks = {'energy'}\ntraining.architecture = { shared = {6, 6} }\n");
+  const auto second = cli(dir, "study s.lua -q");
+  ASSERT_EQ(second.status, 0) << second.output;
+  EXPECT_NE(second.output.find("stages run now: train_search evaluate report; done before: "
+                               "dataset train_stl_e train_mtl_e_c"),
+            std::string::npos)
+      << second.output;
+  const std::string table = read_file(dir / "tiny_report" / "table_rmse.csv");
+  EXPECT_NE(table.find("\nsearch,energy,2,"), std::string::npos) << table;
+  const std::string md = read_file(dir / "tiny_report" / "report.md");
+  EXPECT_NE(md.find("- search: network 16-6-6-1,"), std::string::npos) << md;
+}
