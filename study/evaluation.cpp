@@ -149,7 +149,12 @@ Measurements evaluate_models(const std::vector<TrainedModel>& models, const data
         for (const auto& p : ev.parity[t]) {
           const int n = data.composition[p.row];
           comp.add(k, task, n, p.predicted - p.reference);
-          const double line = e.task == nn::Task::energy ? e0 + e1 * n : 0.0;
+          // Shown: the energy less its line in composition, the charge less the site's Z (the
+          // charge transfer, not the atomic number's clusters), the moment as it is.
+          double line = 0.0;
+          if (e.task == nn::Task::energy) line = e0 + e1 * n;
+          if (e.task == nn::Task::charge)
+            line = data.system.species[data.occupation[p.row * data.num_sites + p.site]].Z;
           if (plotted)
             it->second << fmt::format("{},{},{},{},{},{},{:.12g},{:.12g},{:.9g},{:.9g}\n", k,
                                       tm.name, ev.fold, p.row, n, p.site, p.reference, p.predicted,

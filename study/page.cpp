@@ -1,5 +1,6 @@
 #include "study/page.hpp"
 
+#include <cctype>
 #include <cmath>
 #include <fstream>
 #include <map>
@@ -104,8 +105,12 @@ std::string html_table(const std::vector<std::vector<std::string>>& rows) {
   std::string s = "<table>\n";
   for (std::size_t i = 0; i < rows.size(); ++i) {
     s += "<tr>";
-    for (const auto& c : rows[i])
-      s += fmt::format("<{0}>{1}</{0}>", i == 0 ? "th" : "td", html_escape(c));
+    for (const auto& c : rows[i]) {
+      // Numbers align right, words left.
+      const bool words = !c.empty() && !std::isdigit(static_cast<unsigned char>(c[0]));
+      s += fmt::format("<{0}{2}>{1}</{0}>", i == 0 ? "th" : "td", html_escape(c),
+                       i > 0 && words ? " class=\"text\"" : "");
+    }
     s += "</tr>\n";
   }
   return s + "</table>\n";
@@ -257,7 +262,8 @@ void write_pages(const std::filesystem::path& report, const PageInputs& in) {
        << "</title>\n<style>body{font-family:sans-serif;max-width:1200px;margin:1em auto;padding:0 "
           "1em}table{border-collapse:collapse;margin:0.5em 0}td,th{border:1px solid "
           "#999;padding:2px 8px;text-align:right}td:first-child,th:first-child{text-align:left}"
-          "img{max-width:100%;border:1px solid #ddd}</style>\n</head>\n<body>\n<h1>Study: "
+          "td.text{text-align:left}img{max-width:100%;border:1px solid "
+          "#ddd}</style>\n</head>\n<body>\n<h1>Study: "
        << html_escape(in.title) << "</h1>\n<p>" << html_escape(in.data_source) << "</p>\n<ul>\n";
   for (const auto& f : in.facts) html << "<li>" << html_escape(f) << "</li>\n";
   html << "</ul>\n<h2>Test RMSE (mean &plusmn; std over the fold models)</h2>\n"

@@ -59,8 +59,9 @@ std::string script_for(const std::string& name, const std::string& body, int wid
 std::string parity_body(const FigureInputs& in, const std::string& task) {
   const auto ks = models_with(in, task);
   // Energies are shown less their line in composition (parity_energy.csv's header gives it).
-  const std::string shown =
-      task == "energy" ? "energy minus a line in composition, Ry per cell" : unit_label(task);
+  const std::string shown = task == "energy"   ? "energy minus a line in composition, Ry per cell"
+                            : task == "charge" ? "charge transfer: charge minus Z, e"
+                                               : unit_label(task);
   std::string b = fmt::format(
       "set datafile separator ','\nset format '%.3g'\nset multiplot layout 1,{} title {}\n",
       ks.size(), q(fmt::format("test set, {}: reference vs predicted ({})", task, shown)));
