@@ -10,6 +10,7 @@
 #include "fixtures.hpp"
 #include "study/page.hpp"
 #include "study/settings.hpp"
+#include "study/stages.hpp"
 #include "test_support.hpp"
 
 using namespace lsmss;
@@ -205,4 +206,25 @@ TEST(Study, SearchWinnerFragmentBecomesOneMoreModel) {
   EXPECT_NE(table.find("\nsearch,energy,2,"), std::string::npos) << table;
   const std::string md = read_file(dir / "tiny_report" / "report.md");
   EXPECT_NE(md.find("- search: network 16-6-6-1,"), std::string::npos) << md;
+}
+
+// Markers keep a stage's measurements; a damaged marker is an error naming file and line.
+TEST(Study, StageMarkersRoundTripAndDamage) {
+  TempDir dir;
+  const study::StageMarkers markers(dir.path());
+  EXPECT_FALSE(markers.finished("train_stl_e"));
+  markers.mark("train_stl_e", {{"seconds", 12.5}, {"folds", 4}});
+  const auto m = markers.finished("train_stl_e");
+  ASSERT_TRUE(m);
+  EXPECT_DOUBLE_EQ(m->at("seconds"), 12.5);
+  EXPECT_DOUBLE_EQ(m->at("folds"), 4);
+  std::ofstream(markers.marker("train_stl_e"), std::ios::app) << "seconds 3\n";
+  try {
+    markers.finished("train_stl_e");
+    ADD_FAILURE() << "a damaged marker was read";
+  } catch (const std::exception& e) {
+    EXPECT_NE(std::string(e.what()).find("train_stl_e.done:4: expected 'key = number'"),
+              std::string::npos)
+        << e.what();
+  }
 }
