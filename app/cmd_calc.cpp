@@ -14,6 +14,7 @@
 #include "montecarlo/settings.hpp"
 #include "nn/core/architecture_search.hpp"
 #include "nn/core/trainer.hpp"
+#include "study/study.hpp"
 
 namespace lsmss::app {
 namespace {
@@ -88,6 +89,12 @@ void add_calc_commands(CLI::App& app, AppContext& ctx) {
         fmt::print("montecarlo OK ({}{})\n",
                    m.method == mc::Method::metropolis ? "Metropolis" : "Wang-Landau",
                    m.fallback.enabled ? ", DFT fallback to " + m.fallback.driver : "");
+      }
+      if (root.table("study").present()) {
+        DeckOptions opts;
+        opts.allow_io = ctx.allow_lua_io;
+        opts.allow_commands = ctx.allow_lua_io || ctx.allow_commands;
+        fmt::print("study     OK ({})\n", fmt::join(study::check_study(d.deck, opts), ", "));
       }
       if (!driver_error.empty())
         throw Error(

@@ -31,7 +31,7 @@ LoadedDeck load_deck(const std::filesystem::path& path, const AppContext& ctx);
 // Top-level deck sections known to the program (besides one settings table per driver).
 inline const std::vector<std::string>& deck_sections() {
   static const std::vector<std::string> s = {"system",   "driver",     "sampling", "dataset",
-                                             "training", "montecarlo", "search"};
+                                             "training", "montecarlo", "search",   "study"};
   return s;
 }
 
@@ -46,6 +46,7 @@ void add_search_command(CLI::App& app, AppContext& ctx);    // search
 // that data (fails naming both). Warns about damaged rows.
 void check_deck_matches_dataset(const LoadedDeck& d, const dataset::Dataset& data,
                                 const std::string& data_path);
+void add_study_commands(CLI::App& app, AppContext& ctx);  // study
 
 // A validator for numeric options: a finite number in [lo, hi] (CLI::Range and
 // CLI::PositiveNumber let NaN through). A violation is a usage error (exit 2).

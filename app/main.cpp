@@ -45,6 +45,7 @@ int run(int argc, char** argv) {
     app::add_nn_commands(cli, ctx);
     app::add_mc_commands(cli, ctx);
     app::add_search_command(cli, ctx);
+    app::add_study_commands(cli, ctx);
     cli.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     // --help and --version exit 0; every other parse error is a usage error: exit 2

@@ -16,6 +16,8 @@ packages=(
   libgtest-dev
   libcli11-dev libfmt-dev
   gnuplot-nox
+  # renders the study report (index.html) headless in its test (tests/study)
+  chromium
   # Run-time libraries of the real LSMS (../shared/lsms/bin, `ldd lsms_asa`) that the `lsms`
   # driver's integration tests launch: libxc, fmt 9, the gfortran and OpenMP runtimes, OpenMPI,
   # serial HDF5, LAPACK/OpenBLAS.

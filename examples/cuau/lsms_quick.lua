@@ -1,0 +1,44 @@
+-- Study: CuAu, fcc 2x2x2 conventional cells (32 sites, the paper's cell);
+-- the quick variant: minutes on 2 cores. Run from the repository root:
+--   lsms-surrogate study examples/cuau/lsms_quick.lua
+-- The report goes to cuau_lsms_quick_report/ (index.html, tables as CSV, figures). tb_quick.lua is the same
+-- study on the embedded engine: the two decks differ only in the driver block below.
+
+-- ---- driver block ----------------------------------------------------------------------
+driver = "lsms"
+lsms = {                 -- used only where a new configuration must be computed
+  executable = "../../../shared/lsms/bin/lsms_asa", kind = "lsms_asa",
+  launcher = {"mpirun", "-np", "{ranks}"}, ranks = 32, start = "scratch", nspin = 1,
+}
+local import = "../../../shared/data/lsms/CuAu_32atoms.tar.xz"   -- the published LSMS results
+local name = "cuau_lsms_quick"
+-- ---- end of the driver block -------------------------------------------------------------
+
+system = { lattice = "fcc", a = 7.2377, supercell = {2,2,2}, species = {"Cu","Au"} }
+sampling = { cap = 20, seed = 1, test_fraction = 0.1, folds = 10 }
+dataset = { file = name .. ".h5", batch = 4, retries = 2 }
+
+training = {
+  architecture = { shared = {64,64}, task_specific = 64 },
+  learning_rate = 1e-3, epochs = 100, batch_fraction = 0.01,
+  lr_schedule = { kind = "cosine", min = 1e-5 },
+  folds = {0, 1, 2, 3},   -- 4 fold models per model (of the 10 folds of the split)
+}
+
+local temperatures = {}
+for T = 1500, 100, -200 do temperatures[#temperatures + 1] = T end
+montecarlo = {
+  composition = 16, temperatures = temperatures, schedule = "anneal",
+  walkers = 8, sweeps = 400, equilibration = 100,
+}
+
+study = {
+  report = name .. "_report",
+  import = import,
+  models = {
+    { name = "STL E", tasks = {"energy"}, architecture = { shared = {64,64} } },
+    { name = "STL C", tasks = {"charge"}, architecture = { shared = {64,64} } },
+    { name = "MTL E+C", tasks = {"energy", "charge"} },
+  },
+  mc_model = "MTL E+C",
+}
