@@ -34,6 +34,22 @@ std::string training_override_lua(const ModelEntry& entry) {
       entry.index);
 }
 
+std::string search_override_lua(const std::string& fragment_text) {
+  // The fragment is a chunk ending in `return {...}`: run it as a function body.
+  return "\ndo\n"
+         "  local winner = (function()\n" +
+         fragment_text +
+         "\n  end)()\n"
+         "  local merged, arch = {}, {}\n"
+         "  for k, v in pairs(training or {}) do merged[k] = v end\n"
+         "  for k, v in pairs(merged.architecture or {}) do arch[k] = v end\n"
+         "  arch.shared = winner.shared\n"
+         "  arch.shared_activations = winner.shared_activations\n"
+         "  merged.architecture = arch\n"
+         "  training = merged\n"
+         "end\n";
+}
+
 namespace {
 
 std::vector<ModelEntry> read_models(const DeckTable& study) {

@@ -44,5 +44,9 @@ std::string slug_of(const std::string& name);
 // deck's `training` keys and the keys of study.models[entry.index] (the entry's keys win;
 // `name` is dropped). For the search winner, the fragment file's own text is appended instead.
 std::string training_override_lua(const ModelEntry& entry);
+// Lua run after the deck that puts a `lsms-surrogate search` winner fragment (docs/search.md: a
+// chunk returning { shared, shared_activations }) into training.architecture, keeping the deck's
+// other architecture keys (e.g. task_specific).
+std::string search_override_lua(const std::string& fragment_text);
 
 }  // namespace lsmss::study

@@ -17,6 +17,7 @@
 #include "dataset_builder/store.hpp"
 #include "montecarlo/job.hpp"
 #include "montecarlo/sampler.hpp"
+#include "nn/core/architecture_search.hpp"
 #include "nn/core/fold_training.hpp"
 #include "nn/core/network.hpp"
 #include "nn/core/trainer.hpp"
@@ -155,9 +156,11 @@ std::vector<PlannedModel> Runner::plan_models() const {
   for (const auto& e : settings_.models)
     add(e.name, e.slug, deck_.text() + training_override_lua(e));
   if (!settings_.search_fragment.empty()) {
-    if (fs::exists(settings_.search_fragment))
-      add("search", "search", deck_.text() + "\n" + read_text(settings_.search_fragment));
-    else
+    if (fs::exists(settings_.search_fragment)) {
+      (void)nn::read_winner_fragment(settings_.search_fragment);  // checked: errors name the file
+      add("search", "search",
+          deck_.text() + search_override_lua(read_text(settings_.search_fragment)));
+    } else
       log(
           fmt::format("note: study.search = '{}' does not exist yet (`lsms-surrogate search` "
                       "writes it): no search model",

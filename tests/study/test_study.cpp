@@ -194,8 +194,10 @@ TEST(Study, SearchWinnerFragmentBecomesOneMoreModel) {
   ASSERT_EQ(first.status, 0) << first.output;
   EXPECT_NE(first.output.find("study.search = 'winner.lua' does not exist yet"), std::string::npos)
       << first.output;
+  // What `lsms-surrogate search` writes (docs/search.md).
   dir.write("winner.lua",
-            "training.tasks = {'energy'}\ntraining.architecture = { shared = {6, 6} }\n");
+            "-- lsms-surrogate search winner\n"
+            "return {\n  shared = {6, 6},\n  shared_activations = {'tanh', 'relu'},\n}\n");
   const auto second = cli(dir, "study s.lua -q");
   ASSERT_EQ(second.status, 0) << second.output;
   EXPECT_NE(second.output.find("stages run now: train_search evaluate report; done before: "
@@ -205,7 +207,7 @@ TEST(Study, SearchWinnerFragmentBecomesOneMoreModel) {
   const std::string table = read_file(dir / "tiny_report" / "table_rmse.csv");
   EXPECT_NE(table.find("\nsearch,energy,2,"), std::string::npos) << table;
   const std::string md = read_file(dir / "tiny_report" / "report.md");
-  EXPECT_NE(md.find("- search: network 16-6-6-1,"), std::string::npos) << md;
+  EXPECT_NE(md.find("- search: network 16-6(tanh)-6-[8]-1,"), std::string::npos) << md;
 }
 
 // Markers keep a stage's measurements; a damaged marker is an error naming file and line.
