@@ -428,7 +428,7 @@ void run_train(const TrainArgs& a, AppContext& ctx) {
     if (described || !root) return;
     described = true;
     if (m.kind() == "cluster_expansion") {
-      fmt::print("model     {} {} ({})\n", model_label(m), m.describe(), m.trained_backend());
+      fmt::print("model     {} {} (ridge regression, no epochs)\n", model_label(m), m.describe());
       return;
     }
     fmt::print(

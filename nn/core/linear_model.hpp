@@ -33,6 +33,13 @@ struct LinearModelOptions {
   int order = 1;      // 1: site descriptors linear (pair CE); 2: with their products (3-body)
   double ridge = -1;  // relative ridge penalty; < 0: chosen on the validation rows
   int composition_powers = 3;  // point terms n_b, n_b^2, ... n_b^powers per species b >= 1
+  // Also one fit per composition (atoms of species 0), used where that composition had training
+  // rows; the fit over all compositions serves the others.
+  bool per_composition = false;
+  // Triangles i-j-k with j and k within this many shells of site i: counted per geometry
+  // (the shells of ij, ik and jk) and species of j and k, as site descriptor entries (three-
+  // body clusters resolved by shape). 0: off.
+  int triplet_shells = 0;
 };
 
 // The descriptor of one site: [1, shell counts of species 1..S-1 per shell, composition
@@ -41,7 +48,7 @@ struct LinearModelOptions {
 class SiteDescriptors {
  public:
   SiteDescriptors() = default;
-  SiteDescriptors(const System& system, int shells, int order);
+  SiteDescriptors(const System& system, int shells, int order, int triplet_shells = 0);
   int size() const { return size_; }  // entries of one site's descriptor
   int shells() const { return shells_; }
   int order() const { return order_; }
@@ -51,7 +58,14 @@ class SiteDescriptors {
   void compute(const std::uint8_t* occupation, double* out) const;
 
  private:
+  void add_triplets(const Lattice& lattice, int triplet_shells);
+
   int shells_ = 0, order_ = 1, sites_ = 0, species_ = 0, base_ = 0, size_ = 0;
+  int products_end_ = 0, triplet_classes_ = 0;
+  struct Triangle {
+    int j, k, shape;
+  };
+  std::vector<std::vector<Triangle>> triangles_;          // per site
   std::vector<std::vector<std::vector<int>>> neighbors_;  // [shell][site] -> sites (images)
 };
 
@@ -84,14 +98,18 @@ class LinearModel {
 
  private:
   int energy_features() const;
+  int bins() const { return options_.per_composition ? desc_.num_sites() + 2 : 1; }
+  int bin_of(const std::uint8_t* occ) const;  // 0: the shared fit, 1 + atoms of species 0
   void energy_features(const std::uint8_t* occ, const double* site_desc, double* out) const;
 
   std::vector<Task> tasks_;
   LinearModelOptions options_;
   SiteDescriptors desc_;
-  std::vector<double> reference_energy_;   // Ry per atom of each species (least squares)
-  RidgeFit energy_;                        // on the energy minus the reference energies
-  std::vector<RidgeFit> charge_, moment_;  // one per own species
+  std::vector<double> reference_energy_;  // Ry per atom of each species (least squares)
+  // Fits by bin (bin_of) and, for charge and moment, own species: [bin x species]. A fit
+  // without weights (composition absent from training) defers to bin 0.
+  std::vector<RidgeFit> energy_;  // on the energy minus the reference energies
+  std::vector<RidgeFit> charge_, moment_;
 };
 
 }  // namespace lsmss::nn

@@ -22,6 +22,8 @@ void read_model_kind_keys(const DeckTable& t, TrainingOptions& o) {
   o.linear.shells = static_cast<int>(ce.integer("shells", 4, 1, 20));
   o.linear.order = static_cast<int>(ce.integer("order", 1, 1, 2));
   o.linear.composition_powers = static_cast<int>(ce.integer("composition_powers", 3, 0, 10));
+  o.linear.per_composition = ce.boolean("per_composition", false);
+  o.linear.triplet_shells = static_cast<int>(ce.integer("triplet_shells", 0, 0, 4));
   ce.allow({"ridge"});
   if (ce.is_string("ridge")) {
     if (ce.string("ridge") != "auto") ce.error("ridge", "expected \"auto\" or a number >= 0");
@@ -71,7 +73,7 @@ Model linear_only(const dataset::Dataset& data, const TrainingOptions& opt, int 
   impl->fold = fold;
   impl->dataset_hash = dataset_fingerprint(data);
   impl->training_deck = deck_text;
-  impl->trained_backend = "none (linear least squares)";
+  impl->trained_backend = "none";  // ridge regression in double precision, no backend
   impl->software_version = kVersion;
   impl->created = training::now_iso();
   impl->seed = static_cast<std::int64_t>(opt.seed);

@@ -87,7 +87,9 @@ TEST(NnModelKinds, ClusterExpansionIsExactOnAPairModel) {
 TEST(NnModelKinds, LinearModelIsTranslationInvariant) {
   const auto d = test::synthetic_dataset(200, 4, 6, {2, 2, 1});
   TrainingOptions o = kind_options(ModelKind::cluster_expansion, 1);
-  o.linear.order = 2;  // three-body terms and site products too
+  o.linear.order = 2;           // three-body terms and site products too
+  o.linear.triplet_shells = 2;  // and triangles by shape
+  o.linear.per_composition = true;
   const Model m = train_model(d, o, 0);
   const auto perms = d.system.lattice.translations();
   ASSERT_GT(perms.size(), 1u);
@@ -203,6 +205,8 @@ TEST(NnModelKinds, DeckKeys) {
   EXPECT_EQ(o.linear.order, 2);
   EXPECT_DOUBLE_EQ(o.linear.ridge, 1e-6);
   EXPECT_EQ(o.augment_translations, 4);
+  EXPECT_FALSE(o.linear.per_composition);
+  EXPECT_EQ(o.linear.triplet_shells, 0);
   EXPECT_LT(opts("{ cluster_expansion = { ridge = 'auto' } }").linear.ridge, 0);
   expect_error_containing([&] { opts("{ kind = 'svm' }"); }, "kind");
   expect_error_containing([&] { opts("{ cluster_expansion = { order = 3 } }"); }, "order");
