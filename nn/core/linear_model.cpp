@@ -361,7 +361,8 @@ LinearModel LinearModel::fit(const dataset::Dataset& d, const std::vector<Task>&
   const int E = m.energy_features();
   std::vector<NormalSums> e_train(B, NormalSums(E)), e_val = e_train;
   // Per task (charge, moment), bin and own species: sums over every site of the rows.
-  std::vector<std::vector<NormalSums>> s_train(2, std::vector<NormalSums>(B * S, NormalSums(D)));
+  std::vector<std::vector<NormalSums>> s_train(
+      2, std::vector<NormalSums>(static_cast<std::size_t>(B) * S, NormalSums(D)));
   std::vector<std::vector<NormalSums>> s_val = s_train;
   std::vector<double> desc(static_cast<std::size_t>(N) * D), ef(E);
   auto accumulate = [&](const std::vector<std::size_t>& rows, std::vector<NormalSums>& e,

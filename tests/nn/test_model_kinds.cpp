@@ -151,6 +151,7 @@ TEST(NnModelKinds, ModelFilesOfEveryKindRoundTrip) {
     const Ensemble ens = Ensemble::load({path}, "reference");
     const auto rows = test_rows(d);
     std::vector<Configuration> tc;
+    tc.reserve(rows.size());
     for (auto r : rows) tc.push_back(d.configuration(r));
     const auto props = ens.predict(tc);
     double s2 = 0;
