@@ -168,9 +168,10 @@ void ModelWorkspace::energy_from_first_preactivation(std::span<const float> z1, 
   int head = -1;
   for (int h = 0; h < m.net.num_heads(); ++h)
     if (m.net.spec().heads[h].task == Task::energy) head = h;
-  if (head < 0) fail("energy_from_first_preactivation: this model does not predict the energy");
   if (!m.fast_path)
-    fail("energy_from_first_preactivation: this network's first layer does not feed all others");
+    fail("energy_from_first_preactivation: this model (kind {}) has no first-layer fast path",
+         model_kind_name(m.kind));
+  if (head < 0) fail("energy_from_first_preactivation: this model does not predict the energy");
   const int W = model_.first_layer_width(), S = m.stdz.num_species;
   if (z1.size() < static_cast<std::size_t>(batch) * W ||
       energy_out.size() < static_cast<std::size_t>(batch))
