@@ -27,15 +27,23 @@ std::string default_dataset(const LoadedDeck& d) {
   return defaults::dataset_file(d.root(), d.deck.file());
 }
 
+constexpr Task kTasks[] = {Task::energy, Task::charge, Task::moment};
+
 std::string unit_of(Task t) {
   return t == Task::energy ? "Ry" : t == Task::charge ? "e" : "muB";
 }
 
+// "MTL E+C" for the paper's MLP; other kinds lead with their name ("ce+mlp MTL E+C",
+// "cluster_expansion E+C"), so `evaluate -m a -m b` compares kinds side by side.
 std::string model_label(const nn::Model& m) {
   std::vector<std::string> l;
-  for (const auto& h : m.network().spec().heads)
-    l.push_back(fmt::format("{:c}", std::toupper(nn::task_name(h.task)[0])));
-  return fmt::format("{} {}", l.size() > 1 ? "MTL" : "STL", fmt::join(l, "+"));
+  for (Task t : kTasks)
+    if (m.tasks() & nn::task_bit(t))
+      l.push_back(fmt::format("{:c}", std::toupper(nn::task_name(t)[0])));
+  const std::string tasks = fmt::format("{}", fmt::join(l, "+"));
+  if (m.kind() == "cluster_expansion") return "CE " + tasks;
+  const std::string mlp = fmt::format("{} {}", l.size() > 1 ? "MTL" : "STL", tasks);
+  return m.kind() == "mlp" ? mlp : "CE+" + mlp;
 }
 
 struct ModelSet {
@@ -49,8 +57,6 @@ std::pair<double, double> mean_std(const std::vector<double>& v) {
   for (double x : v) s += (x - m) * (x - m);
   return {m, v.size() > 1 ? std::sqrt(s / (v.size() - 1)) : 0.0};
 }
-
-constexpr Task kTasks[] = {Task::energy, Task::charge, Task::moment};
 
 // The paper's Tables 2/3 on stdout: test RMSE mean +- std over the fold models, one row per
 // model file, in three scales.
@@ -397,15 +403,22 @@ void run_train(const TrainArgs& a, AppContext& ctx) {
   run.on_model = [&](const nn::Model& m) {
     if (described || !root) return;
     described = true;
-    fmt::print("model     {} {} ({} parameters), backend {}, {} epochs, batch fraction {}\n",
-               opt.label(), m.network().describe(), m.network().num_params(), m.trained_backend(),
-               opt.epochs, opt.batch_fraction);
+    if (m.kind() == "cluster_expansion") {
+      fmt::print("model     {} {} (ridge regression, no epochs)\n", model_label(m), m.describe());
+      return;
+    }
+    fmt::print(
+        "model     {} {} ({} network parameters), backend {}, {} epochs, batch fraction {}\n",
+        model_label(m), m.describe(), m.network().num_params(), m.trained_backend(), opt.epochs,
+        opt.batch_fraction);
   };
   const nn::FoldTrainingResult result = nn::train_folds(data, opt, folds, run);
   if (!root) return;
   fmt::print("wrote     {} ({} fold model{})\n", out, result.models.size(),
              result.models.size() == 1 ? "" : "s");
-  if (!a.no_eval) print_evaluation(out, opt.label(), result.models, data);
+  if (!a.no_eval)
+    print_evaluation(out, result.models.empty() ? opt.label() : model_label(result.models.front()),
+                     result.models, data);
 }
 
 void add_train_command(CLI::App& app, AppContext& ctx) {

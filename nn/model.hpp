@@ -57,7 +57,12 @@ class Model {
   static std::size_t count_in_file(const std::filesystem::path& path);
   void save(const std::filesystem::path& path) const;
 
-  PropertyMask tasks() const;    // kEnergy | kCharge | kMoment subset
+  PropertyMask tasks() const;  // kEnergy | kCharge | kMoment subset
+  // "mlp" (the paper's one-hot network), "cluster_expansion" (linear models on neighbour-shell
+  // counts) or "ce+mlp" (the linear model plus a network fitted to its residual);
+  // docs/nn.md, "Model kinds".
+  std::string kind() const;
+  std::string describe() const;  // architecture, e.g. "64-200-200-1" or "linear 4 shells, ..."
   const System& system() const;  // lattice + species it was trained for
   // Throws lsmss::Error naming what differs (lattice, constants, supercell, species).
   void check_matches(const System& system) const;
@@ -78,12 +83,13 @@ class Model {
   std::span<const float> first_layer_row(int feature) const;
   std::span<const float> first_layer_bias() const;
   // Whether the first layer reads the input alone and feeds every other layer (the fast path
-  // needs it).
+  // needs it). Only the kind "mlp" has it: the others predict through predict() (Monte Carlo
+  // then runs through the surrogate driver).
   bool has_fast_path() const;
 
   // ---- introspection (trainer, evaluation, tests) ----
-  int fold() const;  // fold the model was validated on (-1: none)
-  const Network& network() const;
+  int fold() const;                // fold the model was validated on (-1: none)
+  const Network& network() const;  // no heads for kind cluster_expansion
   const Standardization& standardization() const;
   std::span<const float> parameters() const;  // the flat weight buffer
   const std::string& backend() const;         // what its workspaces run on (as asked: may be auto)

@@ -9,7 +9,10 @@ ModelFirstLayer::ModelFirstLayer(Model model) : workspace_(std::move(model)) {
   const Model& m = workspace_.model();
   if (!(m.tasks() & kEnergy)) fail("the surrogate model does not predict the energy");
   if (!m.has_fast_path())
-    fail("the network's first layer does not feed all others ({})", m.network().describe());
+    fail(
+        "model kind {} ({}) has no first-layer fast path: only the plain mlp kind, whose first "
+        "layer reads the one-hot input alone and feeds all others, has one",
+        m.kind(), m.describe());
   features_ = m.system().num_sites() * m.system().num_species();
   width_ = m.first_layer_width();
   // Every layer after the first (the backends evaluate all heads).

@@ -17,7 +17,9 @@ namespace lsmss::nn {
 
 namespace {
 constexpr const char* kFormat = "lsms-surrogate-model";
-constexpr std::int64_t kFormatVersion = 1;
+// 2: the `kind` attribute and the `linear` group (model kinds other than the paper's MLP). Files
+// of plain MLPs are still written as version 1, so older programs read them.
+constexpr std::int64_t kFormatVersion = 2;
 
 std::vector<std::int64_t> to64(const std::vector<int>& v) {
   return {v.begin(), v.end()};
@@ -28,11 +30,18 @@ void ModelData::prepare(const std::string& name) {
   // An unknown or uncompiled backend is refused at load time, not at the first prediction.
   if (name != "auto" && !backend_compiled(name)) make_backend(name);
   backend_name = name;
+  if (!has_network()) {  // a linear model alone: no first layer to fold
+    fast_path = false;
+    width1 = 0;
+    return;
+  }
   const auto& L = net.layers();
   width1 = L[0].out;
   // The one-hot trick needs the first layer to read the input alone and feed everything else.
   fast_path = L[0].input < 0;
   for (std::size_t l = 1; l < L.size(); ++l) fast_path = fast_path && L[l].input >= 0;
+  // The fast path sums first-layer rows only: a linear base needs the whole configuration.
+  fast_path = fast_path && !linear;
   const int S = stdz.num_species, F = stdz.num_sites * S, W = width1 + S;
   folded_rows.assign(static_cast<std::size_t>(F) * W, 0.0f);
   folded_bias.assign(W, 0.0f);
@@ -96,17 +105,17 @@ void ModelWorkspace::forward_configs(const std::uint8_t* occ, int n) {
 
 Predictions ModelWorkspace::predict(std::span<const Configuration> configs) {
   const ModelData& m = ModelAccess::data(model_);
-  const int N = m.stdz.num_sites;
+  const int N = m.system.num_sites();
   Predictions p;
   const auto& heads = m.net.spec().heads;
-  for (const auto& h : heads) {
-    auto& v = h.task == Task::energy ? p.energy : h.task == Task::charge ? p.charge : p.moment;
-    v.resize(configs.size() * h.outputs);
-  }
+  const PropertyMask tasks = model_.tasks();
+  if (tasks & kEnergy) p.energy.assign(configs.size(), 0.0);
+  if (tasks & kCharge) p.charge.assign(configs.size() * N, 0.0);
+  if (tasks & kMoment) p.moment.assign(configs.size() * N, 0.0);
   // Chunks of a few hundred rows keep every layer's activations in cache.
   constexpr std::size_t kChunk = 256;
   if (configs.empty()) return p;
-  reserve(static_cast<int>(std::min(configs.size(), kChunk)));
+  if (m.has_network()) reserve(static_cast<int>(std::min(configs.size(), kChunk)));
   std::vector<std::uint8_t> occ(std::min(configs.size(), kChunk) * N);
   for (std::size_t first = 0; first < configs.size(); first += kChunk) {
     const int n = static_cast<int>(std::min(kChunk, configs.size() - first));
@@ -115,12 +124,26 @@ Predictions ModelWorkspace::predict(std::span<const Configuration> configs) {
       if (c.num_sites() != N)
         fail("model for {} sites asked about a configuration of {} sites", N, c.num_sites());
       for (int i = 0; i < N; ++i) {
-        if (c[i] >= m.stdz.num_species)
+        if (c[i] >= m.system.num_species())
           fail("configuration has species {} at site {}; the model knows {} species", c[i], i,
-               m.stdz.num_species);
+               m.system.num_species());
         occ[static_cast<std::size_t>(r) * N + i] = c[i];
       }
     }
+    if (m.linear) {  // the linear part writes its share first; the network's is added below
+      Predictions part;
+      if (tasks & kEnergy) part.energy.assign(n, 0.0);
+      if (tasks & kCharge) part.charge.assign(static_cast<std::size_t>(n) * N, 0.0);
+      if (tasks & kMoment) part.moment.assign(static_cast<std::size_t>(n) * N, 0.0);
+      m.linear->add_predictions(occ.data(), n, part);
+      auto copy = [&](const std::vector<double>& from, std::vector<double>& to, std::size_t per) {
+        if (!from.empty()) std::copy(from.begin(), from.end(), to.begin() + first * per);
+      };
+      copy(part.energy, p.energy, 1);
+      copy(part.charge, p.charge, N);
+      copy(part.moment, p.moment, N);
+    }
+    if (!m.has_network()) continue;
     forward_configs(occ.data(), n);
     for (int h = 0; h < m.net.num_heads(); ++h) {
       const int O = heads[h].outputs;
@@ -128,9 +151,12 @@ Predictions ModelWorkspace::predict(std::span<const Configuration> configs) {
                 : heads[h].task == Task::charge ? p.charge
                                                 : p.moment;
       const float* y = backend_->output(h);
-      for (int r = 0; r < n; ++r)
+      std::vector<double> decoded(O);
+      for (int r = 0; r < n; ++r) {
         m.stdz.decode_output(h, occ.data() + static_cast<std::size_t>(r) * N,
-                             y + static_cast<std::size_t>(r) * O, v.data() + (first + r) * O);
+                             y + static_cast<std::size_t>(r) * O, decoded.data());
+        for (int o = 0; o < O; ++o) v[(first + r) * O + o] += decoded[o];
+      }
     }
   }
   return p;
@@ -142,9 +168,10 @@ void ModelWorkspace::energy_from_first_preactivation(std::span<const float> z1, 
   int head = -1;
   for (int h = 0; h < m.net.num_heads(); ++h)
     if (m.net.spec().heads[h].task == Task::energy) head = h;
-  if (head < 0) fail("energy_from_first_preactivation: this model does not predict the energy");
   if (!m.fast_path)
-    fail("energy_from_first_preactivation: this network's first layer does not feed all others");
+    fail("energy_from_first_preactivation: this model (kind {}) has no first-layer fast path",
+         model_kind_name(m.kind));
+  if (head < 0) fail("energy_from_first_preactivation: this model does not predict the energy");
   const int W = model_.first_layer_width(), S = m.stdz.num_species;
   if (z1.size() < static_cast<std::size_t>(batch) * W ||
       energy_out.size() < static_cast<std::size_t>(batch))
@@ -179,7 +206,20 @@ Model::~Model() = default;
 PropertyMask Model::tasks() const {
   PropertyMask m = 0;
   for (const auto& h : impl_->net.spec().heads) m |= task_bit(h.task);
+  if (impl_->linear)
+    for (Task t : impl_->linear->tasks()) m |= task_bit(t);
   return m;
+}
+
+std::string Model::kind() const {
+  return model_kind_name(impl_->kind);
+}
+
+std::string Model::describe() const {
+  const ModelData& m = *impl_;
+  if (!m.linear) return m.net.describe();
+  const std::string linear = "linear " + m.linear->describe();
+  return m.has_network() ? fmt::format("{} + MLP {}", linear, m.net.describe()) : linear;
 }
 
 const System& Model::system() const {
@@ -240,9 +280,10 @@ bool Model::has_fast_path() const {
 
 // ---------------------------------------------------------------- model files
 
-void write_model_group(hid_t g, const ModelData& m) {
+namespace {
+
+void write_network(hid_t g, const ModelData& m) {
   const auto& spec = m.net.spec();
-  h5::write_attr(g, "fold", static_cast<std::int64_t>(m.fold));
   std::vector<std::string> tasks, shared_act;
   std::vector<int> hidden, outputs;
   for (const auto& h : spec.heads) {
@@ -259,6 +300,30 @@ void write_model_group(hid_t g, const ModelData& m) {
   h5::write_attr(g, "task_activation", activation_name(spec.task_act));
   h5::write_attr(g, "task_widths", to64(hidden));
   h5::write_attr(g, "task_outputs", to64(outputs));
+  h5::write_attr(g, "energy_target", energy_target_name(m.stdz.energy_target));
+  h5::write_attr(g, "charge_target", charge_target_name(m.stdz.charge_target));
+  h5::write(g, "params", m.params);
+  h5::write(g, "input_mean", m.stdz.input_mean);
+  h5::write(g, "input_std", m.stdz.input_std);
+  h5::write(g, "reference_energy", m.stdz.reference_energy);
+  for (const auto& hs : m.stdz.heads) {
+    auto hg = h5::create_group(g, "target_" + task_name(hs.task));
+    h5::write(hg, "mean", hs.mean);
+    h5::write(hg, "std", hs.std);
+    h5::write(hg, "paper_std", hs.paper_std);
+  }
+}
+
+}  // namespace
+
+void write_model_group(hid_t g, const ModelData& m) {
+  h5::write_attr(g, "fold", static_cast<std::int64_t>(m.fold));
+  if (m.kind != ModelKind::mlp) h5::write_attr(g, "kind", model_kind_name(m.kind));
+  if (m.has_network()) write_network(g, m);
+  if (m.linear) {
+    auto lg = h5::create_group(g, "linear");
+    m.linear->write(lg);
+  }
   // System the model was trained for.
   const Lattice& lat = m.system.lattice;
   h5::write_attr(g, "lattice", lattice_kind_name(lat.kind()));
@@ -278,9 +343,7 @@ void write_model_group(hid_t g, const ModelData& m) {
   h5::write_attr(g, "species", sym);
   h5::write_attr(g, "species_Z", Z);
   h5::write_attr(g, "species_valence", valence);
-  // Targets and provenance.
-  h5::write_attr(g, "energy_target", energy_target_name(m.stdz.energy_target));
-  h5::write_attr(g, "charge_target", charge_target_name(m.stdz.charge_target));
+  // Provenance.
   h5::write_attr(g, "dataset_hash", m.dataset_hash);
   h5::write_attr(g, "trained_backend", m.trained_backend);
   h5::write_attr(g, "software_version", m.software_version);
@@ -289,23 +352,74 @@ void write_model_group(hid_t g, const ModelData& m) {
   h5::write_attr(g, "seed", m.seed);
   h5::write(g, "training_deck",
             std::vector<std::uint8_t>(m.training_deck.begin(), m.training_deck.end()));
-  h5::write(g, "params", m.params);
-  h5::write(g, "input_mean", m.stdz.input_mean);
-  h5::write(g, "input_std", m.stdz.input_std);
-  h5::write(g, "reference_energy", m.stdz.reference_energy);
-  for (const auto& hs : m.stdz.heads) {
-    auto hg = h5::create_group(g, "target_" + task_name(hs.task));
-    h5::write(hg, "mean", hs.mean);
-    h5::write(hg, "std", hs.std);
-    h5::write(hg, "paper_std", hs.paper_std);
-  }
   auto cg = h5::create_group(g, "curve");
-  const hsize_t samples = m.curve.epoch.size(), T = spec.heads.size();
+  const hsize_t samples = m.curve.epoch.size(), T = m.net.spec().heads.size();
   h5::write(cg, "epoch", m.curve.epoch);
   h5::write(cg, "train_loss", m.curve.train, {samples, T});
   h5::write(cg, "validation_loss", m.curve.validation, {samples, T});
   h5::write(cg, "learning_rate", m.curve.learning_rate);
 }
+
+namespace {
+
+// The network, its standardization and targets (every kind but cluster_expansion).
+void read_network(hid_t g, ModelData& model, const std::vector<std::int64_t>& Z) {
+  ModelData* m = &model;
+  NetworkSpec spec;
+  spec.inputs = static_cast<int>(h5::read_attr_int(g, "inputs"));
+  for (auto w : h5::read_attr_ints(g, "shared_widths")) spec.shared.push_back(static_cast<int>(w));
+  if (h5::has_attr(g, "shared_activations"))
+    for (const auto& a : h5::read_attr_strings(g, "shared_activations"))
+      spec.shared_act.push_back(activation_from_name(a));
+  spec.task_act = activation_from_name(h5::read_attr_string(g, "task_activation"));
+  const auto tasks = h5::read_attr_strings(g, "tasks");
+  const auto hidden = h5::read_attr_ints(g, "task_widths");
+  const auto outputs = h5::read_attr_ints(g, "task_outputs");
+  if (hidden.size() != tasks.size() || outputs.size() != tasks.size())
+    fail("task attributes of unequal length");
+  for (std::size_t t = 0; t < tasks.size(); ++t)
+    spec.heads.push_back(
+        {task_from_name(tasks[t]), static_cast<int>(outputs[t]), static_cast<int>(hidden[t])});
+  m->net = Network(spec);
+  Standardization& s = m->stdz;
+  for (auto z : Z) s.species_z.push_back(double(z));
+  s.energy_target = energy_target_from_name(h5::read_attr_string(g, "energy_target"));
+  s.charge_target = charge_target_from_name(h5::read_attr_string(g, "charge_target"));
+  m->params = h5::read<float>(g, "params");
+  if (m->params.size() != m->net.num_params())
+    fail("params has {} values, architecture {} needs {}", m->params.size(), m->net.describe(),
+         m->net.num_params());
+  s.input_mean = h5::read<double>(g, "input_mean");
+  s.input_std = h5::read<double>(g, "input_std");
+  s.reference_energy = h5::read<double>(g, "reference_energy");
+  const std::size_t F = static_cast<std::size_t>(s.num_sites) * s.num_species;
+  if (spec.inputs != static_cast<int>(F) || s.input_mean.size() != F || s.input_std.size() != F ||
+      s.reference_energy.size() != static_cast<std::size_t>(s.num_species))
+    fail("standardization does not match {} sites x {} species", s.num_sites, s.num_species);
+  for (const auto& h : spec.heads) {
+    auto hg = h5::open_group(g, "target_" + task_name(h.task));
+    HeadStats hs{h.task, h5::read<double>(hg, "mean"), h5::read<double>(hg, "std"),
+                 h5::read<double>(hg, "paper_std")};
+    if (hs.mean.size() != static_cast<std::size_t>(h.outputs) || hs.std.size() != hs.mean.size())
+      fail("target_{} statistics have {} values, expected {}", task_name(h.task), hs.mean.size(),
+           h.outputs);
+    s.heads.push_back(std::move(hs));
+  }
+  // A network with a non-finite weight or statistic predicts NaN: refuse it here.
+  auto all_finite = [](const auto& v) {
+    for (const auto x : v)
+      if (!std::isfinite(x)) return false;
+    return true;
+  };
+  if (!all_finite(m->params)) fail("params holds a non-finite (NaN or infinite) weight");
+  if (!all_finite(s.input_mean) || !all_finite(s.input_std) || !all_finite(s.reference_energy))
+    fail("the input standardization holds a non-finite value");
+  for (const auto& hs : s.heads)
+    if (!all_finite(hs.mean) || !all_finite(hs.std))
+      fail("target_{} statistics hold a non-finite value", task_name(hs.task));
+}
+
+}  // namespace
 
 std::unique_ptr<ModelData> read_model_group(hid_t g, const std::string& where) {
   std::unique_ptr<ModelData> m;
@@ -331,29 +445,17 @@ std::unique_ptr<ModelData> read_model_group(hid_t g, const std::string& where) {
     }
     m = std::make_unique<ModelData>(std::move(sys));
     m->fold = static_cast<int>(h5::read_attr_int(g, "fold"));
-    NetworkSpec spec;
-    spec.inputs = static_cast<int>(h5::read_attr_int(g, "inputs"));
-    for (auto w : h5::read_attr_ints(g, "shared_widths"))
-      spec.shared.push_back(static_cast<int>(w));
-    if (h5::has_attr(g, "shared_activations"))
-      for (const auto& a : h5::read_attr_strings(g, "shared_activations"))
-        spec.shared_act.push_back(activation_from_name(a));
-    spec.task_act = activation_from_name(h5::read_attr_string(g, "task_activation"));
-    const auto tasks = h5::read_attr_strings(g, "tasks");
-    const auto hidden = h5::read_attr_ints(g, "task_widths");
-    const auto outputs = h5::read_attr_ints(g, "task_outputs");
-    if (hidden.size() != tasks.size() || outputs.size() != tasks.size())
-      fail("task attributes of unequal length");
-    for (std::size_t t = 0; t < tasks.size(); ++t)
-      spec.heads.push_back(
-          {task_from_name(tasks[t]), static_cast<int>(outputs[t]), static_cast<int>(hidden[t])});
-    m->net = Network(spec);
-    Standardization& s = m->stdz;
-    s.num_sites = m->system.num_sites();
-    s.num_species = m->system.num_species();
-    for (auto z : Z) s.species_z.push_back(double(z));
-    s.energy_target = energy_target_from_name(h5::read_attr_string(g, "energy_target"));
-    s.charge_target = charge_target_from_name(h5::read_attr_string(g, "charge_target"));
+    // Version 1 files have no kind: the paper's MLP.
+    if (h5::has_attr(g, "kind")) m->kind = model_kind_from_name(h5::read_attr_string(g, "kind"));
+    m->stdz.num_sites = m->system.num_sites();
+    m->stdz.num_species = m->system.num_species();
+    if (m->kind != ModelKind::cluster_expansion) read_network(g, *m, Z);
+    if (m->kind != ModelKind::mlp) {
+      if (!h5::exists(g, "linear"))
+        fail("kind {} needs a `linear` group", model_kind_name(m->kind));
+      auto lg = h5::open_group(g, "linear");
+      m->linear = LinearModel::read(lg, m->system);
+    }
     m->dataset_hash = h5::read_attr_string(g, "dataset_hash");
     m->trained_backend = h5::read_attr_string(g, "trained_backend");
     m->software_version = h5::read_attr_string(g, "software_version");
@@ -362,38 +464,6 @@ std::unique_ptr<ModelData> read_model_group(hid_t g, const std::string& where) {
     m->seed = h5::read_attr_int(g, "seed");
     const auto deck = h5::read<std::uint8_t>(g, "training_deck");
     m->training_deck.assign(deck.begin(), deck.end());
-    m->params = h5::read<float>(g, "params");
-    if (m->params.size() != m->net.num_params())
-      fail("params has {} values, architecture {} needs {}", m->params.size(), m->net.describe(),
-           m->net.num_params());
-    s.input_mean = h5::read<double>(g, "input_mean");
-    s.input_std = h5::read<double>(g, "input_std");
-    s.reference_energy = h5::read<double>(g, "reference_energy");
-    const std::size_t F = static_cast<std::size_t>(s.num_sites) * s.num_species;
-    if (spec.inputs != static_cast<int>(F) || s.input_mean.size() != F || s.input_std.size() != F ||
-        s.reference_energy.size() != static_cast<std::size_t>(s.num_species))
-      fail("standardization does not match {} sites x {} species", s.num_sites, s.num_species);
-    for (const auto& h : spec.heads) {
-      auto hg = h5::open_group(g, "target_" + task_name(h.task));
-      HeadStats hs{h.task, h5::read<double>(hg, "mean"), h5::read<double>(hg, "std"),
-                   h5::read<double>(hg, "paper_std")};
-      if (hs.mean.size() != static_cast<std::size_t>(h.outputs) || hs.std.size() != hs.mean.size())
-        fail("target_{} statistics have {} values, expected {}", task_name(h.task), hs.mean.size(),
-             h.outputs);
-      s.heads.push_back(std::move(hs));
-    }
-    // A network with a non-finite weight or statistic predicts NaN: refuse it here.
-    auto all_finite = [](const auto& v) {
-      for (const auto x : v)
-        if (!std::isfinite(x)) return false;
-      return true;
-    };
-    if (!all_finite(m->params)) fail("params holds a non-finite (NaN or infinite) weight");
-    if (!all_finite(s.input_mean) || !all_finite(s.input_std) || !all_finite(s.reference_energy))
-      fail("the input standardization holds a non-finite value");
-    for (const auto& hs : s.heads)
-      if (!all_finite(hs.mean) || !all_finite(hs.std))
-        fail("target_{} statistics hold a non-finite value", task_name(hs.task));
     auto cg = h5::open_group(g, "curve");
     m->curve.epoch = h5::read<std::int64_t>(cg, "epoch");
     m->curve.train = h5::read<double>(cg, "train_loss");
@@ -435,7 +505,11 @@ void save_models(const std::filesystem::path& path, const std::vector<const Mode
     {
       auto f = h5::File::create(tmp);
       h5::write_attr(f, "format", kFormat);
-      h5::write_attr(f, "format_version", kFormatVersion);
+      // Plain MLPs keep version 1 (readable by older programs).
+      std::int64_t version = 1;
+      for (const Model* m : models)
+        if (m->impl().kind != ModelKind::mlp) version = kFormatVersion;
+      h5::write_attr(f, "format_version", version);
       h5::write_attr(f, "software_version", kVersion);
       h5::write_attr(f, "num_models", static_cast<std::int64_t>(models.size()));
       auto root = h5::create_group(f, "models");

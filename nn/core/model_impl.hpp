@@ -4,10 +4,12 @@
 // here changes after prepare(): the mutable side of evaluation lives in ModelWorkspace.
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "core/hdf5.hpp"
+#include "nn/core/linear_model.hpp"
 #include "nn/core/network.hpp"
 #include "nn/core/standardization.hpp"
 #include "nn/model.hpp"
@@ -20,9 +22,13 @@ namespace detail {
 struct ModelData {
   explicit ModelData(System s) : system(std::move(s)) {}
   System system;
-  Network net;
+  ModelKind kind = ModelKind::mlp;
+  Network net;                // no heads for kind cluster_expansion
   std::vector<float> params;  // flat, layout of Network
   Standardization stdz;
+  // The linear model (cluster_expansion) or the linear base the network corrects (ce+mlp).
+  std::optional<LinearModel> linear;
+  bool has_network() const { return net.num_heads() > 0; }
 
   // Provenance.
   int fold = -1;

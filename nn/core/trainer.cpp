@@ -129,6 +129,7 @@ TrainingOptions TrainingOptions::from_deck(const DeckTable& t,
   ls.finish();
   o.model = t.string("model", defaults::model_file(deck_file));
   o.curve_interval = t.integer("curve_interval", 0, 0, 100000000);
+  read_model_kind_keys(t, o);
   t.finish();
   return o;
 }
@@ -359,6 +360,8 @@ Model train_model(const dataset::Dataset& data, const TrainingOptions& options, 
                   const std::string& deck_text) {
   // The cuda backend trains through the multi-fold engine (also for one fold): it keeps the
   // data, the step and Adam on the device.
+  if (options.kind != ModelKind::mlp || options.augment_translations > 0)
+    return train_model_kind(data, options, fold, deck_text);
   if (trains_folds_together(options))
     return std::move(train_folds_together(data, options, {fold}, deck_text).front());
   return FoldTrainer(data, options, fold).run(deck_text);
@@ -378,9 +381,14 @@ Evaluation evaluate_model(const Model& model, const dataset::Dataset& d,
   ev.fold = model.fold();
   const auto& heads = model.network().spec().heads;
   const auto& stdz = model.standardization();
-  for (std::size_t h = 0; h < heads.size(); ++h) {
-    const Task t = heads[h].task;
-    const int O = heads[h].outputs;
+  for (Task t : {Task::energy, Task::charge, Task::moment}) {
+    if (!(model.tasks() & task_bit(t))) continue;
+    const int O = t == Task::energy ? 1 : N;
+    // The standardized scale is the network's training spread of the raw value; a linear model
+    // alone has none (NaN).
+    const std::vector<double>* paper_std = nullptr;
+    for (std::size_t h = 0; h < heads.size(); ++h)
+      if (heads[h].task == t) paper_std = &stdz.heads[h].paper_std;
     const std::vector<double>& ref = values_of(d, t);
     const std::vector<double>& pred = t == Task::energy   ? p.energy
                                       : t == Task::charge ? p.charge
@@ -393,7 +401,8 @@ Evaluation evaluate_model(const Model& model, const dataset::Dataset& d,
       for (int o = 0; o < O; ++o) {
         const double a = ref[rows[k] * O + o], b = pred[k * O + o];
         s2 += (b - a) * (b - a);
-        const double z = (b - a) / stdz.heads[h].paper_std[o];
+        const double z =
+            paper_std ? (b - a) / (*paper_std)[o] : std::numeric_limits<double>::quiet_NaN();
         s2std += z * z;
         sa += std::abs(b - a);
         if (parity) ev.parity.back().push_back({rows[k], t == Task::energy ? -1 : o, a, b});

@@ -8,6 +8,7 @@
 #include "core/defaults.hpp"
 #include "dataset_builder/dataset.hpp"
 #include "nn/core/backend.hpp"
+#include "nn/core/linear_model.hpp"
 #include "nn/core/network.hpp"
 #include "nn/core/optimizer.hpp"
 #include "nn/core/standardization.hpp"
@@ -39,9 +40,12 @@ struct TrainingOptions {
   LearningRateSchedule lr_schedule = LearningRateSchedule::constant;
   double lr_factor = 0.5;  // step: multiply every lr_every epochs
   long lr_every = 1000;
-  double lr_min = 0.0;      // cosine: final learning rate
-  std::string model;        // from_deck: training.model, else defaults::model_file(<deck>)
-  long curve_interval = 0;  // epochs between curve samples; 0: epochs/200 (>= 1)
+  double lr_min = 0.0;              // cosine: final learning rate
+  ModelKind kind = ModelKind::mlp;  // training.kind (docs/nn.md, "Model kinds")
+  LinearModelOptions linear;        // training.cluster_expansion
+  int augment_translations = 0;     // training.augment.translations: copies per training row
+  std::string model;                // from_deck: training.model, else defaults::model_file(<deck>)
+  long curve_interval = 0;          // epochs between curve samples; 0: epochs/200 (>= 1)
   bool progress = true;
 
   // Reads the deck's `training` table (every key typed, then finish()); `deck_file` names the
@@ -63,6 +67,20 @@ std::vector<int> folds_to_train(const dataset::Dataset& data, const TrainingOpti
 
 // A fingerprint of the training data (hex), stored with the model.
 std::string dataset_fingerprint(const dataset::Dataset& data);
+
+// Reads training.kind, training.cluster_expansion and training.augment into `o`
+// (nn/core/model_kinds.cpp).
+void read_model_kind_keys(const DeckTable& training, TrainingOptions& o);
+
+// The kinds with a linear part and translation augmentation (nn/core/model_kinds.cpp): fits the
+// linear model, trains the network on its residual (ce+mlp) and/or on translated copies of the
+// training rows. Called by train_model for anything but a plain MLP.
+Model train_model_kind(const dataset::Dataset& data, const TrainingOptions& opt, int fold,
+                       const std::string& deck_text);
+
+// The dataset with `copies` distinct random lattice translations of every non-test row
+// appended (same fold; charges and moments move with their sites).
+dataset::Dataset augment_translations(const dataset::Dataset& data, int copies, std::uint64_t seed);
 
 // Trains one fold model. `deck_text` is stored in the model file for provenance.
 Model train_model(const dataset::Dataset& data, const TrainingOptions& opt, int fold,

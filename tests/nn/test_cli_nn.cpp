@@ -73,6 +73,27 @@ TEST(NnCli, PredictTextConfigurationsWithAModelFile) {
   EXPECT_NE(r.status, 0);
 }
 
+// A model of another kind (the linear cluster expansion) predicts through the same command.
+TEST(NnCli, PredictWithAClusterExpansionModel) {
+  TempDir dir;
+  const auto d = synthetic_dataset(300, 3, 4);
+  nn::TrainingOptions o;
+  o.kind = nn::ModelKind::cluster_expansion;
+  o.tasks = {nn::Task::energy, nn::Task::charge};
+  o.progress = false;
+  const nn::Model m = nn::train_model(d, o, 0);
+  m.save(dir / "ce.h5");
+  const auto configs = dir.write("c.txt", "00001111\n");
+  auto r = cli(fmt::format("predict -m {} {} -o {}", (dir / "ce.h5").string(), configs.string(),
+                           (dir / "p.csv").string()));
+  ASSERT_EQ(r.status, 0) << r.output;
+  const std::string csv = read_file(dir / "p.csv");
+  const auto p = m.predict(std::vector<Configuration>{Configuration::from_string("00001111")});
+  const auto at = csv.find("c.txt:1,00001111,4,");
+  ASSERT_NE(at, std::string::npos) << csv;
+  EXPECT_NEAR(std::stod(csv.substr(at + 19)), p.energy[0], 1e-6 * std::abs(p.energy[0])) << csv;
+}
+
 namespace {
 
 // The synthetic 32-site CuAu alloy written as LSMS info_evec output files, one per

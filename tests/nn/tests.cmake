@@ -2,7 +2,7 @@
 # train/evaluate/predict commands end to end (import of LSMS files included).
 lsmss_add_test(test_nn
   SOURCES nn/test_backends.cpp nn/test_model.cpp nn/test_cli_nn.cpp nn/test_multi_fold.cpp
-    nn/test_elementwise.cpp nn/test_gemm_plan.cpp
+    nn/test_elementwise.cpp nn/test_gemm_plan.cpp nn/test_model_kinds.cpp
   LIBS lsmss_nn lsmss_dataset lsmss_lsms OpenMP::OpenMP_CXX
   LABELS nn)
 

@@ -1,0 +1,151 @@
+// Model kinds beyond the paper's one-hot MLP (docs/nn.md, "Model kinds"): the linear model
+// alone (cluster_expansion), a network on its residual (ce+mlp), and translation augmentation
+// of the network's training rows.
+#include <algorithm>
+#include <numeric>
+#include <optional>
+
+#include <fmt/format.h>
+
+#include "core/error.hpp"
+#include "core/rng.hpp"
+#include "core/version.hpp"
+#include "nn/core/model_impl.hpp"
+#include "nn/core/trainer.hpp"
+#include "nn/core/training_parts.hpp"
+
+namespace lsmss::nn {
+
+void read_model_kind_keys(const DeckTable& t, TrainingOptions& o) {
+  o.kind = model_kind_from_name(t.choice("kind", "mlp", {"mlp", "cluster_expansion", "ce+mlp"}));
+  const DeckTable ce = t.table("cluster_expansion");
+  o.linear.shells = static_cast<int>(ce.integer("shells", 4, 1, 20));
+  o.linear.order = static_cast<int>(ce.integer("order", 1, 1, 2));
+  o.linear.composition_powers = static_cast<int>(ce.integer("composition_powers", 3, 0, 10));
+  o.linear.per_composition = ce.boolean("per_composition", false);
+  o.linear.triplet_shells = static_cast<int>(ce.integer("triplet_shells", 0, 0, 4));
+  ce.allow({"ridge"});
+  if (ce.is_string("ridge")) {
+    if (ce.string("ridge") != "auto") ce.error("ridge", "expected \"auto\" or a number >= 0");
+    o.linear.ridge = -1;
+  } else {
+    o.linear.ridge = ce.has("ridge") ? ce.number_in("ridge", 0.0, 0.0, 1e6) : -1;
+  }
+  ce.finish();
+  const DeckTable au = t.table("augment");
+  o.augment_translations = static_cast<int>(au.integer("translations", 0, 0, 100000));
+  au.finish();
+  if (o.kind == ModelKind::cluster_expansion && o.augment_translations > 0)
+    au.error("translations",
+             "kind \"cluster_expansion\" is translation-invariant already; augmentation only "
+             "applies to a network (kinds mlp and ce+mlp)");
+}
+
+namespace {
+
+// The dataset with the linear model's predictions subtracted from the tasks it predicts.
+dataset::Dataset residual_of(const dataset::Dataset& d, const LinearModel& linear) {
+  const std::size_t n = d.rows(), N = d.num_sites;
+  Predictions p;
+  for (Task t : linear.tasks())
+    (t == Task::energy   ? p.energy
+     : t == Task::charge ? p.charge
+                         : p.moment)
+        .assign(t == Task::energy ? n : n * N, 0.0);
+  linear.add_predictions(d.occupation.data(), n, p);
+  dataset::Dataset r = d;
+  auto subtract = [](std::vector<double>& v, const std::vector<double>& base) {
+    for (std::size_t k = 0; k < base.size(); ++k) v[k] -= base[k];
+  };
+  if (!p.energy.empty()) subtract(r.energy, p.energy);
+  if (!p.charge.empty()) subtract(r.charge, p.charge);
+  if (!p.moment.empty()) subtract(r.moment, p.moment);
+  return r;
+}
+
+Model linear_only(const dataset::Dataset& data, const TrainingOptions& opt, int fold,
+                  const std::string& deck_text, LinearModel linear) {
+  auto impl = std::make_unique<ModelData>(data.system);
+  impl->kind = ModelKind::cluster_expansion;
+  impl->linear = std::move(linear);
+  impl->stdz.num_sites = data.system.num_sites();
+  impl->stdz.num_species = data.system.num_species();
+  impl->fold = fold;
+  impl->dataset_hash = dataset_fingerprint(data);
+  impl->training_deck = deck_text;
+  impl->trained_backend = "none";  // ridge regression in double precision, no backend
+  impl->software_version = kVersion;
+  impl->created = training::now_iso();
+  impl->seed = static_cast<std::int64_t>(opt.seed);
+  impl->prepare(opt.backend);
+  return ModelAccess::make(std::move(impl));
+}
+
+}  // namespace
+
+// Translations of the supercell map the lattice onto itself exactly, so every copy is a true
+// data point (validation rows are copied too, test rows never).
+dataset::Dataset augment_translations(const dataset::Dataset& d, int copies, std::uint64_t seed) {
+  const auto perms = d.system.lattice.translations();
+  const int N = d.num_sites, T = static_cast<int>(perms.size());
+  dataset::Dataset a = d;
+  const bool q = d.charge.size() == d.rows() * N, m = d.moment.size() == d.rows() * N;
+  Rng rng(seed, 0xA06u);
+  std::vector<int> others(T - 1);
+  std::iota(others.begin(), others.end(), 1);  // translation 0 is the identity
+  const int k = std::min(copies, T - 1);
+  for (std::size_t r = 0; r < d.rows(); ++r) {
+    if (d.is_test(r)) continue;
+    for (int c = 0; c < k; ++c) {  // k distinct translations (partial Fisher-Yates)
+      const auto j = c + static_cast<int>(rng.below(static_cast<std::uint64_t>(T - 1 - c)));
+      std::swap(others[c], others[j]);
+      const auto& perm = perms[others[c]];
+      const std::size_t base = a.occupation.size();
+      a.occupation.resize(base + N);
+      for (int i = 0; i < N; ++i) a.occupation[base + perm[i]] = d.occupation[r * N + i];
+      auto move_values = [&](std::vector<double>& to, const std::vector<double>& from) {
+        const std::size_t b = to.size();
+        to.resize(b + N);
+        for (int i = 0; i < N; ++i) to[b + perm[i]] = from[r * N + i];
+      };
+      if (q) move_values(a.charge, d.charge);
+      if (m) move_values(a.moment, d.moment);
+      a.energy.push_back(d.energy[r]);
+      a.composition.push_back(d.composition[r]);
+      a.fold.push_back(d.fold[r]);
+      if (!d.origin.empty()) a.origin.push_back(d.origin[r]);
+    }
+  }
+  return a;
+}
+
+Model train_model_kind(const dataset::Dataset& data, const TrainingOptions& opt, int fold,
+                       const std::string& deck_text) {
+  std::optional<LinearModel> linear;
+  if (opt.kind != ModelKind::mlp) {
+    const FoldSplit split = split_for_fold(data, fold);
+    for (Task t : opt.tasks) (void)training::values_of(data, t);  // the data has each task
+    linear = LinearModel::fit(data, opt.tasks, split.train, split.validation, opt.linear);
+  }
+  if (opt.kind == ModelKind::cluster_expansion)
+    return linear_only(data, opt, fold, deck_text, std::move(*linear));
+  const dataset::Dataset residual = linear ? residual_of(data, *linear) : data;
+  std::optional<dataset::Dataset> augmented;
+  if (opt.augment_translations > 0)
+    augmented = augment_translations(residual, opt.augment_translations, opt.seed + fold);
+  TrainingOptions plain = opt;
+  plain.kind = ModelKind::mlp;
+  plain.augment_translations = 0;
+  // Residual charges are small numbers around 0, not electrons per site: subtracting Z
+  // (the "transfer" target) would hand the network the species' Z to learn back.
+  if (linear) plain.charge_target = ChargeTarget::total;
+  const Model net = train_model(augmented ? *augmented : residual, plain, fold, deck_text);
+  auto impl = std::make_unique<ModelData>(ModelAccess::data(net));
+  impl->kind = opt.kind;
+  impl->linear = std::move(linear);
+  impl->dataset_hash = dataset_fingerprint(data);  // the data asked for, not the derived copy
+  impl->prepare(opt.backend);
+  return ModelAccess::make(std::move(impl));
+}
+
+}  // namespace lsmss::nn
