@@ -61,9 +61,6 @@ struct FoldSplit {
 FoldSplit split_for_fold(const dataset::Dataset& data, int fold);
 std::vector<int> folds_to_train(const dataset::Dataset& data, const TrainingOptions& opt);
 
-// A fingerprint of the training data (hex), stored with the model.
-std::string dataset_fingerprint(const dataset::Dataset& data);
-
 // Trains one fold model. `deck_text` is stored in the model file for provenance.
 Model train_model(const dataset::Dataset& data, const TrainingOptions& opt, int fold,
                   const std::string& deck_text = "");
