@@ -219,7 +219,7 @@ TEST_F(LsmsDriverTest, ExecutableIsCheckedAtSetUp) {
   drivers::register_builtin_drivers(reg);
   auto create = [&](const std::string& lsms_table, const std::string& file = "x.lua") {
     Deck d = Deck::from_string("lsms = " + lsms_table, file);
-    return reg.create("lsms", DriverContext{sys_, d.root().table("lsms"), d.root(), &reg});
+    return reg.create("lsms", DriverContext{sys_, d.root().table("lsms"), d.root()});
   };
   try {
     create("{ executable = '/nonexistent/lsms_asa', launcher = {} }");
@@ -249,17 +249,15 @@ TEST_F(LsmsDriverTest, ExecutableIsCheckedAtSetUp) {
       fmt::format("lsms = {{ executable = '{}', kind = 'lsms_asa', nscf = 10, rms_tol = 1e-3 }}",
                   LSMSS_FAKE_LSMS),
       "t.lua");
-  EXPECT_THROW(
-      reg.create("lsms", DriverContext{sys_, typo.root().table("lsms"), typo.root(), &reg}),
-      DeckError);
+  EXPECT_THROW(reg.create("lsms", DriverContext{sys_, typo.root().table("lsms"), typo.root()}),
+               DeckError);
   Deck pots = Deck::from_string(
       fmt::format("lsms = {{ executable = '{}', kind = 'lsms_asa', start = 'potentials', "
                   "potentials = {{ Fe = '/nonexistent' }} }}",
                   LSMSS_FAKE_LSMS),
       "p.lua");
-  EXPECT_THROW(
-      reg.create("lsms", DriverContext{sys_, pots.root().table("lsms"), pots.root(), &reg}),
-      DeckError);
+  EXPECT_THROW(reg.create("lsms", DriverContext{sys_, pots.root().table("lsms"), pots.root()}),
+               DeckError);
 }
 
 // The kind (mtasa in the deck) comes from the executable's exact name; any other name (a wrapper
@@ -273,7 +271,7 @@ TEST_F(LsmsDriverTest, KindIsExplicitForWrappers) {
   Deck wrapper = Deck::from_string(
       fmt::format("lsms = {{ executable = '{}', launcher = {{}} }}", LSMSS_FAKE_LSMS), "w.lua");
   try {
-    reg.create("lsms", DriverContext{sys_, wrapper.root().table("lsms"), wrapper.root(), &reg});
+    reg.create("lsms", DriverContext{sys_, wrapper.root().table("lsms"), wrapper.root()});
     FAIL() << "a wrapper without kind was accepted";
   } catch (const DeckError& e) {
     EXPECT_NE(std::string(e.what()).find("lsms.kind"), std::string::npos) << e.what();
