@@ -5,6 +5,8 @@ lsmss_add_test(test_nn
     nn/test_elementwise.cpp nn/test_gemm_plan.cpp
   LIBS lsmss_nn lsmss_dataset_builder lsmss_lsms_plugin OpenMP::OpenMP_CXX
   LABELS nn)
+# The cuda backend's host-testable parts are private to nn/ (test_gemm_plan.cpp tests them).
+target_compile_definitions(test_nn PRIVATE LSMSS_NN_INTERNAL)
 
 # The cuda backend against the oracle; skips with the reason where it is not compiled or no GPU
 # is visible. Label `gpu`: `ctest -L gpu` (scripts/gpu-check.sh).
