@@ -38,10 +38,6 @@ Configuration random_configuration(const System& sys, int n_a, Rng& rng) {
   return Configuration(std::move(occ));
 }
 
-}  // namespace
-
-namespace {
-
 void add_check_command(CLI::App& app, AppContext& ctx) {
   auto* sub =
       app.add_subcommand("check", "validate a deck: run it, read every section, report errors");

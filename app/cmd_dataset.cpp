@@ -59,10 +59,6 @@ void print_generic_h5(const std::string& path) {
   for (const auto& l : ctx.lines) fmt::print("{}\n", l);
 }
 
-}  // namespace
-
-namespace {
-
 void add_build_command(CLI::App& app, AppContext& ctx) {
   auto* sub = app.add_subcommand("build",
                                  "sample configurations (sampling = {...}) and compute them with "
