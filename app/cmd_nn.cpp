@@ -194,9 +194,9 @@ ModelSet evaluate_file(const std::string& file, const dataset::Dataset& d,
   for (std::size_t i = 0; i < n; ++i) {
     const nn::Model m = nn::Model::load_member(file, i, backend);
     if (s.label.empty()) s.label = model_label(m);
-    if (m.dataset_hash() != nn::dataset_fingerprint(d))
+    if (m.dataset_hash() != d.fingerprint())
       fmt::print(stderr, "note: {} model {} was trained on other data (dataset hash {} vs {})\n",
-                 file, i, m.dataset_hash(), nn::dataset_fingerprint(d));
+                 file, i, m.dataset_hash(), d.fingerprint());
     s.folds.push_back(nn::evaluate_model(m, d, rows, parity));
   }
   return s;
@@ -273,23 +273,13 @@ PredictInput read_predict_input(const std::vector<std::string>& inputs, const Sy
     }
     // Otherwise an LSMS info_evec output file: map its positions onto the lattice.
     const auto ie = lsms::parse_info_evec(path);
-    std::vector<Vec3> pos;
-    for (const auto& a : ie.atoms) pos.push_back(a.position);
-    if (static_cast<int>(pos.size()) != N)
-      fail("{}: {} atoms, the model's lattice has {} sites", path, pos.size(), N);
-    const auto site = sys.lattice.match_positions(pos);
-    std::vector<std::uint8_t> occ(N);
-    std::vector<double> q(N), m(N);  // in the lattice's site order
-    for (std::size_t k = 0; k < pos.size(); ++k) {
-      const int s = sys.species_index(ie.atoms[k].Z);
-      if (s < 0)
-        fail("{}: atom {} has Z = {}, not a species of the model ({})", path, k, ie.atoms[k].Z,
-             sys.name());
-      occ[site[k]] = static_cast<std::uint8_t>(s);
-      q[site[k]] = ie.atoms[k].electrons;
-      m[site[k]] = ie.atoms[k].moment;
+    lsms::SiteValues v;
+    try {
+      v = lsms::SiteMapper(sys, "the model").map(ie);
+    } catch (const Error& e) {
+      fail("{}: {}", path, e.what());
     }
-    in.add(Configuration(std::move(occ)), path, ie.total_energy, std::move(q), std::move(m));
+    in.add(std::move(v.config), path, ie.total_energy, std::move(v.charge), std::move(v.moment));
   }
   if (in.configs.empty()) fail("no configurations to predict");
   return in;

@@ -254,8 +254,7 @@ static int run_benchmark(int argc, char** argv) {
     // tb on the same system: batched driver calls, no memoization (every proposal computed).
     if (registry.contains("tb")) {
       const Deck deck = Deck::from_string("tb = {}", "bench.lua");
-      auto tb = registry.create(
-          "tb", DriverContext{sys, deck.root().table("tb"), deck.root(), &registry});
+      auto tb = registry.create("tb", DriverContext{sys, deck.root().table("tb"), deck.root()});
       for (int threads = 1; threads <= max_threads; ++threads) {
         omp_set_num_threads(threads);
         mc::DriverEnergy slow(*tb, false);

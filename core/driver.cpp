@@ -43,7 +43,7 @@ std::unique_ptr<Driver> DriverRegistry::create_from_deck(const DeckTable& root,
   if (!contains(name))
     root.error("driver",
                fmt::format("unknown driver '{}' (known: {})", name, fmt::join(names(), ", ")));
-  DriverContext ctx{system, root.table(name), root, this, comm};
+  DriverContext ctx{system, root.table(name), root, comm};
   return create(name, ctx);
 }
 

@@ -44,8 +44,7 @@ class Driver {
 struct DriverContext {
   const System& system;
   DeckTable settings;   // the deck table named after the driver (may be absent: defaults)
-  DeckTable deck_root;  // the whole deck, for drivers that build on other drivers
-  const DriverRegistry* registry = nullptr;
+  DeckTable deck_root;  // the whole deck (the lsms driver reads dataset.ranks_per_calculation)
   MPI_Comm comm = MPI_COMM_SELF;  // the rank group that runs one calculation
 };
 

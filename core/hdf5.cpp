@@ -113,6 +113,7 @@ hid_t native_type<std::uint64_t>() {
 }
 
 std::string object_name(hid_t loc, const std::string& name) {
+  if (name.empty()) return file_of(loc) + ":" + path_of(loc);  // `loc` itself
   std::string p = path_of(loc);
   if (p.empty() || p.back() != '/') p += '/';
   return file_of(loc) + ":" + (name.empty() ? p : (name[0] == '/' ? name : p + name));
@@ -396,12 +397,33 @@ void resize_rows(hid_t loc, const std::string& name, hsize_t rows) {
   if (H5Dset_extent(d, sh.data()) < 0) h5fail(loc, name, "cannot resize dataset (not extendable?)");
 }
 
+void append_rows(hid_t dataset, hid_t mem_type, const void* data, hsize_t rows, hid_t dxpl) {
+  if (rows == 0) return;
+  Handle space(H5Dget_space(dataset), H5Sclose);
+  hsize_t sh[2] = {0, 0};
+  const int rank = H5Sget_simple_extent_dims(space, sh, nullptr);
+  const hsize_t old = sh[0];
+  sh[0] += rows;
+  if (H5Dset_extent(dataset, sh) < 0) h5fail(dataset, "", "cannot extend dataset");
+  Handle fspace(H5Dget_space(dataset), H5Sclose);
+  hsize_t start[2] = {old, 0}, count[2] = {rows, sh[1]};
+  H5Sselect_hyperslab(fspace, H5S_SELECT_SET, start, nullptr, count, nullptr);
+  Handle mspace(H5Screate_simple(rank, count, nullptr), H5Sclose);
+  if (H5Dwrite(dataset, mem_type, mspace, fspace, dxpl, data) < 0)
+    h5fail(dataset, "", "cannot append rows");
+}
+
 template <class T>
 hsize_t append_rows(hid_t loc, const std::string& name, const std::vector<T>& data, hsize_t rows) {
-  const hsize_t old = dims(loc, name)[0];
-  resize_rows(loc, name, old + rows);
-  write_rows(loc, name, data, old, rows);
-  return old + rows;
+  Handle d = open_dataset(loc, name);
+  const std::vector<hsize_t> sh = dims(loc, name);
+  const hsize_t cols = sh.size() > 1 ? sh[1] : 1;
+  if (data.size() != rows * cols)
+    h5fail(
+        loc, name,
+        fmt::format("{} rows of {} need {} values, got {}", rows, cols, rows * cols, data.size()));
+  append_rows(d, native_type<T>(), data.data(), rows);
+  return sh[0] + rows;
 }
 
 #define LSMSS_H5_INSTANTIATE(T)                                                                   \

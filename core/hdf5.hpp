@@ -108,6 +108,11 @@ void create_extendable(hid_t loc, const std::string& name, hsize_t cols, hsize_t
 // Appends `rows` rows (data.size() == rows * max(cols,1)); returns the new row count.
 template <class T>
 hsize_t append_rows(hid_t loc, const std::string& name, const std::vector<T>& data, hsize_t rows);
+// The one append path: extends the open extendable `dataset` (1-D, or rows x cols) by `rows` rows
+// and writes them from `data`, laid out in the memory type `mem_type`. `dxpl` may carry reusable
+// conversion buffers (the dataset store's strings).
+void append_rows(hid_t dataset, hid_t mem_type, const void* data, hsize_t rows,
+                 hid_t dxpl = H5P_DEFAULT);
 // Overwrites rows [first, first+rows) in place.
 template <class T>
 void write_rows(hid_t loc, const std::string& name, const std::vector<T>& data, hsize_t first,

@@ -211,10 +211,6 @@ std::string decompressor(const std::filesystem::path& p) {
 
 }  // namespace
 
-bool is_archive(const std::filesystem::path& source) {
-  return !std::filesystem::is_directory(source);
-}
-
 void read_files(const std::filesystem::path& source, std::size_t batch_size,
                 const std::function<void(std::vector<FileEntry>&)>& batch) {
   namespace fs = std::filesystem;

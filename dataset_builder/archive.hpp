@@ -29,7 +29,4 @@ inline constexpr std::uintmax_t kMaxImportFileBytes = std::uintmax_t{64} << 20;
 void read_files(const std::filesystem::path& source, std::size_t batch_size,
                 const std::function<void(std::vector<FileEntry>&)>& batch);
 
-// True when `source` is a file (an archive) rather than a directory.
-bool is_archive(const std::filesystem::path& source);
-
 }  // namespace lsmss::dataset

@@ -5,7 +5,6 @@
 #include <unordered_map>
 
 #include "core/error.hpp"
-#include "core/hash.hpp"
 #include "dataset_builder/sampling.hpp"
 #include "dataset_builder/store.hpp"
 
@@ -14,20 +13,6 @@ namespace lsmss::dataset {
 Configuration Dataset::configuration(std::size_t row) const {
   const auto* p = occupation.data() + row * num_sites;
   return Configuration(std::vector<std::uint8_t>(p, p + num_sites));
-}
-
-std::uint64_t Dataset::content_hash() const {
-  Fnv1a h;
-  auto mix = [&h](const void* data, std::size_t n) { h.add(data, n); };
-  const std::uint64_t header[3] = {static_cast<std::uint64_t>(num_sites),
-                                   static_cast<std::uint64_t>(num_folds), available};
-  mix(header, sizeof header);
-  mix(occupation.data(), occupation.size());
-  mix(composition.data(), composition.size() * sizeof(std::int32_t));
-  mix(fold.data(), fold.size() * sizeof(std::int32_t));
-  mix(origin.data(), origin.size());
-  for (const auto* v : {&energy, &charge, &moment}) mix(v->data(), v->size() * sizeof(double));
-  return h.value();
 }
 
 Dataset read_dataset(const std::filesystem::path& path) {

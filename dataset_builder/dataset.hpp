@@ -8,7 +8,10 @@
 #include <string>
 #include <vector>
 
+#include <fmt/format.h>
+
 #include "core/configuration.hpp"
+#include "core/hash.hpp"
 #include "core/properties.hpp"
 #include "core/system.hpp"
 
@@ -46,9 +49,16 @@ struct Dataset {
   std::size_t rows() const { return composition.size(); }
   Configuration configuration(std::size_t row) const;
   bool is_test(std::size_t row) const { return fold[row] == kTestFold; }
-  // A fingerprint of the rows' content (occupations, results, splits), stored with models so a
-  // model can name the data it was trained on.
-  std::uint64_t content_hash() const;
+  // The fingerprint of the rows' content (occupations, folds, energies, charges, moments; hex
+  // FNV-1a), stored in model files (`dataset_hash`) so a model names the data it was trained
+  // on: the value must never change. Inline: nn uses Dataset without linking this library.
+  std::string fingerprint() const {
+    Fnv1a h;
+    h.add(occupation.data(), occupation.size());
+    h.add(fold.data(), fold.size() * sizeof(std::int32_t));
+    for (const auto* v : {&energy, &charge, &moment}) h.add(v->data(), v->size() * sizeof(double));
+    return fmt::format("{:016x}", h.value());
+  }
 };
 
 // Reads the finished (status ok) results of a dataset file, one row per configuration, in a

@@ -35,7 +35,7 @@ struct Record {
   double neutrality = 0;               // sum over sites of (electrons - Z), e
 };
 
-Record convert(FileEntry& e, const System& sys, double tol) {
+Record convert(FileEntry& e, const System& sys, lsms::SiteMapper& mapper) {
   Record r;
   r.name = std::move(e.name);
   if (!e.skip.empty()) {  // not read (link out of the source, FIFO, huge file, ...)
@@ -45,37 +45,8 @@ Record convert(FileEntry& e, const System& sys, double tol) {
   try {
     const lsms::InfoEvec info = lsms::parse_info_evec_text(e.text, r.name);
     const int n = sys.num_sites();
-    if (static_cast<int>(info.atoms.size()) != n)
-      fail("{} atoms, but the deck's lattice ({}) has {} sites", info.atoms.size(),
-           sys.lattice.describe(), n);
-    std::vector<Vec3> pos(n);
-    for (int k = 0; k < n; ++k) pos[k] = info.atoms[k].position;
-    // The files of one dataset nearly always list the same positions: remember the last match.
-    thread_local std::vector<Vec3> last_pos;
-    thread_local std::vector<int> last_site;
-    thread_local const Lattice* last_lattice = nullptr;
-    if (last_lattice != &sys.lattice || pos != last_pos) {
-      last_site = sys.lattice.match_positions(pos, tol);
-      last_pos = pos;
-      last_lattice = &sys.lattice;
-    }
-    const std::vector<int>& site = last_site;
-    std::vector<std::uint8_t> occ(n);
-    r.charge.resize(n);
-    r.moment.resize(n);
-    for (int k = 0; k < n; ++k) {
-      const auto& a = info.atoms[k];
-      const int s = sys.species_index(a.Z);
-      if (s < 0) {
-        std::string known;
-        for (const auto& sp : sys.species) known += (known.empty() ? "" : ", ") + sp.symbol;
-        fail("atom {} has Z = {}, which is not a species of the deck ({})", k + 1, a.Z, known);
-      }
-      occ[site[k]] = static_cast<std::uint8_t>(s);
-      r.charge[site[k]] = a.electrons;
-      r.moment[site[k]] = a.moment;
-      r.neutrality += a.electrons - a.Z;
-    }
+    lsms::SiteValues mapped = mapper.map(info);
+    for (const auto& a : info.atoms) r.neutrality += a.electrons - a.Z;
     // What the file claims must be physically possible: a damaged or forged file is skipped
     // with the reason, never imported as data.
     for (int k = 0; k < n; ++k) {
@@ -92,7 +63,9 @@ Record convert(FileEntry& e, const System& sys, double tol) {
                                          std::tuple{"Fermi energy", info.fermi_energy, 1e3}})
       if (!std::isfinite(v) || std::abs(v) > bound)
         fail("{} {} Ry is impossible (|value| above {:g} Ry)", what, v, bound);
-    r.config = Configuration(std::move(occ));
+    r.config = std::move(mapped.config);
+    r.charge = std::move(mapped.charge);
+    r.moment = std::move(mapped.moment);
     r.energy = info.total_energy;
     r.band = info.band_energy;
     r.fermi = info.fermi_energy;
@@ -145,65 +118,49 @@ std::string report_text(const ImportReport& r, std::size_t max_listed) {
   return s;
 }
 
-}  // namespace
-
-ImportReport import_lsms(const Deck& deck, const System& sys, const std::filesystem::path& source,
-                         const ImportOptions& opts) {
-  const auto t0 = Clock::now();
-  const DeckTable& root = deck.root();
-  const SamplingSettings ss = SamplingSettings::from_deck(root.table("sampling"), sys);
-  const DatasetSettings ds = DatasetSettings::from_deck(root.table("dataset"), deck.file());
-  if (sys.num_species() != 2)
-    fail("import expects a binary alloy; the deck's system has {} species", sys.num_species());
-  ImportReport rep;
-  rep.source = source;
-  rep.output = opts.output.empty() ? std::filesystem::path(ds.file) : opts.output;
-  if (std::filesystem::exists(rep.output) && !opts.force)
-    fail(
-        "{}: exists already; pass --force to replace it, or choose another file (dataset.file or "
-        "-o)",
-        rep.output.string());
-  const int n = sys.num_sites();
-
-  // Read and convert every file (in parallel; the reader streams archives in batches).
+// Reads and converts every file of `source` (in parallel; the reader streams archives in
+// batches).
+std::vector<Record> read_records(const std::filesystem::path& source, const System& sys,
+                                 const ImportOptions& opts) {
   std::vector<Record> records;
-  {
-    Progress progress("import", 0, "files", opts.progress);
-    read_files(source, 2048, [&](std::vector<FileEntry>& batch) {
-      std::vector<Record> out(batch.size());
-#pragma omp parallel for schedule(dynamic, 16)
-      for (std::size_t i = 0; i < batch.size(); ++i)
-        out[i] = convert(batch[i], sys, opts.position_tolerance);
-      for (auto& r : out) records.push_back(std::move(r));
-      progress.advance(static_cast<long>(batch.size()));
-    });
-    progress.finish();
-  }
-  rep.read_seconds = std::chrono::duration<double>(Clock::now() - t0).count();
-  rep.files = records.size();
-  if (records.empty()) fail("{}: no files found", source.string());
-  std::sort(records.begin(), records.end(),
-            [](const Record& a, const Record& b) { return natural_less(a.name, b.name); });
-
-  // File names: the common pattern and the names that do not follow it.
-  {
-    std::map<std::string, std::size_t> prefixes;
-    for (const auto& r : records) {
-      const auto p = name_parts(r.name);
-      if (p.second >= 0) ++prefixes[p.first];
+  Progress progress("import", 0, "files", opts.progress);
+  read_files(source, 2048, [&](std::vector<FileEntry>& batch) {
+    std::vector<Record> out(batch.size());
+#pragma omp parallel
+    {
+      lsms::SiteMapper mapper(sys, "the deck", opts.position_tolerance);
+#pragma omp for schedule(dynamic, 16)
+      for (std::size_t i = 0; i < batch.size(); ++i) out[i] = convert(batch[i], sys, mapper);
     }
-    std::string common;
-    std::size_t best = 0;
-    for (const auto& [p, c] : prefixes)
-      if (c > best) best = c, common = p;
-    if (best > 0) rep.name_pattern = common + "<number>";
-    for (const auto& r : records) {
-      const auto p = name_parts(r.name);
-      if (best == 0 || p.second < 0 || p.first != common) rep.unusual_names.push_back(r.name);
-    }
-  }
+    for (auto& r : out) records.push_back(std::move(r));
+    progress.advance(static_cast<long>(batch.size()));
+  });
+  progress.finish();
+  return records;
+}
 
-  // Parse errors, wrong sites, foreign species; then charge neutrality.
+// File names: the common pattern and the names that do not follow it.
+void note_file_names(const std::vector<Record>& records, ImportReport& rep) {
+  std::map<std::string, std::size_t> prefixes;
+  for (const auto& r : records) {
+    const auto p = name_parts(r.name);
+    if (p.second >= 0) ++prefixes[p.first];
+  }
+  std::string common;
+  std::size_t best = 0;
+  for (const auto& [p, c] : prefixes)
+    if (c > best) best = c, common = p;
+  if (best > 0) rep.name_pattern = common + "<number>";
+  for (const auto& r : records) {
+    const auto p = name_parts(r.name);
+    if (best == 0 || p.second < 0 || p.first != common) rep.unusual_names.push_back(r.name);
+  }
+}
+
+// The records that parsed, are charge neutral (or kept anyway) and have a wanted composition;
+// the others are listed in rep.skipped.
+std::vector<Record> usable_records(std::vector<Record>& records, const SamplingSettings& ss, int n,
+                                   const ImportOptions& opts, ImportReport& rep) {
   std::vector<int> wanted(n + 1, ss.compositions.empty() ? 1 : 0);
   for (int c : ss.compositions) wanted[c] = 1;
   std::vector<Record> good;
@@ -232,6 +189,152 @@ ImportReport import_lsms(const Deck& deck, const System& sys, const std::filesys
     good.push_back(std::move(r));
   }
   records.clear();
+  return good;
+}
+
+// Duplicates among the records `idx` of one composition: the same occupation after mapping onto
+// the lattice or, with sampling.unique_translations (`tr` not empty), the same one up to a
+// lattice translation (then the per-site results are compared site by site through that
+// translation). Returns the records to keep; counts go to `ic`, the list to rep.duplicates.
+std::vector<std::size_t> without_duplicates(const std::vector<Record>& good,
+                                            const std::vector<std::size_t>& idx,
+                                            const std::vector<std::vector<int>>& tr, int n,
+                                            const ImportOptions& opts, ImportComposition& ic,
+                                            ImportReport& rep) {
+  std::unordered_map<Configuration, std::size_t, ConfigurationHash> first;
+  std::vector<std::size_t> keep;
+  for (std::size_t i : idx) {
+    const Record& r = good[i];
+    auto [it, fresh] = first.emplace(tr.empty() ? r.config : r.config.canonical(tr), i);
+    if (fresh) {
+      keep.push_back(i);
+      continue;
+    }
+    const Record& o = good[it->second];
+    ++ic.duplicate_files;
+    const std::vector<int>* shift = nullptr;  // r moved by *shift is o
+    if (!(r.config == o.config)) {
+      for (const auto& t : tr)
+        if (r.config.permuted(t) == o.config) {
+          shift = &t;
+          break;
+        }
+      if (!shift)
+        fail("internal error: {} and {} share a translation class but no translation maps them",
+             r.name, o.name);
+      ++ic.translated_files;
+    }
+    const double dE = std::abs(r.energy - o.energy);
+    double dq = 0, dm = 0;
+    for (int s = 0; s < n; ++s) {
+      const int t = shift ? (*shift)[s] : s;
+      dq = std::max(dq, std::abs(r.charge[s] - o.charge[t]));
+      dm = std::max(dm, std::abs(r.moment[s] - o.moment[t]));
+    }
+    ic.max_duplicate_dE = std::max(ic.max_duplicate_dE, dE);
+    const bool agree = dE <= opts.duplicate_tolerance && dq <= opts.duplicate_tolerance &&
+                       dm <= opts.duplicate_tolerance;
+    if (!agree) ++ic.disagreeing;
+    rep.duplicates.push_back(
+        {r.name, fmt::format("{} {} ({}; |dE| = {:.3g} Ry, max |dq| = "
+                             "{:.3g} e, max |dm| = {:.3g} muB)",
+                             shift ? "a lattice translation of" : "same configuration as", o.name,
+                             agree ? "results agree" : "RESULTS DIFFER", dE, dq, dm)});
+    if (!opts.merge_duplicates) keep.push_back(i);
+  }
+  ic.unique = first.size();
+  return keep;
+}
+
+// The header of an imported dataset file.
+FileInfo import_file_info(const Deck& deck, const System& sys, const SamplingSettings& ss,
+                          const std::filesystem::path& source) {
+  FileInfo info;
+  info.kind = "import";
+  info.driver = "lsms";
+  info.provides = kEnergy | kCharge | kMoment;
+  info.sampling = ss;
+  info.plan_keys = plan_keys(sys, ss);
+  info.driver_keys = {fmt::format("import.source = \"{}\"", source.string())};
+  info.deck_text = deck.text();
+  info.deck_file = deck.file();
+  return info;
+}
+
+// What the dataset file keeps of the import: the skipped files with reasons and the report.
+ImportLog import_log(const ImportReport& rep) {
+  ImportLog log;
+  log.source = rep.source.string();
+  for (const auto& s : rep.skipped) log.files.push_back(s.file), log.reasons.push_back(s.reason);
+  log.report = report_text(rep, std::numeric_limits<std::size_t>::max());
+  log.summary = report_text(rep, 0);
+  return log;
+}
+
+// The rows of composition k, in a deterministic order (by occupation) before the splits,
+// appended to the tables with their folds.
+void add_rows(const std::vector<Record>& good, std::vector<std::size_t>& rows, int k,
+              const SamplingSettings& ss, const System& sys, ConfigTable& configs,
+              ResultTable& results, ImportComposition& ic, bool& all_zero_moments) {
+  const int n = sys.num_sites();
+  std::sort(rows.begin(), rows.end(), [&](std::size_t a, std::size_t b) {
+    const int c =
+        std::memcmp(good[a].config.occupation().data(), good[b].config.occupation().data(), n);
+    return c != 0 ? c < 0 : natural_less(good[a].name, good[b].name);
+  });
+  const auto folds = assign_folds(rows.size(), k, ss.folds, ss.test_fraction, ss.seed);
+  for (std::size_t j = 0; j < rows.size(); ++j) {
+    const Record& r = good[rows[j]];
+    const auto row = static_cast<std::int64_t>(configs.rows());
+    configs.push_back(r.config, folds[j], Origin::imported, r.name);
+    ResultRecord rec;
+    rec.config = row;
+    rec.props.status = Status::ok;
+    rec.props.energy = r.energy;
+    rec.props.band_energy = r.band;
+    rec.props.fermi_energy = r.fermi;
+    rec.props.charge = r.charge;
+    rec.props.moment = r.moment;
+    rec.props.message = "imported from " + r.name;
+    rec.driver = "lsms";
+    for (double m : r.moment) all_zero_moments = all_zero_moments && m == 0.0;
+    results.push_back(rec, r.config.occupation().data(), sys);
+    if (folds[j] == kTestFold) ++ic.test;
+  }
+}
+
+}  // namespace
+
+ImportReport import_lsms(const Deck& deck, const System& sys, const std::filesystem::path& source,
+                         const ImportOptions& opts) {
+  const auto t0 = Clock::now();
+  const DeckTable& root = deck.root();
+  const SamplingSettings ss = SamplingSettings::from_deck(root.table("sampling"), sys);
+  const DatasetSettings ds = DatasetSettings::from_deck(root.table("dataset"), deck.file());
+  if (sys.num_species() != 2)
+    fail("import expects a binary alloy; the deck's system has {} species", sys.num_species());
+  ImportReport rep;
+  rep.source = source;
+  rep.output = opts.output.empty() ? std::filesystem::path(ds.file) : opts.output;
+  if (std::filesystem::exists(rep.output) && !opts.force)
+    fail(
+        "{}: exists already; pass --force to replace it, or choose another file (dataset.file or "
+        "-o)",
+        rep.output.string());
+  const int n = sys.num_sites();
+
+  // Read and convert every file (in parallel; the reader streams archives in batches).
+  std::vector<Record> records = read_records(source, sys, opts);
+  rep.read_seconds = std::chrono::duration<double>(Clock::now() - t0).count();
+  rep.files = records.size();
+  if (records.empty()) fail("{}: no files found", source.string());
+  std::sort(records.begin(), records.end(),
+            [](const Record& a, const Record& b) { return natural_less(a.name, b.name); });
+
+  note_file_names(records, rep);
+
+  // Parse errors, wrong sites, foreign species; then charge neutrality.
+  std::vector<Record> good = usable_records(records, ss, n, opts, rep);
 
   // Per composition: duplicates, outliers, counts, folds.
   std::map<int, std::vector<std::size_t>> by;
@@ -255,51 +358,7 @@ ImportReport import_lsms(const Deck& deck, const System& sys, const std::filesys
     ic.files = idx.size();
     for (std::size_t i : idx)
       if (std::abs(good[i].neutrality) > opts.charge_tolerance) ++ic.non_neutral;
-    // Duplicates: the same occupation after mapping onto the lattice or, with
-    // sampling.unique_translations, the same one up to a lattice translation (then the per-site
-    // results are compared site by site through that translation).
-    std::unordered_map<Configuration, std::size_t, ConfigurationHash> first;
-    std::vector<std::size_t> keep;
-    for (std::size_t i : idx) {
-      const Record& r = good[i];
-      auto [it, fresh] = first.emplace(tr.empty() ? r.config : r.config.canonical(tr), i);
-      if (fresh) {
-        keep.push_back(i);
-        continue;
-      }
-      const Record& o = good[it->second];
-      ++ic.duplicate_files;
-      const std::vector<int>* shift = nullptr;  // r moved by *shift is o
-      if (!(r.config == o.config)) {
-        for (const auto& t : tr)
-          if (r.config.permuted(t) == o.config) {
-            shift = &t;
-            break;
-          }
-        if (!shift)
-          fail("internal error: {} and {} share a translation class but no translation maps them",
-               r.name, o.name);
-        ++ic.translated_files;
-      }
-      const double dE = std::abs(r.energy - o.energy);
-      double dq = 0, dm = 0;
-      for (int s = 0; s < n; ++s) {
-        const int t = shift ? (*shift)[s] : s;
-        dq = std::max(dq, std::abs(r.charge[s] - o.charge[t]));
-        dm = std::max(dm, std::abs(r.moment[s] - o.moment[t]));
-      }
-      ic.max_duplicate_dE = std::max(ic.max_duplicate_dE, dE);
-      const bool agree = dE <= opts.duplicate_tolerance && dq <= opts.duplicate_tolerance &&
-                         dm <= opts.duplicate_tolerance;
-      if (!agree) ++ic.disagreeing;
-      rep.duplicates.push_back(
-          {r.name, fmt::format("{} {} ({}; |dE| = {:.3g} Ry, max |dq| = "
-                               "{:.3g} e, max |dm| = {:.3g} muB)",
-                               shift ? "a lattice translation of" : "same configuration as", o.name,
-                               agree ? "results agree" : "RESULTS DIFFER", dE, dq, dm)});
-      if (!opts.merge_duplicates) keep.push_back(i);
-    }
-    ic.unique = first.size();
+    const std::vector<std::size_t> keep = without_duplicates(good, idx, tr, n, opts, ic, rep);
     // Robust statistics of the energy: median and 1.4826 * MAD (floored), z = |E - median| / scale.
     std::vector<double> e;
     e.reserve(keep.size());
@@ -328,52 +387,16 @@ ImportReport import_lsms(const Deck& deck, const System& sys, const std::filesys
         rows.push_back(i);
       }
     }
-    // Deterministic order (by occupation) before the splits.
-    std::sort(rows.begin(), rows.end(), [&](std::size_t a, std::size_t b) {
-      const int c =
-          std::memcmp(good[a].config.occupation().data(), good[b].config.occupation().data(), n);
-      return c != 0 ? c < 0 : natural_less(good[a].name, good[b].name);
-    });
-    const auto folds = assign_folds(rows.size(), k, ss.folds, ss.test_fraction, ss.seed);
-    for (std::size_t j = 0; j < rows.size(); ++j) {
-      Record& r = good[rows[j]];
-      const auto row = static_cast<std::int64_t>(configs.rows());
-      configs.push_back(r.config, folds[j], Origin::imported, r.name);
-      ResultRecord rec;
-      rec.config = row;
-      rec.props.status = Status::ok;
-      rec.props.energy = r.energy;
-      rec.props.band_energy = r.band;
-      rec.props.fermi_energy = r.fermi;
-      rec.props.charge = r.charge;
-      rec.props.moment = r.moment;
-      rec.props.message = "imported from " + r.name;
-      rec.driver = "lsms";
-      for (double m : r.moment) all_zero_moments = all_zero_moments && m == 0.0;
-      results.push_back(rec, r.config.occupation().data(), sys);
-      if (folds[j] == kTestFold) ++ic.test;
-    }
+    add_rows(good, rows, k, ss, sys, configs, results, ic, all_zero_moments);
     ic.rows = rows.size();
     rep.rows += rows.size();
     rep.compositions.push_back(ic);
   }
   rep.moments_all_zero = all_zero_moments && rep.rows > 0;
 
-  FileInfo info;
-  info.kind = "import";
-  info.driver = "lsms";
-  info.provides = kEnergy | kCharge | kMoment;
-  info.sampling = ss;
-  info.plan_keys = plan_keys(sys, ss);
-  info.driver_keys = {fmt::format("import.source = \"{}\"", source.string())};
-  info.deck_text = deck.text();
-  info.deck_file = deck.file();
+  const FileInfo info = import_file_info(deck, sys, ss, source);
   rep.total_seconds = std::chrono::duration<double>(Clock::now() - t0).count();
-  ImportLog log;
-  log.source = source.string();
-  for (const auto& s : rep.skipped) log.files.push_back(s.file), log.reasons.push_back(s.reason);
-  log.report = report_text(rep, std::numeric_limits<std::size_t>::max());
-  log.summary = report_text(rep, 0);
+  const ImportLog log = import_log(rep);
   if (rep.rows == 0)
     fail(
         "{}: none of the {} files could be imported ({} skipped, e.g. {}); were they computed for "

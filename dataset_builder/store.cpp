@@ -178,24 +178,6 @@ void create_column(hid_t group, const Column& c, int sites) {
   h5::write_attr(d, "description", c.description);
 }
 
-// Appends rows to an open extendable dataset (1-D, or rows x cols). `dxpl` carries reusable
-// conversion buffers (see Impl).
-void append_raw(hid_t d, hid_t type, const void* data, hsize_t rows, const char* name,
-                hid_t dxpl = H5P_DEFAULT) {
-  if (rows == 0) return;
-  h5::Handle space(H5Dget_space(d), H5Sclose);
-  hsize_t dims[2] = {0, 0};
-  const int rank = H5Sget_simple_extent_dims(space, dims, nullptr);
-  const hsize_t old = dims[0];
-  dims[0] += rows;
-  if (H5Dset_extent(d, dims) < 0) h5fail(d, name, "cannot extend dataset");
-  h5::Handle fspace(H5Dget_space(d), H5Sclose);
-  hsize_t start[2] = {old, 0}, count[2] = {rows, dims[1]};
-  H5Sselect_hyperslab(fspace, H5S_SELECT_SET, start, nullptr, count, nullptr);
-  h5::Handle mspace(H5Screate_simple(rank, count, nullptr), H5Sclose);
-  if (H5Dwrite(d, type, mspace, fspace, dxpl, data) < 0) h5fail(d, name, "cannot append rows");
-}
-
 std::vector<std::string> read_strings(hid_t loc, const std::string& name) {
   if (!h5::exists(loc, name))
     h5fail(loc, name, "dataset is missing (is this a file of the right kind?)");
@@ -429,10 +411,10 @@ struct DatasetFile::Impl {
         const auto* v = Binder<Table>::strings(t, c.name);
         ptrs.clear();
         for (const auto& s : *v) ptrs.push_back(s.c_str());
-        append_raw(d, str, ptrs.data(), t.rows(), c.name, transfer());
+        h5::append_rows(d, str, ptrs.data(), t.rows(), transfer());
       } else {
-        append_raw(d, mem_type(c.kind), Binder<Table>::data(t, c.name, 0), t.rows(), c.name,
-                   transfer());
+        h5::append_rows(d, mem_type(c.kind), Binder<Table>::data(t, c.name, 0), t.rows(),
+                        transfer());
       }
     }
   }
@@ -537,8 +519,8 @@ void DatasetFile::create(const std::filesystem::path& path, const System& sys, c
         create_column(g, *c, 0);
         std::vector<const char*> ptrs;
         for (const auto& x : *v) ptrs.push_back(x.c_str());
-        append_raw(f.impl_->dataset(std::string("/import/") + c->name), t, ptrs.data(), ptrs.size(),
-                   c->name);
+        h5::append_rows(f.impl_->dataset(std::string("/import/") + c->name), t, ptrs.data(),
+                        ptrs.size());
       }
     }
     f.impl_->open.clear();
@@ -574,8 +556,17 @@ DatasetFile DatasetFile::open(const std::filesystem::path& path, h5::Mode mode) 
   DatasetFile f;
   f.impl_->file = h5::File::open(path, mode);
   f.impl_->mode = mode;
-  const hid_t root = f.impl_->file;
-  FileInfo& info = f.info_;
+  f.read_info();
+  f.read_system();
+  f.read_configs(mode);
+  f.read_results(mode);
+  if (mode == h5::Mode::read_write) f.impl_->file.flush();
+  return f;
+}
+
+void DatasetFile::read_info() {
+  const hid_t root = impl_->file;
+  FileInfo& info = info_;
   info.kind = h5::read_attr_string(root, "kind");
   info.driver = h5::read_attr_string(root, "driver");
   info.provides = static_cast<PropertyMask>(h5::read_attr_int(root, "provides"));
@@ -609,7 +600,10 @@ DatasetFile DatasetFile::open(const std::filesystem::path& path, h5::Mode mode) 
     h5::Handle g = h5::open_group(root, "import");
     if (h5::has_attr(g, "summary")) info.import_summary = h5::read_attr_string(g, "summary");
   }
+}
 
+void DatasetFile::read_system() {
+  const hid_t root = impl_->file;
   // The system, rebuilt from the attributes and checked against the stored positions.
   const auto reps = h5::read_attr_ints(root, "supercell");
   if (reps.size() != 3) h5fail(root, "@supercell", "expected 3 repetitions");
@@ -622,7 +616,7 @@ DatasetFile DatasetFile::open(const std::filesystem::path& path, h5::Mode mode) 
     }
   }
   try {
-    f.system_ = std::make_unique<System>(System{
+    system_ = std::make_unique<System>(System{
         Lattice(lattice_kind_from_name(h5::read_attr_string(root, "lattice")),
                 h5::read_attr_double(root, "a"), h5::read_attr_double(root, "c"),
                 {static_cast<int>(reps[0]), static_cast<int>(reps[1]), static_cast<int>(reps[2])}),
@@ -632,7 +626,7 @@ DatasetFile DatasetFile::open(const std::filesystem::path& path, h5::Mode mode) 
   } catch (const Error& e) {
     h5fail(root, "", fmt::format("invalid lattice attributes: {}", e.what()));
   }
-  const System& sys = *f.system_;
+  const System& sys = *system_;
   const int sites = sys.num_sites();
   std::vector<hsize_t> pshape;
   const auto pos = h5::read<double>(root, "/system/positions", &pshape);
@@ -643,122 +637,125 @@ DatasetFile DatasetFile::open(const std::filesystem::path& path, h5::Mode mode) 
       if (std::abs(pos[3 * i + k] - sys.lattice.position(i)[k]) > 1e-6)
         h5fail(root, "/system/positions",
                fmt::format("site {} does not match the lattice in the attributes", i));
+}
 
+void DatasetFile::read_configs(h5::Mode mode) {
+  const hid_t root = impl_->file;
+  const System& sys = *system_;
+  const int sites = sys.num_sites();
   // /configs: complete rows only (matching lengths and checksums).
-  {
-    h5::Handle g = h5::open_group(root, "configs");
-    ConfigTable& t = f.configs_;
-    t.sites = sites;
-    const std::size_t n = column_rows(g, config_columns());
-    read_into(g, "occupation", t.occupation, n, sites);
-    read_into(g, "composition", t.composition, n, 0);
-    read_into(g, "fold", t.fold, n, 0);
-    read_into(g, "hash", t.hash, n, 0);
-    read_into(g, "origin", t.origin, n, 0);
-    read_into(g, "checksum", t.checksum, n, 0);
-    t.source = read_strings(g, "source");
-    t.source.resize(n);
-    // A row is verified by its checksum and its consistency. Trailing rows never written
-    // (checksum still the fill value 0) and rows some column does not reach are a torn tail;
-    // any other failing row is damaged: kept in place (results refer to rows by number) and
-    // never used.
-    std::vector<char> bad(n, 0);
-    for (std::size_t r = 0; r < n; ++r) {
-      bool good = config_checksum(t, r) == t.checksum[r];
-      for (int i = 0; good && i < sites; ++i)
-        good = t.occupation[r * sites + i] < sys.num_species();
-      good = good && t.composition[r] == t.configuration(r).composition() &&
-             t.hash[r] == t.configuration(r).hash();
-      bad[r] = good ? 0 : 1;
-    }
-    std::size_t keep = n;
-    while (keep > 0 && bad[keep - 1] && t.checksum[keep - 1] == 0) --keep;
-    std::size_t longest = 0;
-    for (const auto& c : config_columns())
-      longest = std::max<std::size_t>(longest, h5::dims(g, c.name)[0]);
-    f.torn_configs_ = longest - keep;
-    t.occupation.resize(keep * sites);
-    for (auto* v : {&t.composition, &t.fold}) v->resize(keep);
-    t.hash.resize(keep);
-    t.origin.resize(keep);
-    t.checksum.resize(keep);
-    t.source.resize(keep);
-    bad.resize(keep);
-    t.damaged = bad;
-    for (std::size_t r = 0; r < keep; ++r)
-      if (bad[r]) {
-        ++f.damaged_configs_;
-        if (f.damaged_config_list_.size() < kListedDamagedRows) f.damaged_config_list_.push_back(r);
-      }
-    if (mode == h5::Mode::read_write && longest > keep)
-      for (const auto& c : config_columns()) h5::resize_rows(g, c.name, keep);
+  h5::Handle g = h5::open_group(root, "configs");
+  ConfigTable& t = configs_;
+  t.sites = sites;
+  const std::size_t n = column_rows(g, config_columns());
+  read_into(g, "occupation", t.occupation, n, sites);
+  read_into(g, "composition", t.composition, n, 0);
+  read_into(g, "fold", t.fold, n, 0);
+  read_into(g, "hash", t.hash, n, 0);
+  read_into(g, "origin", t.origin, n, 0);
+  read_into(g, "checksum", t.checksum, n, 0);
+  t.source = read_strings(g, "source");
+  t.source.resize(n);
+  // A row is verified by its checksum and its consistency. Trailing rows never written
+  // (checksum still the fill value 0) and rows some column does not reach are a torn tail;
+  // any other failing row is damaged: kept in place (results refer to rows by number) and
+  // never used.
+  std::vector<char> bad(n, 0);
+  for (std::size_t r = 0; r < n; ++r) {
+    bool good = config_checksum(t, r) == t.checksum[r];
+    for (int i = 0; good && i < sites; ++i) good = t.occupation[r * sites + i] < sys.num_species();
+    good = good && t.composition[r] == t.configuration(r).composition() &&
+           t.hash[r] == t.configuration(r).hash();
+    bad[r] = good ? 0 : 1;
   }
+  std::size_t keep = n;
+  while (keep > 0 && bad[keep - 1] && t.checksum[keep - 1] == 0) --keep;
+  std::size_t longest = 0;
+  for (const auto& c : config_columns())
+    longest = std::max<std::size_t>(longest, h5::dims(g, c.name)[0]);
+  torn_configs_ = longest - keep;
+  t.occupation.resize(keep * sites);
+  for (auto* v : {&t.composition, &t.fold}) v->resize(keep);
+  t.hash.resize(keep);
+  t.origin.resize(keep);
+  t.checksum.resize(keep);
+  t.source.resize(keep);
+  bad.resize(keep);
+  t.damaged = bad;
+  for (std::size_t r = 0; r < keep; ++r)
+    if (bad[r]) {
+      ++damaged_configs_;
+      if (damaged_config_list_.size() < kListedDamagedRows) damaged_config_list_.push_back(r);
+    }
+  if (mode == h5::Mode::read_write && longest > keep)
+    for (const auto& c : config_columns()) h5::resize_rows(g, c.name, keep);
+}
+
+void DatasetFile::read_results(h5::Mode mode) {
+  const hid_t root = impl_->file;
+  const int sites = system_->num_sites();
   // /results: verified rows; damaged rows in the middle are skipped, a torn tail is dropped.
-  {
-    h5::Handle g = h5::open_group(root, "results");
-    ResultTable all;
-    all.sites = sites;
-    const std::size_t n = column_rows(g, result_columns());
-    read_into(g, "config", all.config, n, 0);
-    read_into(g, "status", all.status, n, 0);
-    read_into(g, "attempt", all.attempt, n, 0);
-    read_into(g, "iterations", all.iterations, n, 0);
-    read_into(g, "energy", all.energy, n, 0);
-    read_into(g, "band_energy", all.band_energy, n, 0);
-    read_into(g, "fermi_energy", all.fermi_energy, n, 0);
-    read_into(g, "residual", all.residual, n, 0);
-    read_into(g, "wall_time", all.wall_time, n, 0);
-    read_into(g, "charge", all.charge, n, sites);
-    read_into(g, "charge_transfer", all.charge_transfer, n, sites);
-    read_into(g, "moment", all.moment, n, sites);
-    read_into(g, "checksum", all.checksum, n, 0);
-    all.message = read_strings(g, "message");
-    all.driver = read_strings(g, "driver");
-    all.message.resize(n);
-    all.driver.resize(n);
-    // Same rule as /configs: only a torn tail is cut, damaged rows stay and are skipped.
-    std::vector<char> ok(n);
-    for (std::size_t r = 0; r < n; ++r)
-      ok[r] = result_checksum(all, r) == all.checksum[r] && all.config[r] >= 0 &&
-              static_cast<std::size_t>(all.config[r]) < f.configs_.rows() && all.status[r] >= 0 &&
-              all.status[r] <= static_cast<int>(Status::timeout);
-    std::size_t keep = n;
-    while (keep > 0 && !ok[keep - 1] && all.checksum[keep - 1] == 0) --keep;
-    std::size_t longest = 0;
-    for (const auto& c : result_columns())
-      longest = std::max<std::size_t>(longest, h5::dims(g, c.name)[0]);
-    f.torn_results_ = longest - keep;
-    ResultTable& t = f.results_;
-    t.sites = sites;
-    for (std::size_t r = 0; r < keep; ++r) {
-      // The result of a damaged configuration is unusable too (its configuration is unknown).
-      if (!ok[r] || !f.configs_.usable(static_cast<std::size_t>(all.config[r]))) {
-        ++f.damaged_results_;
-        if (f.damaged_result_list_.size() < kListedDamagedRows) f.damaged_result_list_.push_back(r);
-        continue;
-      }
-      t.config.push_back(all.config[r]);
-      t.status.push_back(all.status[r]);
-      t.attempt.push_back(all.attempt[r]);
-      t.iterations.push_back(all.iterations[r]);
-      t.energy.push_back(all.energy[r]);
-      t.band_energy.push_back(all.band_energy[r]);
-      t.fermi_energy.push_back(all.fermi_energy[r]);
-      t.residual.push_back(all.residual[r]);
-      t.wall_time.push_back(all.wall_time[r]);
-      for (auto [dst, src] :
-           {std::pair{&t.charge, &all.charge}, std::pair{&t.charge_transfer, &all.charge_transfer},
-            std::pair{&t.moment, &all.moment}})
-        dst->insert(dst->end(), src->begin() + r * sites, src->begin() + (r + 1) * sites);
-      t.message.push_back(all.message[r]);
-      t.driver.push_back(all.driver[r]);
-      t.checksum.push_back(all.checksum[r]);
+  h5::Handle g = h5::open_group(root, "results");
+  ResultTable all;
+  all.sites = sites;
+  const std::size_t n = column_rows(g, result_columns());
+  read_into(g, "config", all.config, n, 0);
+  read_into(g, "status", all.status, n, 0);
+  read_into(g, "attempt", all.attempt, n, 0);
+  read_into(g, "iterations", all.iterations, n, 0);
+  read_into(g, "energy", all.energy, n, 0);
+  read_into(g, "band_energy", all.band_energy, n, 0);
+  read_into(g, "fermi_energy", all.fermi_energy, n, 0);
+  read_into(g, "residual", all.residual, n, 0);
+  read_into(g, "wall_time", all.wall_time, n, 0);
+  read_into(g, "charge", all.charge, n, sites);
+  read_into(g, "charge_transfer", all.charge_transfer, n, sites);
+  read_into(g, "moment", all.moment, n, sites);
+  read_into(g, "checksum", all.checksum, n, 0);
+  all.message = read_strings(g, "message");
+  all.driver = read_strings(g, "driver");
+  all.message.resize(n);
+  all.driver.resize(n);
+  // Same rule as /configs: only a torn tail is cut, damaged rows stay and are skipped.
+  std::vector<char> ok(n);
+  for (std::size_t r = 0; r < n; ++r)
+    ok[r] = result_checksum(all, r) == all.checksum[r] && all.config[r] >= 0 &&
+            static_cast<std::size_t>(all.config[r]) < configs_.rows() && all.status[r] >= 0 &&
+            all.status[r] <= static_cast<int>(Status::timeout);
+  std::size_t keep = n;
+  while (keep > 0 && !ok[keep - 1] && all.checksum[keep - 1] == 0) --keep;
+  std::size_t longest = 0;
+  for (const auto& c : result_columns())
+    longest = std::max<std::size_t>(longest, h5::dims(g, c.name)[0]);
+  torn_results_ = longest - keep;
+  ResultTable& t = results_;
+  t.sites = sites;
+  for (std::size_t r = 0; r < keep; ++r) {
+    // The result of a damaged configuration is unusable too (its configuration is unknown).
+    if (!ok[r] || !configs_.usable(static_cast<std::size_t>(all.config[r]))) {
+      ++damaged_results_;
+      if (damaged_result_list_.size() < kListedDamagedRows) damaged_result_list_.push_back(r);
+      continue;
     }
-    if (mode == h5::Mode::read_write && longest > keep)
-      for (const auto& c : result_columns()) h5::resize_rows(g, c.name, keep);
+    t.config.push_back(all.config[r]);
+    t.status.push_back(all.status[r]);
+    t.attempt.push_back(all.attempt[r]);
+    t.iterations.push_back(all.iterations[r]);
+    t.energy.push_back(all.energy[r]);
+    t.band_energy.push_back(all.band_energy[r]);
+    t.fermi_energy.push_back(all.fermi_energy[r]);
+    t.residual.push_back(all.residual[r]);
+    t.wall_time.push_back(all.wall_time[r]);
+    for (auto [dst, src] :
+         {std::pair{&t.charge, &all.charge}, std::pair{&t.charge_transfer, &all.charge_transfer},
+          std::pair{&t.moment, &all.moment}})
+      dst->insert(dst->end(), src->begin() + r * sites, src->begin() + (r + 1) * sites);
+    t.message.push_back(all.message[r]);
+    t.driver.push_back(all.driver[r]);
+    t.checksum.push_back(all.checksum[r]);
   }
-  if (mode == h5::Mode::read_write) f.impl_->file.flush();
-  return f;
+  if (mode == h5::Mode::read_write && longest > keep)
+    for (const auto& c : result_columns()) h5::resize_rows(g, c.name, keep);
 }
 
 void DatasetFile::append_results(const ResultTable& rows) {

@@ -133,6 +133,13 @@ class DatasetFile {
 
  private:
   DatasetFile();
+  // The parts of open(): the root attributes, the system (checked against the stored
+  // positions), and the verified rows of /configs and /results (a torn tail is cut in
+  // read_write mode).
+  void read_info();
+  void read_system();
+  void read_configs(h5::Mode mode);
+  void read_results(h5::Mode mode);
   struct Impl;
   std::unique_ptr<Impl> impl_;
   FileInfo info_;

@@ -147,4 +147,38 @@ std::string format_info_evec(const InfoEvec& info) {
   return s;
 }
 
+SiteMapper::SiteMapper(const System& system, std::string owner, double tolerance)
+    : system_(system), owner_(std::move(owner)), tolerance_(tolerance) {}
+
+SiteValues SiteMapper::map(const InfoEvec& info) {
+  const int n = system_.num_sites();
+  if (static_cast<int>(info.atoms.size()) != n)
+    throw Error(fmt::format("{} atoms, but {}'s lattice ({}) has {} sites", info.atoms.size(),
+                            owner_, system_.lattice.describe(), n));
+  std::vector<Vec3> pos(n);
+  for (int k = 0; k < n; ++k) pos[k] = info.atoms[k].position;
+  if (last_sites_.empty() || pos != last_positions_) {
+    last_sites_ = system_.lattice.match_positions(pos, tolerance_);
+    last_positions_ = std::move(pos);
+  }
+  std::vector<std::uint8_t> occ(n);
+  SiteValues v{{}, std::vector<double>(n), std::vector<double>(n)};
+  for (int k = 0; k < n; ++k) {
+    const InfoEvecAtom& a = info.atoms[k];
+    const int s = system_.species_index(a.Z);
+    if (s < 0) {
+      std::string known;
+      for (const auto& sp : system_.species) known += (known.empty() ? "" : ", ") + sp.symbol;
+      throw Error(fmt::format("atom {} has Z = {}, which is not a species of {} ({})", k + 1, a.Z,
+                              owner_, known));
+    }
+    const int site = last_sites_[k];
+    occ[site] = static_cast<std::uint8_t>(s);
+    v.charge[site] = a.electrons;
+    v.moment[site] = a.moment;
+  }
+  v.config = Configuration(std::move(occ));
+  return v;
+}
+
 }  // namespace lsmss::lsms

@@ -4,12 +4,14 @@
 // datasets). Format: line 1 = total energy, band energy, Fermi energy (Ry); then one
 // 18-column line per atom (type): Z, index, x, y, z (Bohr), electrons in the site (e, incl.
 // core), moment (muB), evec (3), placeholder (-1.00), constraint (3), spin shift, evec_out (3).
-// Shared by the importer (dataset_builder) and the LSMS driver (drivers/lsms).
+// Shared by the importer (dataset_builder), the LSMS driver (drivers/lsms) and `predict`.
 #include <filesystem>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "core/configuration.hpp"
+#include "core/system.hpp"
 #include "core/vec3.hpp"
 
 namespace lsmss::lsms {
@@ -38,5 +40,32 @@ InfoEvec parse_info_evec_text(std::string_view text, const std::string& name);
 // Writes `info` in the same format (full precision), e.g. for fixtures and round-trip tests;
 // the constraint columns are written as zeros and evec_out repeats evec.
 std::string format_info_evec(const InfoEvec& info);
+
+// An info_evec run on a system's lattice, in the lattice's site order.
+struct SiteValues {
+  Configuration config;        // species index per site
+  std::vector<double> charge;  // e per site, including core
+  std::vector<double> moment;  // muB per site
+};
+
+// The one mapping of info_evec atoms onto a system: each atom goes to the lattice site at its
+// position (Lattice::match_positions, within `tolerance` Bohr), its species is the system's
+// species of its Z. The files of one dataset nearly always list the same positions, so the last
+// match is reused (one mapper per thread).
+class SiteMapper {
+ public:
+  // `owner` names the system in messages: "the deck", "the model".
+  SiteMapper(const System& system, std::string owner, double tolerance = 1e-3);
+  // Throws lsmss::Error naming the atom (1-based, file order) when the atom count differs from
+  // the lattice's sites, a position matches no site, or a Z is not a species of the system.
+  SiteValues map(const InfoEvec& info);
+
+ private:
+  const System& system_;
+  std::string owner_;
+  double tolerance_;
+  std::vector<Vec3> last_positions_;
+  std::vector<int> last_sites_;
+};
 
 }  // namespace lsmss::lsms

@@ -18,7 +18,7 @@ std::unique_ptr<Driver> create_fallback_driver(const DeckTable& root, const Syst
         .table("fallback")
         .error("driver", fmt::format("unknown driver '{}'; known: {}", name,
                                      fmt::join(registry.names(), ", ")));
-  DriverContext ctx{system, root.table(name), root, &registry, MPI_COMM_SELF};
+  DriverContext ctx{system, root.table(name), root, MPI_COMM_SELF};
   return registry.create(name, ctx);
 }
 

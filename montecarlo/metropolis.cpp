@@ -207,6 +207,19 @@ void accept_or_reject(State& st, Walkers& walkers, Evaluator& ev,
   }
 }
 
+// One sweep: n proposals per chain, each accepted or rejected at the chain's inverse
+// temperature beta.
+void metropolis_sweep(State& st, Walkers& walkers, Evaluator& ev, std::vector<EnergyResult>& prop,
+                      const std::vector<double>& beta, std::vector<double>& energy, int n,
+                      bool measuring) {
+  for (int k = 0; k < n; ++k) {
+    walkers.propose();
+    ev.propose(walkers, prop);
+    accept_or_reject(st, walkers, ev, prop, beta, energy, measuring);
+  }
+  st.steps += static_cast<long>(n) * static_cast<long>(energy.size());
+}
+
 // Adds the chains' energies (relative to e_ref), their squares and SRO parameters to the block
 // of the current sweep.
 void measure(State& st, const Settings& s, const WarrenCowley& wc, const Walkers& walkers,
@@ -225,6 +238,60 @@ void measure(State& st, const Settings& s, const WarrenCowley& wc, const Walkers
     wc.compute(walkers.config(c), alpha.data());
     for (int k = 0; k < nsro; ++k) blk[3 + k] += alpha[k];
   }
+}
+
+// The serial indices of the chains this rank runs: under MPI (P ranks in `comm`) rank r runs
+// the chains r, r + P, r + 2P, ... of the serial run with the same random streams.
+std::vector<int> rank_chains(int all_chains, Evaluator& ev, MPI_Comm comm) {
+  const int rank = mpi::rank_of(comm), nranks = mpi::size_of(comm);
+  if (nranks > all_chains)
+    fail("{} MPI ranks for {} Monte Carlo chains: use at most {} ranks (or more walkers)", nranks,
+         all_chains, all_chains);
+  if (nranks > 1 && ev.fallback())
+    fail(
+        "the DFT fallback appends to one dataset file from one process: run `mc` with "
+        "montecarlo.fallback on a single rank (without mpirun)");
+  std::vector<int> global;
+  for (int g = rank; g < all_chains; g += nranks) global.push_back(g);
+  return global;
+}
+
+// A fresh state of the chains `global` (serial indices) out of all_chains.
+State fresh_state(const System& system, const Settings& s, const std::vector<int>& global,
+                  int all_chains, int ncol) {
+  State st;
+  Walkers init = make_walkers(system, s, all_chains);
+  for (int g : global) {
+    st.configs.push_back(init.configs()[g]);
+    st.rngs.push_back(init.rngs()[g]);
+  }
+  const std::size_t chains = global.size();
+  st.blocks.assign(chains * s.blocks * ncol, 0.0);
+  st.counters.assign(chains * kNumCounters, 0);
+  return st;
+}
+
+// A stage's start: one energy reference for all ranks (their block sums are added on rank 0),
+// accumulators zeroed.
+void begin_stage(State& st, const std::vector<double>& energy, int all_chains, MPI_Comm comm) {
+  double sum = 0;
+  for (double e : energy) sum += e;
+  if (mpi::size_of(comm) > 1) MPI_Allreduce(MPI_IN_PLACE, &sum, 1, MPI_DOUBLE, MPI_SUM, comm);
+  st.e_ref = sum / all_chains;
+  std::fill(st.blocks.begin(), st.blocks.end(), 0.0);
+  std::fill(st.counters.begin(), st.counters.end(), 0);
+}
+
+// The temperature(s) of a finished stage from every rank's accumulators: on rank 0, empty on
+// the other ranks.
+std::vector<TemperatureResult> finished_stage(const State& st, const Settings& s, int all_chains,
+                                              int ncol, int num_sites, MPI_Comm comm) {
+  const std::vector<double> blocks =
+      gather_chains(st.blocks, static_cast<std::size_t>(s.blocks) * ncol, all_chains, comm);
+  const std::vector<std::int64_t> counters =
+      gather_chains(st.counters, kNumCounters, all_chains, comm);
+  if (mpi::rank_of(comm) != 0) return {};
+  return stage_results(s, st.stage, all_chains, ncol, st.e_ref, num_sites, blocks, counters);
 }
 
 }  // namespace
@@ -291,19 +358,11 @@ McResult run_metropolis(const System& system, const Settings& s, Evaluator& ev,
                         const RunOptions& opt) {
   const int n = system.num_sites();
   const int nt = static_cast<int>(s.temperatures.size());
-  // Under MPI (P ranks in opt.comm) rank r runs the chains r, r + P, r + 2P, ... of the serial
-  // run with the same random streams; rank 0 gathers the accumulators and reports.
+  // Under MPI each rank runs some of the serial run's chains (rank_chains); rank 0 gathers the
+  // accumulators and reports.
   const int rank = mpi::rank_of(opt.comm), nranks = mpi::size_of(opt.comm);
   const int all_chains = s.anneal ? s.walkers : nt * s.walkers;
-  if (nranks > all_chains)
-    fail("{} MPI ranks for {} Monte Carlo chains: use at most {} ranks (or more walkers)", nranks,
-         all_chains, all_chains);
-  if (nranks > 1 && ev.fallback())
-    fail(
-        "the DFT fallback appends to one dataset file from one process: run `mc` with "
-        "montecarlo.fallback on a single rank (without mpirun)");
-  std::vector<int> global;  // global (serial) index of each local chain
-  for (int g = rank; g < all_chains; g += nranks) global.push_back(g);
+  const std::vector<int> global = rank_chains(all_chains, ev, opt.comm);  // serial indices
   const int chains = static_cast<int>(global.size());
   const int stages = s.anneal ? nt : 1;
   const long per_stage = s.equilibration + s.sweeps;
@@ -330,39 +389,16 @@ McResult run_metropolis(const System& system, const Settings& s, Evaluator& ev,
                     ckpt.string(), st.stage + 1, stages, st.sweep, per_stage,
                     st.complete ? ", run complete" : ""));
   } else {
-    Walkers init = make_walkers(system, s, all_chains);
-    for (int g : global) {
-      st.configs.push_back(init.configs()[g]);
-      st.rngs.push_back(init.rngs()[g]);
-    }
-    st.blocks.assign(static_cast<std::size_t>(chains) * s.blocks * ncol, 0.0);
-    st.counters.assign(static_cast<std::size_t>(chains) * kNumCounters, 0);
+    st = fresh_state(system, s, global, all_chains, ncol);
   }
 
-  Walkers walkers(system.num_species(), st.configs, st.rngs);
-  if (res.resumed) walkers.set_site_order(st.site_order);
+  Chains ch(system.num_species(), st, res.resumed);
+  Walkers& walkers = ch.walkers;
+  std::vector<double>& energy = ch.energy;
   if (!walkers.movable())
     fail("composition {} has a single species: no swap move exists",
          fmt::format("{}", fmt::join(s.counts, "/")));
-  std::vector<EnergyResult> cur(chains), prop(chains);
-  std::vector<double> energy(chains);
-  auto refresh = [&] {
-    ev.reset(walkers, cur);
-    for (int c = 0; c < chains; ++c) {
-      if (!cur[c].ok)
-        fail("the energy of walker {}'s configuration {} could not be evaluated", c,
-             walkers.config(c).to_string());
-      energy[c] = cur[c].energy;
-    }
-  };
-  if (!st.complete) {
-    if (res.resumed && !ev.energy().drifts()) {
-      energy = st.energy;  // exact drivers: no need to recompute (maybe costly DFT)
-      ev.reset(walkers, cur);
-    } else {
-      refresh();
-    }
-  }
+  if (!st.complete) ch.start(ev, res.resumed, st.energy);
 
   Progress progress("mc", stages * per_stage, "sweeps", opt.progress && rank == 0);
   progress.set(st.stage * per_stage + st.sweep);
@@ -387,24 +423,11 @@ McResult run_metropolis(const System& system, const Settings& s, Evaluator& ev,
     std::vector<double> beta(chains);
     for (int c = 0; c < chains; ++c)
       beta[c] = 1.0 / (kBoltzmannRyPerK * s.temperatures[temp_index(st.stage, c)]);
-    if (st.sweep == 0) {
-      // One reference for all ranks: their block sums are added on rank 0.
-      double sum = 0;
-      for (double e : energy) sum += e;
-      if (nranks > 1) MPI_Allreduce(MPI_IN_PLACE, &sum, 1, MPI_DOUBLE, MPI_SUM, opt.comm);
-      st.e_ref = sum / all_chains;
-      std::fill(st.blocks.begin(), st.blocks.end(), 0.0);
-      std::fill(st.counters.begin(), st.counters.end(), 0);
-    }
+    if (st.sweep == 0) begin_stage(st, energy, all_chains, opt.comm);
     while (st.sweep < per_stage) {
       const bool measuring = st.sweep >= s.equilibration;
-      for (int k = 0; k < n; ++k) {
-        walkers.propose();
-        ev.propose(walkers, prop);
-        accept_or_reject(st, walkers, ev, prop, beta, energy, measuring);
-      }
-      st.steps += static_cast<long>(n) * chains;
-      if (ev.energy().drifts()) refresh();
+      metropolis_sweep(st, walkers, ev, ch.prop, beta, energy, n, measuring);
+      if (ev.energy().drifts()) ch.refresh(ev);
       if (measuring) measure(st, s, wc, walkers, energy, alpha);
       ++st.sweep;
       progress.advance(1, fmt::format("T {:.0f} K", s.temperatures[temp_index(st.stage, 0)]));
@@ -420,16 +443,10 @@ McResult run_metropolis(const System& system, const Settings& s, Evaluator& ev,
     }
     if (res.interrupted) break;
     // Temperature(s) of this stage done: rank 0 reports from every rank's accumulators.
-    const std::vector<double> blocks =
-        gather_chains(st.blocks, static_cast<std::size_t>(s.blocks) * ncol, all_chains, opt.comm);
-    const std::vector<std::int64_t> counters =
-        gather_chains(st.counters, kNumCounters, all_chains, opt.comm);
-    if (rank == 0)
-      for (const TemperatureResult& r :
-           stage_results(s, st.stage, all_chains, ncol, st.e_ref, n, blocks, counters)) {
-        log(format_row(r, res.sro_names, res.fallback_enabled));
-        st.done.push_back(r);
-      }
+    for (const TemperatureResult& r : finished_stage(st, s, all_chains, ncol, n, opt.comm)) {
+      log(format_row(r, res.sro_names, res.fallback_enabled));
+      st.done.push_back(r);
+    }
     ++st.stage;
     st.sweep = 0;
     if (st.stage == stages) st.complete = true;

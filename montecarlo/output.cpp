@@ -57,6 +57,151 @@ std::string jn_list(const std::vector<double>& v) {
   return fmt::format("[{}]", fmt::join(t, ", "));
 }
 
+// <output>_thermo.tsv: one row per temperature, units in the header.
+void write_thermo(const std::string& path, const McResult& r, const System& sys, double eref) {
+  const int n = r.num_sites;
+  const bool wl = r.method == "wang_landau";
+  std::ofstream f(path);
+  if (!f) throw FileError(fmt::format("cannot write '{}'", path));
+  f << fmt::format("# lsms-surrogate mc ({}): {} on {}, composition {}\n", r.method, sys.name(),
+                   sys.lattice.describe(), composition_text(r, sys));
+  f << fmt::format("# energy source: {}\n", r.energy_source);
+  f << "# energy_Ry: <E>, total energy of the cell (Ry); dE_mRy_per_site: (<E> - E_lowest) / N "
+       "in mRy, E_lowest = lowest energy visited\n";
+  f << fmt::format("# E_lowest = {} Ry, configuration {}\n", num(r.lowest_energy, "{:.10f}"),
+                   r.lowest.to_string());
+  f << "# heat capacity C/(N k_B) = var(E)/(N (k_B T)^2); alpha_s: Warren-Cowley SRO of "
+       "neighbour shell s";
+  for (std::size_t k = 0; k < r.shell_distances.size(); ++k)
+    f << fmt::format("{} s={} at {:.4f} Bohr", k ? "," : ":", k + 1, r.shell_distances[k]);
+  f << "\n";
+  f << (wl ? "# Wang-Landau: no error bars (single density of states); free energy F = -k_B T "
+             "ln Z (Ry), entropy S/(N k_B)\n"
+           : "# errors: jackknife over blocks of sweeps (all chains of a temperature); C = mean "
+             "of per-chain variances\n");
+  if (r.fallback_enabled)
+    f << "# fallbacks: proposals whose energy came from the DFT fallback; acquired: new DFT "
+         "calculations appended to the dataset\n";
+  std::vector<std::string> cols = {"T_K",
+                                   "energy_Ry",
+                                   "energy_err_Ry",
+                                   "dE_mRy_per_site",
+                                   "dE_err_mRy_per_site",
+                                   "heat_capacity_kB_per_site",
+                                   "heat_capacity_err",
+                                   "acceptance"};
+  for (const auto& a : r.sro_names) cols.push_back(a);
+  for (const auto& a : r.sro_names) cols.push_back(a + "_err");
+  for (const char* c : {"free_energy_Ry", "entropy_kB_per_site", "fallbacks", "acquired", "failed",
+                        "samples", "chains"})
+    cols.emplace_back(c);
+  f << fmt::format("{}\n", fmt::join(cols, "\t"));
+  for (const auto& t : r.rows) {
+    std::vector<std::string> v = {num(t.temperature),
+                                  num(t.energy, "{:.10f}"),
+                                  num(t.energy_err, "{:.4e}"),
+                                  num(1000.0 * (t.energy - eref) / n, "{:.6f}"),
+                                  num(1000.0 * t.energy_err / n, "{:.4e}"),
+                                  num(t.heat_capacity, "{:.6g}"),
+                                  num(t.heat_capacity_err, "{:.4e}"),
+                                  num(t.acceptance, "{:.6f}")};
+    for (std::size_t k = 0; k < r.sro_names.size(); ++k)
+      v.push_back(num(k < t.sro.size() ? t.sro[k] : NAN, "{:.6f}"));
+    for (std::size_t k = 0; k < r.sro_names.size(); ++k)
+      v.push_back(num(k < t.sro_err.size() ? t.sro_err[k] : NAN, "{:.4e}"));
+    v.push_back(num(t.free_energy, "{:.10f}"));
+    v.push_back(num(t.entropy, "{:.6f}"));
+    for (long x : {t.fallbacks, t.acquired, t.failed, t.samples, static_cast<long>(t.chains)})
+      v.push_back(std::to_string(x));
+    f << fmt::format("{}\n", fmt::join(v, "\t"));
+  }
+}
+
+// <output>_dos.tsv (Wang-Landau): the visited energy bins.
+void write_dos(const std::string& path, const McResult& r, const System& sys, double eref) {
+  const int n = r.num_sites;
+  std::ofstream f(path);
+  if (!f) throw FileError(fmt::format("cannot write '{}'", path));
+  f << fmt::format(
+      "# lsms-surrogate mc (wang_landau): density of states of {} on {}, composition {}\n",
+      sys.name(), sys.lattice.describe(), composition_text(r, sys));
+  f << fmt::format(
+      "# ln_g normalized so that sum over visited bins of g = number of "
+      "configurations; final ln f = {:.3e} after {} reductions\n",
+      r.ln_f, r.wl_iterations);
+  std::vector<std::string> cols = {"bin",  "E_lo_Ry", "E_hi_Ry", "E_mean_Ry", "dE_mRy_per_site",
+                                   "ln_g", "samples"};
+  for (const auto& a : r.sro_names) cols.push_back(a);
+  f << fmt::format("{}\n", fmt::join(cols, "\t"));
+  for (std::size_t b = 0; b < r.dos.size(); ++b) {
+    const DosBin& d = r.dos[b];
+    if (!d.visited) continue;
+    std::vector<std::string> v = {std::to_string(b),
+                                  num(d.lo, "{:.10f}"),
+                                  num(d.hi, "{:.10f}"),
+                                  num(d.mean, "{:.10f}"),
+                                  num(1000.0 * (d.mean - eref) / n, "{:.6f}"),
+                                  num(d.ln_g, "{:.8f}"),
+                                  std::to_string(d.samples)};
+    for (std::size_t k = 0; k < r.sro_names.size(); ++k)
+      v.push_back(num(k < d.sro.size() ? d.sro[k] : NAN, "{:.6f}"));
+    f << fmt::format("{}\n", fmt::join(v, "\t"));
+  }
+}
+
+// The gnuplot script out.script that draws out.plot from the .tsv files (terminal `term`).
+void write_gnuplot_script(const OutputFiles& out, const McResult& r, const System& sys,
+                          const std::string& term) {
+  const bool wl = r.method == "wang_landau";
+  std::ofstream g(out.script);
+  if (!g) throw FileError(fmt::format("cannot write '{}'", out.script));
+  const int nsro = static_cast<int>(r.sro_names.size());
+  const int c_alpha = 9, c_alpha_err = 9 + nsro, c_fb = 9 + 2 * nsro + 2;
+  const std::string data = gp_str(std::filesystem::path(out.thermo).filename().string());
+  g << "# Written by lsms-surrogate mc; run from this folder: gnuplot "
+    << std::filesystem::path(out.script).filename().string() << "\n";
+  g << "set datafile separator tab\nset datafile columnheaders\nset datafile missing 'nan'\n";
+  g << (term == "svg" ? "set terminal svg size 1200,900 dynamic font 'Sans,11'\n"
+                      : fmt::format("set terminal {} size 1200,900 font 'Sans,10'\n", term));
+  g << "set output " << gp_str(std::filesystem::path(out.plot).filename().string()) << "\n";
+  std::string title =
+      fmt::format("{} {} on {} ({}), {}", sys.name(), composition_text(r, sys),
+                  sys.lattice.describe(), r.method == "metropolis" ? "Metropolis" : "Wang-Landau",
+                  r.energy_source.substr(0, r.energy_source.find(" (")));
+  if (r.fallback_enabled)
+    title += fmt::format(", DFT fallbacks {} ({} new)", r.fallbacks, r.acquired);
+  g << "set multiplot layout 2,2 title " << gp_str(title) << "\n";
+  g << "set grid\nset key top left\nset xlabel 'T (K)'\n";
+  const std::string style = wl ? "with linespoints pt 7 ps 0.6" : "with yerrorlines pt 7 ps 0.8";
+  g << "set ylabel '<E> - E_{lowest} (mRy/site)'\n";
+  g << "plot " << data << (wl ? " using 1:4 " : " using 1:4:5 ") << style << " title 'energy'\n";
+  g << "set ylabel 'C / (N k_B)'\n";
+  g << "plot " << data << (wl ? " using 1:6 " : " using 1:6:7 ") << style
+    << " title 'heat capacity'\n";
+  g << "set ylabel 'Warren-Cowley {/Symbol a}_s'\nset key top right\n";
+  g << "plot ";
+  for (int k = 0; k < nsro; ++k)
+    g << (k ? ", " : "") << data
+      << (wl ? fmt::format(" using 1:{} ", c_alpha + k)
+             : fmt::format(" using 1:{}:{} ", c_alpha + k, c_alpha_err + k))
+      << style << " title " << gp_str(r.sro_names[k]);
+  g << "\n";
+  if (wl) {
+    g << "set xlabel 'E - E_{lowest} (mRy/site)'\nset ylabel 'ln g(E)'\nunset key\n";
+    g << "plot " << gp_str(std::filesystem::path(out.dos).filename().string())
+      << " using 5:6 with linespoints pt 7 ps 0.5\n";
+  } else if (r.fallback_enabled) {
+    g << "set ylabel 'DFT fallbacks'\nset key top right\n";
+    g << "plot " << data
+      << fmt::format(" using 1:{} with linespoints pt 7 title 'fallbacks', ", c_fb) << data
+      << fmt::format(" using 1:{} with linespoints pt 5 title 'new DFT calculations'\n", c_fb + 1);
+  } else {
+    g << "set ylabel 'acceptance'\nunset key\n";
+    g << "plot " << data << " using 1:8 with linespoints pt 7\n";
+  }
+  g << "unset multiplot\n";
+}
+
 }  // namespace
 
 std::string results_json(const McResult& r, const System& sys) {
@@ -130,97 +275,15 @@ OutputFiles write_outputs(const McResult& r, const Settings& s, const System& sy
   OutputFiles out;
   const auto dir = std::filesystem::path(s.output).parent_path();
   if (!dir.empty()) std::filesystem::create_directories(dir);
-  const int n = r.num_sites;
   const bool wl = r.method == "wang_landau";
   // Energies relative to the lowest configuration visited, per site in mRy: readable axes.
   const double eref = std::isfinite(r.lowest_energy) ? r.lowest_energy : 0.0;
 
   out.thermo = s.output + "_thermo.tsv";
-  {
-    std::ofstream f(out.thermo);
-    if (!f) throw FileError(fmt::format("cannot write '{}'", out.thermo));
-    f << fmt::format("# lsms-surrogate mc ({}): {} on {}, composition {}\n", r.method, sys.name(),
-                     sys.lattice.describe(), composition_text(r, sys));
-    f << fmt::format("# energy source: {}\n", r.energy_source);
-    f << "# energy_Ry: <E>, total energy of the cell (Ry); dE_mRy_per_site: (<E> - E_lowest) / N "
-         "in mRy, E_lowest = lowest energy visited\n";
-    f << fmt::format("# E_lowest = {} Ry, configuration {}\n", num(r.lowest_energy, "{:.10f}"),
-                     r.lowest.to_string());
-    f << "# heat capacity C/(N k_B) = var(E)/(N (k_B T)^2); alpha_s: Warren-Cowley SRO of "
-         "neighbour shell s";
-    for (std::size_t k = 0; k < r.shell_distances.size(); ++k)
-      f << fmt::format("{} s={} at {:.4f} Bohr", k ? "," : ":", k + 1, r.shell_distances[k]);
-    f << "\n";
-    f << (wl ? "# Wang-Landau: no error bars (single density of states); free energy F = -k_B T "
-               "ln Z (Ry), entropy S/(N k_B)\n"
-             : "# errors: jackknife over blocks of sweeps (all chains of a temperature); C = mean "
-               "of per-chain variances\n");
-    if (r.fallback_enabled)
-      f << "# fallbacks: proposals whose energy came from the DFT fallback; acquired: new DFT "
-           "calculations appended to the dataset\n";
-    std::vector<std::string> cols = {"T_K",
-                                     "energy_Ry",
-                                     "energy_err_Ry",
-                                     "dE_mRy_per_site",
-                                     "dE_err_mRy_per_site",
-                                     "heat_capacity_kB_per_site",
-                                     "heat_capacity_err",
-                                     "acceptance"};
-    for (const auto& a : r.sro_names) cols.push_back(a);
-    for (const auto& a : r.sro_names) cols.push_back(a + "_err");
-    for (const char* c : {"free_energy_Ry", "entropy_kB_per_site", "fallbacks", "acquired",
-                          "failed", "samples", "chains"})
-      cols.emplace_back(c);
-    f << fmt::format("{}\n", fmt::join(cols, "\t"));
-    for (const auto& t : r.rows) {
-      std::vector<std::string> v = {num(t.temperature),
-                                    num(t.energy, "{:.10f}"),
-                                    num(t.energy_err, "{:.4e}"),
-                                    num(1000.0 * (t.energy - eref) / n, "{:.6f}"),
-                                    num(1000.0 * t.energy_err / n, "{:.4e}"),
-                                    num(t.heat_capacity, "{:.6g}"),
-                                    num(t.heat_capacity_err, "{:.4e}"),
-                                    num(t.acceptance, "{:.6f}")};
-      for (std::size_t k = 0; k < r.sro_names.size(); ++k)
-        v.push_back(num(k < t.sro.size() ? t.sro[k] : NAN, "{:.6f}"));
-      for (std::size_t k = 0; k < r.sro_names.size(); ++k)
-        v.push_back(num(k < t.sro_err.size() ? t.sro_err[k] : NAN, "{:.4e}"));
-      v.push_back(num(t.free_energy, "{:.10f}"));
-      v.push_back(num(t.entropy, "{:.6f}"));
-      for (long x : {t.fallbacks, t.acquired, t.failed, t.samples, static_cast<long>(t.chains)})
-        v.push_back(std::to_string(x));
-      f << fmt::format("{}\n", fmt::join(v, "\t"));
-    }
-  }
+  write_thermo(out.thermo, r, sys, eref);
   if (wl) {
     out.dos = s.output + "_dos.tsv";
-    std::ofstream f(out.dos);
-    if (!f) throw FileError(fmt::format("cannot write '{}'", out.dos));
-    f << fmt::format(
-        "# lsms-surrogate mc (wang_landau): density of states of {} on {}, composition {}\n",
-        sys.name(), sys.lattice.describe(), composition_text(r, sys));
-    f << fmt::format(
-        "# ln_g normalized so that sum over visited bins of g = number of "
-        "configurations; final ln f = {:.3e} after {} reductions\n",
-        r.ln_f, r.wl_iterations);
-    std::vector<std::string> cols = {"bin",  "E_lo_Ry", "E_hi_Ry", "E_mean_Ry", "dE_mRy_per_site",
-                                     "ln_g", "samples"};
-    for (const auto& a : r.sro_names) cols.push_back(a);
-    f << fmt::format("{}\n", fmt::join(cols, "\t"));
-    for (std::size_t b = 0; b < r.dos.size(); ++b) {
-      const DosBin& d = r.dos[b];
-      if (!d.visited) continue;
-      std::vector<std::string> v = {std::to_string(b),
-                                    num(d.lo, "{:.10f}"),
-                                    num(d.hi, "{:.10f}"),
-                                    num(d.mean, "{:.10f}"),
-                                    num(1000.0 * (d.mean - eref) / n, "{:.6f}"),
-                                    num(d.ln_g, "{:.8f}"),
-                                    std::to_string(d.samples)};
-      for (std::size_t k = 0; k < r.sro_names.size(); ++k)
-        v.push_back(num(k < d.sro.size() ? d.sro[k] : NAN, "{:.6f}"));
-      f << fmt::format("{}\n", fmt::join(v, "\t"));
-    }
+    write_dos(out.dos, r, sys, eref);
   }
 
   out.json = s.output + "_results.json";
@@ -242,56 +305,7 @@ OutputFiles write_outputs(const McResult& r, const Settings& s, const System& sy
   }
   out.script = s.output + ".gp";
   out.plot = s.output + (term == "svg" ? ".svg" : ".png");
-  {
-    std::ofstream g(out.script);
-    if (!g) throw FileError(fmt::format("cannot write '{}'", out.script));
-    const int nsro = static_cast<int>(r.sro_names.size());
-    const int c_alpha = 9, c_alpha_err = 9 + nsro, c_fb = 9 + 2 * nsro + 2;
-    const std::string data = gp_str(std::filesystem::path(out.thermo).filename().string());
-    g << "# Written by lsms-surrogate mc; run from this folder: gnuplot "
-      << std::filesystem::path(out.script).filename().string() << "\n";
-    g << "set datafile separator tab\nset datafile columnheaders\nset datafile missing 'nan'\n";
-    g << (term == "svg" ? "set terminal svg size 1200,900 dynamic font 'Sans,11'\n"
-                        : fmt::format("set terminal {} size 1200,900 font 'Sans,10'\n", term));
-    g << "set output " << gp_str(std::filesystem::path(out.plot).filename().string()) << "\n";
-    std::string title =
-        fmt::format("{} {} on {} ({}), {}", sys.name(), composition_text(r, sys),
-                    sys.lattice.describe(), r.method == "metropolis" ? "Metropolis" : "Wang-Landau",
-                    r.energy_source.substr(0, r.energy_source.find(" (")));
-    if (r.fallback_enabled)
-      title += fmt::format(", DFT fallbacks {} ({} new)", r.fallbacks, r.acquired);
-    g << "set multiplot layout 2,2 title " << gp_str(title) << "\n";
-    g << "set grid\nset key top left\nset xlabel 'T (K)'\n";
-    const std::string style = wl ? "with linespoints pt 7 ps 0.6" : "with yerrorlines pt 7 ps 0.8";
-    g << "set ylabel '<E> - E_{lowest} (mRy/site)'\n";
-    g << "plot " << data << (wl ? " using 1:4 " : " using 1:4:5 ") << style << " title 'energy'\n";
-    g << "set ylabel 'C / (N k_B)'\n";
-    g << "plot " << data << (wl ? " using 1:6 " : " using 1:6:7 ") << style
-      << " title 'heat capacity'\n";
-    g << "set ylabel 'Warren-Cowley {/Symbol a}_s'\nset key top right\n";
-    g << "plot ";
-    for (int k = 0; k < nsro; ++k)
-      g << (k ? ", " : "") << data
-        << (wl ? fmt::format(" using 1:{} ", c_alpha + k)
-               : fmt::format(" using 1:{}:{} ", c_alpha + k, c_alpha_err + k))
-        << style << " title " << gp_str(r.sro_names[k]);
-    g << "\n";
-    if (wl) {
-      g << "set xlabel 'E - E_{lowest} (mRy/site)'\nset ylabel 'ln g(E)'\nunset key\n";
-      g << "plot " << gp_str(std::filesystem::path(out.dos).filename().string())
-        << " using 5:6 with linespoints pt 7 ps 0.5\n";
-    } else if (r.fallback_enabled) {
-      g << "set ylabel 'DFT fallbacks'\nset key top right\n";
-      g << "plot " << data
-        << fmt::format(" using 1:{} with linespoints pt 7 title 'fallbacks', ", c_fb) << data
-        << fmt::format(" using 1:{} with linespoints pt 5 title 'new DFT calculations'\n",
-                       c_fb + 1);
-    } else {
-      g << "set ylabel 'acceptance'\nunset key\n";
-      g << "plot " << data << " using 1:8 with linespoints pt 7\n";
-    }
-    g << "unset multiplot\n";
-  }
+  write_gnuplot_script(out, r, sys, term);
   out.plot_message = plotter->draw(out.script);
   if (!out.plot_message.empty()) out.plot.clear();
   return out;

@@ -1,5 +1,7 @@
 #include "montecarlo/sampler_common.hpp"
 
+#include "core/error.hpp"
+
 namespace lsmss::mc {
 
 McResult start_result(const char* method, const System& system, const Settings& settings,
@@ -13,6 +15,33 @@ McResult start_result(const char* method, const System& system, const Settings& 
   for (int k = 0; k < wc.shells(); ++k) res.shell_distances.push_back(wc.distance(k));
   res.fallback_enabled = evaluator.fallback() != nullptr;
   return res;
+}
+
+Chains::Chains(int num_species, const WalkerState& state, bool resumed)
+    : walkers(num_species, state.configs, state.rngs),
+      cur(state.configs.size()),
+      prop(state.configs.size()),
+      energy(state.configs.size()) {
+  if (resumed) walkers.set_site_order(state.site_order);
+}
+
+void Chains::refresh(Evaluator& ev) {
+  ev.reset(walkers, cur);
+  for (std::size_t w = 0; w < cur.size(); ++w) {
+    if (!cur[w].ok)
+      fail("the energy of walker {}'s configuration {} could not be evaluated", w,
+           walkers.config(static_cast<int>(w)).to_string());
+    energy[w] = cur[w].energy;
+  }
+}
+
+void Chains::start(Evaluator& ev, bool resumed, const std::vector<double>& saved) {
+  if (resumed && !ev.energy().drifts()) {
+    energy = saved;
+    ev.reset(walkers, cur);
+  } else {
+    refresh(ev);
+  }
 }
 
 void finish_result(McResult& res, const WalkerState& st, Evaluator& ev) {

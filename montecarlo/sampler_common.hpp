@@ -14,6 +14,23 @@ namespace lsmss::mc {
 McResult start_result(const char* method, const System& system, const Settings& settings,
                       Evaluator& evaluator, const WarrenCowley& wc);
 
+// The walkers of a run, their current energies and the evaluations of their current and
+// proposed configurations.
+struct Chains {
+  // The walkers of `state` (with its site order when `resumed`).
+  Chains(int num_species, const WalkerState& state, bool resumed);
+  // Re-evaluates every walker (at the start, and for drifting energy sources); throws naming a
+  // walker whose configuration cannot be evaluated.
+  void refresh(Evaluator& evaluator);
+  // The energies at a session's start: a resumed run of an exact (non-drifting) source takes
+  // the checkpoint's (no need to recompute, maybe costly DFT); others are evaluated.
+  void start(Evaluator& evaluator, bool resumed, const std::vector<double>& saved);
+
+  Walkers walkers;
+  std::vector<EnergyResult> cur, prop;
+  std::vector<double> energy;  // Ry, per walker
+};
+
 // Copies the run's totals (lowest configuration, steps, time, evaluations, DFT fallback counts)
 // into the result.
 void finish_result(McResult& result, const WalkerState& state, Evaluator& evaluator);

@@ -354,6 +354,85 @@ void walk_into_window(State& st, Walkers& walkers, Evaluator& ev, std::vector<En
   }
 }
 
+// Bin of a walker's current energy: inside the window, up to the rounding of a fast-path
+// refresh at the window's edge.
+int current_bin(const State& st, double e) {
+  return static_cast<int>(std::clamp(std::floor((e - st.emin) / st.width), 0.0, st.nbins - 1.0));
+}
+
+// One sweep (n proposals per walker) of Wang-Landau moves: a move into bin bn is taken with
+// probability min(1, g(b) / g(bn)); the walker's bin then gains ln f and a histogram count.
+void wang_landau_sweep(State& st, Walkers& walkers, Evaluator& ev, std::vector<EnergyResult>& prop,
+                       std::vector<double>& energy, int n) {
+  const int walkers_count = static_cast<int>(energy.size());
+  for (int k = 0; k < n; ++k) {
+    walkers.propose();
+    ev.propose(walkers, prop);
+    for (int w = 0; w < walkers_count; ++w) {
+      const EnergyResult& p = prop[w];
+      ++st.counters[kAttempts];
+      st.counters[kFallbacks] += p.dft;
+      st.counters[kAcquired] += p.acquired;
+      int b = current_bin(st, energy[w]);
+      if (!p.ok) {
+        ++st.counters[kFailed];
+      } else if (const int bn = energy_bin(st, p.energy); bn >= 0) {
+        const double d = st.ln_g[b] - st.ln_g[bn];
+        if (d >= 0 || walkers.rng(w).uniform() < std::exp(d)) {
+          ev.accept(w);
+          walkers.apply(w);
+          energy[w] = p.energy;
+          b = bn;
+          ++st.counters[kAccepted];
+          if (p.energy < st.lowest_energy) {
+            st.lowest_energy = p.energy;
+            st.lowest = walkers.config(w);
+          }
+        }
+      }
+      st.ln_g[b] += st.ln_f;
+      ++st.hist[b];
+      st.visited[b] = 1;
+    }
+  }
+  st.steps += static_cast<long>(n) * walkers_count;
+}
+
+// Adds every walker's energy (relative to the window's bottom), its square and its SRO values
+// to the accumulators of its bin.
+void accumulate(State& st, const Walkers& walkers, const std::vector<double>& energy,
+                const WarrenCowley& wc, std::vector<double>& alpha, int ncol) {
+  const int nsro = static_cast<int>(alpha.size());
+  for (std::size_t w = 0; w < energy.size(); ++w) {
+    const int b = current_bin(st, energy[w]);
+    double* a = st.acc.data() + static_cast<std::size_t>(b) * ncol;
+    const double d = energy[w] - st.emin;
+    a[0] += 1;
+    a[1] += d;
+    a[2] += d * d;
+    wc.compute(walkers.config(static_cast<int>(w)), alpha.data());
+    for (int k = 0; k < nsro; ++k) a[3 + k] += alpha[k];
+  }
+}
+
+// The density of states and the thermodynamics it gives at every temperature.
+void fill_results(McResult& res, const State& st, const Settings& s, int n, int ncol) {
+  std::vector<double> e2;  // per bin: <E^2> (NaN where no samples)
+  res.dos = density_of_states(st, s, ncol, e2);
+  const double acceptance =
+      st.counters[kAttempts] ? double(st.counters[kAccepted]) / st.counters[kAttempts] : NAN;
+  for (double T : s.temperatures) {
+    TemperatureResult r = thermodynamics_from_dos(res.dos, T, n, &e2);
+    r.acceptance = acceptance;
+    r.chains = s.walkers;
+    res.rows.push_back(r);
+  }
+  res.ln_f = st.ln_f;
+  res.wl_iterations = st.iterations;
+  res.fallbacks = st.counters[kFallbacks];
+  res.failed = st.counters[kFailed];
+}
+
 }  // namespace
 
 McResult run_wang_landau(const System& system, const Settings& s, Evaluator& ev,
@@ -363,7 +442,6 @@ McResult run_wang_landau(const System& system, const Settings& s, Evaluator& ev,
         "Wang-Landau walkers share one ln g(E) in one process: run method = \"wang_landau\" "
         "on a single rank (without mpirun)");
   const int n = system.num_sites();
-  const int walkers_count = s.walkers;
   const WarrenCowley wc(system.lattice, system.num_species(), s.shells);
   const int nsro = wc.values_per_config();
   const int ncol = 3 + nsro;
@@ -383,33 +461,15 @@ McResult run_wang_landau(const System& system, const Settings& s, Evaluator& ev,
   } else {
     start_state(st, system, s, ev, opt, ncol);
   }
-  auto bin_of = [&](double e) { return energy_bin(st, e); };
-  // Bin of a walker's current energy: inside the window, up to the rounding of a fast-path
-  // refresh at the window's edge.
-  auto bin_cur = [&](double e) {
-    return static_cast<int>(std::clamp(std::floor((e - st.emin) / st.width), 0.0, st.nbins - 1.0));
-  };
 
-  Walkers walkers(system.num_species(), st.configs, st.rngs);
-  if (res.resumed) walkers.set_site_order(st.site_order);
+  Chains ch(system.num_species(), st, res.resumed);
+  Walkers& walkers = ch.walkers;
+  std::vector<double>& energy = ch.energy;
   if (!walkers.movable()) fail("the composition has a single species: no swap move exists");
-  std::vector<EnergyResult> cur(walkers_count), prop(walkers_count);
-  std::vector<double> energy(walkers_count);
-  auto refresh = [&] {
-    ev.reset(walkers, cur);
-    for (int w = 0; w < walkers_count; ++w) {
-      if (!cur[w].ok) fail("the energy of walker {} could not be evaluated", w);
-      energy[w] = cur[w].energy;
-    }
-  };
+  auto refresh = [&] { ch.refresh(ev); };
   if (!st.complete) {
-    if (res.resumed && !ev.energy().drifts()) {
-      energy = st.energy;
-      ev.reset(walkers, cur);
-    } else {
-      refresh();
-    }
-    walk_into_window(st, walkers, ev, prop, energy, n, refresh);
+    ch.start(ev, res.resumed, st.energy);
+    walk_into_window(st, walkers, ev, ch.prop, energy, n, refresh);
   }
 
   // Progress in halvings of ln f (log scale from ln_f_initial to ln_f_final).
@@ -444,48 +504,9 @@ McResult run_wang_landau(const System& system, const Settings& s, Evaluator& ev,
           "Wang-Landau did not reach ln f = {} within max_sweeps = {} (ln f = {:.3g} now): widen "
           "the bins, lower the flatness or raise montecarlo.wang_landau.max_sweeps",
           s.wl.ln_f_final, s.wl.max_sweeps, st.ln_f);
-    for (int k = 0; k < n; ++k) {
-      walkers.propose();
-      ev.propose(walkers, prop);
-      for (int w = 0; w < walkers_count; ++w) {
-        const EnergyResult& p = prop[w];
-        ++st.counters[kAttempts];
-        st.counters[kFallbacks] += p.dft;
-        st.counters[kAcquired] += p.acquired;
-        int b = bin_cur(energy[w]);
-        if (!p.ok) {
-          ++st.counters[kFailed];
-        } else if (const int bn = bin_of(p.energy); bn >= 0) {
-          const double d = st.ln_g[b] - st.ln_g[bn];
-          if (d >= 0 || walkers.rng(w).uniform() < std::exp(d)) {
-            ev.accept(w);
-            walkers.apply(w);
-            energy[w] = p.energy;
-            b = bn;
-            ++st.counters[kAccepted];
-            if (p.energy < st.lowest_energy) {
-              st.lowest_energy = p.energy;
-              st.lowest = walkers.config(w);
-            }
-          }
-        }
-        st.ln_g[b] += st.ln_f;
-        ++st.hist[b];
-        st.visited[b] = 1;
-      }
-    }
-    st.steps += static_cast<long>(n) * walkers_count;
+    wang_landau_sweep(st, walkers, ev, ch.prop, energy, n);
     if (ev.energy().drifts()) refresh();
-    for (int w = 0; w < walkers_count; ++w) {
-      const int b = bin_cur(energy[w]);
-      double* a = st.acc.data() + static_cast<std::size_t>(b) * ncol;
-      const double d = energy[w] - st.emin;
-      a[0] += 1;
-      a[1] += d;
-      a[2] += d * d;
-      wc.compute(walkers.config(w), alpha.data());
-      for (int k = 0; k < nsro; ++k) a[3 + k] += alpha[k];
-    }
+    accumulate(st, walkers, energy, wc, alpha, ncol);
     ++st.sweeps;
     ++st.sweeps_in_iteration;
     if (update_ln_f(st, s, log)) show();
@@ -507,20 +528,7 @@ McResult run_wang_landau(const System& system, const Settings& s, Evaluator& ev,
   sync_state();
   if (ev.fallback()) ev.fallback()->flush();
 
-  std::vector<double> e2;  // per bin: <E^2> (NaN where no samples)
-  res.dos = density_of_states(st, s, ncol, e2);
-  const double acceptance =
-      st.counters[kAttempts] ? double(st.counters[kAccepted]) / st.counters[kAttempts] : NAN;
-  for (double T : s.temperatures) {
-    TemperatureResult r = thermodynamics_from_dos(res.dos, T, n, &e2);
-    r.acceptance = acceptance;
-    r.chains = walkers_count;
-    res.rows.push_back(r);
-  }
-  res.ln_f = st.ln_f;
-  res.wl_iterations = st.iterations;
-  res.fallbacks = st.counters[kFallbacks];
-  res.failed = st.counters[kFailed];
+  fill_results(res, st, s, n, ncol);
   finish_result(res, st, ev);
   return res;
 }

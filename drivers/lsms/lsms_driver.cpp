@@ -208,24 +208,20 @@ Properties harvest_run(const System& system, const LsmsSettings& s, const fs::pa
                        const Configuration& config, std::optional<bool> declared) {
   Properties p;
   try {
-    const lsms::InfoEvec info = lsms::parse_info_evec(dir / "info_evec_out");
-    if (static_cast<int>(info.atoms.size()) != system.num_sites())
-      fail("{}: {} atoms, the system has {} sites", (dir / "info_evec_out").string(),
-           info.atoms.size(), system.num_sites());
-    std::vector<Vec3> pos;
-    for (const auto& a : info.atoms) pos.push_back(a.position);
-    const std::vector<int> site = system.lattice.match_positions(pos);
-    p.charge.assign(system.num_sites(), 0.0);
-    p.moment.assign(system.num_sites(), 0.0);
-    for (std::size_t k = 0; k < info.atoms.size(); ++k) {
-      const int i = site[k];
-      if (info.atoms[k].Z != system.species[config[i]].Z)
-        fail("{}: atom {} has Z = {} but the configuration puts {} on site {}",
-             (dir / "info_evec_out").string(), k, info.atoms[k].Z, system.species[config[i]].symbol,
-             i);
-      p.charge[i] = info.atoms[k].electrons;
-      p.moment[i] = info.atoms[k].moment;
+    const fs::path file = dir / "info_evec_out";
+    const lsms::InfoEvec info = lsms::parse_info_evec(file);
+    lsms::SiteValues mapped;
+    try {
+      mapped = lsms::SiteMapper(system, "the system").map(info);
+    } catch (const Error& e) {
+      fail("{}: {}", file.string(), e.what());
     }
+    for (int i = 0; i < system.num_sites(); ++i)
+      if (mapped.config[i] != config[i])
+        fail("{}: site {} holds {} but the configuration puts {} there", file.string(), i,
+             system.species[mapped.config[i]].symbol, system.species[config[i]].symbol);
+    p.charge = std::move(mapped.charge);
+    p.moment = std::move(mapped.moment);
     p.energy = info.total_energy;
     p.band_energy = info.band_energy;
     p.fermi_energy = info.fermi_energy;

@@ -648,6 +648,119 @@ std::vector<double> TbModel::newton_matrix(double mu, const std::vector<double>&
   return jac;
 }
 
+TbModel::SiteTerms TbModel::site_terms(const Configuration& c) const {
+  const int N = nsites_;
+  SiteTerms t{std::vector<double>(N), std::vector<double>(N), std::vector<double>(N), 0.0};
+  for (int i = 0; i < N; ++i) {
+    t.n0[i] = valence_[c[i]];
+    t.U[i] = species_[c[i]].hubbard_u;
+    t.I[i] = species_[c[i]].stoner_i;
+    t.electrons += t.n0[i];
+  }
+  return t;
+}
+
+std::vector<double> TbModel::scf_input(const Configuration& c, const ScfState* start) const {
+  // The mixed vector: electrons per site, then the d moment per site when spin polarized.
+  const bool pol = nspin_ == 2;
+  const int N = nsites_;
+  std::vector<double> xin(pol ? 2 * N : N);
+  const ScfState x0 = start ? *start : cold_start(c);
+  if (static_cast<int>(x0.valence.size()) != N) fail("SCF starting guess has the wrong size");
+  for (int i = 0; i < N; ++i) xin[i] = x0.valence[i];
+  if (pol)
+    for (int i = 0; i < N; ++i)
+      xin[N + i] =
+          static_cast<int>(x0.dmoment.size()) == N ? x0.dmoment[i] : species_[c[i]].initial_moment;
+  return xin;
+}
+
+TbModel::ScfOutput TbModel::scf_output(double mu, const std::vector<double>& v,
+                                       const std::vector<double>& b, std::vector<double>& dens) {
+  const bool pol = nspin_ == 2;
+  const double g = pol ? 1.0 : 2.0;
+  const double kT = opt_.temperature;
+  const std::size_t n = static_cast<std::size_t>(norb_);
+  const int N = nsites_;
+  ScfOutput out;
+  out.x.assign(pol ? 2 * N : N, 0.0);
+  out.ldos.assign(N, 0.0);
+  // Mulliken populations (orthogonal basis: the diagonal of the density matrix), band
+  // energy, entropy and the local density of states at mu.
+  std::fill(dens.begin(), dens.end(), 0.0);
+  double eband = 0.0, ent = 0.0;
+  for (std::size_t k = 0; k < kpoints_.size(); ++k)
+    for (int s = 0; s < nspin_; ++s) {
+      const std::size_t slot = k * nspin_ + s;
+      const double wg = kpoints_[k].weight * g;
+      for (std::size_t m = 0; m < n; ++m) {
+        const double x = (evals_[slot][m] - mu) / kT;
+        eband += wg * fermi(x) * evals_[slot][m];
+        ent += wg * entropy(x);
+      }
+      if (!partial_[slot]) add_slot_density(slot, mu, dens.data() + s * n, out.ldos);
+    }
+  add_top_state_densities(mu, v, b, dens, out.ldos);
+  out.band_energy = eband;
+  out.entropy = ent;
+
+  out.moment.assign(N, 0.0);
+  out.shells.assign(N, {0.0, 0.0, 0.0});
+  for (int i = 0; i < N; ++i) {
+    double ni = 0.0, md = 0.0, mt = 0.0;
+    for (int a = 0; a < no_; ++a) {
+      const std::size_t r = static_cast<std::size_t>(no_) * i + a;
+      const double up = dens[r], dn = pol ? dens[n + r] : 0.0;
+      const int o = sk_index_[a];
+      out.shells[i][o == 0 ? 0 : o < 4 ? 1 : 2] += up + dn;
+      ni += up + dn;
+      mt += up - dn;
+      if (a >= no_ - 5) md += up - dn;
+    }
+    out.x[i] = ni;
+    out.moment[i] = pol ? mt : 0.0;
+    if (pol) out.x[N + i] = md;
+  }
+  return out;
+}
+
+TbResult TbModel::scf_result(const Configuration& c, const SiteTerms& t,
+                             const std::vector<double>& v, const std::vector<double>& b, double mu,
+                             ScfOutput out) const {
+  const bool pol = nspin_ == 2;
+  const double kT = opt_.temperature;
+  const int N = nsites_;
+  const std::vector<double>& xout = out.x;
+  // E[rho_out] = Tr(rho_out H0) + E_int[rho_out]: the band energy of H[x_in] minus the
+  // input potentials times the output densities, plus the interaction energies of the
+  // output densities. Variational: its error is second order in the residual.
+  double edc = 0.0, eint = 0.0;
+  for (int i = 0; i < N; ++i) {
+    edc += v[i] * xout[i];
+    eint += 0.5 * t.U[i] * (xout[i] - t.n0[i]) * (xout[i] - t.n0[i]);
+    if (pol) {
+      edc += b[i] * xout[N + i];
+      eint -= 0.25 * t.I[i] * xout[N + i] * xout[N + i];
+    }
+  }
+  // Every bond appears once from each end.
+  double erep = 0.0;
+  for (std::size_t bd = 0; bd < bonds_.size(); ++bd)
+    erep += 0.5 * pair_rep_[(bd * nspecies_ + c[bonds_[bd].i]) * nspecies_ + c[bonds_[bd].j]];
+  TbResult res;
+  res.repulsive_energy = erep;
+  res.band_energy = out.band_energy;
+  res.entropy_term = -kT * out.entropy;
+  res.free_energy = out.band_energy - edc + eint - kT * out.entropy + erep;
+  res.fermi_energy = mu;
+  res.valence.assign(xout.begin(), xout.begin() + N);
+  res.moment = std::move(out.moment);
+  res.shells = std::move(out.shells);
+  res.state.valence = res.valence;
+  if (pol) res.state.dmoment.assign(xout.begin() + N, xout.end());
+  return res;
+}
+
 TbResult TbModel::solve(const Configuration& c, const ScfState* start) {
   if (c.num_sites() != nsites_)
     fail("configuration has {} sites but the tight-binding cell has {}", c.num_sites(), nsites_);
@@ -657,81 +770,25 @@ TbResult TbModel::solve(const Configuration& c, const ScfState* start) {
   assemble(c);
 
   const bool pol = nspin_ == 2;
-  const double g = pol ? 1.0 : 2.0;
-  const double kT = opt_.temperature;
-  const std::size_t n = static_cast<std::size_t>(norb_);
   const int N = nsites_;
-  std::vector<double> n0(N), U(N), I(N);
-  double electrons = 0.0;
-  for (int i = 0; i < N; ++i) {
-    n0[i] = valence_[c[i]];
-    U[i] = species_[c[i]].hubbard_u;
-    I[i] = species_[c[i]].stoner_i;
-    electrons += n0[i];
-  }
-
-  // The mixed vector: electrons per site, then the d moment per site when spin polarized.
   const int L = pol ? 2 * N : N;
-  std::vector<double> xin(L);
-  {
-    const ScfState x0 = start ? *start : cold_start(c);
-    if (static_cast<int>(x0.valence.size()) != N) fail("SCF starting guess has the wrong size");
-    for (int i = 0; i < N; ++i) xin[i] = x0.valence[i];
-    if (pol)
-      for (int i = 0; i < N; ++i)
-        xin[N + i] = static_cast<int>(x0.dmoment.size()) == N ? x0.dmoment[i]
-                                                              : species_[c[i]].initial_moment;
-  }
-
-  std::vector<double> v(N), b(N), xout(L), R(L), P(L, 1.0), dens(n * nspin_), ldos(N);
+  const SiteTerms t = site_terms(c);
+  std::vector<double> xin = scf_input(c, start);
+  std::vector<double> v(N), b(N), R(L), P(L, 1.0), dens(static_cast<std::size_t>(norb_) * nspin_);
   ScfMixer mixer(opt_.mixing, opt_.mixing_history, opt_.mixing_beta);
 
   for (int it = 1;; ++it) {
     for (int i = 0; i < N; ++i) {
-      v[i] = U[i] * (xin[i] - n0[i]);
-      b[i] = pol ? -0.5 * I[i] * xin[N + i] : 0.0;
+      v[i] = t.U[i] * (xin[i] - t.n0[i]);
+      b[i] = pol ? -0.5 * t.I[i] * xin[N + i] : 0.0;
     }
     diagonalize(v, b, c);
-    const double mu = find_fermi_level(electrons);
+    const double mu = find_fermi_level(t.electrons);
+    ScfOutput out = scf_output(mu, v, b, dens);
 
-    // Mulliken populations (orthogonal basis: the diagonal of the density matrix), band
-    // energy, entropy and the local density of states at mu.
-    std::fill(dens.begin(), dens.end(), 0.0);
-    std::fill(ldos.begin(), ldos.end(), 0.0);
-    double eband = 0.0, ent = 0.0;
-    for (std::size_t k = 0; k < kpoints_.size(); ++k)
-      for (int s = 0; s < nspin_; ++s) {
-        const std::size_t slot = k * nspin_ + s;
-        const double wg = kpoints_[k].weight * g;
-        for (std::size_t m = 0; m < n; ++m) {
-          const double x = (evals_[slot][m] - mu) / kT;
-          eband += wg * fermi(x) * evals_[slot][m];
-          ent += wg * entropy(x);
-        }
-        if (!partial_[slot]) add_slot_density(slot, mu, dens.data() + s * n, ldos);
-      }
-    add_top_state_densities(mu, v, b, dens, ldos);
-
-    std::vector<double> moment(N, 0.0);
-    std::vector<std::array<double, 3>> shells(N, {0.0, 0.0, 0.0});
-    for (int i = 0; i < N; ++i) {
-      double ni = 0.0, md = 0.0, mt = 0.0;
-      for (int a = 0; a < no_; ++a) {
-        const std::size_t r = static_cast<std::size_t>(no_) * i + a;
-        const double up = dens[r], dn = pol ? dens[n + r] : 0.0;
-        const int o = sk_index_[a];
-        shells[i][o == 0 ? 0 : o < 4 ? 1 : 2] += up + dn;
-        ni += up + dn;
-        mt += up - dn;
-        if (a >= no_ - 5) md += up - dn;
-      }
-      xout[i] = ni;
-      moment[i] = pol ? mt : 0.0;
-      if (pol) xout[N + i] = md;
-    }
     double maxq = 0.0, maxm = 0.0;
     for (int l = 0; l < L; ++l) {
-      R[l] = xout[l] - xin[l];
+      R[l] = out.x[l] - xin[l];
       if (l < N)
         maxq = std::max(maxq, std::abs(R[l]));
       else
@@ -739,38 +796,11 @@ TbResult TbModel::solve(const Configuration& c, const ScfState* start) {
     }
     const bool converged =
         opt_.single_pass || (maxq < opt_.charge_tolerance && maxm < opt_.moment_tolerance);
-
     if (converged || it >= opt_.max_iterations) {
-      // E[rho_out] = Tr(rho_out H0) + E_int[rho_out]: the band energy of H[x_in] minus the
-      // input potentials times the output densities, plus the interaction energies of the
-      // output densities. Variational: its error is second order in the residual.
-      double edc = 0.0, eint = 0.0;
-      for (int i = 0; i < N; ++i) {
-        edc += v[i] * xout[i];
-        eint += 0.5 * U[i] * (xout[i] - n0[i]) * (xout[i] - n0[i]);
-        if (pol) {
-          edc += b[i] * xout[N + i];
-          eint -= 0.25 * I[i] * xout[N + i] * xout[N + i];
-        }
-      }
-      // Every bond appears once from each end.
-      double erep = 0.0;
-      for (std::size_t bd = 0; bd < bonds_.size(); ++bd)
-        erep += 0.5 * pair_rep_[(bd * nspecies_ + c[bonds_[bd].i]) * nspecies_ + c[bonds_[bd].j]];
-      TbResult res;
+      TbResult res = scf_result(c, t, v, b, mu, std::move(out));
       res.converged = converged;
-      res.repulsive_energy = erep;
       res.iterations = it;
       res.residual = std::max(maxq, maxm);
-      res.band_energy = eband;
-      res.entropy_term = -kT * ent;
-      res.free_energy = eband - edc + eint - kT * ent + erep;
-      res.fermi_energy = mu;
-      res.valence.assign(xout.begin(), xout.begin() + N);
-      res.moment = std::move(moment);
-      res.shells = std::move(shells);
-      res.state.valence = res.valence;
-      if (pol) res.state.dmoment.assign(xout.begin() + N, xout.end());
       return res;
     }
 
@@ -779,15 +809,15 @@ TbResult TbModel::solve(const Configuration& c, const ScfState* start) {
     // eigenstates (the exchange field is taken on the whole site here, an approximation of
     // the Jacobian only); Anderson mixing then works on the Newton-preconditioned residual.
     if (it <= kJacobianIterations && opt_.mixing == Mixing::anderson)
-      mixer.set_newton_matrix(newton_matrix(mu, U, I));
+      mixer.set_newton_matrix(newton_matrix(mu, t.U, t.I));
     // Fallback preconditioner (linear mixing): a site's charge responds to its own potential
     // through its local density of states, 1 / (1 + U D_i) is the local Newton step.
-    for (int i = 0; i < N; ++i) P[i] = 1.0 / (1.0 + U[i] * ldos[i]);
+    for (int i = 0; i < N; ++i) P[i] = 1.0 / (1.0 + t.U[i] * out.ldos[i]);
     mixer.next_input(xin, R, P);
     // Keep the input charges summing to the electron count (the outputs always do).
     double sum = 0.0;
     for (int i = 0; i < N; ++i) sum += xin[i];
-    const double corr = (sum - electrons) / N;
+    const double corr = (sum - t.electrons) / N;
     for (int i = 0; i < N; ++i) xin[i] -= corr;
   }
 }

@@ -113,6 +113,31 @@ class TbModel {
   std::vector<double> newton_matrix(double mu, const std::vector<double>& U,
                                     const std::vector<double>& I);
 
+  // The SCF of solve() in its parts. Per-site terms of a configuration: neutral valence n0,
+  // Hubbard U and Stoner I, and the electron count.
+  struct SiteTerms {
+    std::vector<double> n0, U, I;
+    double electrons = 0.0;
+  };
+  // One iteration's output from the eigenstates of H[x_in] at the Fermi level: band energy,
+  // entropy sum, the output vector x (electrons per site, then d moments when spin polarized),
+  // moments, s/p/d shells and the local densities of states at the Fermi level per site.
+  struct ScfOutput {
+    double band_energy = 0.0, entropy = 0.0;
+    std::vector<double> x, moment, ldos;
+    std::vector<std::array<double, 3>> shells;
+  };
+  SiteTerms site_terms(const Configuration& c) const;
+  // The first input vector: `start`, or the cold start of `c`.
+  std::vector<double> scf_input(const Configuration& c, const ScfState* start) const;
+  // `dens` is work space (orbital densities per spin).
+  ScfOutput scf_output(double mu, const std::vector<double>& v, const std::vector<double>& b,
+                       std::vector<double>& dens);
+  // The result of the last iteration; E[rho_out] is variational (error second order in the
+  // residual). Convergence, iterations and residual are the caller's.
+  TbResult scf_result(const Configuration& c, const SiteTerms& t, const std::vector<double>& v,
+                      const std::vector<double>& b, double mu, ScfOutput out) const;
+
   TbOptions opt_;
   int nsites_ = 0, nspecies_ = 0, no_ = 6, norb_ = 0, nspin_ = 1;
   std::vector<int> sk_index_;  // orbital of the site -> index in the 9-orbital SK block

@@ -2,6 +2,9 @@
 // Internals of nn::Model shared by the model file code, the trainer and the evaluation (nn's
 // own sources only; users see nn/model.hpp). The trained artifact and its provenance; nothing
 // here changes after prepare(): the mutable side of evaluation lives in ModelWorkspace.
+#ifndef LSMSS_NN_INTERNAL  // defined for lsmss_nn's own sources and its tests only
+#error "a header private to nn/: use nn/model.hpp, nn/first_layer.hpp or the nn/core/ API headers"
+#endif
 #include <cstdint>
 #include <memory>
 #include <optional>

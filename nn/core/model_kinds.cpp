@@ -71,7 +71,7 @@ Model linear_only(const dataset::Dataset& data, const TrainingOptions& opt, int 
   impl->stdz.num_sites = data.system.num_sites();
   impl->stdz.num_species = data.system.num_species();
   impl->fold = fold;
-  impl->dataset_hash = dataset_fingerprint(data);
+  impl->dataset_hash = data.fingerprint();
   impl->training_deck = deck_text;
   impl->trained_backend = "none";  // ridge regression in double precision, no backend
   impl->software_version = kVersion;
@@ -143,7 +143,7 @@ Model train_model_kind(const dataset::Dataset& data, const TrainingOptions& opt,
   auto impl = std::make_unique<ModelData>(ModelAccess::data(net));
   impl->kind = opt.kind;
   impl->linear = std::move(linear);
-  impl->dataset_hash = dataset_fingerprint(data);  // the data asked for, not the derived copy
+  impl->dataset_hash = data.fingerprint();  // the data asked for, not the derived copy
   impl->prepare(opt.backend);
   return ModelAccess::make(std::move(impl));
 }

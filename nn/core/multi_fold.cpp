@@ -319,7 +319,7 @@ std::vector<Model> train_folds_together(const dataset::Dataset& data,
     if (s.stopping.has_best()) impl->params = s.stopping.best();
     impl->stdz = s.stdz;
     impl->fold = s.fold;
-    impl->dataset_hash = dataset_fingerprint(data);
+    impl->dataset_hash = data.fingerprint();
     impl->training_deck = deck_text;
     impl->trained_backend = group->name();
     impl->software_version = kVersion;

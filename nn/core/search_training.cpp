@@ -48,7 +48,7 @@ std::string training_fingerprint(const TrainingOptions& o, const dataset::Datase
       o.learning_rate, static_cast<int>(o.lr_schedule), o.lr_factor, o.lr_every, o.lr_min, o.epochs,
       o.batch_fraction, o.batch_size, fmt::join(o.folds, ","), o.seed,
       static_cast<int>(o.energy_target), static_cast<int>(o.charge_target), o.patience, o.min_delta,
-      static_cast<int>(o.precision), dataset_fingerprint(data));
+      static_cast<int>(o.precision), data.fingerprint());
 }
 
 double validation_loss(const Model& model, const dataset::Dataset& data,

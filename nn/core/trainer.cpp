@@ -14,7 +14,6 @@
 
 #include "core/defaults.hpp"
 #include "core/error.hpp"
-#include "core/hash.hpp"
 #include "core/progress.hpp"
 #include "core/rng.hpp"
 #include "core/version.hpp"
@@ -189,16 +188,6 @@ std::vector<int> folds_to_train(const dataset::Dataset& d, const TrainingOptions
   return o.folds;
 }
 
-std::string dataset_fingerprint(const dataset::Dataset& d) {
-  Fnv1a h;
-  h.add(d.occupation.data(), d.occupation.size());
-  h.add(d.fold.data(), d.fold.size() * sizeof(std::int32_t));
-  h.add(d.energy.data(), d.energy.size() * sizeof(double));
-  h.add(d.charge.data(), d.charge.size() * sizeof(double));
-  h.add(d.moment.data(), d.moment.size() * sizeof(double));
-  return fmt::format("{:016x}", h.value());
-}
-
 namespace {
 
 using namespace training;
@@ -317,7 +306,7 @@ class FoldTrainer {
     if (stopping_.has_best()) impl->params = stopping_.best();  // best validation loss
     impl->stdz = stdz_;
     impl->fold = fold_;
-    impl->dataset_hash = dataset_fingerprint(data_);
+    impl->dataset_hash = data_.fingerprint();
     impl->training_deck = deck_text;
     impl->trained_backend = backend_->name();
     impl->software_version = kVersion;

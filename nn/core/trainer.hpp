@@ -65,9 +65,6 @@ struct FoldSplit {
 FoldSplit split_for_fold(const dataset::Dataset& data, int fold);
 std::vector<int> folds_to_train(const dataset::Dataset& data, const TrainingOptions& opt);
 
-// A fingerprint of the training data (hex), stored with the model.
-std::string dataset_fingerprint(const dataset::Dataset& data);
-
 // Reads training.kind, training.cluster_expansion and training.augment into `o`
 // (nn/core/model_kinds.cpp).
 void read_model_kind_keys(const DeckTable& training, TrainingOptions& o);

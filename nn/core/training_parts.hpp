@@ -2,6 +2,9 @@
 // The host pieces of a training run shared by the one-fold trainer (trainer.cpp) and the
 // multi-fold trainer (multi_fold.cpp): encoding of a fold's rows, initialization, shuffling,
 // batch assembly, the loss over a row set and early stopping. Internal to nn/core.
+#ifndef LSMSS_NN_INTERNAL  // defined for lsmss_nn's own sources and its tests only
+#error "a header private to nn/: use nn/model.hpp, nn/first_layer.hpp or the nn/core/ API headers"
+#endif
 #include <algorithm>
 #include <cmath>
 #include <ctime>

@@ -4,6 +4,9 @@
 // handed to column-major cuBLAS as their transposes. Kept free of CUDA headers so that a CPU
 // test (tests/nn/test_gemm_plan.cpp) runs these very calls through a plain strided-batched GEMM
 // and compares the result with the reference backend.
+#ifndef LSMSS_NN_INTERNAL  // defined for lsmss_nn's own sources and its tests only
+#error "a header private to nn/: use nn/model.hpp, nn/first_layer.hpp or the nn/core/ API headers"
+#endif
 #include <vector>
 
 #include "nn/core/network.hpp"

@@ -2,6 +2,9 @@
 // The per-element index arithmetic of the cuda backend's step kernels, __host__ __device__ so
 // that the CPU tests run it (tests/nn/test_gemm_plan.cpp): which training row lands in which
 // slot of the fold-stacked batch, and the padding of the rows past a fold's count.
+#ifndef LSMSS_NN_INTERNAL  // defined for lsmss_nn's own sources and its tests only
+#error "a header private to nn/: use nn/model.hpp, nn/first_layer.hpp or the nn/core/ API headers"
+#endif
 #include <cstddef>
 
 #include "nn/core/elementwise.hpp"

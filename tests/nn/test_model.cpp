@@ -217,7 +217,7 @@ TEST(NnTraining, MtlLearnsSyntheticAlloyAndModelFileRoundTrips) {
   EXPECT_EQ(back.tasks(), kEnergy | kCharge | kMoment);
   EXPECT_EQ(back.fold(), 2);
   EXPECT_EQ(back.training_deck(), "training = {}");
-  EXPECT_EQ(back.dataset_hash(), dataset_fingerprint(d));
+  EXPECT_EQ(back.dataset_hash(), d.fingerprint());
   EXPECT_EQ(back.learning_curve().epoch.size() * 3, back.learning_curve().train.size());
   EXPECT_EQ(back.epochs_run(), 150);
   EXPECT_LT(back.learning_curve().train.back(), back.learning_curve().train.front());
@@ -601,9 +601,9 @@ TEST(NnFoldTraining, TrainsEveryFoldAndKeepsThePreviousModel) {
 TEST(NnFolds, DatasetFingerprintIsTheProjectsFnv1a) {
   EXPECT_EQ(Fnv1a().add("lsms", 4).value(), 0x6b6404267196f362ULL);
   auto d = test::synthetic_dataset(40, 3, 5);
-  const std::string before = dataset_fingerprint(d);
+  const std::string before = d.fingerprint();
   EXPECT_EQ(before.size(), 16u);
-  EXPECT_EQ(dataset_fingerprint(d), before);
+  EXPECT_EQ(d.fingerprint(), before);
   d.energy[7] = std::nextafter(d.energy[7], 0.0);  // one ulp
-  EXPECT_NE(dataset_fingerprint(d), before);
+  EXPECT_NE(d.fingerprint(), before);
 }

@@ -115,7 +115,7 @@ TEST(NnModelKinds, NetworkOnTheLinearResidual) {
   const Model both = train_model(d, kind_options(ModelKind::ce_mlp, 20), 0);
   EXPECT_EQ(both.kind(), "ce+mlp");
   EXPECT_FALSE(both.has_fast_path());
-  EXPECT_EQ(both.dataset_hash(), dataset_fingerprint(d));
+  EXPECT_EQ(both.dataset_hash(), d.fingerprint());
   const Evaluation e = evaluate_model(both, d, test_rows(d));
   const Model alone = train_model(d, kind_options(ModelKind::mlp, 20), 0);
   const Evaluation ea = evaluate_model(alone, d, test_rows(d));

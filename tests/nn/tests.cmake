@@ -3,14 +3,16 @@
 lsmss_add_test(test_nn
   SOURCES nn/test_backends.cpp nn/test_model.cpp nn/test_cli_nn.cpp nn/test_multi_fold.cpp
     nn/test_elementwise.cpp nn/test_gemm_plan.cpp nn/test_model_kinds.cpp
-  LIBS lsmss_nn lsmss_dataset lsmss_lsms OpenMP::OpenMP_CXX
+  LIBS lsmss_nn lsmss_dataset_builder lsmss_lsms_plugin OpenMP::OpenMP_CXX
   LABELS nn)
+# The cuda backend's host-testable parts are private to nn/ (test_gemm_plan.cpp tests them).
+target_compile_definitions(test_nn PRIVATE LSMSS_NN_INTERNAL)
 
 # The cuda backend against the oracle; skips with the reason where it is not compiled or no GPU
 # is visible. Label `gpu`: `ctest -L gpu` (scripts/gpu-check.sh).
 lsmss_add_test(test_cuda
   SOURCES nn/test_cuda.cpp
-  LIBS lsmss_nn lsmss_dataset OpenMP::OpenMP_CXX
+  LIBS lsmss_nn lsmss_dataset_builder OpenMP::OpenMP_CXX
   LABELS nn gpu)
 
 # The architecture search: proposal and stop rules with a fake evaluator, resumption, the winner

@@ -206,8 +206,7 @@ TEST(RobustnessFallback, RerunCountsTheRowsEarlierRunsOfTheJobAcquired) {
   o.verbose = false;
   dataset::build_dataset(deck, sys, registry, o);
   auto tb = [&] {
-    return registry.create("tb",
-                           DriverContext{sys, deck.root().table("tb"), deck.root(), &registry});
+    return registry.create("tb", DriverContext{sys, deck.root().table("tb"), deck.root()});
   };
   mc::FallbackSettings s;
   s.enabled = true;

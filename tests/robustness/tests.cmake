@@ -9,7 +9,7 @@ target_link_options(lsmss_failwrite PRIVATE -fno-sanitize=all)
 set_target_properties(lsmss_failwrite PROPERTIES C_VISIBILITY_PRESET default)
 lsmss_add_test(test_robustness
   SOURCES robustness/test_robustness_unit.cpp robustness/test_robustness_cli.cpp
-  LIBS lsmss_mc lsmss_dataset lsmss_drivers
+  LIBS lsmss_montecarlo lsmss_dataset_builder lsmss_drivers
   LABELS robustness)
 target_compile_definitions(test_robustness PRIVATE
   LSMSS_FAILWRITE_SHIM="$<TARGET_FILE:lsmss_failwrite>")

@@ -1,5 +1,4 @@
-// OpenBLAS kernel selection (core/blas_runtime.hpp); here because the tb engine is what links
-// OpenBLAS (through LAPACK).
+// OpenBLAS kernel selection (core/blas_runtime.hpp).
 #include <gtest/gtest.h>
 
 #include <cstdio>

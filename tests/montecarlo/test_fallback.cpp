@@ -45,8 +45,7 @@ struct TbData {
     dataset::build_dataset(deck, sys, registry, o);
   }
   std::unique_ptr<Driver> tb() const {
-    return registry.create("tb",
-                           DriverContext{sys, deck.root().table("tb"), deck.root(), &registry});
+    return registry.create("tb", DriverContext{sys, deck.root().table("tb"), deck.root()});
   }
   mc::FallbackSettings settings(double threshold, long max = 0) const {
     mc::FallbackSettings s;

@@ -320,7 +320,7 @@ TEST(Import, ArchivesGiveTheSameDataAsDirectories) {
     const Dataset d = read_dataset(o.output);
     EXPECT_EQ(d.energy, ref.energy) << ext;
     EXPECT_EQ(d.occupation, ref.occupation) << ext;
-    EXPECT_EQ(d.content_hash(), ref.content_hash()) << ext;
+    EXPECT_EQ(d.fingerprint(), ref.fingerprint()) << ext;
   }
   // A truncated archive is an error, not a partial import.
   const auto cut = dir / "cut.tar.xz";

@@ -138,7 +138,7 @@ TEST(DatasetCli, MpiRunsGiveTheSerialData) {
     EXPECT_EQ(d.energy, serial.energy) << name;
     EXPECT_EQ(d.charge, serial.charge) << name;
     EXPECT_EQ(d.moment, serial.moment) << name;
-    EXPECT_EQ(d.content_hash(), serial.content_hash()) << name;
+    EXPECT_EQ(d.fingerprint(), serial.fingerprint()) << name;
   }
   // In the worker-only run rank 0 computed nothing: the file has every result exactly once.
   const DatasetFile f = DatasetFile::open(dir / "np2w.h5", h5::Mode::read);
@@ -228,7 +228,7 @@ TEST(DatasetCli, SigkillAtRandomMomentsLosesNothing) {
   EXPECT_EQ(f.results().rows(), 250u);
   EXPECT_TRUE(std::equal(kept.begin(), kept.end(), f.results().config.begin()));
   const Dataset d = read_dataset(dir / "k.h5");
-  EXPECT_EQ(d.content_hash(), ref.content_hash()) << "seed " << seed;
+  EXPECT_EQ(d.fingerprint(), ref.fingerprint()) << "seed " << seed;
   EXPECT_GT(killed_with_data, 0) << "no kill hit the calculation phase (seed " << seed << ")";
 }
 

@@ -244,7 +244,7 @@ TEST(Builder, ResumeNeverRecomputesOrLosesAResult) {
   // Identical content to an uninterrupted build into another file.
   Fixture other;
   other.build(other.deck_text());
-  EXPECT_EQ(read_dataset(fx.file()).content_hash(), read_dataset(other.file()).content_hash());
+  EXPECT_EQ(read_dataset(fx.file()).fingerprint(), read_dataset(other.file()).fingerprint());
 }
 
 TEST(Builder, ResumeRefusesADeckThatChangesTheDataset) {

@@ -39,8 +39,7 @@ TbCell& cell() {
     TbCell c;
     drivers::register_builtin_drivers(c.registry);
     const Deck deck = Deck::from_string("tb = {}", "t.lua");
-    c.tb = c.registry.create(
-        "tb", DriverContext{c.sys, deck.root().table("tb"), deck.root(), &c.registry});
+    c.tb = c.registry.create("tb", DriverContext{c.sys, deck.root().table("tb"), deck.root()});
     for (int k = 0; k <= 8; ++k) {
       const auto cs = enumerate({k, 8 - k});
       c.every.insert(c.every.end(), cs.begin(), cs.end());
@@ -221,8 +220,8 @@ TEST_F(TbValidation, SurrogateTrainedOnTbAgreesWithTb) {
                   "output = '{}' }}\ndriver = 'surrogate'\n",
                   model_file.string(), test_temperature(), (dir / "sur").string()),
       "sur.lua");
-  auto drv = c.registry.create(
-      "surrogate", DriverContext{c.sys, deck.root().table("surrogate"), deck.root(), &c.registry});
+  auto drv = c.registry.create("surrogate",
+                               DriverContext{c.sys, deck.root().table("surrogate"), deck.root()});
   EXPECT_EQ(drv->provides(), static_cast<PropertyMask>(kEnergy));
   const auto props = drv->evaluate(c.all);
   double D = 0;

@@ -98,3 +98,51 @@ TEST(InfoEvecParser, MalformedFilesNameFileLineAndColumn) {
   EXPECT_NE(e.find("extra:2: expected 18 columns per atom, found 19"), std::string::npos) << e;
   EXPECT_THROW(lsms::parse_info_evec("/nonexistent/info_evec_out"), FileError);
 }
+
+// The one mapping of info_evec atoms onto a lattice (importer, lsms driver, predict): atoms in
+// any order land on the sites at their positions; the last match is reused only for the same
+// positions; wrong atom counts and foreign species are errors naming the atom.
+TEST(SiteMapper, MapsAtomsOntoSitesBySpeciesAndPosition) {
+  const System fept{Lattice(LatticeKind::bct, 5.218, 7.058, {1, 1, 1}),
+                    {species_from_symbol("Fe"), species_from_symbol("Pt")}};
+  const Vec3 p0 = fept.lattice.position(0), p1 = fept.lattice.position(1);
+  auto atom = [](int Z, Vec3 pos, double electrons, double moment) {
+    lsms::InfoEvecAtom a;
+    a.Z = Z;
+    a.position = pos;
+    a.electrons = electrons;
+    a.moment = moment;
+    return a;
+  };
+  lsms::InfoEvec info;
+  info.atoms = {atom(78, p1, 78.2, 0.3), atom(26, p0, 25.9, 2.8)};  // file order: site 1, site 0
+  lsms::SiteMapper mapper(fept, "the deck");
+  auto v = mapper.map(info);
+  EXPECT_EQ(v.config.to_string(), "01");
+  EXPECT_EQ(v.charge, (std::vector<double>{25.9, 78.2}));
+  EXPECT_EQ(v.moment, (std::vector<double>{2.8, 0.3}));
+  // Same species, positions swapped: the cached match must not be reused.
+  info.atoms = {atom(78, p0, 78.1, 0.4), atom(26, p1, 26.1, 2.7)};
+  v = mapper.map(info);
+  EXPECT_EQ(v.config.to_string(), "10");
+  EXPECT_EQ(v.charge, (std::vector<double>{78.1, 26.1}));
+
+  info.atoms.push_back(atom(26, p0, 26.0, 0.0));
+  try {
+    mapper.map(info);
+    ADD_FAILURE() << "three atoms on two sites accepted";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("3 atoms, but the deck's lattice"), std::string::npos)
+        << e.what();
+  }
+  info.atoms = {atom(26, p0, 26.0, 2.0), atom(29, p1, 29.0, 0.0)};
+  try {
+    lsms::SiteMapper(fept, "the model").map(info);
+    ADD_FAILURE() << "Cu accepted in FePt";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("atom 2 has Z = 29, which is not a species of the model "
+                                         "(Fe, Pt)"),
+              std::string::npos)
+        << e.what();
+  }
+}
