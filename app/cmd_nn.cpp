@@ -3,6 +3,7 @@
 #include <cmath>
 #include <fstream>
 #include <map>
+#include <optional>
 #include <sstream>
 
 #include <fmt/format.h>
@@ -49,6 +50,7 @@ std::string model_label(const nn::Model& m) {
 struct ModelSet {
   std::string file, label;
   std::vector<nn::Evaluation> folds;
+  std::optional<nn::Evaluation> ensemble;  // the mean of the fold models (two or more)
 };
 
 std::pair<double, double> mean_std(const std::vector<double>& v) {
@@ -97,20 +99,54 @@ void print_rmse_tables(const std::vector<ModelSet>& sets) {
   }
 }
 
+// Issue 15: how far the fold models of one file scatter (min, median, max of the test RMSE,
+// max / median) and what their mean prediction (the default of `predict` and the surrogate
+// driver) scores, in the units of the issue: energy mRy/cell, charge e, moment muB.
+void print_fold_scatter(const std::vector<ModelSet>& sets) {
+  fmt::print("\ntest RMSE over the fold models (energy mRy/cell, charge e, moment muB)\n");
+  fmt::print("{:<12} {:<7} {:>6} {:>10} {:>10} {:>10} {:>8} {:>10}  file\n", "model", "task",
+             "folds", "min", "median", "max", "max/med", "ensemble");
+  for (const auto& s : sets)
+    for (Task t : kTasks) {
+      std::vector<double> v;
+      for (const auto& ev : s.folds)
+        for (const auto& e : ev.tasks)
+          if (e.task == t) v.push_back(e.rmse * (t == Task::energy ? 1000.0 : 1.0));
+      if (v.empty()) continue;
+      std::sort(v.begin(), v.end());
+      const std::size_t n = v.size();
+      const double median = n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+      std::string ensemble = "-";
+      if (s.ensemble)
+        for (const auto& e : s.ensemble->tasks)
+          if (e.task == t)
+            ensemble = fmt::format("{:.4g}", e.rmse * (t == Task::energy ? 1000.0 : 1.0));
+      fmt::print("{:<12} {:<7} {:>6} {:>10.4g} {:>10.4g} {:>10.4g} {:>8.2f} {:>10}  {}\n", s.label,
+                 nn::task_name(t), n, v.front(), median, v.back(),
+                 median > 0 ? v.back() / median : 0.0, ensemble,
+                 std::filesystem::path(s.file).filename().string());
+    }
+}
+
 // One line per fold model and task.
 void write_rmse_csv(const std::vector<ModelSet>& sets, const std::string& csv) {
   std::ofstream f(csv);
   if (!f) fail("cannot write '{}'", csv);
   f << "# lsms-surrogate evaluate: test-set errors per fold model\n"
        "model_file,model,fold,task,count,rmse,unit,rmse_standardized,rmse_mev_per_atom,mae\n";
-  for (const auto& s : sets)
-    for (const auto& ev : s.folds)
-      for (const auto& e : ev.tasks)
+  for (const auto& s : sets) {
+    std::vector<const nn::Evaluation*> rows;
+    for (const auto& ev : s.folds) rows.push_back(&ev);
+    if (s.ensemble) rows.push_back(&*s.ensemble);
+    for (const nn::Evaluation* ev : rows)
+      for (const auto& e : ev->tasks)
         f << fmt::format(
-            "{},{},{},{},{},{:.9e},{},{:.9e},{},{:.9e}\n", s.file, s.label, ev.fold,
+            "{},{},{},{},{},{:.9e},{},{:.9e},{},{:.9e}\n", s.file, s.label,
+            s.ensemble && ev == &*s.ensemble ? std::string("ensemble") : std::to_string(ev->fold),
             nn::task_name(e.task), e.count, e.rmse, unit_of(e.task), e.rmse_standardized,
             std::isnan(e.rmse_mev_per_atom) ? "" : fmt::format("{:.9e}", e.rmse_mev_per_atom),
             e.mae);
+  }
 }
 
 // Mean and std over the fold models per model file and task.
@@ -157,6 +193,7 @@ void write_rmse_json(const std::vector<ModelSet>& sets, const std::string& json)
 void print_tables(const std::vector<ModelSet>& sets, const std::string& csv,
                   const std::string& json) {
   print_rmse_tables(sets);
+  print_fold_scatter(sets);
   if (!csv.empty()) write_rmse_csv(sets, csv);
   if (!json.empty()) write_rmse_json(sets, json);
 }
@@ -191,14 +228,17 @@ ModelSet evaluate_file(const std::string& file, const dataset::Dataset& d,
   s.file = file;
   const auto rows = test_rows(d);
   const std::size_t n = nn::Model::count_in_file(file);
+  std::vector<nn::Model> models;
   for (std::size_t i = 0; i < n; ++i) {
-    const nn::Model m = nn::Model::load_member(file, i, backend);
+    models.push_back(nn::Model::load_member(file, i, backend));
+    const nn::Model& m = models.back();
     if (s.label.empty()) s.label = model_label(m);
     if (m.dataset_hash() != d.fingerprint())
       fmt::print(stderr, "note: {} model {} was trained on other data (dataset hash {} vs {})\n",
                  file, i, m.dataset_hash(), d.fingerprint());
     s.folds.push_back(nn::evaluate_model(m, d, rows, parity));
   }
+  if (models.size() > 1) s.ensemble = nn::evaluate_ensemble(models, d, rows);
   return s;
 }
 
@@ -357,6 +397,7 @@ void print_evaluation(const std::string& out, const std::string& label,
   ModelSet s{out, label, {}};
   const auto rows = test_rows(data);
   for (const auto& m : models) s.folds.push_back(nn::evaluate_model(m, data, rows));
+  if (models.size() > 1) s.ensemble = nn::evaluate_ensemble(models, data, rows);
   const auto stem = std::filesystem::path(out).replace_extension("").string();
   print_tables({s}, stem + ".eval.csv", stem + ".eval.json");
   fmt::print("\nwrote     {0}.eval.csv, {0}.eval.json\n", stem);

@@ -372,16 +372,28 @@ ImportReport import_lsms(const Deck& deck, const System& sys, const std::filesys
       ic.e_scale = std::max(1.4826 * median(dev), opts.outlier_floor);
       ic.e_min = *std::min_element(e.begin(), e.end());
       ic.e_max = *std::max_element(e.begin(), e.end());
+      // Total moments: on the FePt data the energy spread within a composition follows them
+      // (docs/lsms.md), so each outlier is listed with its total moment against the median.
+      std::vector<double> total_moment;
+      total_moment.reserve(keep.size());
+      for (std::size_t i : keep)
+        total_moment.push_back(std::accumulate(good[i].moment.begin(), good[i].moment.end(), 0.0));
+      ic.moment_median = median(total_moment);
       for (std::size_t i : keep) {
         const double z = std::abs(good[i].energy - ic.e_median) / ic.e_scale;
         if (z > ic.worst_z) ic.worst_z = z, ic.worst_file = good[i].name;
         if (z > opts.outlier_threshold && keep.size() >= 8) {
           ++ic.outliers;
+          ic.outliers_above += good[i].energy > ic.e_median;
+          ic.outliers_low_moment +=
+              std::accumulate(good[i].moment.begin(), good[i].moment.end(), 0.0) < ic.moment_median;
           rep.outliers.push_back(
-              {good[i].name, fmt::format("composition {}: E = {:.6f} Ry, median {:.6f} Ry, z = "
-                                         "{:.1f}{}",
-                                         k, good[i].energy, ic.e_median, z,
-                                         opts.drop_outliers ? " (dropped)" : " (kept)")});
+              {good[i].name,
+               fmt::format("composition {}: E = {:.6f} Ry, median {:.6f} Ry, z = {:.1f}; total "
+                           "moment {:.2f} muB (median {:.2f}){}",
+                           k, good[i].energy, ic.e_median, z,
+                           std::accumulate(good[i].moment.begin(), good[i].moment.end(), 0.0),
+                           ic.moment_median, opts.drop_outliers ? " (dropped)" : " (kept)")});
           if (opts.drop_outliers) continue;
         }
         rows.push_back(i);
@@ -409,6 +421,27 @@ ImportReport import_lsms(const Deck& deck, const System& sys, const std::filesys
   rep.total_seconds = std::chrono::duration<double>(Clock::now() - t0).count();
   return rep;
 }
+
+namespace {
+// One line: how many energy outliers, where, how far, and whether they sit above the median
+// energy with a lower total moment (what the FePt outliers do; docs/lsms.md).
+void print_outlier_summary(std::FILE* out, const ImportReport& r) {
+  std::size_t count = 0, above = 0, low_moment = 0;
+  double worst = 0;
+  std::vector<int> where;
+  for (const auto& c : r.compositions) {
+    if (c.outliers == 0) continue;
+    count += c.outliers, above += c.outliers_above, low_moment += c.outliers_low_moment;
+    worst = std::max(worst, c.worst_z);
+    where.push_back(c.composition);
+  }
+  if (count == 0) return;
+  fmt::print(out,
+             "outliers   {} energy outlier(s) at n_A = {}; z up to {:.1f}; {} above the median "
+             "energy, {} with a total moment below their composition's median\n",
+             count, fmt::join(where, ", "), worst, above, low_moment);
+}
+}  // namespace
 
 void print_import_report(std::FILE* out, const ImportReport& r, std::size_t max_listed) {
   fmt::print(out, "source     {}\n", r.source.string());
@@ -446,6 +479,7 @@ void print_import_report(std::FILE* out, const ImportReport& r, std::size_t max_
                  "spread     widest energy range at n_A = {}: {:.4g} Ry (robust scale {:.3g} Ry)\n",
                  widest->composition, widest->e_max - widest->e_min, widest->e_scale);
   }
+  print_outlier_summary(out, r);
   fmt::print(
       out,
       "\n{:>5} {:>10} {:>6} {:>6} {:>7} {:>6} {:>6} {:>7} {:>6} {:>5} {:>13} {:>10} {:>8} {:>6}\n",

@@ -47,11 +47,14 @@ struct ImportComposition {
   double max_duplicate_dE = 0;       // Ry, largest energy difference inside a duplicate group
   std::size_t non_neutral = 0;
   std::size_t outliers = 0;
-  double worst_z = 0;  // largest robust z of the composition
+  std::size_t outliers_above = 0;       // of them, above the median energy
+  std::size_t outliers_low_moment = 0;  // of them, total moment below the composition median
+  double worst_z = 0;                   // largest robust z of the composition
   std::string worst_file;
   double e_median = 0, e_scale = 0, e_min = 0, e_max = 0;  // Ry
-  std::size_t rows = 0;                                    // rows written
-  std::size_t test = 0;                                    // of them in the test set
+  double moment_median = 0;  // muB, median over the composition's rows of the total moment
+  std::size_t rows = 0;      // rows written
+  std::size_t test = 0;      // of them in the test set
 };
 
 struct ImportReport {

@@ -33,17 +33,44 @@ SurrogateSettings read_surrogate_settings(const DeckTable& t) {
     s.models.emplace_back(n);
   }
   s.backend = t.choice("backend", "auto", nn::backend_names());
+  t.allow({"folds"});
+  if (t.has("folds")) {
+    for (long f : t.integers("folds", {})) {
+      if (f < 0 || f > 100000) t.error("folds", fmt::format("fold {} is negative or absurd", f));
+      s.folds.push_back(static_cast<int>(f));
+    }
+    if (s.folds.empty()) t.error("folds", "is empty: leave it out to use every fold model");
+  }
   t.finish();
   return s;
 }
 
+nn::Ensemble load_surrogate_ensemble(const SurrogateSettings& settings) {
+  for (const auto& p : settings.models)
+    if (!std::filesystem::exists(p))
+      throw FileError(fmt::format("surrogate model file '{}' does not exist", p.string()));
+  nn::Ensemble all = nn::Ensemble::load(settings.models, settings.backend);
+  if (settings.folds.empty()) return all;
+  std::vector<nn::Model> chosen;
+  for (int f : settings.folds) {
+    bool found = false;
+    for (std::size_t i = 0; i < all.size(); ++i)
+      if (all.member(i).fold() == f) {
+        chosen.push_back(all.member(i));
+        found = true;
+      }
+    if (!found) {
+      std::vector<int> have;
+      for (std::size_t i = 0; i < all.size(); ++i) have.push_back(all.member(i).fold());
+      fail("surrogate.folds: no model of fold {} in {} (folds there: {})", f,
+           join_paths(settings.models), fmt::join(have, ", "));
+    }
+  }
+  return nn::Ensemble(std::move(chosen));
+}
+
 SurrogateDriver::SurrogateDriver(const System& system, const SurrogateSettings& settings)
-    : system_(system), settings_(settings), ensemble_([&] {
-        for (const auto& p : settings.models)
-          if (!std::filesystem::exists(p))
-            throw FileError(fmt::format("surrogate model file '{}' does not exist", p.string()));
-        return nn::Ensemble::load(settings.models, settings.backend);
-      }()) {
+    : system_(system), settings_(settings), ensemble_(load_surrogate_ensemble(settings)) {
   if (ensemble_.size() == 0) fail("surrogate: no model in {}", join_paths(settings.models));
   for (std::size_t i = 0; i < ensemble_.size(); ++i) {
     try {

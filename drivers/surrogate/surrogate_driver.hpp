@@ -17,7 +17,14 @@ namespace lsmss::drivers {
 struct SurrogateSettings {
   std::vector<std::filesystem::path> models;  // model files (each one model or a fold ensemble)
   std::string backend = "auto";               // reference | onednn | cuda | auto
+  // Fold models to use (by their fold number); empty: every model of the files, whose mean is
+  // the prediction (the default). One fold is the paper's single-model mode.
+  std::vector<int> folds;
 };
+
+// The models of `settings.models`, restricted to `settings.folds` when given (lsmss::Error
+// naming a fold that none of the files holds).
+nn::Ensemble load_surrogate_ensemble(const SurrogateSettings& settings);
 
 // Reads the deck's `surrogate = { model = ..., backend = ... }` table (finish() included).
 SurrogateSettings read_surrogate_settings(const DeckTable& table);

@@ -164,11 +164,11 @@ struct FoldState {
   FoldState(const dataset::Dataset& data, const TrainingOptions& options, const Network& net,
             int fold_number)
       : fold(fold_number),
-        split(split_for_fold(data, fold_number)),
+        split(training_split(data, options, fold_number)),
         stdz(fit(data, options, net)),
         train(encode_rows(data, net, stdz, values, split.train)),
         validation(encode_rows(data, net, stdz, values, split.validation)),
-        stopping(options.patience, options.min_delta, net.num_params()),
+        stopping(options.patience, options.min_delta, options.keep_best, net.num_params()),
         rng(options.seed, static_cast<std::uint64_t>(fold_number)) {
     const long rows = static_cast<long>(split.train.size());
     const long wanted = options.batch_size > 0 ? options.batch_size
@@ -292,7 +292,7 @@ std::vector<Model> train_folds_together(const dataset::Dataset& data,
       }
       train_sum += train_total;
       validation_sum += validation_total;
-      if (options.patience <= 0) continue;
+      if (!s.stopping.tracking()) continue;
       if (!downloaded) group->download_params();
       downloaded = true;
       if (s.stopping.update(epoch, validation_total, group->params(f))) {

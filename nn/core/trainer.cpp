@@ -7,6 +7,7 @@
 #include <cmath>
 #include <ctime>
 #include <limits>
+#include <map>
 #include <numeric>
 
 #include <fmt/format.h>
@@ -116,6 +117,8 @@ TrainingOptions TrainingOptions::from_deck(const DeckTable& t,
       energy_target_from_name(t.choice("energy_target", "mixing", {"mixing", "standardized"}));
   o.charge_target =
       charge_target_from_name(t.choice("charge_target", "transfer", {"transfer", "total"}));
+  o.keep_best = t.boolean("keep_best", true);
+  o.outlier_z = t.number_in("outlier_z", 0.0, 0.0, 1e30);
   const DeckTable es = t.table("early_stopping");
   o.patience = es.integer("patience", 0, 0, 100000000);
   o.min_delta = es.number_in("min_delta", 0.0, 0.0, 1e30);
@@ -176,6 +179,62 @@ FoldSplit split_for_fold(const dataset::Dataset& d, int fold) {
   return s;
 }
 
+namespace {
+
+double median_of(std::vector<double> v) {
+  const std::size_t n = v.size();
+  std::nth_element(v.begin(), v.begin() + n / 2, v.end());
+  const double upper = v[n / 2];
+  if (n % 2) return upper;
+  return 0.5 * (upper + *std::max_element(v.begin(), v.begin() + n / 2));
+}
+
+// Per composition: the median energy and the robust scale (1.4826 MAD) of `rows`, as the
+// importer's report computes them.
+std::map<int, std::pair<double, double>> energy_statistics(const dataset::Dataset& d,
+                                                           const std::vector<std::size_t>& rows) {
+  std::map<int, std::vector<double>> by;
+  for (std::size_t r : rows) by[d.composition[r]].push_back(d.energy[r]);
+  std::map<int, std::pair<double, double>> stats;
+  for (auto& [k, e] : by) {
+    const double m = median_of(e);
+    for (double& x : e) x = std::abs(x - m);
+    stats[k] = {m, 1.4826 * median_of(e)};
+  }
+  return stats;
+}
+
+// The rows of `rows` within z robust scales of their composition's median (`stats`); rows of a
+// composition without statistics, or with a zero scale, stay.
+std::vector<std::size_t> without_energy_outliers(
+    const dataset::Dataset& d, const std::vector<std::size_t>& rows, double z,
+    const std::map<int, std::pair<double, double>>& stats) {
+  std::vector<std::size_t> kept;
+  for (std::size_t r : rows) {
+    const auto it = stats.find(d.composition[r]);
+    if (it == stats.end() || !(it->second.second > 0) ||
+        std::abs(d.energy[r] - it->second.first) <= z * it->second.second)
+      kept.push_back(r);
+  }
+  return kept;
+}
+
+}  // namespace
+
+FoldSplit training_split(const dataset::Dataset& d, const TrainingOptions& o, int fold) {
+  FoldSplit s = split_for_fold(d, fold);
+  if (o.outlier_z <= 0) return s;
+  if (!(d.available & task_bit(Task::energy)) || d.energy.size() != d.rows())
+    fail("training.outlier_z needs energies in the dataset (it carries {})",
+         property_mask_name(d.available));
+  // Statistics of the training rows decide for the (small) validation fold too.
+  const auto stats = energy_statistics(d, s.train);
+  s.train = without_energy_outliers(d, s.train, o.outlier_z, stats);
+  s.validation = without_energy_outliers(d, s.validation, o.outlier_z, stats);
+  if (s.train.empty()) fail("fold {}: no training rows left after training.outlier_z", fold);
+  return s;
+}
+
 std::vector<int> folds_to_train(const dataset::Dataset& d, const TrainingOptions& o) {
   if (o.folds.empty()) {
     std::vector<int> all(std::max(d.num_folds, 0));
@@ -200,7 +259,7 @@ class FoldTrainer {
       : data_(data),
         options_(options),
         fold_(fold),
-        split_(split_for_fold(data, fold)),
+        split_(training_split(data, options, fold)),
         net_(options.network_spec(data.num_sites, data.system.num_species())),
         stdz_(fit_standardization()),
         train_(encode_rows(data, net_, stdz_, values_, split_.train)),
@@ -208,7 +267,7 @@ class FoldTrainer {
         batch_(batch_rows()),
         backend_(make_backend(options.backend, options.threads)),
         batches_(net_, batch_),
-        stopping_(options.patience, options.min_delta, net_.num_params()),
+        stopping_(options.patience, options.min_delta, options.keep_best, net_.num_params()),
         schedule_(options.learning_rate_schedule()),
         rng_(options.seed, static_cast<std::uint64_t>(fold)) {
     backend_->set_precision(options.precision);
@@ -293,7 +352,7 @@ class FoldTrainer {
       validation_total += alpha_[h] * validation[h];
     }
     status_ = fmt::format("train {:.3e}  val {:.3e}", train_total, validation_total);
-    if (options_.patience <= 0) return false;
+    if (!stopping_.tracking()) return false;
     backend_->download_params();
     return stopping_.update(epoch, validation_total, backend_->params());
   }
@@ -356,16 +415,24 @@ Model train_model(const dataset::Dataset& data, const TrainingOptions& options, 
   return FoldTrainer(data, options, fold).run(deck_text);
 }
 
-Evaluation evaluate_model(const Model& model, const dataset::Dataset& d,
-                          const std::vector<std::size_t>& rows, bool parity) {
-  model.check_matches(d.system);
+namespace {
+
+std::vector<Configuration> configurations_of(const dataset::Dataset& d,
+                                             const std::vector<std::size_t>& rows) {
   const int N = d.num_sites;
   std::vector<Configuration> configs;
   configs.reserve(rows.size());
   for (std::size_t r : rows)
     configs.emplace_back(std::vector<std::uint8_t>(d.occupation.begin() + r * N,
                                                    d.occupation.begin() + (r + 1) * N));
-  const Predictions p = model.predict(configs);
+  return configs;
+}
+
+// The errors of predictions `p` of the rows `rows` against the dataset, per head of `model`
+// (the standardized scale is the model's training std).
+Evaluation errors_of(const Model& model, const dataset::Dataset& d,
+                     const std::vector<std::size_t>& rows, const Predictions& p, bool parity) {
+  const int N = d.num_sites;
   Evaluation ev;
   ev.fold = model.fold();
   const auto& heads = model.network().spec().heads;
@@ -405,6 +472,38 @@ Evaluation evaluate_model(const Model& model, const dataset::Dataset& d,
         t == Task::energy ? e.rmse / N * kRydbergMeV : std::numeric_limits<double>::quiet_NaN();
     ev.tasks.push_back(e);
   }
+  return ev;
+}
+
+}  // namespace
+
+Evaluation evaluate_model(const Model& model, const dataset::Dataset& d,
+                          const std::vector<std::size_t>& rows, bool parity) {
+  model.check_matches(d.system);
+  return errors_of(model, d, rows, model.predict(configurations_of(d, rows)), parity);
+}
+
+Evaluation evaluate_ensemble(const std::vector<Model>& models, const dataset::Dataset& d,
+                             const std::vector<std::size_t>& rows) {
+  if (models.empty()) fail("evaluate_ensemble: no models");
+  const auto configs = configurations_of(d, rows);
+  Predictions mean;
+  for (const auto& m : models) {
+    m.check_matches(d.system);
+    if (m.network().spec().heads.size() != models[0].network().spec().heads.size())
+      fail("evaluate_ensemble: the models predict different tasks");
+    const Predictions p = m.predict(configs);
+    auto add = [&](std::vector<double>& sum, const std::vector<double>& v) {
+      if (sum.empty()) sum.assign(v.size(), 0.0);
+      if (sum.size() != v.size()) fail("evaluate_ensemble: the models predict different tasks");
+      for (std::size_t i = 0; i < v.size(); ++i) sum[i] += v[i] / double(models.size());
+    };
+    add(mean.energy, p.energy);
+    add(mean.charge, p.charge);
+    add(mean.moment, p.moment);
+  }
+  Evaluation ev = errors_of(models[0], d, rows, mean, false);
+  ev.fold = -1;
   return ev;
 }
 

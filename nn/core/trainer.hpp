@@ -35,7 +35,11 @@ struct TrainingOptions {
   Precision precision = Precision::fp32;  // of the products; tf32/bf16: cuda backend only
   EnergyTarget energy_target = EnergyTarget::mixing;
   ChargeTarget charge_target = ChargeTarget::transfer;
-  long patience = 0;  // early stopping (epochs without improvement); 0 = off
+  long patience = 0;      // early stopping (epochs without improvement); 0 = off
+  bool keep_best = true;  // the model keeps the weights of the best validation loss
+  // > 0: training and validation rows whose energy lies more than this many robust scales
+  // (1.4826 MAD) from their composition's median are left out; 0 = keep every row.
+  double outlier_z = 0.0;
   double min_delta = 0.0;
   LearningRateSchedule lr_schedule = LearningRateSchedule::constant;
   double lr_factor = 0.5;  // step: multiply every lr_every epochs
@@ -63,6 +67,8 @@ struct FoldSplit {
 // Fold f of the dataset's stored per-composition splits: train on the other folds, validate
 // on fold f, test on the held-out test rows.
 FoldSplit split_for_fold(const dataset::Dataset& data, int fold);
+// split_for_fold, then without the energy outliers of training.outlier_z (the test rows stay).
+FoldSplit training_split(const dataset::Dataset& data, const TrainingOptions& options, int fold);
 std::vector<int> folds_to_train(const dataset::Dataset& data, const TrainingOptions& opt);
 
 // Reads training.kind, training.cluster_expansion and training.augment into `o`
@@ -110,5 +116,9 @@ inline constexpr double kRydbergMeV = 13605.693122994;
 
 Evaluation evaluate_model(const Model& model, const dataset::Dataset& data,
                           const std::vector<std::size_t>& rows, bool parity = false);
+// The errors of the mean prediction of `models` (a fold ensemble, as the surrogate driver and
+// `predict` use it); fold = -1. The standardized scale is the first model's.
+Evaluation evaluate_ensemble(const std::vector<Model>& models, const dataset::Dataset& data,
+                             const std::vector<std::size_t>& rows);
 
 }  // namespace lsmss::nn

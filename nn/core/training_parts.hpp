@@ -137,29 +137,36 @@ inline void set_loss(Backend& backend, const Loss& loss, const EncodedRows& set,
   for (int h = 0; h < net.num_heads(); ++h) out[h] /= double(rows) * net.spec().heads[h].outputs;
 }
 
-// Keeps the weights of the best validation loss and says when it stopped improving.
+// Keeps the weights of the best validation loss (when `keep_best` or early stopping is on) and
+// says when it stopped improving for `patience` epochs (patience 0: never stops).
 class EarlyStopping {
  public:
-  EarlyStopping(long patience, double min_delta, std::size_t num_params)
-      : patience_(patience), min_delta_(min_delta), best_(patience > 0 ? num_params : 0) {}
+  EarlyStopping(long patience, double min_delta, bool keep_best, std::size_t num_params)
+      : patience_(patience),
+        min_delta_(min_delta),
+        tracking_(keep_best || patience > 0),
+        best_(tracking_ ? num_params : 0) {}
 
   // Returns true when training should stop.
   bool update(long epoch, double validation, std::span<const float> params) {
-    if (patience_ <= 0 || !std::isfinite(validation)) return false;
+    if (!tracking_ || !std::isfinite(validation)) return false;
     if (validation < best_loss_ - min_delta_) {
       best_loss_ = validation;
       best_epoch_ = epoch;
       std::copy(params.begin(), params.end(), best_.begin());
       return false;
     }
-    return epoch - best_epoch_ >= patience_;
+    return patience_ > 0 && epoch - best_epoch_ >= patience_;
   }
-  bool has_best() const { return patience_ > 0 && best_epoch_ > 0; }
+  bool tracking() const { return tracking_; }
+  bool has_best() const { return tracking_ && best_epoch_ > 0; }
+  long best_epoch() const { return best_epoch_; }
   const std::vector<float>& best() const { return best_; }
 
  private:
   long patience_;
   double min_delta_;
+  bool tracking_;
   std::vector<float> best_;
   double best_loss_ = std::numeric_limits<double>::infinity();
   long best_epoch_ = 0;

@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstdio>
+#include <cstdlib>
 #include <fstream>
 
 #include "core/hdf5.hpp"
@@ -154,6 +156,7 @@ TEST(Import, ValidationFindsEveryProblemAndSkipsWholeFiles) {
     std::swap(a.Z, b.Z);
     std::swap(a.electrons, b.electrons);
     swapped.total_energy += (v == 5 ? 5.0 : 1e-3 * v);
+    if (v == 5) swapped.atoms[0].moment = -0.25;  // the outlier has a lower total moment
     write(fmt::format("out_{}", 100 + v), lsms::format_info_evec(swapped));
   }
   write("notes_a", text.substr(0, 0));  // an empty, oddly named file
@@ -190,7 +193,28 @@ TEST(Import, ValidationFindsEveryProblemAndSkipsWholeFiles) {
   EXPECT_EQ(ic.disagreeing, 1u);
   EXPECT_NEAR(ic.max_duplicate_dE, 0.1, 1e-9);
   EXPECT_EQ(ic.outliers, 1u);
+  EXPECT_EQ(ic.outliers_above, 1u);
+  EXPECT_EQ(ic.outliers_low_moment, 1u);
   EXPECT_EQ(ic.worst_file, "out_105");
+  {  // The report says what it found: count, composition, z, total moment.
+    ASSERT_EQ(rep.outliers.size(), 1u);
+    EXPECT_NE(rep.outliers[0].reason.find("total moment -0.25 muB (median 0.00)"),
+              std::string::npos)
+        << rep.outliers[0].reason;
+    char* text = nullptr;
+    std::size_t size = 0;
+    std::FILE* mem = open_memstream(&text, &size);
+    print_import_report(mem, rep);
+    std::fclose(mem);
+    const std::string printed(text, size);
+    std::free(text);
+    EXPECT_NE(
+        printed.find(fmt::format("outliers   1 energy outlier(s) at n_A = {}; z up to", comp)),
+        std::string::npos)
+        << printed;
+    EXPECT_NE(printed.find("1 above the median energy, 1 with a total moment below"),
+              std::string::npos);
+  }
   EXPECT_EQ(ic.rows, 13u);  // merged duplicates, outlier kept
   EXPECT_EQ(ic.test, 1u);   // llround(0.1 * 13)
   EXPECT_EQ(ic.expected, 1000u);

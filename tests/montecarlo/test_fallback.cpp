@@ -225,3 +225,48 @@ TEST(SurrogateDriver, ChecksTheSystemAndUsesTheNamedBackend) {
   s.models = {d.dir / "nope.h5"};
   EXPECT_THROW(drivers::SurrogateDriver(d.sys, s), FileError);
 }
+
+// Issue 15: the fold models of a file are an ensemble by default (the mean predicts);
+// `surrogate.folds` picks some of them (one fold: the paper's single model).
+TEST(SurrogateDriver, PredictsTheFoldMeanByDefaultAndOneFoldOnRequest) {
+  TbData d(2);
+  const dataset::Dataset data = dataset::read_dataset(d.file);
+  nn::TrainingOptions o;
+  o.shared = {8};
+  o.epochs = 5;
+  o.progress = false;
+  o.backend = "reference";
+  const nn::Model m0 = nn::train_model(data, o, 0), m1 = nn::train_model(data, o, 1);
+  const auto file = d.dir / "folds.h5";
+  nn::save_models(file, {&m0, &m1});
+  const auto configs = enumerate({3, 5});
+  const nn::Predictions p0 = m0.predict(configs), p1 = m1.predict(configs);
+
+  drivers::SurrogateSettings s;
+  s.models = {file};
+  s.backend = "reference";
+  drivers::SurrogateDriver both(d.sys, s);
+  EXPECT_EQ(both.ensemble_size(), 2u);
+  s.folds = {1};
+  drivers::SurrogateDriver one(d.sys, s);
+  EXPECT_EQ(one.ensemble_size(), 1u);
+  const auto a = both.evaluate(configs), b = one.evaluate(configs);
+  for (std::size_t k = 0; k < configs.size(); ++k) {
+    EXPECT_NEAR(*a[k].energy, 0.5 * (p0.energy[k] + p1.energy[k]), 1e-9 * std::abs(*a[k].energy));
+    EXPECT_TRUE(a[k].energy_std.has_value());
+    EXPECT_NEAR(*b[k].energy, p1.energy[k], 1e-9 * std::abs(*b[k].energy));
+    EXPECT_FALSE(b[k].energy_std.has_value());
+  }
+  s.folds = {7};
+  try {
+    drivers::SurrogateDriver missing(d.sys, s);
+    FAIL() << "a fold that is not in the file was accepted";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("no model of fold 7"), std::string::npos) << e.what();
+  }
+  {  // The deck key.
+    const Deck dk = Deck::from_string("surrogate = { model = 'x.h5', folds = {0, 2} }", "s.lua");
+    EXPECT_EQ(drivers::read_surrogate_settings(dk.root().table("surrogate")).folds,
+              (std::vector<int>{0, 2}));
+  }
+}

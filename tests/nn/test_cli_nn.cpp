@@ -177,7 +177,13 @@ training = {
   EXPECT_NE(csv.find("model_file,model,fold,task,count,rmse,unit,rmse_standardized,"
                      "rmse_mev_per_atom,mae"),
             std::string::npos);
-  EXPECT_EQ(count_lines(csv), 2u + 3 * 2);  // comment, header, (2 + 1 folds) x 2 tasks
+  // Comment, header, (2 + 1 folds) x 2 tasks, and the ensemble of the 2-fold file x 2 tasks.
+  EXPECT_EQ(count_lines(csv), 2u + 3 * 2 + 2);
+  EXPECT_NE(csv.find("cuau_ec.h5,MTL E+C,ensemble,energy"), std::string::npos) << csv;
+  // The fold scatter with the ensemble error is printed (issue 15).
+  EXPECT_NE(r.output.find("test RMSE over the fold models (energy mRy/cell, charge e, moment muB)"),
+            std::string::npos)
+      << r.output;
   const std::string json = read_file(dir / "ev.json");
   EXPECT_NE(json.find("\"rmse_mev_per_atom_mean\""), std::string::npos);
   const std::string parity = read_file(dir / "ev.parity.csv");

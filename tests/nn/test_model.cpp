@@ -307,6 +307,87 @@ TEST(NnTraining, StlReferenceAndOnednnAgreeAndEarlyStoppingWorks) {
   EXPECT_LT(c.epochs_run(), 2000);
 }
 
+// Issue 15: by default a model keeps the weights of its best validation sample, not the last
+// epoch's (a noisy rate makes the two differ); `keep_best = false` keeps the last epoch's.
+TEST(NnTraining, KeepsTheBestValidationWeightsByDefault) {
+  const auto d = test::synthetic_dataset(400, 4, 9);
+  auto o = quick_options({Task::energy}, 30);
+  o.curve_interval = 1;
+  o.learning_rate = 0.3;  // noisy: the validation loss swings
+  ASSERT_TRUE(o.keep_best);
+  const Model best = train_model(d, o, 1);
+  o.keep_best = false;
+  const Model last = train_model(d, o, 1);
+  const auto validation = split_for_fold(d, 1).validation;
+  // The curve's validation loss is the standardized MSE: RMSE in Ry = sqrt(loss) * std.
+  const double sd = best.standardization().heads[0].std[0];
+  const auto& curve = best.learning_curve().validation;
+  const double min_loss = *std::min_element(curve.begin(), curve.end());
+  ASSERT_LT(min_loss, curve.back() * 0.99)
+      << "the test needs a last epoch worse than the best: " << ::testing::PrintToString(curve);
+  const double rmse_best = evaluate_model(best, d, validation).tasks[0].rmse;
+  const double rmse_last = evaluate_model(last, d, validation).tasks[0].rmse;
+  EXPECT_NEAR(rmse_best, std::sqrt(min_loss) * sd, 1e-4 * rmse_best);
+  EXPECT_NEAR(rmse_last, std::sqrt(curve.back()) * sd, 1e-4 * rmse_last);
+  EXPECT_EQ(best.epochs_run(), 30);  // keeping the best does not stop training
+}
+
+// training.outlier_z leaves training and validation rows far from their composition's median
+// energy out; the test rows stay.
+TEST(NnTraining, OutlierZLeavesEnergyOutliersOutOfTrainingOnly) {
+  auto d = test::synthetic_dataset(300, 4, 3);
+  const FoldSplit all = split_for_fold(d, 0);
+  std::size_t bad_train = all.train[0];
+  for (std::size_t r : all.train)  // a middle composition: a spread of energies to judge by
+    if (d.composition[r] == d.num_sites / 2) bad_train = r;
+  const std::size_t bad_test = all.test[0];
+  d.energy[bad_train] += 50.0;  // Ry: far beyond the spread of its composition
+  d.energy[bad_test] += 50.0;
+  TrainingOptions o = quick_options({Task::energy}, 1);
+  EXPECT_EQ(training_split(d, o, 0).train.size(), all.train.size());  // default: keep all
+  o.outlier_z = 6;
+  const FoldSplit kept = training_split(d, o, 0);
+  EXPECT_EQ(std::count(kept.train.begin(), kept.train.end(), bad_train), 0);
+  EXPECT_EQ(kept.test, all.test);
+  // Only the outlier goes: the synthetic energies have no other row beyond 6 robust scales.
+  EXPECT_EQ(kept.train.size(), all.train.size() - 1);
+  EXPECT_EQ(kept.validation, all.validation);
+  Deck dk = deck("{ outlier_z = 6 }");
+  EXPECT_DOUBLE_EQ(TrainingOptions::from_deck(dk.root().table("training"), dk.file()).outlier_z,
+                   6.0);
+}
+
+// The ensemble error is the error of the mean prediction of the fold models.
+TEST(NnEvaluation, EnsembleErrorIsTheErrorOfTheMeanPrediction) {
+  const auto d = test::synthetic_dataset(200, 3, 5);
+  auto o = quick_options({Task::energy, Task::charge}, 4);
+  const std::vector<Model> models = {train_model(d, o, 0), train_model(d, o, 1)};
+  std::vector<std::size_t> rows;
+  for (std::size_t r = 0; r < d.rows(); ++r)
+    if (d.is_test(r)) rows.push_back(r);
+  ASSERT_FALSE(rows.empty());
+  const Evaluation ens = evaluate_ensemble(models, d, rows);
+  EXPECT_EQ(ens.fold, -1);
+  std::vector<Configuration> configs;
+  const int N = d.num_sites;
+  for (std::size_t r : rows)
+    configs.emplace_back(std::vector<std::uint8_t>(d.occupation.begin() + r * N,
+                                                   d.occupation.begin() + (r + 1) * N));
+  const Predictions a = models[0].predict(configs), b = models[1].predict(configs);
+  double se = 0, sq = 0;
+  for (std::size_t k = 0; k < rows.size(); ++k) {
+    se += std::pow(0.5 * (a.energy[k] + b.energy[k]) - d.energy[rows[k]], 2);
+    for (int i = 0; i < N; ++i)
+      sq += std::pow(0.5 * (a.charge[k * N + i] + b.charge[k * N + i]) - d.charge[rows[k] * N + i],
+                     2);
+  }
+  ASSERT_EQ(ens.tasks.size(), 2u);
+  EXPECT_NEAR(ens.tasks[0].rmse, std::sqrt(se / rows.size()), 1e-9);
+  EXPECT_NEAR(ens.tasks[1].rmse, std::sqrt(sq / (rows.size() * N)), 1e-9);
+  // Not just one member's error.
+  EXPECT_NE(ens.tasks[0].rmse, evaluate_model(models[0], d, rows).tasks[0].rmse);
+}
+
 TEST(NnDeck, DefaultsAreThePapersProtocol) {
   Deck dk = deck("{}");
   const auto o = TrainingOptions::from_deck(dk.root().table("training"), dk.file());
@@ -316,17 +397,19 @@ TEST(NnDeck, DefaultsAreThePapersProtocol) {
   EXPECT_DOUBLE_EQ(o.batch_fraction, 0.1);
   EXPECT_EQ(o.batch_size, 0);
   EXPECT_EQ(o.patience, 0);  // no early stopping
+  EXPECT_TRUE(o.keep_best);  // issue 15: the best validation weights, not the last epoch's
   EXPECT_EQ(o.lr_schedule, LearningRateSchedule::constant);
   EXPECT_TRUE(o.folds.empty());  // all folds
   EXPECT_EQ(o.backend, "auto");
   EXPECT_EQ(o.threads, 0);  // OMP_NUM_THREADS
   EXPECT_EQ(o.energy_target, EnergyTarget::mixing);
   EXPECT_EQ(o.charge_target, ChargeTarget::transfer);
-  Deck dk2 = deck("{ threads = 3, seed = 9, batch_size = 64 }");
+  Deck dk2 = deck("{ threads = 3, seed = 9, batch_size = 64, keep_best = false }");
   const auto o2 = TrainingOptions::from_deck(dk2.root().table("training"), dk2.file());
   EXPECT_EQ(o2.threads, 3);
   EXPECT_EQ(o2.seed, 9u);
   EXPECT_EQ(o2.batch_size, 64);
+  EXPECT_FALSE(o2.keep_best);
 }
 
 // Every task subset (E, C, M, EC, EM, CM, ECM) from a deck, with per-layer activations, trains
