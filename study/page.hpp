@@ -3,6 +3,7 @@
 // std over the fold models), cost.csv (the paper's Table 1 from this run's measurements),
 // report.md and index.html (tables, figures, links to every CSV).
 #include <filesystem>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -34,7 +35,10 @@ std::vector<CostRow> cost_table(const Measurements& dataset,
 
 // "MTL E+C lowers the energy RMSE ..." lines: every MTL model with energy against the STL
 // energy model, from the measured table (empty without both).
-std::vector<std::string> mtl_vs_stl(const std::vector<TableRow>& table);
+// Only the paper's networks (`networks`: model names of kind mlp) take part: a cluster expansion
+// fitting several tasks is not an MTL network.
+std::vector<std::string> mtl_vs_stl(const std::vector<TableRow>& table,
+                                    const std::set<std::string>& networks);
 
 struct PageInputs {
   std::string title;               // e.g. "CuAu on fcc 2x2x2 (32 sites)"

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <ctime>
 #include <fstream>
+#include <set>
 #include <sstream>
 
 #include <fmt/format.h>
@@ -309,12 +310,16 @@ std::vector<std::string> Runner::report(const std::vector<PlannedModel>& models,
   const fs::path& dir = settings_.report;
   std::vector<std::string> order;
   order.reserve(models.size());
-  for (const auto& m : models) order.push_back(m.name);
+  std::set<std::string> networks;
+  for (const auto& m : models) {
+    order.push_back(m.name);
+    if (m.options.kind == nn::ModelKind::mlp) networks.insert(m.name);
+  }
   const auto errors = read_fold_errors(dir / "rmse_folds.csv");
   PageInputs page;
   page.table = summarize(errors, order);
   page.cost = cost_table(ds, training, eval);
-  page.comparison = mtl_vs_stl(page.table);
+  page.comparison = mtl_vs_stl(page.table, networks);
   page.title = fmt::format("{} on {}", sys_.name(), sys_.lattice.describe());
   page.data_source =
       settings_.import_source.empty()

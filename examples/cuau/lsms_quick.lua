@@ -39,6 +39,9 @@ study = {
     { name = "STL E", tasks = {"energy"}, architecture = { shared = {64,64} } },
     { name = "STL C", tasks = {"charge"}, architecture = { shared = {64,64} } },
     { name = "MTL E+C", tasks = {"energy", "charge"} },
+    -- the pair + triangle cluster expansion (docs/nn.md, "Model kinds"): fitted in seconds
+    { name = "CE E+C", kind = "cluster_expansion", tasks = {"energy", "charge"},
+      cluster_expansion = { shells = 6, order = 2, per_composition = true, triplet_shells = 4 } },
   },
   mc_model = "MTL E+C",
 }

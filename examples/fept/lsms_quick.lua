@@ -43,6 +43,9 @@ study = {
     { name = "MTL E+M", tasks = {"energy", "moment"} },
     { name = "MTL C+M", tasks = {"charge", "moment"} },
     { name = "MTL E+C+M", tasks = {"energy", "charge", "moment"} },
+    -- the pair + triangle cluster expansion (docs/nn.md, "Model kinds"): fitted in seconds
+    { name = "CE E+C+M", kind = "cluster_expansion", tasks = {"energy", "charge", "moment"},
+      cluster_expansion = { shells = 6, order = 2, per_composition = true, triplet_shells = 3 } },
   },
   mc_model = "MTL E+C+M",
 }

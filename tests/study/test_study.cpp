@@ -151,14 +151,17 @@ TEST(Study, MtlAgainstStlFromTheTable) {
                                      {"MTL E+C", "energy", "Ry", 0, 1.0, 0.5},
                                      {"MTL E+C", "energy", "Ry", 1, 1.0, 0.5},
                                      {"MTL E+C", "charge", "e", 0, 0.1, std::nan("")},
-                                     {"MTL E+C", "charge", "e", 1, 0.3, std::nan("")}};
-  const auto t = study::summarize(e, {"STL E", "MTL E+C"});
-  ASSERT_EQ(t.size(), 3u);
+                                     {"MTL E+C", "charge", "e", 1, 0.3, std::nan("")},
+                                     {"CE E+C", "energy", "Ry", 0, 0.5, 0.2},
+                                     {"CE E+C", "charge", "e", 0, 0.1, std::nan("")}};
+  const auto t = study::summarize(e, {"STL E", "MTL E+C", "CE E+C"});
+  ASSERT_EQ(t.size(), 5u);
   EXPECT_DOUBLE_EQ(t[0].mean, 3.0);
   EXPECT_NEAR(t[0].std, std::sqrt(2.0), 1e-12);
   EXPECT_NEAR(t[2].std, std::sqrt(0.02), 1e-12);
   EXPECT_TRUE(std::isnan(t[2].mev_mean));
-  const auto lines = study::mtl_vs_stl(t);
+  // The cluster expansion fits two tasks but is no MTL network: not compared.
+  const auto lines = study::mtl_vs_stl(t, {"STL E", "MTL E+C"});
   ASSERT_EQ(lines.size(), 1u);
   EXPECT_NE(lines[0].find("(0.33x)"), std::string::npos) << lines[0];
   EXPECT_NE(lines[0].find("MTL has the lower mean error and the smaller spread"), std::string::npos)
