@@ -37,12 +37,13 @@ SymmetricEigen::SymmetricEigen(int n) : n_(n) {
   int iwq = 0, info = 0, lw = -1, liw = -1;
   dsyevd_("V", "U", &n_, nullptr, &n_, nullptr, &wq, &lw, &iwq, &liw, &info, 1, 1);
   if (info != 0) fail("LAPACK dsyevd workspace query failed (info = {})", info);
-  work_.assign(static_cast<std::size_t>(wq) + 1, 0.0);
+  work_.assign(static_cast<std::size_t>(wq) + 1 + lapack_overread_pad(n_), 0.0);
   iwork_.assign(static_cast<std::size_t>(iwq) + 1, 0);
 }
 
 void SymmetricEigen::solve(double* a, double* w) {
-  const int lw = static_cast<int>(work_.size()), liw = static_cast<int>(iwork_.size());
+  const int lw = static_cast<int>(work_.size() - lapack_overread_pad(n_));
+  const int liw = static_cast<int>(iwork_.size());
   int info = 0;
   dsyevd_("V", "U", &n_, a, &n_, w, work_.data(), &lw, iwork_.data(), &liw, &info, 1, 1);
   if (info != 0) fail("LAPACK dsyevd failed for a {}x{} Hamiltonian (info = {})", n_, n_, info);
@@ -54,7 +55,7 @@ HermitianEigen::HermitianEigen(int n) : n_(n) {
   int iwq = 0, info = 0, lw = -1, lrw = -1, liw = -1;
   zheevd_("V", "U", &n_, nullptr, &n_, nullptr, &wq, &lw, &rwq, &lrw, &iwq, &liw, &info, 1, 1);
   if (info != 0) fail("LAPACK zheevd workspace query failed (info = {})", info);
-  work_.assign(static_cast<std::size_t>(wq.real()) + 1, 0.0);
+  work_.assign(static_cast<std::size_t>(wq.real()) + 1 + lapack_overread_pad(n_), 0.0);
   rwork_.assign(static_cast<std::size_t>(rwq) + 1, 0.0);
   iwork_.assign(static_cast<std::size_t>(iwq) + 1, 0);
 }
@@ -71,7 +72,9 @@ bool HermitianEigen::reduce(std::complex<double>* a, double* w, Reduced& t) {
     int lw = -1;
     zhetrd_("U", &n_, a, &n_, t.d.data(), t.e.data(), t.tau.data(), &q1, &lw, &info, 1);
     zunmtr_("L", "U", "N", &n_, &n_, a, &n_, t.tau.data(), a, &n_, &q2, &lw, &info, 1, 1, 1);
-    trd_work_.assign(static_cast<std::size_t>(std::max(q1.real(), q2.real())) + 1, 0.0);
+    trd_work_.assign(
+        lapack_overread_pad(n_) + static_cast<std::size_t>(std::max(q1.real(), q2.real())) + 1,
+        0.0);
     zreal_.resize(n * n);
     stein_work_.resize(5 * n);
     stein_iwork_.resize(n);
@@ -79,7 +82,7 @@ bool HermitianEigen::reduce(std::complex<double>* a, double* w, Reduced& t) {
     iblock_.assign(n, 1);
     isplit_.assign(n, n_);
   }
-  const int lw = static_cast<int>(trd_work_.size());
+  const int lw = static_cast<int>(trd_work_.size() - lapack_overread_pad(n_));
   zhetrd_("U", &n_, a, &n_, t.d.data(), t.e.data(), t.tau.data(), trd_work_.data(), &lw, &info, 1);
   if (info != 0) fail("LAPACK zhetrd failed for a {}x{} Hamiltonian (info = {})", n_, n_, info);
   // dstein below treats the tridiagonal as one block: refuse one that splits (a zero
@@ -105,7 +108,7 @@ bool HermitianEigen::top_vectors(const std::complex<double>* a, const Reduced& t
           zreal_.data(), &n_, stein_work_.data(), stein_iwork_.data(), ifail_.data(), &info);
   if (info != 0) return false;
   for (std::size_t p = 0; p < n * static_cast<std::size_t>(m); ++p) z[p] = zreal_[p];
-  const int lw = static_cast<int>(trd_work_.size());
+  const int lw = static_cast<int>(trd_work_.size() - lapack_overread_pad(n_));
   zunmtr_("L", "U", "N", &n_, &m, a, &n_, t.tau.data(), z, &n_, trd_work_.data(), &lw, &info, 1, 1,
           1);
   if (info != 0) fail("LAPACK zunmtr failed for a {}x{} Hamiltonian (info = {})", n_, n_, info);
@@ -113,8 +116,8 @@ bool HermitianEigen::top_vectors(const std::complex<double>* a, const Reduced& t
 }
 
 void HermitianEigen::solve(std::complex<double>* a, double* w) {
-  const int lw = static_cast<int>(work_.size()), lrw = static_cast<int>(rwork_.size()),
-            liw = static_cast<int>(iwork_.size());
+  const int lw = static_cast<int>(work_.size() - lapack_overread_pad(n_)),
+            lrw = static_cast<int>(rwork_.size()), liw = static_cast<int>(iwork_.size());
   int info = 0;
   zheevd_("V", "U", &n_, a, &n_, w, work_.data(), &lw, rwork_.data(), &lrw, iwork_.data(), &liw,
           &info, 1, 1);

@@ -3,9 +3,20 @@
 // tb final pass also a two-phase Hermitian solve with selected eigenvectors) that keep their
 // workspace between calls: the SCF loop solves matrices of one size many times.
 #include <complex>
+#include <cstddef>
 #include <vector>
 
 namespace lsmss::tb {
+
+// Debian 12's OpenBLAS 0.3.21 gemv kernels (reached from zhetrd/zheevd) read up to about one
+// column past the end of their operands (OpenBLAS issue #4013): a matrix or workspace ending at
+// a page boundary then crashes the program now and then (seen on Cooperlake and Haswell
+// kernels). Every n x n matrix and workspace handed to LAPACK here has this many spare elements
+// behind it (measured: n suffices for n = 8..640; tests/drivers/tb/test_lapack_eigen.cpp
+// checks it at a guard page).
+inline std::size_t lapack_overread_pad(int n) {
+  return static_cast<std::size_t>(n) + 16;
+}
 
 class SymmetricEigen {
  public:

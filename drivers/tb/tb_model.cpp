@@ -368,10 +368,12 @@ TbModel::TbModel(const Lattice& lattice, std::vector<ElementParameters> species,
     }
     if (kpoints_[k].real) {
       h0_real_[k].resize(n2);
-      for (int s = 0; s < nspin_; ++s) evec_real_[k * nspin_ + s].resize(n2);
+      for (int s = 0; s < nspin_; ++s)  // spare tail: see lapack_overread_pad
+        evec_real_[k * nspin_ + s].resize(n2 + lapack_overread_pad(norb_));
     } else {
       h0_cplx_[k].resize(n2);
-      for (int s = 0; s < nspin_; ++s) evec_cplx_[k * nspin_ + s].resize(n2);
+      for (int s = 0; s < nspin_; ++s)  // spare tail: see lapack_overread_pad
+        evec_cplx_[k * nspin_ + s].resize(n2 + lapack_overread_pad(norb_));
     }
     for (int s = 0; s < nspin_; ++s) evals_[k * nspin_ + s].resize(norb_);
   }

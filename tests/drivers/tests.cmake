@@ -1,7 +1,7 @@
 # Drivers (drivers/<name>/ -> tests/drivers/<name>/).
 lsmss_add_test(test_tb
   SOURCES drivers/tb/test_tb_parameters.cpp drivers/tb/test_tb_slater_koster.cpp
-          drivers/tb/test_tb_physics.cpp
+          drivers/tb/test_tb_physics.cpp drivers/tb/test_lapack_eigen.cpp
   LIBS lsmss_drivers lsmss_lsms_plugin
   LABELS drivers)
 # Armadillo: only the Slater-Koster test uses it, as an independent eigen-solver.
