@@ -123,7 +123,7 @@ Model train_model_kind(const dataset::Dataset& data, const TrainingOptions& opt,
                        const std::string& deck_text) {
   std::optional<LinearModel> linear;
   if (opt.kind != ModelKind::mlp) {
-    const FoldSplit split = split_for_fold(data, fold);
+    const FoldSplit split = training_split(data, opt, fold);      // training.outlier_z applies too
     for (Task t : opt.tasks) (void)training::values_of(data, t);  // the data has each task
     linear = LinearModel::fit(data, opt.tasks, split.train, split.validation, opt.linear);
   }

@@ -84,6 +84,28 @@ TEST(NnModelKinds, ClusterExpansionIsExactOnAPairModel) {
   EXPECT_LT(error_of(evaluate_model(train_model(d, o, 1), d, test_rows(d)), Task::energy), 1e-7);
 }
 
+// training.outlier_z applies to the linear fits too: one training row's energy shifted by 100 Ry
+// spoils the fit unless it is left out (it was ignored by the cluster expansion before).
+TEST(NnModelKinds, ClusterExpansionLeavesEnergyOutliersOut) {
+  auto d = test::synthetic_dataset(400, 4, 5, {2, 2, 1});
+  const auto split = split_for_fold(d, 0);
+  std::map<int, int> per_composition;
+  for (std::size_t r : split.train) ++per_composition[d.composition[r]];
+  std::size_t row = d.rows();  // a training row of a well-populated composition
+  for (std::size_t r : split.train)
+    if (per_composition[d.composition[r]] >= 20) row = r;
+  ASSERT_LT(row, d.rows());
+  d.energy[row] += 100.0;
+  TrainingOptions o = kind_options(ModelKind::cluster_expansion, 1);
+  o.tasks = {Task::energy};
+  const double kept = error_of(evaluate_model(train_model(d, o, 0), d, test_rows(d)), Task::energy);
+  o.outlier_z = 6;
+  const double left_out =
+      error_of(evaluate_model(train_model(d, o, 0), d, test_rows(d)), Task::energy);
+  EXPECT_GT(kept, 1e-3);
+  EXPECT_LT(left_out, 1e-7);
+}
+
 TEST(NnModelKinds, LinearModelIsTranslationInvariant) {
   const auto d = test::synthetic_dataset(200, 4, 6, {2, 2, 1});
   TrainingOptions o = kind_options(ModelKind::cluster_expansion, 1);
