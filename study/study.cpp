@@ -335,14 +335,19 @@ std::vector<std::string> Runner::report(const std::vector<PlannedModel>& models,
   FigureInputs fig;
   for (std::size_t k = 0; k < models.size(); ++k) {
     const nn::Model first = nn::Model::load_member(models[k].file, 0);
-    page.facts.push_back(fmt::format(
-        "{}: network {}, {} fold models, {} epochs, trained in {:.1f} s "
-        "(wall; CPU {:.1f} s)",
-        models[k].name, first.network().describe(), nn::Model::count_in_file(models[k].file),
-        first.epochs_run(), training[k].at("seconds"), training[k].at("cpu_seconds")));
+    const std::string what =
+        first.kind() == "mlp"
+            ? fmt::format("network {}, {} fold models, {} epochs", first.network().describe(),
+                          nn::Model::count_in_file(models[k].file), first.epochs_run())
+            : fmt::format("{} ({}), {} fold models", first.kind(), first.describe(),
+                          nn::Model::count_in_file(models[k].file));
+    page.facts.push_back(fmt::format("{}: {}, trained in {:.1f} s (wall; CPU {:.1f} s)",
+                                     models[k].name, what, training[k].at("seconds"),
+                                     training[k].at("cpu_seconds")));
     fig.models.push_back(models[k].name);
-    std::vector<std::string> tasks;
-    for (const auto& h : first.network().spec().heads) tasks.push_back(nn::task_name(h.task));
+    std::vector<std::string> tasks;  // of the model, not of its network (a CE has none)
+    for (nn::Task t : {nn::Task::energy, nn::Task::charge, nn::Task::moment})
+      if (first.tasks() & nn::task_bit(t)) tasks.push_back(nn::task_name(t));
     fig.tasks.push_back(tasks);
   }
   if (mc_done && fs::exists(dir / "mc_thermo.tsv")) fig.mc_thermo = "mc_thermo.tsv";
