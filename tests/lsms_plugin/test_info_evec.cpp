@@ -6,6 +6,7 @@
 #include <string>
 
 #include "core/error.hpp"
+#include "fixtures.hpp"
 #include "lsms_plugin/info_evec.hpp"
 #include "test_support.hpp"
 
@@ -103,8 +104,7 @@ TEST(InfoEvecParser, MalformedFilesNameFileLineAndColumn) {
 // any order land on the sites at their positions; the last match is reused only for the same
 // positions; wrong atom counts and foreign species are errors naming the atom.
 TEST(SiteMapper, MapsAtomsOntoSitesBySpeciesAndPosition) {
-  const System fept{Lattice(LatticeKind::bct, 5.218, 7.058, {1, 1, 1}),
-                    {species_from_symbol("Fe"), species_from_symbol("Pt")}};
+  const System fept = fixtures::fept_system({1, 1, 1});
   const Vec3 p0 = fept.lattice.position(0), p1 = fept.lattice.position(1);
   auto atom = [](int Z, Vec3 pos, double electrons, double moment) {
     lsms::InfoEvecAtom a;

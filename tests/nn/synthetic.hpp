@@ -2,6 +2,8 @@
 // A small synthetic binary-alloy dataset with a known answer: a nearest-neighbour pair model for
 // the energy on top of a large composition-linear term (like all-electron LSMS totals), charge
 // transfer from unlike neighbours, and moments on species 0. Folds assigned per composition.
+#include <omp.h>
+
 #include <algorithm>
 #include <cmath>
 #include <random>
@@ -11,6 +13,14 @@
 #include "fixtures.hpp"
 
 namespace lsmss::test {
+
+// Tiny networks on a shared 2-core machine: one OpenMP thread (spinning barriers between busy
+// processes cost ten times the work), set once per test program. The thread setting itself:
+// test_backends.cpp.
+inline const int kOneThread = [] {
+  omp_set_num_threads(1);
+  return 1;
+}();
 
 inline System synthetic_system(std::array<int, 3> cells = {2, 1, 1}) {
   return System{Lattice(LatticeKind::fcc, fixtures::kCuAuA, fixtures::kCuAuA, cells),

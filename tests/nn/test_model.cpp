@@ -20,13 +20,6 @@ using namespace lsmss::nn;
 
 namespace {
 
-// Tiny networks on a shared 2-core machine: one OpenMP thread (spinning barriers between busy
-// processes cost ten times the work). The thread setting itself: test_backends.cpp.
-const int kOneThread = [] {
-  omp_set_num_threads(1);
-  return 1;
-}();
-
 TrainingOptions quick_options(std::vector<Task> tasks, long epochs) {
   TrainingOptions o;
   o.tasks = std::move(tasks);
@@ -37,7 +30,7 @@ TrainingOptions quick_options(std::vector<Task> tasks, long epochs) {
   o.batch_fraction = 0.1;
   o.progress = false;
   o.backend = "onednn";
-  o.threads = kOneThread;
+  o.threads = test::kOneThread;
   return o;
 }
 

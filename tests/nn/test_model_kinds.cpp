@@ -19,11 +19,6 @@ using namespace lsmss::nn;
 
 namespace {
 
-const int kOneThread = [] {
-  omp_set_num_threads(1);
-  return 1;
-}();
-
 TrainingOptions kind_options(ModelKind kind, long epochs) {
   TrainingOptions o;
   o.kind = kind;
@@ -34,7 +29,7 @@ TrainingOptions kind_options(ModelKind kind, long epochs) {
   o.epochs = epochs;
   o.progress = false;
   o.backend = "onednn";
-  o.threads = kOneThread;
+  o.threads = test::kOneThread;
   return o;
 }
 

@@ -11,6 +11,7 @@
 #include "core/deck.hpp"
 #include "drivers/lsms/lsms_driver.hpp"
 #include "drivers/register.hpp"
+#include "fixtures.hpp"
 #include "lsms_plugin/process.hpp"
 #include "test_support.hpp"
 
@@ -19,9 +20,9 @@ using namespace lsmss;
 namespace {
 const auto kRuns = test::shared_dir() / "data/lsms/runs";
 
+// The 2-site FePt cell of the LSMS run fixtures.
 System fept2() {
-  return System{Lattice(LatticeKind::bct, 5.218, 7.058, {1, 1, 1}),
-                {species_from_symbol("Fe"), species_from_symbol("Pt")}};
+  return fixtures::fept_system({1, 1, 1});
 }
 }  // namespace
 
