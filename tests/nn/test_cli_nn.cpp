@@ -256,10 +256,14 @@ dataset = { file = "cuau.h5" }
   const char* why = nn::backend_compiled("cuda") ? "no CUDA device is visible"
                                                  : "'cuda' is not compiled into this build";
   EXPECT_EQ(r.status == 0, gpu) << r.output;
-  if (!gpu) EXPECT_NE(r.output.find(why), std::string::npos) << r.output;
+  if (!gpu) {
+    EXPECT_NE(r.output.find(why), std::string::npos) << r.output;
+  }
   r = cli_in(cd, "predict --backend cuda -m cuau_ec.h5 two.txt");
   EXPECT_EQ(r.status == 0, gpu) << r.output;
-  if (!gpu) EXPECT_NE(r.output.find(why), std::string::npos) << r.output;
+  if (!gpu) {
+    EXPECT_NE(r.output.find(why), std::string::npos) << r.output;
+  }
 }
 
 // `mpirun -np 2 lsms-surrogate train`: folds spread over the ranks, gathered by rank 0 into one
