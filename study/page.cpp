@@ -211,17 +211,16 @@ std::vector<CostRow> cost_table(const Measurements& dataset,
 
 std::vector<std::string> mtl_vs_stl(const std::vector<TableRow>& table,
                                     const std::set<std::string>& networks) {
-  std::map<std::string, std::set<std::string>> tasks;
+  std::map<std::string, std::set<std::string>> tasks;  // of the networks only: others have none
   for (const auto& r : table)
     if (networks.count(r.model)) tasks[r.model].insert(r.task);
   const TableRow* stl = nullptr;
   for (const auto& r : table)
-    if (r.task == "energy" && networks.count(r.model) && tasks[r.model].size() == 1 && !stl)
-      stl = &r;
+    if (r.task == "energy" && tasks[r.model].size() == 1 && !stl) stl = &r;
   std::vector<std::string> lines;
   if (!stl) return lines;
   for (const auto& r : table) {
-    if (r.task != "energy" || !networks.count(r.model) || tasks[r.model].size() < 2) continue;
+    if (r.task != "energy" || tasks[r.model].size() < 2) continue;
     lines.push_back(fmt::format(
         "{} vs {}: energy RMSE {:.3e} vs {:.3e} Ry ({:.2f}x), spread over folds (std) {:.2e} vs "
         "{:.2e} Ry ({:.2f}x): MTL has the {} mean error and the {} spread",
