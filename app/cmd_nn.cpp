@@ -394,7 +394,7 @@ nn::TrainingOptions training_options(const LoadedDeck& d, const TrainArgs& a, bo
 
 void print_evaluation(const std::string& out, const std::string& label,
                       const std::vector<nn::Model>& models, const dataset::Dataset& data) {
-  ModelSet s{out, label, {}};
+  ModelSet s{out, label, {}, std::nullopt};
   const auto rows = test_rows(data);
   for (const auto& m : models) s.folds.push_back(nn::evaluate_model(m, data, rows));
   if (models.size() > 1) s.ensemble = nn::evaluate_ensemble(models, data, rows);
