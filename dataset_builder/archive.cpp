@@ -11,6 +11,8 @@
 #include <cstring>
 #include <fstream>
 #include <map>
+#include <optional>
+#include <utility>
 
 #include <fmt/format.h>
 
@@ -209,117 +211,127 @@ std::string decompressor(const std::filesystem::path& p) {
   return "";
 }
 
-}  // namespace
+namespace fs = std::filesystem;
 
-void read_files(const std::filesystem::path& source, std::size_t batch_size,
-                const std::function<void(std::vector<FileEntry>&)>& batch) {
-  namespace fs = std::filesystem;
-  if (!fs::exists(source))
-    throw FileError(fmt::format("{}: no such file or directory", source.string()));
-  if (fs::is_directory(source)) {
-    // Listed first (sorted), read in batches. Symbolic links are followed only to regular files
-    // inside the source directory; the walk itself never follows a directory link.
-    std::error_code ec;
-    const fs::path base = fs::canonical(source, ec);
-    if (ec) throw FileError(fmt::format("{}: {}", source.string(), ec.message()));
-    struct Item {
-      fs::path path;
-      std::string skip;
-    };
-    std::vector<Item> items;
-    fs::recursive_directory_iterator it(source, ec), end;
-    if (ec) throw FileError(fmt::format("{}: cannot list: {}", source.string(), ec.message()));
-    for (; it != end; it.increment(ec)) {
-      const fs::path p = it->path();
-      const std::string rel = printable(p.lexically_relative(source).string());
-      if (hidden(p.filename().string())) {
-        if (it->is_directory(ec) && !it->is_symlink(ec)) it.disable_recursion_pending();
-        continue;
-      }
-      const fs::file_status link = it->symlink_status(ec);
-      fs::file_status st = link;
-      if (fs::is_symlink(link)) {
-        std::error_code rc;
-        const fs::path target = fs::canonical(p, rc);
-        if (rc) {
-          items.push_back({p, fmt::format("{}: symbolic link that leads nowhere ({}): not read",
-                                          rel, rc.message())});
-          continue;
-        }
-        const auto [b, t] = std::mismatch(base.begin(), base.end(), target.begin(), target.end());
-        if (b != base.end()) {
-          items.push_back({p, fmt::format("{}: symbolic link to {}, outside the source directory: "
-                                          "not read",
-                                          rel, printable(target.string()))});
-          continue;
-        }
-        st = fs::status(target, rc);
-      }
-      if (fs::is_directory(st)) {
-        if (fs::is_symlink(link))
-          items.push_back({p, fmt::format("{}: symbolic link to a directory: not followed", rel)});
-        continue;
-      }
-      if (!fs::is_regular_file(st)) {
-        const char* kind = fs::is_fifo(st)             ? "a FIFO"
-                           : fs::is_character_file(st) ? "a character device"
-                           : fs::is_block_file(st)     ? "a block device"
-                           : fs::is_socket(st)         ? "a socket"
-                                                       : "not a regular file";
-        items.push_back({p, fmt::format("{}: {}, not a regular file: not read", rel, kind)});
-        continue;
-      }
-      items.push_back({p, {}});
-    }
-    if (ec) throw FileError(fmt::format("{}: cannot list: {}", source.string(), ec.message()));
-    std::sort(items.begin(), items.end(),
-              [](const Item& a, const Item& b) { return a.path < b.path; });
-    std::vector<FileEntry> entries;
-    for (auto& item : items) {
-      FileEntry e{
-          printable(item.path.lexically_relative(source).string()), {}, std::move(item.skip)};
-      if (e.skip.empty()) {
-        std::error_code sc;
-        const auto size = fs::file_size(item.path, sc);
-        if (sc) {
-          e.skip = fmt::format("{}: cannot read: {}", e.name, sc.message());
-        } else if (size > kMaxImportFileBytes) {
-          e.skip = fmt::format(
-              "{}: {} bytes, more than the {} MiB an LSMS output can have: "
-              "not read",
-              e.name, size, kMaxImportFileBytes >> 20);
-        } else {
-          std::ifstream in(item.path, std::ios::binary);
-          if (!in) throw FileError(fmt::format("{}: cannot open", item.path.string()));
-          e.text.assign(std::istreambuf_iterator<char>(in), {});
-        }
-      }
-      entries.push_back(std::move(e));
-      if (entries.size() >= batch_size) {
-        batch(entries);
-        entries.clear();
-      }
-    }
-    if (!entries.empty()) batch(entries);
-    return;
+// A file found in a source directory; `skip` not empty: reported, not read.
+struct ListedFile {
+  fs::path path;
+  std::string skip;
+};
+
+// What one directory entry (not hidden) is: nothing to list (a directory), a file to read, or
+// one to report. `link` is the entry's own status, `base` the canonical source directory.
+std::optional<ListedFile> classify_entry(const fs::path& p, const std::string& rel,
+                                         const fs::file_status& link, const fs::path& base) {
+  fs::file_status st = link;
+  if (fs::is_symlink(link)) {
+    std::error_code rc;
+    const fs::path target = fs::canonical(p, rc);
+    if (rc)
+      return ListedFile{
+          p, fmt::format("{}: symbolic link that leads nowhere ({}): not read", rel, rc.message())};
+    const auto [b, t] = std::mismatch(base.begin(), base.end(), target.begin(), target.end());
+    if (b != base.end())
+      return ListedFile{p, fmt::format("{}: symbolic link to {}, outside the source directory: "
+                                       "not read",
+                                       rel, printable(target.string()))};
+    st = fs::status(target, rc);
   }
-  const std::string tool = decompressor(source);
-  if (tool.empty()) {
-    const int fd = ::open(source.c_str(), O_RDONLY);
-    if (fd < 0)
-      throw FileError(fmt::format("{}: cannot open: {}", source.string(), std::strerror(errno)));
-    try {
-      read_tar(fd, source.string(), batch_size, batch);
-    } catch (...) {
-      ::close(fd);
-      throw;
+  if (fs::is_directory(st)) {
+    if (fs::is_symlink(link))
+      return ListedFile{p, fmt::format("{}: symbolic link to a directory: not followed", rel)};
+    return std::nullopt;
+  }
+  if (!fs::is_regular_file(st)) {
+    const char* kind = fs::is_fifo(st)             ? "a FIFO"
+                       : fs::is_character_file(st) ? "a character device"
+                       : fs::is_block_file(st)     ? "a block device"
+                       : fs::is_socket(st)         ? "a socket"
+                                                   : "not a regular file";
+    return ListedFile{p, fmt::format("{}: {}, not a regular file: not read", rel, kind)};
+  }
+  return ListedFile{p, {}};
+}
+
+// Everything under `source` that is listed, sorted by path. Listed first so the batches come
+// in a stable order. Symbolic links are followed only to regular files inside the source
+// directory; the walk itself never follows a directory link.
+std::vector<ListedFile> list_directory(const fs::path& source) {
+  std::error_code ec;
+  const fs::path base = fs::canonical(source, ec);
+  if (ec) throw FileError(fmt::format("{}: {}", source.string(), ec.message()));
+  std::vector<ListedFile> items;
+  fs::recursive_directory_iterator it(source, ec), end;
+  if (ec) throw FileError(fmt::format("{}: cannot list: {}", source.string(), ec.message()));
+  for (; it != end; it.increment(ec)) {
+    const fs::path p = it->path();
+    const std::string rel = printable(p.lexically_relative(source).string());
+    if (hidden(p.filename().string())) {
+      if (it->is_directory(ec) && !it->is_symlink(ec)) it.disable_recursion_pending();
+      continue;
     }
+    if (auto item = classify_entry(p, rel, it->symlink_status(ec), base))
+      items.push_back(std::move(*item));
+  }
+  if (ec) throw FileError(fmt::format("{}: cannot list: {}", source.string(), ec.message()));
+  std::sort(items.begin(), items.end(),
+            [](const ListedFile& a, const ListedFile& b) { return a.path < b.path; });
+  return items;
+}
+
+// The entry for a listed file: its text, or why it is not read (unreadable size, too big).
+FileEntry read_listed(ListedFile& item, const fs::path& source) {
+  FileEntry e{printable(item.path.lexically_relative(source).string()), {}, std::move(item.skip)};
+  if (!e.skip.empty()) return e;
+  std::error_code sc;
+  const auto size = fs::file_size(item.path, sc);
+  if (sc) {
+    e.skip = fmt::format("{}: cannot read: {}", e.name, sc.message());
+  } else if (size > kMaxImportFileBytes) {
+    e.skip = fmt::format(
+        "{}: {} bytes, more than the {} MiB an LSMS output can have: "
+        "not read",
+        e.name, size, kMaxImportFileBytes >> 20);
+  } else {
+    std::ifstream in(item.path, std::ios::binary);
+    if (!in) throw FileError(fmt::format("{}: cannot open", item.path.string()));
+    e.text.assign(std::istreambuf_iterator<char>(in), {});
+  }
+  return e;
+}
+
+void read_directory(const fs::path& source, std::size_t batch_size,
+                    const std::function<void(std::vector<FileEntry>&)>& batch) {
+  std::vector<ListedFile> items = list_directory(source);
+  std::vector<FileEntry> entries;
+  for (auto& item : items) {
+    entries.push_back(read_listed(item, source));
+    if (entries.size() >= batch_size) {
+      batch(entries);
+      entries.clear();
+    }
+  }
+  if (!entries.empty()) batch(entries);
+}
+
+void read_plain_tar(const fs::path& source, std::size_t batch_size,
+                    const std::function<void(std::vector<FileEntry>&)>& batch) {
+  const int fd = ::open(source.c_str(), O_RDONLY);
+  if (fd < 0)
+    throw FileError(fmt::format("{}: cannot open: {}", source.string(), std::strerror(errno)));
+  try {
+    read_tar(fd, source.string(), batch_size, batch);
+  } catch (...) {
     ::close(fd);
-    return;
+    throw;
   }
-  // `<tool> -dc <archive>` writes the tar stream into a pipe that we read.
+  ::close(fd);
+}
+
+// Starts `<tool> -dc -- <path>` writing into a pipe; returns its pid and the pipe's read end.
+std::pair<pid_t, int> spawn_decompressor(const std::string& tool, const std::string& path) {
   int pipefd[2];
-  if (pipe(pipefd) != 0) throw FileError(fmt::format("{}: cannot create a pipe", source.string()));
+  if (pipe(pipefd) != 0) throw FileError(fmt::format("{}: cannot create a pipe", path));
   // A large pipe buffer saves most of the context switches between the tool and us.
   fcntl(pipefd[1], F_SETPIPE_SZ, 1 << 20);
   posix_spawn_file_actions_t fa;
@@ -327,7 +339,6 @@ void read_files(const std::filesystem::path& source, std::size_t batch_size,
   posix_spawn_file_actions_adddup2(&fa, pipefd[1], STDOUT_FILENO);
   posix_spawn_file_actions_addclose(&fa, pipefd[0]);
   posix_spawn_file_actions_addclose(&fa, pipefd[1]);
-  const std::string path = source.string();
   std::vector<char*> argv = {const_cast<char*>(tool.c_str()), const_cast<char*>("-dc"),
                              const_cast<char*>("--"), const_cast<char*>(path.c_str()), nullptr};
   pid_t pid = 0;
@@ -339,19 +350,27 @@ void read_files(const std::filesystem::path& source, std::size_t batch_size,
     throw FileError(fmt::format("{}: is {}-compressed, but '{}' could not be run: {}", path, tool,
                                 tool, std::strerror(rc)));
   }
+  return {pid, pipefd[0]};
+}
+
+// Reads the tar stream the decompressor `tool` writes into a pipe; its failure is an error too.
+void read_compressed_tar(const fs::path& source, const std::string& tool, std::size_t batch_size,
+                         const std::function<void(std::vector<FileEntry>&)>& batch) {
+  const std::string path = source.string();
+  const auto [pid, fd] = spawn_decompressor(tool, path);
   std::exception_ptr error;
   try {
-    read_tar(pipefd[0], path, batch_size, batch);
+    read_tar(fd, path, batch_size, batch);
     // Drain the record padding after the end-of-archive blocks, so the tool exits normally.
     std::vector<char> rest(1 << 16);
     while (true) {
-      const ssize_t r = ::read(pipefd[0], rest.data(), rest.size());
+      const ssize_t r = ::read(fd, rest.data(), rest.size());
       if (r == 0 || (r < 0 && errno != EINTR)) break;
     }
   } catch (...) {
     error = std::current_exception();
   }
-  ::close(pipefd[0]);  // after an error, the decompressor then exits on SIGPIPE
+  ::close(fd);  // after an error, the decompressor then exits on SIGPIPE
   int status = 0;
   while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
   }
@@ -360,6 +379,23 @@ void read_files(const std::filesystem::path& source, std::size_t batch_size,
     throw FileError(
         fmt::format("{}: '{} -dc' failed (exit status {}): corrupt or truncated archive?", path,
                     tool, WIFEXITED(status) ? WEXITSTATUS(status) : -1));
+}
+
+}  // namespace
+
+void read_files(const std::filesystem::path& source, std::size_t batch_size,
+                const std::function<void(std::vector<FileEntry>&)>& batch) {
+  if (!fs::exists(source))
+    throw FileError(fmt::format("{}: no such file or directory", source.string()));
+  if (fs::is_directory(source)) {
+    read_directory(source, batch_size, batch);
+    return;
+  }
+  const std::string tool = decompressor(source);
+  if (tool.empty())
+    read_plain_tar(source, batch_size, batch);
+  else
+    read_compressed_tar(source, tool, batch_size, batch);
 }
 
 }  // namespace lsmss::dataset
