@@ -246,6 +246,66 @@ std::vector<std::size_t> without_duplicates(const std::vector<Record>& good,
   return keep;
 }
 
+// How many distinct configurations composition ic.composition has (up to the lattice's
+// translations `tr` when given), and how many the sampling would have made of them.
+void expected_counts(ImportComposition& ic, int n, const std::vector<std::vector<int>>& tr,
+                     long cap) {
+  const int k = ic.composition;
+  const auto exact = tr.empty() ? binomial(n, k) : count_orbits(n, k, tr);
+  ic.distinct = format_count(
+      exact, log10_binomial(n, k) - (tr.empty() ? 0.0 : std::log10(double(tr.size()))));
+  ic.expected = exact ? static_cast<std::size_t>(std::min<std::uint64_t>(*exact, cap)) : cap;
+}
+
+double total_moment(const Record& r) {
+  return std::accumulate(r.moment.begin(), r.moment.end(), 0.0);
+}
+
+// The energy statistics of one composition's files `keep` and the rows to write: all of them
+// but the outliers when they are dropped. Robust statistics: median and 1.4826 * MAD
+// (floored), z = |E - median| / scale; every outlier is reported.
+std::vector<std::size_t> without_outliers(const std::vector<Record>& good,
+                                          const std::vector<std::size_t>& keep,
+                                          const ImportOptions& opts, ImportComposition& ic,
+                                          ImportReport& rep) {
+  std::vector<double> e;
+  e.reserve(keep.size());
+  for (std::size_t i : keep) e.push_back(good[i].energy);
+  std::vector<std::size_t> rows;
+  if (e.empty()) return rows;
+  ic.e_median = median(e);
+  std::vector<double> dev;
+  dev.reserve(e.size());
+  for (double x : e) dev.push_back(std::abs(x - ic.e_median));
+  ic.e_scale = std::max(1.4826 * median(dev), opts.outlier_floor);
+  ic.e_min = *std::min_element(e.begin(), e.end());
+  ic.e_max = *std::max_element(e.begin(), e.end());
+  // Total moments: on the FePt data the energy spread within a composition follows them
+  // (docs/lsms.md), so each outlier is listed with its total moment against the median.
+  std::vector<double> total_moments;
+  total_moments.reserve(keep.size());
+  for (std::size_t i : keep) total_moments.push_back(total_moment(good[i]));
+  ic.moment_median = median(total_moments);
+  for (std::size_t i : keep) {
+    const double z = std::abs(good[i].energy - ic.e_median) / ic.e_scale;
+    if (z > ic.worst_z) ic.worst_z = z, ic.worst_file = good[i].name;
+    if (z > opts.outlier_threshold && keep.size() >= 8) {
+      ++ic.outliers;
+      ic.outliers_above += good[i].energy > ic.e_median;
+      ic.outliers_low_moment += total_moment(good[i]) < ic.moment_median;
+      rep.outliers.push_back(
+          {good[i].name,
+           fmt::format("composition {}: E = {:.6f} Ry, median {:.6f} Ry, z = {:.1f}; total "
+                       "moment {:.2f} muB (median {:.2f}){}",
+                       ic.composition, good[i].energy, ic.e_median, z, total_moment(good[i]),
+                       ic.moment_median, opts.drop_outliers ? " (dropped)" : " (kept)")});
+      if (opts.drop_outliers) continue;
+    }
+    rows.push_back(i);
+  }
+  return rows;
+}
+
 // The header of an imported dataset file.
 FileInfo import_file_info(const Deck& deck, const System& sys, const SamplingSettings& ss,
                           const std::filesystem::path& source) {
@@ -349,56 +409,13 @@ ImportReport import_lsms(const Deck& deck, const System& sys, const std::filesys
   for (int k : ss.composition_list(n)) {
     ImportComposition ic;
     ic.composition = k;
-    const auto exact = tr.empty() ? binomial(n, k) : count_orbits(n, k, tr);
-    ic.distinct = format_count(
-        exact, log10_binomial(n, k) - (tr.empty() ? 0.0 : std::log10(double(tr.size()))));
-    ic.expected =
-        exact ? static_cast<std::size_t>(std::min<std::uint64_t>(*exact, ss.cap)) : ss.cap;
+    expected_counts(ic, n, tr, ss.cap);
     const auto& idx = by[k];
     ic.files = idx.size();
     for (std::size_t i : idx)
       if (std::abs(good[i].neutrality) > opts.charge_tolerance) ++ic.non_neutral;
     const std::vector<std::size_t> keep = without_duplicates(good, idx, tr, n, opts, ic, rep);
-    // Robust statistics of the energy: median and 1.4826 * MAD (floored), z = |E - median| / scale.
-    std::vector<double> e;
-    e.reserve(keep.size());
-    for (std::size_t i : keep) e.push_back(good[i].energy);
-    std::vector<std::size_t> rows;
-    if (!e.empty()) {
-      ic.e_median = median(e);
-      std::vector<double> dev;
-      dev.reserve(e.size());
-      for (double x : e) dev.push_back(std::abs(x - ic.e_median));
-      ic.e_scale = std::max(1.4826 * median(dev), opts.outlier_floor);
-      ic.e_min = *std::min_element(e.begin(), e.end());
-      ic.e_max = *std::max_element(e.begin(), e.end());
-      // Total moments: on the FePt data the energy spread within a composition follows them
-      // (docs/lsms.md), so each outlier is listed with its total moment against the median.
-      std::vector<double> total_moment;
-      total_moment.reserve(keep.size());
-      for (std::size_t i : keep)
-        total_moment.push_back(std::accumulate(good[i].moment.begin(), good[i].moment.end(), 0.0));
-      ic.moment_median = median(total_moment);
-      for (std::size_t i : keep) {
-        const double z = std::abs(good[i].energy - ic.e_median) / ic.e_scale;
-        if (z > ic.worst_z) ic.worst_z = z, ic.worst_file = good[i].name;
-        if (z > opts.outlier_threshold && keep.size() >= 8) {
-          ++ic.outliers;
-          ic.outliers_above += good[i].energy > ic.e_median;
-          ic.outliers_low_moment +=
-              std::accumulate(good[i].moment.begin(), good[i].moment.end(), 0.0) < ic.moment_median;
-          rep.outliers.push_back(
-              {good[i].name,
-               fmt::format("composition {}: E = {:.6f} Ry, median {:.6f} Ry, z = {:.1f}; total "
-                           "moment {:.2f} muB (median {:.2f}){}",
-                           k, good[i].energy, ic.e_median, z,
-                           std::accumulate(good[i].moment.begin(), good[i].moment.end(), 0.0),
-                           ic.moment_median, opts.drop_outliers ? " (dropped)" : " (kept)")});
-          if (opts.drop_outliers) continue;
-        }
-        rows.push_back(i);
-      }
-    }
+    std::vector<std::size_t> rows = without_outliers(good, keep, opts, ic, rep);
     add_rows(good, rows, k, ss, sys, configs, results, ic, all_zero_moments);
     ic.rows = rows.size();
     rep.rows += rows.size();
