@@ -245,6 +245,74 @@ std::string now_iso8601() {
   return buf;
 }
 
+// The species and site positions, as the root attributes and /system both store them.
+struct SiteTables {
+  std::vector<std::string> symbols;
+  std::vector<std::int64_t> zs;
+  std::vector<double> positions;  // x, y, z of each site in site order, Bohr
+
+  explicit SiteTables(const System& sys) {
+    for (const auto& s : sys.species) symbols.push_back(s.symbol), zs.push_back(s.Z);
+    for (const auto& p : sys.lattice.positions())
+      positions.insert(positions.end(), p.begin(), p.end());
+  }
+};
+
+// The root attributes: format, provenance, units, system, sampling and the deck.
+void write_root_attributes(hid_t root, const System& sys, const FileInfo& info,
+                           const SiteTables& sites) {
+  const auto& L = sys.lattice;
+  const auto reps = L.supercell();
+  const auto& s = info.sampling;
+  h5::write_attr(root, "format", kFormatName);
+  h5::write_attr(root, "format_version", kFormatVersion);
+  h5::write_attr(root, "software_version", fmt::format("lsms-surrogate {}", kVersion));
+  h5::write_attr(root, "created", now_iso8601());
+  h5::write_attr(root, "kind", info.kind);
+  h5::write_attr(root, "driver", info.driver);
+  h5::write_attr(root, "properties", property_mask_name(info.provides));
+  h5::write_attr(root, "provides", static_cast<std::int64_t>(info.provides));
+  h5::write_attr(root, "units",
+                 "energy: Ry; charge: e (electrons on the site incl. core); "
+                 "moment: muB; length: Bohr; wall_time: s");
+  h5::write_attr(root, "system", sys.name());
+  h5::write_attr(root, "lattice", lattice_kind_name(L.kind()));
+  h5::write_attr(root, "a", L.a());
+  h5::write_attr(root, "c", L.c());
+  h5::write_attr(root, "supercell", std::vector<std::int64_t>(reps.begin(), reps.end()));
+  h5::write_attr(root, "num_sites", static_cast<std::int64_t>(sys.num_sites()));
+  h5::write_attr(root, "species", sites.symbols);
+  h5::write_attr(root, "species_Z", sites.zs);
+  h5::write_attr(root, "site_positions", sites.positions);
+  h5::write_attr(root, "seed", static_cast<std::int64_t>(s.seed));
+  h5::write_attr(root, "cap", static_cast<std::int64_t>(s.cap));
+  h5::write_attr(root, "num_folds", static_cast<std::int64_t>(s.folds));
+  h5::write_attr(root, "test_fraction", s.test_fraction);
+  h5::write_attr(root, "unique_translations", static_cast<std::int64_t>(s.unique_translations));
+  h5::write_attr(root, "compositions",
+                 s.compositions.empty() ? std::string("all")
+                                        : fmt::format("{}", fmt::join(s.compositions, ",")));
+  // HDF5 cannot hold an empty attribute array here: an empty list is written as {""}.
+  auto non_empty = [](const std::vector<std::string>& v) {
+    return v.empty() ? std::vector<std::string>{""} : v;
+  };
+  h5::write_attr(root, "plan_keys", non_empty(info.plan_keys));
+  h5::write_attr(root, "driver_keys", non_empty(info.driver_keys));
+  h5::write_attr(root, "deck", info.deck_text);
+  h5::write_attr(root, "deck_file", info.deck_file);
+}
+
+// The /system group: site positions and species.
+void write_system_group(hid_t root, const System& sys, const SiteTables& sites) {
+  h5::Handle g = h5::create_group(root, "system");
+  h5::write(g, "positions", sites.positions, {static_cast<hsize_t>(sys.num_sites()), 3});
+  h5::Handle d(H5Dopen2(g, "positions", H5P_DEFAULT), H5Dclose);
+  h5::write_attr(d, "units", "Bohr");
+  h5::write_attr(d, "description", "Cartesian position of every site, in site order");
+  h5::write_attr(g, "species", sites.symbols);
+  h5::write_attr(g, "species_Z", sites.zs);
+}
+
 // Typed views of the table columns, so writing and reading share one list.
 template <class Table>
 struct Binder;
@@ -418,6 +486,24 @@ struct DatasetFile::Impl {
       }
     }
   }
+
+  // The /import group: where the data came from, the report, and the files skipped with why.
+  void write_import_log(const ImportLog& log) {
+    h5::Handle g = h5::create_group(file, "import");
+    h5::write_attr(g, "source", log.source);
+    h5::write_attr(g, "report", log.report);
+    h5::write_attr(g, "summary", log.summary);
+    const Column file_col{"skipped_file", Kind::str, false, "", "files not imported"};
+    const Column why_col{"skipped_reason", Kind::str, false, "", "why each was skipped"};
+    h5::Handle t = string_type();
+    for (const auto& [c, v] :
+         {std::pair{&file_col, &log.files}, std::pair{&why_col, &log.reasons}}) {
+      create_column(g, *c, 0);
+      std::vector<const char*> ptrs;
+      for (const auto& x : *v) ptrs.push_back(x.c_str());
+      h5::append_rows(dataset(std::string("/import/") + c->name), t, ptrs.data(), ptrs.size());
+    }
+  }
 };
 
 DatasetFile::DatasetFile() : impl_(std::make_unique<Impl>()) {}
@@ -445,84 +531,16 @@ void DatasetFile::create(const std::filesystem::path& path, const System& sys, c
     f.impl_->file = h5::File::create(partial);
     f.impl_->mode = h5::Mode::read_write;
     const hid_t root = f.impl_->file;
-    const auto& L = sys.lattice;
-    std::vector<std::string> symbols;
-    std::vector<std::int64_t> zs;
-    for (const auto& s : sys.species) symbols.push_back(s.symbol), zs.push_back(s.Z);
-    std::vector<double> pos;
-    for (const auto& p : L.positions()) pos.insert(pos.end(), p.begin(), p.end());
-    const auto reps = L.supercell();
-    const auto& s = info.sampling;
-
-    h5::write_attr(root, "format", kFormatName);
-    h5::write_attr(root, "format_version", kFormatVersion);
-    h5::write_attr(root, "software_version", fmt::format("lsms-surrogate {}", kVersion));
-    h5::write_attr(root, "created", now_iso8601());
-    h5::write_attr(root, "kind", info.kind);
-    h5::write_attr(root, "driver", info.driver);
-    h5::write_attr(root, "properties", property_mask_name(info.provides));
-    h5::write_attr(root, "provides", static_cast<std::int64_t>(info.provides));
-    h5::write_attr(root, "units",
-                   "energy: Ry; charge: e (electrons on the site incl. core); "
-                   "moment: muB; length: Bohr; wall_time: s");
-    h5::write_attr(root, "system", sys.name());
-    h5::write_attr(root, "lattice", lattice_kind_name(L.kind()));
-    h5::write_attr(root, "a", L.a());
-    h5::write_attr(root, "c", L.c());
-    h5::write_attr(root, "supercell", std::vector<std::int64_t>(reps.begin(), reps.end()));
-    h5::write_attr(root, "num_sites", static_cast<std::int64_t>(sys.num_sites()));
-    h5::write_attr(root, "species", symbols);
-    h5::write_attr(root, "species_Z", zs);
-    h5::write_attr(root, "site_positions", pos);
-    h5::write_attr(root, "seed", static_cast<std::int64_t>(s.seed));
-    h5::write_attr(root, "cap", static_cast<std::int64_t>(s.cap));
-    h5::write_attr(root, "num_folds", static_cast<std::int64_t>(s.folds));
-    h5::write_attr(root, "test_fraction", s.test_fraction);
-    h5::write_attr(root, "unique_translations", static_cast<std::int64_t>(s.unique_translations));
-    h5::write_attr(root, "compositions",
-                   s.compositions.empty() ? std::string("all")
-                                          : fmt::format("{}", fmt::join(s.compositions, ",")));
-    // HDF5 cannot hold an empty attribute array here: an empty list is written as {""}.
-    auto non_empty = [](const std::vector<std::string>& v) {
-      return v.empty() ? std::vector<std::string>{""} : v;
-    };
-    h5::write_attr(root, "plan_keys", non_empty(info.plan_keys));
-    h5::write_attr(root, "driver_keys", non_empty(info.driver_keys));
-    h5::write_attr(root, "deck", info.deck_text);
-    h5::write_attr(root, "deck_file", info.deck_file);
-
-    {
-      h5::Handle g = h5::create_group(root, "system");
-      h5::write(g, "positions", pos, {static_cast<hsize_t>(sys.num_sites()), 3});
-      h5::Handle d(H5Dopen2(g, "positions", H5P_DEFAULT), H5Dclose);
-      h5::write_attr(d, "units", "Bohr");
-      h5::write_attr(d, "description", "Cartesian position of every site, in site order");
-      h5::write_attr(g, "species", symbols);
-      h5::write_attr(g, "species_Z", zs);
-    }
+    const SiteTables sites(sys);
+    write_root_attributes(root, sys, info, sites);
+    write_system_group(root, sys, sites);
     h5::Handle gc = h5::create_group(root, "configs");
     for (const auto& c : config_columns()) create_column(gc, c, sys.num_sites());
     h5::Handle gr = h5::create_group(root, "results");
     for (const auto& c : result_columns()) create_column(gr, c, sys.num_sites());
     f.impl_->append("/configs", config_columns(), configs);
     f.impl_->append("/results", result_columns(), results);
-    if (import_log) {
-      h5::Handle g = h5::create_group(root, "import");
-      h5::write_attr(g, "source", import_log->source);
-      h5::write_attr(g, "report", import_log->report);
-      h5::write_attr(g, "summary", import_log->summary);
-      const Column file_col{"skipped_file", Kind::str, false, "", "files not imported"};
-      const Column why_col{"skipped_reason", Kind::str, false, "", "why each was skipped"};
-      h5::Handle t = string_type();
-      for (const auto& [c, v] :
-           {std::pair{&file_col, &import_log->files}, std::pair{&why_col, &import_log->reasons}}) {
-        create_column(g, *c, 0);
-        std::vector<const char*> ptrs;
-        for (const auto& x : *v) ptrs.push_back(x.c_str());
-        h5::append_rows(f.impl_->dataset(std::string("/import/") + c->name), t, ptrs.data(),
-                        ptrs.size());
-      }
-    }
+    if (import_log) f.impl_->write_import_log(*import_log);
     f.impl_->open.clear();
   } catch (...) {
     std::error_code ec;
