@@ -84,20 +84,8 @@ std::vector<int> species_counts(const Configuration& c, int num_species) {
   return n;
 }
 
-}  // namespace
-
-std::string default_executable_kind(const std::string& executable) {
-  std::string base = fs::path(executable).filename().string();
-  if (base == "lsms_asa" || base == "lsms") return base;
-  return "";
-}
-
-lsms::ConvergenceCriteria LsmsSettings::criteria() const {
-  return {deck.executable_kind, deck.rms_tolerance, deck.energy_tolerance, deck.nscf};
-}
-
-LsmsSettings LsmsSettings::from_deck(const DeckTable& t, const System& system) {
-  LsmsSettings s;
+// The programs (executable, launcher) and how LSMS runs (kind, mode).
+void read_programs(const DeckTable& t, LsmsSettings& s) {
   const std::string executable = t.string("executable", s.executable);
   s.launcher = t.strings("launcher", s.launcher);
   // Untrusted decks (no --allow-commands) may name only LSMS itself and a known MPI launcher
@@ -124,6 +112,10 @@ LsmsSettings LsmsSettings::from_deck(const DeckTable& t, const System& system) {
   } else {
     s.executable = executable;
   }
+}
+
+// Each calculation's ranks, run directory, time limit and environment.
+void read_run_settings(const DeckTable& t, LsmsSettings& s) {
   s.ranks = static_cast<int>(t.integer("ranks", 1, 1, 1 << 20));
   s.work_dir = fs::absolute(t.string("work_dir", "lsms-runs"));
   s.keep_runs = t.boolean("keep_runs", false);
@@ -136,69 +128,97 @@ LsmsSettings LsmsSettings::from_deck(const DeckTable& t, const System& system) {
                              "load code into it)");
     s.environment[k] = env.string(k);
   }
-  s.deck.nspin = static_cast<int>(t.integer("nspin", 2, 1, 2));
-  s.deck.nscf = static_cast<int>(t.integer("nscf", 40, 1, 100000));
-  s.deck.rms_tolerance = t.number_in("rms_tolerance", 1e-6, 0.0, 1.0);
-  s.deck.energy_tolerance = t.number_in("energy_tolerance", 1e-8, 0.0, 1.0);
-  s.deck.efermi = t.number_in("efermi", 0.7, -5.0, 5.0);
-  s.deck.use_voronoi = static_cast<int>(t.integer("use_voronoi", 0, 0, 1));
-  s.deck.rmax = t.number_in("rmax", 30.0, 1.0, 1000.0);
-  s.deck.h_step = t.number_in("h_step", 0.015, 1e-4, 0.1);
-  s.deck.mixing_algorithm = t.choice("mixing_algorithm", "broyden", {"broyden", "simple"});
-  s.deck.mixing_quantity = t.choice("mixing_quantity", "potential", {"potential", "charge"});
-  s.deck.mixing_parameter = t.number_in("mixing_parameter", 0.05, 0.0, 1.0);
+}
+
+// The calculation's parameters that go into LSMS's own deck.
+void read_deck_spec(const DeckTable& t, lsms::DeckSpec& d) {
+  d.nspin = static_cast<int>(t.integer("nspin", 2, 1, 2));
+  d.nscf = static_cast<int>(t.integer("nscf", 40, 1, 100000));
+  d.rms_tolerance = t.number_in("rms_tolerance", 1e-6, 0.0, 1.0);
+  d.energy_tolerance = t.number_in("energy_tolerance", 1e-8, 0.0, 1.0);
+  d.efermi = t.number_in("efermi", 0.7, -5.0, 5.0);
+  d.use_voronoi = static_cast<int>(t.integer("use_voronoi", 0, 0, 1));
+  d.rmax = t.number_in("rmax", 30.0, 1.0, 1000.0);
+  d.h_step = t.number_in("h_step", 0.015, 1e-4, 0.1);
+  d.mixing_algorithm = t.choice("mixing_algorithm", "broyden", {"broyden", "simple"});
+  d.mixing_quantity = t.choice("mixing_quantity", "potential", {"potential", "charge"});
+  d.mixing_parameter = t.number_in("mixing_parameter", 0.05, 0.0, 1.0);
   // These are written into LSMS's deck, which LSMS runs with Lua's os and io libraries: from an
   // untrusted deck only plain tables of numbers, and no extra code.
-  s.deck.energy_contour = t.string("energy_contour", s.deck.energy_contour);
-  t.require_trust_unless("energy_contour", harmless_lua_table(s.deck.energy_contour),
+  d.energy_contour = t.string("energy_contour", d.energy_contour);
+  t.require_trust_unless("energy_contour", harmless_lua_table(d.energy_contour),
                          "is not a plain Lua table of numbers (LSMS would run it as code)");
-  s.deck.xc_functional = t.string("xc_functional", s.deck.xc_functional);
-  t.require_trust_unless("xc_functional", harmless_lua_table(s.deck.xc_functional),
+  d.xc_functional = t.string("xc_functional", d.xc_functional);
+  t.require_trust_unless("xc_functional", harmless_lua_table(d.xc_functional),
                          "is not a plain Lua table of numbers (LSMS would run it as code)");
-  s.deck.extra_lua = t.string("extra_lua", "");
-  t.require_trust_unless("extra_lua", s.deck.extra_lua.empty(),
+  d.extra_lua = t.string("extra_lua", "");
+  t.require_trust_unless("extra_lua", d.extra_lua.empty(),
                          "adds Lua code to LSMS's deck (LSMS runs it with os and io)");
   const std::string start = t.choice("start", "scratch", {"scratch", "potentials"});
-  s.deck.pot_in_type = start == "scratch" ? -1 : 1;
+  d.pot_in_type = start == "scratch" ? -1 : 1;
+}
 
+// One species' setup from lsms.species.<symbol> (the built-in default for its element when
+// the deck gives no Zc/Zs/Zv), and its potential file when the run starts from potentials.
+lsms::SpeciesSetup read_species_setup(const DeckTable& species, const DeckTable& potentials,
+                                      const Species& sp, int pot_in_type) {
+  lsms::SpeciesSetup setup;
+  const DeckTable st = species.table(sp.symbol);
+  if (st.has("Zc") || st.has("Zs") || st.has("Zv")) {
+    setup.species = sp;
+    setup.Zc = static_cast<int>(st.integer("Zc"));
+    setup.Zs = static_cast<int>(st.integer("Zs"));
+    setup.Zv = static_cast<int>(st.integer("Zv"));
+  } else {
+    try {
+      setup = lsms::default_species_setup(sp);
+    } catch (const Error& e) {
+      species.error(sp.symbol, e.what());
+    }
+  }
+  if (setup.Zc + setup.Zs + setup.Zv != sp.Z)
+    species.error(sp.symbol, fmt::format("Zc + Zs + Zv = {} must equal Z = {}",
+                                         setup.Zc + setup.Zs + setup.Zv, sp.Z));
+  setup.mag_mom = st.number_in("mag_mom", setup.mag_mom, -10.0, 10.0);
+  setup.lmax = static_cast<int>(st.integer("lmax", 3, 0, 6));
+  setup.rLIZ = st.number_in("rLIZ", 9.0, 0.0, 100.0);
+  const auto rs = st.numbers("rsteps", {89.5, 91.5, 93.2, 99.9});
+  if (rs.size() != 4) species.error(sp.symbol + ".rsteps", "expected 4 numbers");
+  for (double r : rs)
+    if (!(r > 0 && r <= 1000))
+      species.error(sp.symbol + ".rsteps", fmt::format("must lie in (0, 1000], got {}", r));
+  std::copy(rs.begin(), rs.end(), setup.rsteps.begin());
+  st.finish();
+  if (pot_in_type == 1) {
+    setup.potential_file = potentials.string(sp.symbol);
+    if (!fs::exists(setup.potential_file))
+      potentials.error(sp.symbol,
+                       fmt::format("potential file '{}' does not exist", setup.potential_file));
+  }
+  return setup;
+}
+
+}  // namespace
+
+std::string default_executable_kind(const std::string& executable) {
+  std::string base = fs::path(executable).filename().string();
+  if (base == "lsms_asa" || base == "lsms") return base;
+  return "";
+}
+
+lsms::ConvergenceCriteria LsmsSettings::criteria() const {
+  return {deck.executable_kind, deck.rms_tolerance, deck.energy_tolerance, deck.nscf};
+}
+
+LsmsSettings LsmsSettings::from_deck(const DeckTable& t, const System& system) {
+  LsmsSettings s;
+  read_programs(t, s);
+  read_run_settings(t, s);
+  read_deck_spec(t, s.deck);
   const DeckTable species = t.table("species");
   const DeckTable potentials = t.table("potentials");
-  for (const auto& sp : system.species) {
-    lsms::SpeciesSetup setup;
-    const DeckTable st = species.table(sp.symbol);
-    if (st.has("Zc") || st.has("Zs") || st.has("Zv")) {
-      setup.species = sp;
-      setup.Zc = static_cast<int>(st.integer("Zc"));
-      setup.Zs = static_cast<int>(st.integer("Zs"));
-      setup.Zv = static_cast<int>(st.integer("Zv"));
-    } else {
-      try {
-        setup = lsms::default_species_setup(sp);
-      } catch (const Error& e) {
-        species.error(sp.symbol, e.what());
-      }
-    }
-    if (setup.Zc + setup.Zs + setup.Zv != sp.Z)
-      species.error(sp.symbol, fmt::format("Zc + Zs + Zv = {} must equal Z = {}",
-                                           setup.Zc + setup.Zs + setup.Zv, sp.Z));
-    setup.mag_mom = st.number_in("mag_mom", setup.mag_mom, -10.0, 10.0);
-    setup.lmax = static_cast<int>(st.integer("lmax", 3, 0, 6));
-    setup.rLIZ = st.number_in("rLIZ", 9.0, 0.0, 100.0);
-    const auto rs = st.numbers("rsteps", {89.5, 91.5, 93.2, 99.9});
-    if (rs.size() != 4) species.error(sp.symbol + ".rsteps", "expected 4 numbers");
-    for (double r : rs)
-      if (!(r > 0 && r <= 1000))
-        species.error(sp.symbol + ".rsteps", fmt::format("must lie in (0, 1000], got {}", r));
-    std::copy(rs.begin(), rs.end(), setup.rsteps.begin());
-    st.finish();
-    if (s.deck.pot_in_type == 1) {
-      setup.potential_file = potentials.string(sp.symbol);
-      if (!fs::exists(setup.potential_file))
-        potentials.error(sp.symbol,
-                         fmt::format("potential file '{}' does not exist", setup.potential_file));
-    }
-    s.species.push_back(setup);
-  }
+  for (const auto& sp : system.species)
+    s.species.push_back(read_species_setup(species, potentials, sp, s.deck.pot_in_type));
   species.finish();
   potentials.finish();
   return s;
