@@ -283,6 +283,12 @@ TbModel::TbModel(const Lattice& lattice, std::vector<ElementParameters> species,
   sk_index_ =
       no_ == 9 ? std::vector<int>{0, 1, 2, 3, 4, 5, 6, 7, 8} : std::vector<int>{0, 4, 5, 6, 7, 8};
 
+  set_up_bonds(lattice, params);
+  set_up_kpoints(lattice);
+  allocate_kpoint_storage();
+}
+
+void TbModel::set_up_bonds(const Lattice& lattice, const TbParameters& params) {
   dnn_ = lattice.shells(1).distance.at(0);
   for (const auto& nb : lattice.neighbors_within(opt_.cutoff * dnn_))
     bonds_.push_back({nb.i, nb.j, nb.d});
@@ -306,7 +312,9 @@ TbModel::TbModel(const Lattice& lattice, std::vector<ElementParameters> species,
             dst[a * no_ + c] = full[sk_index_[a] * kSpdOrbitals + sk_index_[c]];
       }
   }
+}
 
+void TbModel::set_up_kpoints(const Lattice& lattice) {
   // k = 2 pi u / box with fractional u = (i + shift / 2) / q folded into (-1/2, 1/2]: with
   // shift 0 a grid through Gamma, with shift 1 the Monkhorst-Pack grid of even q (for q = 1 the
   // zone corner). k and -k give complex-conjugate Hamiltonians (time reversal, collinear spins),
@@ -351,6 +359,9 @@ TbModel::TbModel(const Lattice& lattice, std::vector<ElementParameters> species,
         kpoints_.push_back(kp);
         seen.push_back(u);
       }
+}
+
+void TbModel::allocate_kpoint_storage() {
   phases_.resize(kpoints_.size());
   h0_real_.resize(kpoints_.size());
   h0_cplx_.resize(kpoints_.size());

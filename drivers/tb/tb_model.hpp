@@ -90,6 +90,13 @@ class TbModel {
     Vec3 d{};
   };
 
+  // Constructor steps: the bonds within the cutoff with their Slater-Koster blocks and pair
+  // repulsions per species pair; the k-point grid reduced by time reversal; the storage per k
+  // point and spin.
+  void set_up_bonds(const Lattice& lattice, const TbParameters& params);
+  void set_up_kpoints(const Lattice& lattice);
+  void allocate_kpoint_storage();
+
   void assemble(const Configuration& c);
   void diagonalize(const std::vector<double>& v, const std::vector<double>& b,
                    const Configuration& c);
