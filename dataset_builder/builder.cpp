@@ -501,6 +501,92 @@ DatasetFile open_or_plan(const std::filesystem::path& path, const Deck& deck, co
   return DatasetFile::open(path, h5::Mode::read_write);
 }
 
+// The driver's deck keys and the settings it reports as effective: a file is resumed only with
+// the same ones (see open_or_plan).
+std::vector<std::string> driver_keys(const DeckTable& root, const std::string& driver_name,
+                                     const Driver& driver) {
+  std::vector<std::string> dkeys = table_keys(root.table(driver_name), driver_name);
+  dkeys.insert(dkeys.begin(), fmt::format("driver = {}", driver_name));
+  for (const auto& e : driver.effective_settings())
+    dkeys.push_back(fmt::format("{}.effective.{}", driver_name, e));
+  return dkeys;
+}
+
+void print_resume_note(const BuildOptions& opts, const std::filesystem::path& path,
+                       const DatasetFile& file, const Coordinator& co, const BuildSummary& summary,
+                       int attempts) {
+  const auto s = summarize(file.configs(), file.results(), attempts);
+  std::size_t ok = 0;
+  for (const auto& c : s) ok += c.ok;
+  fmt::print(
+      opts.log, "resuming {}: {} of {} configurations done, {} to calculate{}{}\n", path.string(),
+      ok, summary.planned, co.pending(),
+      summary.torn_rows ? fmt::format(" ({} never-completed rows of the interrupted run cut off)",
+                                      summary.torn_rows)
+                        : "",
+      summary.damaged_rows ? fmt::format("; {} damaged rows kept in the file but not used (see "
+                                         "`lsms-surrogate info`)",
+                                         summary.damaged_rows)
+                           : "");
+}
+
+// A worker rank once rank 0 has opened the file: calculates in its group until rank 0 says
+// stop. A failure, also one of setting up its driver (`error`), aborts the whole run.
+void run_worker(Driver* driver, const std::exception_ptr& error, const BuildOptions& opts, int rank,
+                MPI_Comm world, MPI_Comm group, int sites) {
+  try {
+    if (error) std::rethrow_exception(error);
+    work(*driver, world, group, sites);
+  } catch (const std::exception& e) {
+    abort_run(opts, rank, e);
+  }
+}
+
+// Rank 0 calculates every pending configuration: alone (one rank), or handing batches to the
+// worker groups of `rpc` ranks each, led by ranks 1, 1 + rpc, ...
+void run_calculations(Coordinator& co, Driver& driver, const DatasetSettings& ds, int size,
+                      int sites, const BuildOptions& opts, MPI_Comm world) {
+  const int rpc = ds.ranks_per_calculation;
+  if (size > 1 && (size - 1) % rpc != 0 && opts.verbose)
+    fmt::print(
+        opts.log,
+        "note: {} MPI rank(s) left idle: {} ranks beyond rank 0 do not split into groups of {}\n",
+        (size - 1) % rpc, size - 1, rpc);
+  co.start_progress();
+  if (size == 1) {
+    while (co.has_work()) co.record(evaluate(driver, co.take(ds.batch), sites));
+    return;
+  }
+  const int groups = (size - 1) / rpc;
+  std::vector<int> leaders;
+  leaders.reserve(static_cast<std::size_t>(groups));
+  for (int g = 0; g < groups; ++g) leaders.push_back(1 + g * rpc);
+  const bool local = ds.coordinator_computes && rpc == 1;
+  try {
+    coordinate(co, local ? &driver : nullptr, leaders, ds.batch, sites, world);
+  } catch (const std::exception& e) {
+    abort_run(opts, 0, e);  // the workers would wait forever otherwise
+  }
+}
+
+// The final state of each composition, read from the file itself, and how many distinct
+// configurations it has.
+void summarize_file(BuildSummary& summary, const System& sys, const SamplingSettings& ss,
+                    int attempts) {
+  DatasetFile check = DatasetFile::open(summary.file, h5::Mode::read);
+  summary.compositions = summarize(check.configs(), check.results(), attempts);
+  const int n = sys.num_sites();
+  const auto tr =
+      ss.unique_translations ? sys.lattice.translations() : std::vector<std::vector<int>>{};
+  for (const auto& c : summary.compositions) {
+    const auto exact =
+        ss.unique_translations ? count_orbits(n, c.composition, tr) : binomial(n, c.composition);
+    summary.distinct.push_back(format_count(
+        exact,
+        log10_binomial(n, c.composition) - (tr.empty() ? 0.0 : std::log10(double(tr.size())))));
+  }
+}
+
 }  // namespace
 
 std::string check_result(const Properties& p, PropertyMask provides, int sites) {
@@ -561,30 +647,13 @@ BuildSummary build_dataset(const Deck& deck, const System& sys, const DriverRegi
       // One driver instance on rank 0 validates the driver's settings before anything is
       // written, and calculates when rank 0 computes.
       driver = registry.create_from_deck(root, sys, MPI_COMM_SELF);
-      std::vector<std::string> dkeys = table_keys(root.table(driver_name), driver_name);
-      dkeys.insert(dkeys.begin(), fmt::format("driver = {}", driver_name));
-      for (const auto& e : driver->effective_settings())
-        dkeys.push_back(fmt::format("{}.effective.{}", driver_name, e));
-      file = std::make_unique<DatasetFile>(
-          open_or_plan(path, deck, sys, ss, driver_name, dkeys, driver->provides(), opts, summary));
+      file = std::make_unique<DatasetFile>(open_or_plan(path, deck, sys, ss, driver_name,
+                                                        driver_keys(root, driver_name, *driver),
+                                                        driver->provides(), opts, summary));
       co = std::make_unique<Coordinator>(*file, ds, opts, driver_name);
       summary.planned = file->configs().rows();
-      if (opts.verbose && summary.resumed) {
-        const auto s = summarize(file->configs(), file->results(), ds.retries + 1);
-        std::size_t ok = 0;
-        for (const auto& c : s) ok += c.ok;
-        fmt::print(opts.log, "resuming {}: {} of {} configurations done, {} to calculate{}{}\n",
-                   path.string(), ok, summary.planned, co->pending(),
-                   summary.torn_rows
-                       ? fmt::format(" ({} never-completed rows of the interrupted run cut off)",
-                                     summary.torn_rows)
-                       : "",
-                   summary.damaged_rows
-                       ? fmt::format("; {} damaged rows kept in the file but not used (see "
-                                     "`lsms-surrogate info`)",
-                                     summary.damaged_rows)
-                       : "");
-      }
+      if (opts.verbose && summary.resumed)
+        print_resume_note(opts, path, *file, *co, summary, ds.retries + 1);
     } catch (const std::exception&) {
       verdict = 1;
       error = std::current_exception();
@@ -602,52 +671,16 @@ BuildSummary build_dataset(const Deck& deck, const System& sys, const DriverRegi
     return summary;  // rank 0 reports the error and exits non-zero
   }
   if (rank != 0) {
-    if (group < 0) return summary;  // a leftover rank (rank 0 warned)
-    try {
-      if (error) std::rethrow_exception(error);
-      work(*driver, world, group_comm.get(), sys.num_sites());
-    } catch (const std::exception& e) {
-      abort_run(opts, rank, e);
-    }
+    if (group >= 0)  // a leftover rank has nothing to do (rank 0 warned)
+      run_worker(driver.get(), error, opts, rank, world, group_comm.get(), sys.num_sites());
     return summary;
   }
 
-  if (size > 1 && (size - 1) % rpc != 0 && opts.verbose)
-    fmt::print(
-        opts.log,
-        "note: {} MPI rank(s) left idle: {} ranks beyond rank 0 do not split into groups of {}\n",
-        (size - 1) % rpc, size - 1, rpc);
-  co->start_progress();
-  if (size == 1) {
-    while (co->has_work()) co->record(evaluate(*driver, co->take(ds.batch), sys.num_sites()));
-  } else {
-    std::vector<int> leaders;
-    leaders.reserve(static_cast<std::size_t>(groups));
-    for (int g = 0; g < groups; ++g) leaders.push_back(1 + g * rpc);
-    const bool local = ds.coordinator_computes && rpc == 1;
-    try {
-      coordinate(*co, local ? driver.get() : nullptr, leaders, ds.batch, sys.num_sites(), world);
-    } catch (const std::exception& e) {
-      abort_run(opts, rank, e);  // the workers would wait forever otherwise
-    }
-  }
+  run_calculations(*co, *driver, ds, size, sys.num_sites(), opts, world);
   co->finish(summary);
   co.reset();
   file.reset();
-
-  // Final state, from the file itself.
-  DatasetFile check = DatasetFile::open(path, h5::Mode::read);
-  summary.compositions = summarize(check.configs(), check.results(), ds.retries + 1);
-  const int n = sys.num_sites();
-  const auto tr =
-      ss.unique_translations ? sys.lattice.translations() : std::vector<std::vector<int>>{};
-  for (const auto& c : summary.compositions) {
-    const auto exact =
-        ss.unique_translations ? count_orbits(n, c.composition, tr) : binomial(n, c.composition);
-    summary.distinct.push_back(format_count(
-        exact,
-        log10_binomial(n, c.composition) - (tr.empty() ? 0.0 : std::log10(double(tr.size())))));
-  }
+  summarize_file(summary, sys, ss, ds.retries + 1);
   return summary;
 }
 
