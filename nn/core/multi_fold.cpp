@@ -104,7 +104,7 @@ class BackendFoldGroup final : public FoldGroup {
       Fold& fold = folds_[f];
       fold.batches.gather(*fold.rows, *fold.order, batch.first, batch.count);
       fold.b->gradient(loss_, fold.batches.inputs(), fold.batches.targets(), batch.count, alpha,
-                       batch_loss_.data());
+                       batch_loss_.data(), fold.batches.row_weights());
       fold.b->apply_optimizer(fold.adam, batch.adam_step);
       for (int h = 0; h < heads; ++h) epoch_loss_[f * heads + h] += batch_loss_[h] * batch.count;
     }
@@ -166,8 +166,8 @@ struct FoldState {
       : fold(fold_number),
         split(training_split(data, options, fold_number)),
         stdz(fit(data, options, net)),
-        train(encode_rows(data, net, stdz, values, split.train)),
-        validation(encode_rows(data, net, stdz, values, split.validation)),
+        train(encode_rows(data, net, stdz, values, split.train, split.train_weight)),
+        validation(encode_rows(data, net, stdz, values, split.validation, split.validation_weight)),
         stopping(options.patience, options.min_delta, options.keep_best, net.num_params()),
         rng(options.seed, static_cast<std::uint64_t>(fold_number)) {
     const long rows = static_cast<long>(split.train.size());

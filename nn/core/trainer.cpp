@@ -157,6 +157,9 @@ TrainingOptions TrainingOptions::from_deck(const DeckTable& t,
       charge_target_from_name(t.choice("charge_target", "transfer", {"transfer", "total"}));
   o.keep_best = t.boolean("keep_best", true);
   o.outlier_z = t.number_in("outlier_z", 0.0, 0.0, 1e30);
+  o.outlier_weight = t.number_in("outlier_weight", 0.0, 0.0, 1.0);
+  if (o.outlier_weight > 0 && o.outlier_z <= 0)
+    t.error("outlier_weight", "weighs the rows that outlier_z selects: set outlier_z > 0 too");
   read_stopping_and_schedule(t, o);
   o.model = t.string("model", defaults::model_file(deck_file));
   o.curve_interval = t.integer("curve_interval", 0, 0, 100000000);
@@ -233,19 +236,33 @@ std::map<int, std::pair<double, double>> energy_statistics(const dataset::Datase
   return stats;
 }
 
-// The rows of `rows` within z robust scales of their composition's median (`stats`); rows of a
-// composition without statistics, or with a zero scale, stay.
+// Whether row r lies more than z robust scales from its composition's median (`stats`); rows
+// of a composition without statistics, or with a zero scale, are no outliers.
+bool is_energy_outlier(const dataset::Dataset& d, std::size_t r, double z,
+                       const std::map<int, std::pair<double, double>>& stats) {
+  const auto it = stats.find(d.composition[r]);
+  return it != stats.end() && it->second.second > 0 &&
+         !(std::abs(d.energy[r] - it->second.first) <= z * it->second.second);
+}
+
+// The rows of `rows` that are no energy outliers.
 std::vector<std::size_t> without_energy_outliers(
     const dataset::Dataset& d, const std::vector<std::size_t>& rows, double z,
     const std::map<int, std::pair<double, double>>& stats) {
   std::vector<std::size_t> kept;
-  for (std::size_t r : rows) {
-    const auto it = stats.find(d.composition[r]);
-    if (it == stats.end() || !(it->second.second > 0) ||
-        std::abs(d.energy[r] - it->second.first) <= z * it->second.second)
-      kept.push_back(r);
-  }
+  for (std::size_t r : rows)
+    if (!is_energy_outlier(d, r, z, stats)) kept.push_back(r);
   return kept;
+}
+
+// The loss weight of every row of `rows`: `outlier_weight` for the energy outliers, 1 otherwise.
+std::vector<float> outlier_weights(const dataset::Dataset& d, const std::vector<std::size_t>& rows,
+                                   double z, double outlier_weight,
+                                   const std::map<int, std::pair<double, double>>& stats) {
+  std::vector<float> weights(rows.size(), 1.0f);
+  for (std::size_t k = 0; k < rows.size(); ++k)
+    if (is_energy_outlier(d, rows[k], z, stats)) weights[k] = static_cast<float>(outlier_weight);
+  return weights;
 }
 
 }  // namespace
@@ -258,6 +275,11 @@ FoldSplit training_split(const dataset::Dataset& d, const TrainingOptions& o, in
          property_mask_name(d.available));
   // Statistics of the training rows decide for the (small) validation fold too.
   const auto stats = energy_statistics(d, s.train);
+  if (o.outlier_weight > 0) {  // down-weighted (1: kept at full weight)
+    s.train_weight = outlier_weights(d, s.train, o.outlier_z, o.outlier_weight, stats);
+    s.validation_weight = outlier_weights(d, s.validation, o.outlier_z, o.outlier_weight, stats);
+    return s;
+  }
   s.train = without_energy_outliers(d, s.train, o.outlier_z, stats);
   s.validation = without_energy_outliers(d, s.validation, o.outlier_z, stats);
   if (s.train.empty()) fail("fold {}: no training rows left after training.outlier_z", fold);
@@ -291,8 +313,9 @@ class FoldTrainer {
         split_(training_split(data, options, fold)),
         net_(options.network_spec(data.num_sites, data.system.num_species())),
         stdz_(fit_standardization()),
-        train_(encode_rows(data, net_, stdz_, values_, split_.train)),
-        validation_(encode_rows(data, net_, stdz_, values_, split_.validation)),
+        train_(encode_rows(data, net_, stdz_, values_, split_.train, split_.train_weight)),
+        validation_(
+            encode_rows(data, net_, stdz_, values_, split_.validation, split_.validation_weight)),
         batch_(batch_rows()),
         backend_(make_backend(options.backend, options.threads)),
         batches_(net_, batch_),
@@ -356,7 +379,7 @@ class FoldTrainer {
       const int n = static_cast<int>(std::min<long>(batch_, rows - first));
       batches_.gather(train_, order_, first, n);
       backend_->gradient(loss_, batches_.inputs(), batches_.targets(), n, alpha_.data(),
-                         loss.data());
+                         loss.data(), batches_.row_weights());
       backend_->apply_optimizer(optimizer_, ++step_);
       for (int h = 0; h < heads; ++h) epoch_loss_[h] += loss[h] * n;
     }
