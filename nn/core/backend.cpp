@@ -58,12 +58,12 @@ void Backend::setup(const Network& net, int max_batch) {
 }
 
 void Backend::apply_loss(const Loss& loss, const float* const* targets, int batch,
-                         const float* alpha, double* loss_out) {
+                         const float* alpha, double* loss_out, const float* row_weights) {
   for (int h = 0; h < net_.num_heads(); ++h) {
-    const std::size_t count =
-        static_cast<std::size_t>(batch) * net_.layers()[net_.output_layer(h)].out;
-    loss_out[h] =
-        loss.value_and_gradient(output(h), targets[h], count, alpha[h], output_gradient(h));
+    const std::size_t outputs = net_.layers()[net_.output_layer(h)].out;
+    const std::size_t count = static_cast<std::size_t>(batch) * outputs;
+    loss_out[h] = loss.value_and_gradient(output(h), targets[h], count, alpha[h],
+                                          output_gradient(h), RowWeights{row_weights, outputs});
   }
 }
 
@@ -72,9 +72,9 @@ void Backend::apply_optimizer(Optimizer& optimizer, long t) {
 }
 
 void Backend::gradient(const Loss& loss, const float* x, const float* const* targets, int batch,
-                       const float* alpha, double* loss_out) {
+                       const float* alpha, double* loss_out, const float* row_weights) {
   forward(x, batch);
-  apply_loss(loss, targets, batch, alpha, loss_out);
+  apply_loss(loss, targets, batch, alpha, loss_out, row_weights);
   backward(x, batch);
 }
 

@@ -70,15 +70,16 @@ class Backend {
 
   // ---- policies (host implementations shared by all host backends) ----
   // Output gradients of sum_h alpha[h] * loss_h for the last forward pass; writes loss_h to
-  // loss_out[h]. targets[h] is batch x outputs of head h.
+  // loss_out[h]. targets[h] is batch x outputs of head h; row_weights: the batch's per-row loss
+  // weights (nullptr: every row 1).
   virtual void apply_loss(const Loss& loss, const float* const* targets, int batch,
-                          const float* alpha, double* loss_out);
+                          const float* alpha, double* loss_out, const float* row_weights);
   // One optimizer step t (t >= 1) of params() with grads().
   virtual void apply_optimizer(Optimizer& optimizer, long t);
 
   // forward + apply_loss + backward: the gradient of the multi-task loss for one batch.
   void gradient(const Loss& loss, const float* x, const float* const* targets, int batch,
-                const float* alpha, double* loss_out);
+                const float* alpha, double* loss_out, const float* row_weights = nullptr);
 
  protected:
   Network net_;

@@ -113,29 +113,34 @@ void SiteDescriptors::compute(const std::uint8_t* occ, double* out) const {
 
 namespace {
 
-// Sums of a regression problem, accumulated row by row (targets shifted by the first one so
-// that the centred sums keep their precision).
+// Sums of a regression problem, accumulated row by row with the row's weight w (the weighted
+// normal equations; w = 1 gives the plain sums bit for bit). Targets are shifted by the first
+// one so that the centred sums keep their precision.
 struct NormalSums {
   explicit NormalSums(int p)
       : p(p), sx(p, 0.0), sxx(static_cast<std::size_t>(p) * p, 0.0), sxy(p, 0.0) {}
-  void add(const double* x, double y) {
-    if (n == 0 && !shift_set) {
+  void add(const double* x, double y, double w = 1.0) {
+    if (rows == 0 && !shift_set) {
       shift = y;
       shift_set = true;
     }
     y -= shift;
-    n += 1;
-    sy += y;
-    syy += y * y;
+    rows += 1;
+    n += w;
+    sy += w * y;
+    syy += w * y * y;
     for (int a = 0; a < p; ++a) {
-      sx[a] += x[a];
-      sxy[a] += x[a] * y;
+      const double wx = w * x[a];
+      sx[a] += wx;
+      sxy[a] += wx * y;
       double* row = &sxx[static_cast<std::size_t>(a) * p];
-      for (int b = a; b < p; ++b) row[b] += x[a] * x[b];
+      for (int b = a; b < p; ++b) row[b] += wx * x[b];
     }
   }
   int p;
-  double n = 0, sy = 0, syy = 0, shift = 0;
+  double rows = 0;  // rows added
+  double n = 0;     // their total weight
+  double sy = 0, syy = 0, shift = 0;
   bool shift_set = false;
   std::vector<double> sx, sxx, sxy;  // sxx: upper triangle
   double xx(int a, int b) const {
@@ -234,9 +239,9 @@ double validation_sse(const RidgeFit& f, const NormalSums& v) {
 // The ridge penalty `options_ridge` (>= 0), or the candidate with the least validation error.
 RidgeFit fit_ridge(const NormalSums& train, const NormalSums& validation, double options_ridge,
                    const std::string& what) {
-  if (train.n < 1) fail("linear model: no training rows for {}", what);
+  if (train.rows < 1) fail("linear model: no training rows for {}", what);
   std::vector<double> candidates;
-  if (options_ridge >= 0 || validation.n < 1)
+  if (options_ridge >= 0 || validation.rows < 1)
     candidates = {options_ridge >= 0 ? options_ridge : 1e-8};
   else
     candidates = {1e-12, 1e-10, 1e-8, 1e-6, 1e-4, 1e-2, 1e-1};
@@ -293,15 +298,18 @@ namespace {
 // Per-species reference energies (Ry per atom) by least squares of the energy on the atom
 // counts: what is left is the mixing energy, a few orders smaller, which the ridge fits.
 std::vector<double> fit_reference_energies(const dataset::Dataset& d,
-                                           const std::vector<std::size_t>& rows) {
+                                           const std::vector<std::size_t>& rows,
+                                           const std::vector<float>& weights) {
   const int S = d.system.num_species(), N = d.num_sites;
   std::vector<double> A(static_cast<std::size_t>(S) * S, 0.0), b(S, 0.0);
-  for (std::size_t r : rows) {
+  for (std::size_t k = 0; k < rows.size(); ++k) {
+    const std::size_t r = rows[k];
+    const double w = weights.empty() ? 1.0 : weights[k];
     std::vector<double> n(S, 0.0);
     for (int i = 0; i < N; ++i) n[d.occupation[r * N + i]] += 1;
     for (int a = 0; a < S; ++a) {
-      b[a] += n[a] * d.energy[r];
-      for (int c = 0; c < S; ++c) A[static_cast<std::size_t>(a) * S + c] += n[a] * n[c];
+      b[a] += w * n[a] * d.energy[r];
+      for (int c = 0; c < S; ++c) A[static_cast<std::size_t>(a) * S + c] += w * n[a] * n[c];
     }
   }
   for (int a = 0; a < S; ++a) A[static_cast<std::size_t>(a) * S + a] += 1e-9;  // absent species
@@ -332,12 +340,12 @@ std::vector<RidgeFit> fit_bins(const std::vector<NormalSums>& train,
   std::vector<RidgeFit> fits(train.size());
   for (std::size_t k = 0; k < train.size(); ++k) {
     const bool shared = k < static_cast<std::size_t>(groups);
-    if (shared && train[k].n < 1) {  // a species absent from training: its sites predict 0
+    if (shared && train[k].rows < 1) {  // a species absent from training: its sites predict 0
       fits[k].mean.assign(train[k].p, 0.0);
       fits[k].weight.assign(train[k].p, 0.0);
       continue;
     }
-    if (!shared && train[k].n < 2) continue;
+    if (!shared && train[k].rows < 2) continue;
     fits[k] = fit_ridge(train[k], validation[k], ridge, what);
   }
   return fits;
@@ -348,7 +356,13 @@ std::vector<RidgeFit> fit_bins(const std::vector<NormalSums>& train,
 LinearModel LinearModel::fit(const dataset::Dataset& d, const std::vector<Task>& tasks,
                              const std::vector<std::size_t>& train,
                              const std::vector<std::size_t>& validation,
-                             const LinearModelOptions& options) {
+                             const LinearModelOptions& options,
+                             const std::vector<float>& train_weight,
+                             const std::vector<float>& validation_weight) {
+  if ((!train_weight.empty() && train_weight.size() != train.size()) ||
+      (!validation_weight.empty() && validation_weight.size() != validation.size()))
+    fail("linear model: {} and {} row weights for {} training and {} validation rows",
+         train_weight.size(), validation_weight.size(), train.size(), validation.size());
   LinearModel m;
   m.tasks_ = tasks;
   m.options_ = options;
@@ -357,7 +371,7 @@ LinearModel LinearModel::fit(const dataset::Dataset& d, const std::vector<Task>&
   if (N != m.desc_.num_sites())
     fail("linear model: dataset rows have {} sites, the lattice {}", N, m.desc_.num_sites());
   const bool has_energy = std::count(tasks.begin(), tasks.end(), Task::energy) > 0;
-  if (has_energy) m.reference_energy_ = fit_reference_energies(d, train);
+  if (has_energy) m.reference_energy_ = fit_reference_energies(d, train, train_weight);
   const int E = m.energy_features();
   std::vector<NormalSums> e_train(B, NormalSums(E)), e_val = e_train;
   // Per task (charge, moment), bin and own species: sums over every site of the rows.
@@ -365,9 +379,11 @@ LinearModel LinearModel::fit(const dataset::Dataset& d, const std::vector<Task>&
       2, std::vector<NormalSums>(static_cast<std::size_t>(B) * S, NormalSums(D)));
   std::vector<std::vector<NormalSums>> s_val = s_train;
   std::vector<double> desc(static_cast<std::size_t>(N) * D), ef(E);
-  auto accumulate = [&](const std::vector<std::size_t>& rows, std::vector<NormalSums>& e,
-                        std::vector<std::vector<NormalSums>>& s) {
-    for (std::size_t r : rows) {
+  auto accumulate = [&](const std::vector<std::size_t>& rows, const std::vector<float>& weights,
+                        std::vector<NormalSums>& e, std::vector<std::vector<NormalSums>>& s) {
+    for (std::size_t row = 0; row < rows.size(); ++row) {
+      const std::size_t r = rows[row];
+      const double w = weights.empty() ? 1.0 : weights[row];
       const std::uint8_t* occ = &d.occupation[r * N];
       const int bin = m.bin_of(occ);
       m.desc_.compute(occ, desc.data());
@@ -376,22 +392,23 @@ LinearModel LinearModel::fit(const dataset::Dataset& d, const std::vector<Task>&
           m.energy_features(occ, desc.data(), ef.data());
           double ref = 0;
           for (int i = 0; i < N; ++i) ref += m.reference_energy_[occ[i]];
-          e[0].add(ef.data(), d.energy[r] - ref);
-          if (bin > 0) e[bin].add(ef.data(), d.energy[r] - ref);
+          e[0].add(ef.data(), d.energy[r] - ref, w);
+          if (bin > 0) e[bin].add(ef.data(), d.energy[r] - ref, w);
           continue;
         }
         const auto& values = training::values_of(d, t);
         auto& sums = s[t == Task::charge ? 0 : 1];
         for (int i = 0; i < N; ++i) {
           const double* x = &desc[static_cast<std::size_t>(i) * D];
-          sums[occ[i]].add(x, values[r * N + i]);
-          if (bin > 0) sums[static_cast<std::size_t>(bin) * S + occ[i]].add(x, values[r * N + i]);
+          sums[occ[i]].add(x, values[r * N + i], w);
+          if (bin > 0)
+            sums[static_cast<std::size_t>(bin) * S + occ[i]].add(x, values[r * N + i], w);
         }
       }
     }
   };
-  accumulate(train, e_train, s_train);
-  accumulate(validation, e_val, s_val);
+  accumulate(train, train_weight, e_train, s_train);
+  accumulate(validation, validation_weight, e_val, s_val);
   for (Task t : tasks) {
     if (t == Task::energy) {
       m.energy_ = fit_bins(e_train, e_val, 1, options.ridge, "energy");

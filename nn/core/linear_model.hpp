@@ -80,11 +80,15 @@ class LinearModel {
  public:
   LinearModel() = default;
   // Fits the tasks on the training rows; the ridge penalty is chosen on the validation rows
-  // (options.ridge < 0 and validation rows given) or taken from options.
+  // (options.ridge < 0 and validation rows given) or taken from options. `train_weight` and
+  // `validation_weight` weigh the rows (weighted least squares; training.outlier_weight);
+  // empty: every row 1.
   static LinearModel fit(const dataset::Dataset& data, const std::vector<Task>& tasks,
                          const std::vector<std::size_t>& train,
                          const std::vector<std::size_t>& validation,
-                         const LinearModelOptions& options);
+                         const LinearModelOptions& options,
+                         const std::vector<float>& train_weight = {},
+                         const std::vector<float>& validation_weight = {});
   const std::vector<Task>& tasks() const { return tasks_; }
   const LinearModelOptions& options() const { return options_; }
   // Adds this model's predictions of n configurations (n x sites occupation) to `p`, whose

@@ -125,7 +125,8 @@ Model train_model_kind(const dataset::Dataset& data, const TrainingOptions& opt,
   if (opt.kind != ModelKind::mlp) {
     const FoldSplit split = training_split(data, opt, fold);      // training.outlier_z applies too
     for (Task t : opt.tasks) (void)training::values_of(data, t);  // the data has each task
-    linear = LinearModel::fit(data, opt.tasks, split.train, split.validation, opt.linear);
+    linear = LinearModel::fit(data, opt.tasks, split.train, split.validation, opt.linear,
+                              split.train_weight, split.validation_weight);
   }
   if (opt.kind == ModelKind::cluster_expansion)
     return linear_only(data, opt, fold, deck_text, std::move(*linear));

@@ -104,7 +104,7 @@ class BackendFoldGroup final : public FoldGroup {
       Fold& fold = folds_[f];
       fold.batches.gather(*fold.rows, *fold.order, batch.first, batch.count);
       fold.b->gradient(loss_, fold.batches.inputs(), fold.batches.targets(), batch.count, alpha,
-                       batch_loss_.data());
+                       batch_loss_.data(), fold.batches.row_weights());
       fold.b->apply_optimizer(fold.adam, batch.adam_step);
       for (int h = 0; h < heads; ++h) epoch_loss_[f * heads + h] += batch_loss_[h] * batch.count;
     }
@@ -166,8 +166,8 @@ struct FoldState {
       : fold(fold_number),
         split(training_split(data, options, fold_number)),
         stdz(fit(data, options, net)),
-        train(encode_rows(data, net, stdz, values, split.train)),
-        validation(encode_rows(data, net, stdz, values, split.validation)),
+        train(encode_rows(data, net, stdz, values, split.train, split.train_weight)),
+        validation(encode_rows(data, net, stdz, values, split.validation, split.validation_weight)),
         stopping(options.patience, options.min_delta, options.keep_best, net.num_params()),
         rng(options.seed, static_cast<std::uint64_t>(fold_number)) {
     const long rows = static_cast<long>(split.train.size());
@@ -200,6 +200,184 @@ struct FoldState {
   long adam_steps = 0;
 };
 
+// The lockstep run of every fold: the group, the folds' host state and the epoch loop.
+class LockstepTrainer {
+ public:
+  LockstepTrainer(const dataset::Dataset& data, const TrainingOptions& options,
+                  const std::vector<int>& folds)
+      : data_(data),
+        options_(options),
+        folds_(folds),
+        net_(options.network_spec(data.num_sites, data.system.num_species())),
+        heads_(net_.num_heads()),
+        k_(static_cast<int>(folds.size())),
+        schedule_(options.learning_rate_schedule()),
+        interval_(options.curve_interval > 0 ? options.curve_interval
+                                             : std::max(1L, options.epochs / 200)),
+        rows_(k_),
+        adam_steps_(k_),
+        batch_(k_),
+        active_(new bool[k_]),
+        orders_(k_),
+        validation_(heads_),
+        running_(k_) {
+    state_.reserve(folds.size());
+    for (int f : folds) state_.push_back(std::make_unique<FoldState>(data, options, net_, f));
+    start_group();
+    alpha_.assign(options.alpha.begin(), options.alpha.end());
+    if (alpha_.empty()) alpha_.assign(heads_, 1.0f);
+    for (int f = 0; f < k_; ++f) {
+      rows_[f] = static_cast<long>(state_[f]->train.rows);
+      batch_[f] = state_[f]->batch;
+      orders_[f].resize(state_[f]->train.rows);
+      std::iota(orders_[f].begin(), orders_[f].end(), 0);
+    }
+    shuffle_orders();
+  }
+
+  std::vector<Model> run(const std::string& deck_text) {
+    Progress progress(
+        fmt::format("{} folds {}..{} together", options_.label(), folds_.front(), folds_.back()),
+        options_.epochs, "epochs", options_.progress);
+    for (long epoch = 1; epoch <= options_.epochs && running_ > 0; ++epoch) {
+      const double lr = schedule_.at(epoch);
+      run_epoch(epoch, lr);
+      record_epoch(epoch, lr);
+      progress.advance(1, status_);
+    }
+    progress.finish(status_);
+    return finish(deck_text);
+  }
+
+ private:
+  void start_group() {
+    int max_batch = 1;
+    for (const auto& s : state_) max_batch = std::max(max_batch, s->batch);
+    group_ = make_fold_group(options_.backend, options_.threads);
+    group_->setup(net_, k_, max_batch, options_.precision);
+    // Initialization draws from each fold's generator first, as in the one-fold trainer.
+    for (int f = 0; f < k_; ++f) initialize_parameters(group_->params(f), net_, state_[f]->rng);
+    group_->upload_params();
+    for (int f = 0; f < k_; ++f) {
+      group_->set_training_rows(f, state_[f]->train);
+      group_->set_validation_rows(f, state_[f]->validation);
+    }
+  }
+
+  // Each fold's next row order, from its own generator (as the one-fold trainer draws it). The
+  // folds are independent, so they shuffle in parallel; for a device group this runs while the
+  // device works through the previous epoch. A fold that stops early may draw once more than
+  // it needs: its generator is not used again.
+  void shuffle_orders() {
+    const int k = k_;
+#pragma omp parallel for schedule(dynamic) if (k >= 4)
+    for (int f = 0; f < k; ++f)
+      if (state_[f]->active) shuffle(orders_[f], state_[f]->rng);
+  }
+
+  // Every batch of the epoch for every active fold, then the next epoch's orders.
+  void run_epoch(long epoch, double lr) {
+    for (int f = 0; f < k_; ++f) {
+      active_[f] = state_[f]->active;
+      adam_steps_[f] = state_[f]->adam_steps;
+    }
+    const EpochPlan plan = plan_epoch(rows_, batch_, {active_.get(), std::size_t(k_)}, adam_steps_);
+    group_->start_epoch(orders_, lr);
+    for (int step = 0; step < plan.steps; ++step) group_->step(plan.step(step), alpha_.data());
+    if (epoch < options_.epochs) shuffle_orders();
+    group_->take_epoch_loss(epoch_loss_);
+  }
+
+  // The folds' step counters and, on sampled epochs, their curves and early stopping.
+  void record_epoch(long epoch, double lr) {
+    const bool sampled = epoch % interval_ == 0 || epoch == options_.epochs || epoch == 1;
+    bool downloaded = false;
+    double train_sum = 0, validation_sum = 0;
+    for (int f = 0; f < k_; ++f) {
+      FoldState& s = *state_[f];
+      if (!s.active) continue;
+      s.adam_steps = adam_steps_[f];
+      s.epochs_run = epoch;
+      if (!sampled) continue;
+      const auto [train_total, validation_total] = sample_fold(f, epoch, lr);
+      train_sum += train_total;
+      validation_sum += validation_total;
+      if (!s.stopping.tracking()) continue;
+      if (!downloaded) group_->download_params();
+      downloaded = true;
+      if (s.stopping.update(epoch, validation_total, group_->params(f))) {
+        s.active = false;
+        --running_;
+      }
+    }
+    if (sampled)
+      status_ = fmt::format("mean train {:.3e}  val {:.3e}  running {}/{}", train_sum / k_,
+                            validation_sum / k_, running_, k_);
+  }
+
+  // Fold f's learning-curve sample; returns its alpha-weighted training and validation loss.
+  std::pair<double, double> sample_fold(int f, long epoch, double lr) {
+    FoldState& s = *state_[f];
+    group_->set_loss(f, s.validation, s.batch, validation_);
+    s.curve.epoch.push_back(epoch);
+    s.curve.learning_rate.push_back(lr);
+    const double n = double(s.train.rows);
+    double train_total = 0, validation_total = 0;
+    for (int h = 0; h < heads_; ++h) {
+      s.curve.train.push_back(epoch_loss_[f * heads_ + h] / n);
+      s.curve.validation.push_back(validation_[h]);
+      train_total += alpha_[h] * epoch_loss_[f * heads_ + h] / n;
+      validation_total += alpha_[h] * validation_[h];
+    }
+    return {train_total, validation_total};
+  }
+
+  std::vector<Model> finish(const std::string& deck_text) {
+    group_->download_params();
+    std::vector<Model> models;
+    models.reserve(folds_.size());
+    for (int f = 0; f < k_; ++f) {
+      FoldState& s = *state_[f];
+      auto impl = std::make_unique<ModelData>(data_.system);
+      impl->net = net_;
+      const auto p = group_->params(f);
+      impl->params.assign(p.begin(), p.end());
+      if (s.stopping.has_best()) impl->params = s.stopping.best();
+      impl->stdz = s.stdz;
+      impl->fold = s.fold;
+      impl->dataset_hash = data_.fingerprint();
+      impl->training_deck = deck_text;
+      impl->trained_backend = group_->name();
+      impl->software_version = kVersion;
+      impl->created = now_iso();
+      impl->epochs_run = s.epochs_run;
+      impl->seed = static_cast<std::int64_t>(options_.seed);
+      impl->curve = std::move(s.curve);
+      impl->prepare(options_.backend);
+      models.push_back(ModelAccess::make(std::move(impl)));
+    }
+    return models;
+  }
+
+  const dataset::Dataset& data_;
+  const TrainingOptions& options_;
+  const std::vector<int>& folds_;
+  const Network net_;
+  const int heads_, k_;
+  const LearningRate schedule_;
+  const long interval_;  // epochs between learning-curve samples
+  std::vector<std::unique_ptr<FoldState>> state_;
+  std::unique_ptr<FoldGroup> group_;
+  std::vector<float> alpha_;
+  std::vector<long> rows_, adam_steps_;
+  std::vector<int> batch_;
+  std::unique_ptr<bool[]> active_;
+  std::vector<std::vector<std::size_t>> orders_;
+  std::vector<double> epoch_loss_, validation_;
+  int running_;
+  std::string status_;
+};
+
 }  // namespace
 
 std::vector<Model> train_folds_together(const dataset::Dataset& data,
@@ -207,130 +385,7 @@ std::vector<Model> train_folds_together(const dataset::Dataset& data,
                                         const std::vector<int>& folds,
                                         const std::string& deck_text) {
   if (folds.empty()) return {};
-  const Network net(options.network_spec(data.num_sites, data.system.num_species()));
-  const int heads = net.num_heads();
-  const int k = static_cast<int>(folds.size());
-  std::vector<std::unique_ptr<FoldState>> state;
-  state.reserve(folds.size());
-  for (int f : folds) state.push_back(std::make_unique<FoldState>(data, options, net, f));
-  int max_batch = 1;
-  for (const auto& s : state) max_batch = std::max(max_batch, s->batch);
-
-  auto group = make_fold_group(options.backend, options.threads);
-  group->setup(net, k, max_batch, options.precision);
-  // Initialization draws from each fold's generator first, as in the one-fold trainer.
-  for (int f = 0; f < k; ++f) initialize_parameters(group->params(f), net, state[f]->rng);
-  group->upload_params();
-  for (int f = 0; f < k; ++f) {
-    group->set_training_rows(f, state[f]->train);
-    group->set_validation_rows(f, state[f]->validation);
-  }
-
-  std::vector<float> alpha(options.alpha.begin(), options.alpha.end());
-  if (alpha.empty()) alpha.assign(heads, 1.0f);
-  const LearningRate schedule = options.learning_rate_schedule();
-  const long interval =
-      options.curve_interval > 0 ? options.curve_interval : std::max(1L, options.epochs / 200);
-  std::vector<long> rows(k), adam_steps(k);
-  std::vector<int> batch(k);
-  std::unique_ptr<bool[]> active(new bool[k]);
-  std::vector<std::vector<std::size_t>> orders(k);
-  std::vector<double> epoch_loss, validation(heads);
-  for (int f = 0; f < k; ++f) {
-    rows[f] = static_cast<long>(state[f]->train.rows);
-    batch[f] = state[f]->batch;
-    orders[f].resize(state[f]->train.rows);
-    std::iota(orders[f].begin(), orders[f].end(), 0);
-  }
-  // Each fold's next row order, from its own generator (as the one-fold trainer draws it). The
-  // folds are independent, so they shuffle in parallel; for a device group this runs while the
-  // device works through the previous epoch. A fold that stops early may draw once more than
-  // it needs: its generator is not used again.
-  auto shuffle_orders = [&] {
-#pragma omp parallel for schedule(dynamic) if (k >= 4)
-    for (int f = 0; f < k; ++f)
-      if (state[f]->active) shuffle(orders[f], state[f]->rng);
-  };
-  shuffle_orders();
-
-  Progress progress(
-      fmt::format("{} folds {}..{} together", options.label(), folds.front(), folds.back()),
-      options.epochs, "epochs", options.progress);
-  std::string status;
-  int running = k;
-  for (long epoch = 1; epoch <= options.epochs && running > 0; ++epoch) {
-    const double lr = schedule.at(epoch);
-    for (int f = 0; f < k; ++f) {
-      active[f] = state[f]->active;
-      adam_steps[f] = state[f]->adam_steps;
-    }
-    const EpochPlan plan = plan_epoch(rows, batch, {active.get(), std::size_t(k)}, adam_steps);
-    group->start_epoch(orders, lr);
-    for (int step = 0; step < plan.steps; ++step) group->step(plan.step(step), alpha.data());
-    if (epoch < options.epochs) shuffle_orders();
-    group->take_epoch_loss(epoch_loss);
-
-    const bool sampled = epoch % interval == 0 || epoch == options.epochs || epoch == 1;
-    bool downloaded = false;
-    double train_sum = 0, validation_sum = 0;
-    for (int f = 0; f < k; ++f) {
-      FoldState& s = *state[f];
-      if (!s.active) continue;
-      s.adam_steps = adam_steps[f];
-      s.epochs_run = epoch;
-      if (!sampled) continue;
-      group->set_loss(f, s.validation, s.batch, validation);
-      s.curve.epoch.push_back(epoch);
-      s.curve.learning_rate.push_back(lr);
-      const double n = double(s.train.rows);
-      double train_total = 0, validation_total = 0;
-      for (int h = 0; h < heads; ++h) {
-        s.curve.train.push_back(epoch_loss[f * heads + h] / n);
-        s.curve.validation.push_back(validation[h]);
-        train_total += alpha[h] * epoch_loss[f * heads + h] / n;
-        validation_total += alpha[h] * validation[h];
-      }
-      train_sum += train_total;
-      validation_sum += validation_total;
-      if (!s.stopping.tracking()) continue;
-      if (!downloaded) group->download_params();
-      downloaded = true;
-      if (s.stopping.update(epoch, validation_total, group->params(f))) {
-        s.active = false;
-        --running;
-      }
-    }
-    if (sampled)
-      status = fmt::format("mean train {:.3e}  val {:.3e}  running {}/{}", train_sum / k,
-                           validation_sum / k, running, k);
-    progress.advance(1, status);
-  }
-  progress.finish(status);
-
-  group->download_params();
-  std::vector<Model> models;
-  models.reserve(folds.size());
-  for (int f = 0; f < k; ++f) {
-    FoldState& s = *state[f];
-    auto impl = std::make_unique<ModelData>(data.system);
-    impl->net = net;
-    const auto p = group->params(f);
-    impl->params.assign(p.begin(), p.end());
-    if (s.stopping.has_best()) impl->params = s.stopping.best();
-    impl->stdz = s.stdz;
-    impl->fold = s.fold;
-    impl->dataset_hash = data.fingerprint();
-    impl->training_deck = deck_text;
-    impl->trained_backend = group->name();
-    impl->software_version = kVersion;
-    impl->created = now_iso();
-    impl->epochs_run = s.epochs_run;
-    impl->seed = static_cast<std::int64_t>(options.seed);
-    impl->curve = std::move(s.curve);
-    impl->prepare(options.backend);
-    models.push_back(ModelAccess::make(std::move(impl)));
-  }
-  return models;
+  return LockstepTrainer(data, options, folds).run(deck_text);
 }
 
 }  // namespace lsmss::nn

@@ -33,9 +33,9 @@ Activation activation_key(const DeckTable& t, std::string_view key, Activation d
 }
 }  // namespace
 
-TrainingOptions TrainingOptions::from_deck(const DeckTable& t,
-                                           const std::filesystem::path& deck_file) {
-  TrainingOptions o;
+namespace {
+
+void read_tasks(const DeckTable& t, TrainingOptions& o) {
   o.tasks.clear();
   for (const auto& s : t.strings("tasks", {"energy"})) {
     if (s != "energy" && s != "charge" && s != "moment")
@@ -46,6 +46,26 @@ TrainingOptions TrainingOptions::from_deck(const DeckTable& t,
     o.tasks.push_back(task);
   }
   if (o.tasks.empty()) t.error("tasks", "needs at least one task");
+}
+
+// Refused up front instead of an allocation failure later: every weight between shared layers
+// is held about 6 times while training (weights, gradients, two Adam moments, the best copy,
+// the backend's copy), 4 bytes each.
+void check_training_memory(const DeckTable& a, const std::vector<int>& shared) {
+  double weights = 0;
+  for (std::size_t i = 1; i < shared.size(); ++i)
+    weights += static_cast<double>(shared[i - 1]) * shared[i];
+  const double bytes = 24.0 * weights;
+  const double memory =
+      static_cast<double>(sysconf(_SC_PHYS_PAGES)) * static_cast<double>(sysconf(_SC_PAGE_SIZE));
+  if (memory > 0 && bytes > 0.8 * memory)
+    a.error("shared", fmt::format("{:.3g} weights between the shared layers need about {:.1f} "
+                                  "GiB to train, more than this machine's {:.1f} GiB",
+                                  weights, bytes / (1 << 30), memory / (1 << 30)));
+}
+
+// training.architecture (after the tasks: the task-specific default depends on them).
+void read_architecture(const DeckTable& t, TrainingOptions& o) {
   const DeckTable a = t.table("architecture");
   o.shared.clear();
   for (long w : a.integers("shared", {200, 200})) {
@@ -53,21 +73,7 @@ TrainingOptions TrainingOptions::from_deck(const DeckTable& t,
     o.shared.push_back(static_cast<int>(w));
   }
   if (o.shared.empty()) a.error("shared", "needs at least one shared layer width");
-  {
-    // Refused up front instead of an allocation failure later: every weight between shared
-    // layers is held about 6 times while training (weights, gradients, two Adam moments, the
-    // best copy, the backend's copy), 4 bytes each.
-    double weights = 0;
-    for (std::size_t i = 1; i < o.shared.size(); ++i)
-      weights += static_cast<double>(o.shared[i - 1]) * o.shared[i];
-    const double bytes = 24.0 * weights;
-    const double memory =
-        static_cast<double>(sysconf(_SC_PHYS_PAGES)) * static_cast<double>(sysconf(_SC_PAGE_SIZE));
-    if (memory > 0 && bytes > 0.8 * memory)
-      a.error("shared", fmt::format("{:.3g} weights between the shared layers need about {:.1f} "
-                                    "GiB to train, more than this machine's {:.1f} GiB",
-                                    weights, bytes / (1 << 30), memory / (1 << 30)));
-  }
+  check_training_memory(a, o.shared);
   o.activation = activation_key(a, "activation", Activation::relu);
   for (const auto& s : a.strings("shared_activations", {})) {
     if (s != "relu" && s != "tanh" && s != "sigmoid" && s != "linear")
@@ -85,7 +91,10 @@ TrainingOptions TrainingOptions::from_deck(const DeckTable& t,
             fmt::format("{} units cannot be split among {} tasks", o.task_width, o.tasks.size()));
   o.task_act = activation_key(a, "task_activation", o.activation);
   a.finish();
+}
 
+// alpha, learning rate, epochs, batches and folds.
+void read_optimization(const DeckTable& t, TrainingOptions& o) {
   o.alpha = t.numbers("alpha", std::vector<double>(o.tasks.size(), 1.0));
   if (o.alpha.size() != o.tasks.size())
     t.error("alpha", fmt::format("needs one weight per task ({})", o.tasks.size()));
@@ -105,6 +114,10 @@ TrainingOptions TrainingOptions::from_deck(const DeckTable& t,
       o.folds.push_back(static_cast<int>(f));
     }
   }
+}
+
+// seed, backend, threads and precision.
+void read_runtime(const DeckTable& t, TrainingOptions& o) {
   o.seed = static_cast<std::uint64_t>(t.integer("seed", 1, 0, std::numeric_limits<long>::max()));
   o.backend = t.choice("backend", "auto", backend_names());
   o.threads = static_cast<int>(t.integer("threads", 0, 0, 4096));
@@ -113,12 +126,10 @@ TrainingOptions TrainingOptions::from_deck(const DeckTable& t,
     t.error("precision", fmt::format("\"{}\" needs the cuda backend (tensor cores); backend \"{}\" "
                                      "computes in fp32 only",
                                      precision_name(o.precision), o.backend));
-  o.energy_target =
-      energy_target_from_name(t.choice("energy_target", "mixing", {"mixing", "standardized"}));
-  o.charge_target =
-      charge_target_from_name(t.choice("charge_target", "transfer", {"transfer", "total"}));
-  o.keep_best = t.boolean("keep_best", true);
-  o.outlier_z = t.number_in("outlier_z", 0.0, 0.0, 1e30);
+}
+
+// early_stopping and lr_schedule.
+void read_stopping_and_schedule(const DeckTable& t, TrainingOptions& o) {
   const DeckTable es = t.table("early_stopping");
   o.patience = es.integer("patience", 0, 0, 100000000);
   o.min_delta = es.number_in("min_delta", 0.0, 0.0, 1e30);
@@ -129,6 +140,27 @@ TrainingOptions TrainingOptions::from_deck(const DeckTable& t,
   o.lr_every = ls.integer("every", 1000, 1, 100000000);
   o.lr_min = ls.number_in("min", 0.0, 0.0, 10.0);
   ls.finish();
+}
+
+}  // namespace
+
+TrainingOptions TrainingOptions::from_deck(const DeckTable& t,
+                                           const std::filesystem::path& deck_file) {
+  TrainingOptions o;
+  read_tasks(t, o);
+  read_architecture(t, o);
+  read_optimization(t, o);
+  read_runtime(t, o);
+  o.energy_target =
+      energy_target_from_name(t.choice("energy_target", "mixing", {"mixing", "standardized"}));
+  o.charge_target =
+      charge_target_from_name(t.choice("charge_target", "transfer", {"transfer", "total"}));
+  o.keep_best = t.boolean("keep_best", true);
+  o.outlier_z = t.number_in("outlier_z", 0.0, 0.0, 1e30);
+  o.outlier_weight = t.number_in("outlier_weight", 0.0, 0.0, 1.0);
+  if (o.outlier_weight > 0 && o.outlier_z <= 0)
+    t.error("outlier_weight", "weighs the rows that outlier_z selects: set outlier_z > 0 too");
+  read_stopping_and_schedule(t, o);
   o.model = t.string("model", defaults::model_file(deck_file));
   o.curve_interval = t.integer("curve_interval", 0, 0, 100000000);
   read_model_kind_keys(t, o);
@@ -204,19 +236,33 @@ std::map<int, std::pair<double, double>> energy_statistics(const dataset::Datase
   return stats;
 }
 
-// The rows of `rows` within z robust scales of their composition's median (`stats`); rows of a
-// composition without statistics, or with a zero scale, stay.
+// Whether row r lies more than z robust scales from its composition's median (`stats`); rows
+// of a composition without statistics, or with a zero scale, are no outliers.
+bool is_energy_outlier(const dataset::Dataset& d, std::size_t r, double z,
+                       const std::map<int, std::pair<double, double>>& stats) {
+  const auto it = stats.find(d.composition[r]);
+  return it != stats.end() && it->second.second > 0 &&
+         !(std::abs(d.energy[r] - it->second.first) <= z * it->second.second);
+}
+
+// The rows of `rows` that are no energy outliers.
 std::vector<std::size_t> without_energy_outliers(
     const dataset::Dataset& d, const std::vector<std::size_t>& rows, double z,
     const std::map<int, std::pair<double, double>>& stats) {
   std::vector<std::size_t> kept;
-  for (std::size_t r : rows) {
-    const auto it = stats.find(d.composition[r]);
-    if (it == stats.end() || !(it->second.second > 0) ||
-        std::abs(d.energy[r] - it->second.first) <= z * it->second.second)
-      kept.push_back(r);
-  }
+  for (std::size_t r : rows)
+    if (!is_energy_outlier(d, r, z, stats)) kept.push_back(r);
   return kept;
+}
+
+// The loss weight of every row of `rows`: `outlier_weight` for the energy outliers, 1 otherwise.
+std::vector<float> outlier_weights(const dataset::Dataset& d, const std::vector<std::size_t>& rows,
+                                   double z, double outlier_weight,
+                                   const std::map<int, std::pair<double, double>>& stats) {
+  std::vector<float> weights(rows.size(), 1.0f);
+  for (std::size_t k = 0; k < rows.size(); ++k)
+    if (is_energy_outlier(d, rows[k], z, stats)) weights[k] = static_cast<float>(outlier_weight);
+  return weights;
 }
 
 }  // namespace
@@ -229,6 +275,11 @@ FoldSplit training_split(const dataset::Dataset& d, const TrainingOptions& o, in
          property_mask_name(d.available));
   // Statistics of the training rows decide for the (small) validation fold too.
   const auto stats = energy_statistics(d, s.train);
+  if (o.outlier_weight > 0) {  // down-weighted (1: kept at full weight)
+    s.train_weight = outlier_weights(d, s.train, o.outlier_z, o.outlier_weight, stats);
+    s.validation_weight = outlier_weights(d, s.validation, o.outlier_z, o.outlier_weight, stats);
+    return s;
+  }
   s.train = without_energy_outliers(d, s.train, o.outlier_z, stats);
   s.validation = without_energy_outliers(d, s.validation, o.outlier_z, stats);
   if (s.train.empty()) fail("fold {}: no training rows left after training.outlier_z", fold);
@@ -262,8 +313,9 @@ class FoldTrainer {
         split_(training_split(data, options, fold)),
         net_(options.network_spec(data.num_sites, data.system.num_species())),
         stdz_(fit_standardization()),
-        train_(encode_rows(data, net_, stdz_, values_, split_.train)),
-        validation_(encode_rows(data, net_, stdz_, values_, split_.validation)),
+        train_(encode_rows(data, net_, stdz_, values_, split_.train, split_.train_weight)),
+        validation_(
+            encode_rows(data, net_, stdz_, values_, split_.validation, split_.validation_weight)),
         batch_(batch_rows()),
         backend_(make_backend(options.backend, options.threads)),
         batches_(net_, batch_),
@@ -327,7 +379,7 @@ class FoldTrainer {
       const int n = static_cast<int>(std::min<long>(batch_, rows - first));
       batches_.gather(train_, order_, first, n);
       backend_->gradient(loss_, batches_.inputs(), batches_.targets(), n, alpha_.data(),
-                         loss.data());
+                         loss.data(), batches_.row_weights());
       backend_->apply_optimizer(optimizer_, ++step_);
       for (int h = 0; h < heads; ++h) epoch_loss_[h] += loss[h] * n;
     }

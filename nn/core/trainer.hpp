@@ -40,6 +40,9 @@ struct TrainingOptions {
   // > 0: training and validation rows whose energy lies more than this many robust scales
   // (1.4826 MAD) from their composition's median are left out; 0 = keep every row.
   double outlier_z = 0.0;
+  // The loss weight of those rows: 0 leaves them out (as above), 1 keeps them like every other
+  // row, in between down-weights them (training.outlier_weight).
+  double outlier_weight = 0.0;
   double min_delta = 0.0;
   LearningRateSchedule lr_schedule = LearningRateSchedule::constant;
   double lr_factor = 0.5;  // step: multiply every lr_every epochs
@@ -63,11 +66,14 @@ struct TrainingOptions {
 
 struct FoldSplit {
   std::vector<std::size_t> train, validation, test;
+  // Loss weights of the train and validation rows (training.outlier_weight); empty: all 1.
+  std::vector<float> train_weight, validation_weight;
 };
 // Fold f of the dataset's stored per-composition splits: train on the other folds, validate
 // on fold f, test on the held-out test rows.
 FoldSplit split_for_fold(const dataset::Dataset& data, int fold);
-// split_for_fold, then without the energy outliers of training.outlier_z (the test rows stay).
+// split_for_fold, then the energy outliers of training.outlier_z (never the test rows) left
+// out, or weighted by training.outlier_weight when that is > 0.
 FoldSplit training_split(const dataset::Dataset& data, const TrainingOptions& options, int fold);
 std::vector<int> folds_to_train(const dataset::Dataset& data, const TrainingOptions& opt);
 

@@ -39,13 +39,18 @@ inline std::string now_iso() {
   return buf;
 }
 
+// `weights`: the rows' loss weights (FoldSplit), empty for every row 1.
 inline EncodedRows encode_rows(const dataset::Dataset& data, const Network& net,
                                const Standardization& stdz,
                                const std::vector<const std::vector<double>*>& values,
-                               const std::vector<std::size_t>& rows) {
+                               const std::vector<std::size_t>& rows,
+                               const std::vector<float>& weights) {
   const int sites = data.num_sites, features = net.inputs();
+  if (!weights.empty() && weights.size() != rows.size())
+    fail("encode_rows: {} loss weights for {} rows", weights.size(), rows.size());
   EncodedRows e;
   e.rows = rows.size();
+  e.weights = weights;
   e.inputs.assign(rows.size() * features, 0.0f);
   e.targets.assign(net.num_heads(), {});
   for (int h = 0; h < net.num_heads(); ++h)
@@ -81,6 +86,7 @@ class BatchAssembler {
  public:
   BatchAssembler(const Network& net, int max_batch) : net_(net) {
     inputs_.assign(static_cast<std::size_t>(max_batch) * net.inputs(), 0.0f);
+    weights_.assign(static_cast<std::size_t>(max_batch), 1.0f);
     targets_.resize(net.num_heads());
     pointers_.resize(net.num_heads());
     for (int h = 0; h < net.num_heads(); ++h) {
@@ -93,8 +99,10 @@ class BatchAssembler {
   void gather(const EncodedRows& source, const std::vector<std::size_t>& order, long first,
               int count) {
     const int features = net_.inputs();
+    weighted_ = !source.weights.empty();
     for (int k = 0; k < count; ++k) {
       const std::size_t row = order[first + k];
+      if (weighted_) weights_[k] = source.weights[row];
       std::copy_n(&source.inputs[row * features], features,
                   &inputs_[static_cast<std::size_t>(k) * features]);
       for (int h = 0; h < net_.num_heads(); ++h) {
@@ -107,15 +115,19 @@ class BatchAssembler {
 
   const float* inputs() const { return inputs_.data(); }
   const float* const* targets() const { return pointers_.data(); }
+  // The batch's loss weights; nullptr when the source rows carry none (every row 1).
+  const float* row_weights() const { return weighted_ ? weights_.data() : nullptr; }
 
  private:
   const Network& net_;
-  std::vector<float> inputs_;
+  std::vector<float> inputs_, weights_;
+  bool weighted_ = false;
   std::vector<std::vector<float>> targets_;
   std::vector<const float*> pointers_;
 };
 
-// Loss per head over a whole row set (NaN for every head when the set is empty).
+// Loss per head over a whole row set, rows weighted by their loss weights (NaN for every head
+// when the set is empty).
 inline void set_loss(Backend& backend, const Loss& loss, const EncodedRows& set, int max_batch,
                      std::vector<double>& out) {
   const Network& net = backend.network();
@@ -130,8 +142,10 @@ inline void set_loss(Backend& backend, const Loss& loss, const EncodedRows& set,
     backend.forward(&set.inputs[first * net.inputs()], n);
     for (int h = 0; h < net.num_heads(); ++h) {
       const int outputs = net.spec().heads[h].outputs;
+      const RowWeights weights{set.weights.empty() ? nullptr : &set.weights[first],
+                               static_cast<std::size_t>(outputs)};
       out[h] += loss.total(backend.output(h), &set.targets[h][first * outputs],
-                           static_cast<std::size_t>(n) * outputs);
+                           static_cast<std::size_t>(n) * outputs, weights);
     }
   }
   for (int h = 0; h < net.num_heads(); ++h) out[h] /= double(rows) * net.spec().heads[h].outputs;

@@ -585,11 +585,12 @@ class CudaBackend final : public Backend {
   float* output_gradient(int head) override { return dy_[head].data(); }
 
   // The loss on the device; the output gradients are copied back so that output_gradient()
-  // shows what backward() will propagate.
+  // shows what backward() will propagate. Per-row loss weights (training.outlier_weight) and
+  // other losses run the host policy on the fetched outputs.
   void apply_loss(const Loss& loss, const float* const* targets, int batch, const float* alpha,
-                  double* loss_out) override {
-    if (loss.name() != "mse") {  // only the MSE element is on the device
-      Backend::apply_loss(loss, targets, batch, alpha, loss_out);
+                  double* loss_out, const float* row_weights) override {
+    if (loss.name() != "mse" || row_weights != nullptr) {  // the device runs the plain MSE only
+      Backend::apply_loss(loss, targets, batch, alpha, loss_out, row_weights);
       return;
     }
     DeviceStep& s = engine_.host_steps()[0];
@@ -693,6 +694,7 @@ class CudaFoldGroup final : public FoldGroup {
   }
 
   void set_training_rows(int fold, const EncodedRows& rows) override {
+    refuse_row_weights(rows);
     train_.at(fold) = &rows;
     uploaded_ = false;
   }
@@ -750,6 +752,7 @@ class CudaFoldGroup final : public FoldGroup {
   }
 
   void set_validation_rows(int fold, const EncodedRows& rows) override {
+    refuse_row_weights(rows);
     validation_.at(fold) = &rows;
     validation_uploaded_ = false;
     validation_loss_.clear();
@@ -812,6 +815,15 @@ class CudaFoldGroup final : public FoldGroup {
    private:
     cudaEvent_t e_ = nullptr;
   };
+
+  // The device loss kernel has no per-row weights: refused rather than silently ignored.
+  static void refuse_row_weights(const EncodedRows& rows) {
+    if (rows.weighted())
+      throw_error(
+          "training.outlier_weight between 0 and 1 (down-weighted outlier rows) is not supported "
+          "by the cuda backend, which trains the folds together on the device; use "
+          "outlier_weight = 0 (drop) or 1 (keep), or backend = \"onednn\"");
+  }
 
   // Row sets of every fold, concatenated on the device.
   struct DeviceRows {

@@ -171,6 +171,30 @@ TEST(NnCuda, FoldsTogetherMatchReference) {
   }
 }
 
+// The device loss has no per-row weights: training.outlier_weight between 0 and 1 is refused
+// with an error naming the key (never silently ignored); weight 1 (all rows 1) trains.
+TEST(NnCuda, DownWeightedOutliersAreRefusedOnTheDevice) {
+  SKIP_WITHOUT_GPU();
+  auto d = test::synthetic_dataset(200, 4, 3);
+  const FoldSplit split = split_for_fold(d, 0);
+  std::size_t bad = split.train[0];
+  for (std::size_t r : split.train)
+    if (d.composition[r] == d.num_sites / 2) bad = r;
+  d.energy[bad] += 50.0;  // Ry: an outlier of its composition
+  auto o = gpu_options({Task::energy}, 2);
+  o.backend = "cuda";
+  o.outlier_z = 6;
+  o.outlier_weight = 0.3;
+  try {
+    (void)train_folds_together(d, o, {0, 1});
+    ADD_FAILURE() << "down-weighting on the device was not refused";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("training.outlier_weight"), std::string::npos) << e.what();
+  }
+  o.outlier_weight = 1;
+  EXPECT_EQ(train_folds_together(d, o, {0, 1}).size(), 2u);
+}
+
 // Early stopping per fold on the device: folds stop when their own validation stalls.
 TEST(NnCuda, EarlyStoppingPerFoldOnDevice) {
   SKIP_WITHOUT_GPU();
