@@ -5,7 +5,7 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
-#include "core/defaults.hpp"
+#include "montecarlo/retrain.hpp"
 #include "nn/first_layer.hpp"
 
 namespace lsmss::mc {
@@ -38,10 +38,7 @@ Job prepare_job(const DeckTable& root, const System& system, const DriverRegistr
       const auto time = std::filesystem::last_write_time(p, ec).time_since_epoch().count();
       s.energy_identity += fmt::format(",{}:{}:{}", p.string(), size, time);
     }
-  if (s.fallback.enabled && s.fallback.dataset.empty()) {
-    // Same key and default as the dataset builder.
-    s.fallback.dataset = defaults::dataset_file(root, deck_file);
-  }
+  if (s.fallback.enabled) s.fallback.dataset = fallback_dataset_file(root, deck_file);
 
   if (networks && s.fast_path && (job.driver->provides() & kEnergy)) {
     try {
