@@ -27,7 +27,7 @@ void run_mc(const std::string& deck_path, bool restart, bool quiet, int threads,
   const bool root = world.rank() == 0;
   LoadedDeck d = load_deck(deck_path, ctx);
   if (threads > 0) mc::set_threads(threads);
-  mc::Job job = mc::prepare_job(d.root(), d.system, ctx.registry, d.deck.file());
+  mc::Job job = mc::prepare_job(d.root(), d.system, ctx.registry, d.deck.file(), print_warning);
   const mc::Settings& s = job.settings;
   mc::RunOptions opt;
   opt.progress = !quiet;
