@@ -83,6 +83,7 @@ TEST(RandomConfiguration, FixedCompositionAndPortableDraws) {
   const System cuau = fixtures::cuau_system({1, 1, 1});  // 4 sites
   Rng rng(7);
   std::vector<std::string> drawn;
+  drawn.reserve(6);
   for (int k = 0; k < 6; ++k) {
     const Configuration c = dataset::random_configuration(cuau, 1, rng);
     EXPECT_EQ(c.count(0), 1);
@@ -91,6 +92,7 @@ TEST(RandomConfiguration, FixedCompositionAndPortableDraws) {
   EXPECT_EQ(drawn, (std::vector<std::string>{"1101", "0111", "1110", "1110", "1011", "1101"}));
   Rng free_rng(7);
   std::vector<std::string> any;
+  any.reserve(4);
   for (int k = 0; k < 4; ++k)
     any.push_back(dataset::random_configuration(cuau, -1, free_rng).to_string());
   EXPECT_EQ(any, (std::vector<std::string>{"1011", "1100", "0011", "1101"}));

@@ -19,7 +19,7 @@
 namespace lsmss::test {
 
 inline System small_system(LatticeKind kind, std::array<int, 3> cells,
-                           std::vector<std::string> species = {"Cu", "Au"}) {
+                           const std::vector<std::string>& species = {"Cu", "Au"}) {
   System s{Lattice(kind, fixtures::kCuAuA, fixtures::kCuAuA, cells), {}};
   for (const auto& x : species) s.species.push_back(species_from_symbol(x));
   return s;
@@ -130,7 +130,7 @@ inline mc::Settings test_settings(const System& sys, int n_a, std::vector<double
   mc::Settings s;
   s.counts = {n_a, sys.num_sites() - n_a};
   s.temperatures = std::move(temperatures);
-  s.output = prefix;
+  s.output = std::move(prefix);
   s.checkpoint = "";
   s.plot = false;
   return s;
