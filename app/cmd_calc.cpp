@@ -9,6 +9,7 @@
 #include "app/common.hpp"
 #include "core/progress.hpp"
 #include "core/rng.hpp"
+#include "dataset_builder/configuration_inputs.hpp"
 #include "dataset_builder/settings.hpp"
 #include "montecarlo/job.hpp"
 #include "montecarlo/settings.hpp"
@@ -25,19 +26,6 @@ void print_system(const LoadedDeck& d) {
   for (int s = 0; s < d.system.num_species(); ++s)
     fmt::print("species   {}: {} (Z = {}, {} valence e)\n", s, d.system.species[s].symbol,
                d.system.species[s].Z, d.system.species[s].valence);
-}
-
-// Random configuration with exactly `n_a` atoms of species 0 (binary), or uniform species.
-// The project's generator, so a seed gives the same configurations with every standard library.
-Configuration random_configuration(const System& sys, int n_a, Rng& rng) {
-  std::vector<std::uint8_t> occ(sys.num_sites(), 1);
-  if (n_a >= 0) {
-    std::fill(occ.begin(), occ.begin() + n_a, 0);
-    for (std::size_t i = occ.size(); i > 1; --i) std::swap(occ[i - 1], occ[rng.below(i)]);
-  } else {
-    for (auto& o : occ) o = static_cast<std::uint8_t>(rng.below(sys.num_species()));
-  }
-  return Configuration(std::move(occ));
 }
 
 // Every section but the driver, read exactly as the stage that uses it reads it.
@@ -130,7 +118,7 @@ std::vector<Configuration> calc_configurations(const CalcOptions& o, const Syste
     fail("--composition {} exceeds the {} sites", o.composition, sys.num_sites());
   Rng rng(o.seed);
   for (int k = 0; k < o.random; ++k)
-    configs.push_back(random_configuration(sys, o.composition, rng));
+    configs.push_back(dataset::random_configuration(sys, o.composition, rng));
   if (configs.empty()) fail("nothing to evaluate: give --config or --random");
   return configs;
 }

@@ -7,12 +7,12 @@
 
 #include "app/common.hpp"
 #include "app/plot.hpp"
-#include "core/defaults.hpp"
 #include "core/mpi.hpp"
 #include "dataset_builder/dataset.hpp"
 #include "montecarlo/checkpoint.hpp"
 #include "montecarlo/job.hpp"
 #include "montecarlo/output.hpp"
+#include "montecarlo/retrain.hpp"
 #include "nn/core/fold_training.hpp"
 #include "nn/core/trainer.hpp"
 
@@ -27,7 +27,7 @@ void run_mc(const std::string& deck_path, bool restart, bool quiet, int threads,
   const bool root = world.rank() == 0;
   LoadedDeck d = load_deck(deck_path, ctx);
   if (threads > 0) mc::set_threads(threads);
-  mc::Job job = mc::prepare_job(d.root(), d.system, ctx.registry, d.deck.file());
+  mc::Job job = mc::prepare_job(d.root(), d.system, ctx.registry, d.deck.file(), print_warning);
   const mc::Settings& s = job.settings;
   mc::RunOptions opt;
   opt.progress = !quiet;
@@ -82,27 +82,12 @@ void run_mc(const std::string& deck_path, bool restart, bool quiet, int threads,
 void run_retrain(const std::string& deck_path, std::string data_path, std::string out, long epochs,
                  bool quiet, AppContext& ctx) {
   LoadedDeck d = load_deck(deck_path, ctx);
-  const DeckTable root = d.root();
-  if (data_path.empty()) {
-    // The dataset the fallback appends to, else the deck's dataset file (same default as build).
-    const DeckTable fb = root.table("montecarlo").table("fallback");
-    data_path = fb.present() && fb.has("dataset") ? fb.string("dataset")
-                                                  : defaults::dataset_file(root, d.deck.file());
-  }
+  const DeckTable& root = d.root();
+  if (data_path.empty()) data_path = mc::fallback_dataset_file(root, d.deck.file());
   nn::TrainingOptions opt = nn::TrainingOptions::from_deck(root.table("training"), d.deck.file());
   if (epochs > 0) opt.epochs = epochs;
   opt.progress = !quiet;
-  if (out.empty()) {
-    // The model the surrogate driver loads, so the next `mc` run uses the retrained ensemble.
-    const DeckTable sur = root.table("surrogate");
-    if (sur.present() && sur.has("model")) {
-      if (!sur.is_string("model"))
-        fail("surrogate.model lists several files: give the retrained model file with --output");
-      out = sur.string("model");
-    } else {
-      out = opt.model;
-    }
-  }
+  if (out.empty()) out = mc::retrain_model_file(root, opt.model);
   const dataset::Dataset data = dataset::read_dataset(data_path);
   const auto acquired = std::count(data.origin.begin(), data.origin.end(),
                                    static_cast<std::int8_t>(dataset::Origin::acquired));

@@ -13,8 +13,8 @@
 #include "core/defaults.hpp"
 #include "core/hdf5.hpp"
 #include "core/mpi.hpp"
+#include "dataset_builder/configuration_inputs.hpp"
 #include "dataset_builder/dataset.hpp"
-#include "lsms_plugin/info_evec.hpp"
 #include "nn/core/fold_training.hpp"
 #include "nn/core/trainer.hpp"
 
@@ -242,92 +242,12 @@ ModelSet evaluate_file(const std::string& file, const dataset::Dataset& d,
   return s;
 }
 
-// ---------------------------------------------------------------- predict input/output
-
-// Configurations to predict, with the values the input carries (a dataset's or an LSMS output
-// file's results), so a model can be checked against data it never saw.
-struct PredictInput {
-  std::vector<Configuration> configs;
-  std::vector<std::string> names;
-  std::vector<double> energy;  // per configuration, Ry; NaN where the input has none
-  std::vector<std::vector<double>> charge, moment;  // per configuration, sites (or empty)
-  void add(Configuration c, std::string name, double e = std::nan(""), std::vector<double> q = {},
-           std::vector<double> m = {}) {
-    configs.push_back(std::move(c));
-    names.push_back(std::move(name));
-    energy.push_back(e);
-    charge.push_back(std::move(q));
-    moment.push_back(std::move(m));
-  }
-};
-
-PredictInput read_predict_input(const std::vector<std::string>& inputs, const System& sys) {
-  PredictInput in;
-  const int N = sys.num_sites();
-  for (const auto& path : inputs) {
-    if (h5::File::is_hdf5(path)) {
-      const auto d = dataset::read_dataset(path);
-      if (d.num_sites != N)
-        fail("{}: {} sites per configuration, the model's lattice has {}", path, d.num_sites, N);
-      const bool has_e = (d.available & kEnergy) && d.energy.size() == d.rows();
-      const bool has_q = (d.available & kCharge) && d.charge.size() == d.rows() * N;
-      const bool has_m = (d.available & kMoment) && d.moment.size() == d.rows() * N;
-      auto slice = [N](const std::vector<double>& v, std::size_t r) {
-        return std::vector<double>(v.begin() + r * N, v.begin() + (r + 1) * N);
-      };
-      for (std::size_t r = 0; r < d.rows(); ++r)
-        in.add(Configuration(std::vector<std::uint8_t>(d.occupation.begin() + r * N,
-                                                       d.occupation.begin() + (r + 1) * N)),
-               fmt::format("{}:{}", path, r), has_e ? d.energy[r] : std::nan(""),
-               has_q ? slice(d.charge, r) : std::vector<double>{},
-               has_m ? slice(d.moment, r) : std::vector<double>{});
-      continue;
-    }
-    std::ifstream f(path);
-    if (!f) fail("cannot read '{}'", path);
-    std::string first;
-    std::getline(f, first);
-    const bool digits = !first.empty() &&
-                        first.find_first_not_of("0123456789 \t\r") == std::string::npos &&
-                        first.find_first_not_of(" \t\r") != std::string::npos;
-    if (digits) {  // one configuration per line, species digits in the lattice's site order
-      std::string line = first;
-      int lineno = 1;
-      do {
-        std::string s;
-        for (char c : line)
-          if (c >= '0' && c <= '9') s += c;
-        if (!s.empty()) {
-          if (static_cast<int>(s.size()) != N)
-            fail("{}:{}: {} species digits, the model's lattice has {} sites", path, lineno,
-                 s.size(), N);
-          Configuration c = Configuration::from_string(s);
-          for (int i = 0; i < N; ++i)
-            if (c[i] >= sys.num_species())
-              fail("{}:{}: species {} at site {} does not exist", path, lineno, c[i], i);
-          in.add(std::move(c), fmt::format("{}:{}", path, lineno));
-        }
-        ++lineno;
-      } while (std::getline(f, line));
-      continue;
-    }
-    // Otherwise an LSMS info_evec output file: map its positions onto the lattice.
-    const auto ie = lsms::parse_info_evec(path);
-    lsms::SiteValues v;
-    try {
-      v = lsms::SiteMapper(sys, "the model").map(ie);
-    } catch (const Error& e) {
-      fail("{}: {}", path, e.what());
-    }
-    in.add(std::move(v.config), path, ie.total_energy, std::move(v.charge), std::move(v.moment));
-  }
-  if (in.configs.empty()) fail("no configurations to predict");
-  return in;
-}
+// ---------------------------------------------------------------- predict output
 
 // RMSE of the predictions against the values the input carries (configurations without them
 // are left out); printed to stderr so stdout stays the CSV.
-void print_against_input(const PredictInput& in, const std::vector<Properties>& props, int N) {
+void print_against_input(const dataset::InputConfigurations& in,
+                         const std::vector<Properties>& props, int N) {
   double se = 0, sq = 0, sm = 0;
   std::size_t ne = 0, nq = 0, nm = 0;
   for (std::size_t k = 0; k < props.size(); ++k) {
@@ -534,7 +454,8 @@ struct PredictArgs {
 
 // Predictions as dataset-like HDF5 arrays, with the input's own values for parity plots.
 void write_predictions_h5(const std::string& path, const PredictArgs& a, const System& sys,
-                          const PredictInput& in, const std::vector<Properties>& props) {
+                          const dataset::InputConfigurations& in,
+                          const std::vector<Properties>& props) {
   const int N = sys.num_sites();
   std::vector<std::uint8_t> occ;
   std::vector<std::int32_t> comp;
@@ -585,7 +506,7 @@ void write_predictions_h5(const std::string& path, const PredictArgs& a, const S
 }
 
 // Predictions as CSV, to `path` or (empty) stdout.
-void write_predictions_csv(const std::string& path, const PredictInput& in,
+void write_predictions_csv(const std::string& path, const dataset::InputConfigurations& in,
                            const std::vector<Properties>& props) {
   std::ofstream file;
   if (!path.empty()) {
@@ -620,7 +541,7 @@ void run_predict(const PredictArgs& a) {
   std::vector<std::filesystem::path> paths(a.models.begin(), a.models.end());
   const nn::Ensemble ens = nn::Ensemble::load(paths, a.backend);
   const System& sys = ens.member(0).system();
-  const PredictInput in = read_predict_input(a.inputs, sys);
+  const dataset::InputConfigurations in = dataset::read_prediction_inputs(a.inputs, sys);
   const auto props = ens.predict(in.configs);
   fmt::print(stderr, "{} configurations, {} model(s) for {} ({})\n", in.configs.size(), ens.size(),
              sys.name(), property_mask_name(ens.tasks()));

@@ -26,6 +26,7 @@ void run_study(const std::string& deck_path, bool quiet, AppContext& ctx) {
     fmt::print("{}\n", line);
     std::fflush(stdout);
   };
+  opt.warn = print_warning;
   opt.on_rank_failure = [](int failed_rank, const std::exception& e) {
     fmt::print(stderr, "lsms-surrogate: error: rank {}: {}\n", failed_rank, e.what());
     std::fflush(stderr);

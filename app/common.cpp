@@ -23,10 +23,10 @@ LoadedDeck load_deck(const std::filesystem::path& path, const AppContext& ctx) {
 void check_deck_matches_dataset(const LoadedDeck& d, const dataset::Dataset& data,
                                 const std::string& data_path) {
   if (data.damaged_rows > 0)
-    fmt::print(stderr,
-               "lsms-surrogate: warning: {}: {} damaged rows (failed checksum, not a torn tail) "
-               "are left out; `lsms-surrogate info {}` lists them\n",
-               data_path, data.damaged_rows, data_path);
+    print_warning(fmt::format(
+        "{}: {} damaged rows (failed checksum, not a torn tail) are left out; `lsms-surrogate "
+        "info {}` lists them",
+        data_path, data.damaged_rows, data_path));
   const System &a = d.system, &b = data.system;
   auto close = [](double x, double y) {
     return std::abs(x - y) <= 1e-6 * std::max(1.0, std::abs(x));
@@ -40,6 +40,10 @@ void check_deck_matches_dataset(const LoadedDeck& d, const dataset::Dataset& dat
   if (!same)
     fail("{} describes {} on {}, but the dataset {} was computed for {} on {}", d.deck.file(),
          a.name(), a.lattice.describe(), data_path, b.name(), b.lattice.describe());
+}
+
+void print_warning(const std::string& line) {
+  fmt::print(stderr, "lsms-surrogate: warning: {}\n", line);
 }
 
 CLI::Validator finite_in(double lo, double hi) {

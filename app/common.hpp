@@ -48,6 +48,9 @@ void check_deck_matches_dataset(const LoadedDeck& d, const dataset::Dataset& dat
                                 const std::string& data_path);
 void add_study_commands(CLI::App& app, AppContext& ctx);  // study
 
+// "lsms-surrogate: warning: <line>" on stderr: where the libraries' warning sinks lead.
+void print_warning(const std::string& line);
+
 // A validator for numeric options: a finite number in [lo, hi] (CLI::Range and
 // CLI::PositiveNumber let NaN through). A violation is a usage error (exit 2).
 CLI::Validator finite_in(double lo, double hi);

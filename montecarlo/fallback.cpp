@@ -9,8 +9,8 @@
 namespace lsmss::mc {
 
 Fallback::Fallback(const FallbackSettings& settings, std::unique_ptr<Driver> dft,
-                   const System& system)
-    : s_(settings), dft_(std::move(dft)), path_(settings.dataset) {
+                   const System& system, WarningSink warn)
+    : s_(settings), dft_(std::move(dft)), warn_(std::move(warn)), path_(settings.dataset) {
   if (!dft_) fail("fallback: no DFT driver");
   if (!(dft_->provides() & kEnergy))
     fail("fallback driver '{}' does not provide the energy", dft_->name());
@@ -41,10 +41,13 @@ Fallback::~Fallback() {
   try {
     flush();
   } catch (const std::exception& e) {
-    fmt::print(stderr,
-               "lsms-surrogate: warning: could not append {} acquired results to '{}': {}\n",
-               pending_configs_.size(), path_.string(), e.what());
+    warn(fmt::format("could not append {} acquired results to '{}': {}", pending_configs_.size(),
+                     path_.string(), e.what()));
   }
+}
+
+void Fallback::warn(const std::string& line) const {
+  if (warn_) warn_(line);
 }
 
 bool Fallback::limit_reached() const {
@@ -89,10 +92,10 @@ void Fallback::evaluate(std::span<const Configuration> configs,
     if (!p.ok() || !p.energy) {
       failed_ += static_cast<long>(owners[b].size());
       failed_set_.insert(batch[b]);
-      fmt::print(stderr,
-                 "lsms-surrogate: warning: fallback driver '{}' failed ({}): {}; the "
-                 "surrogate value is used for this configuration\n",
-                 dft_->name(), status_name(p.status), p.message);
+      warn(
+          fmt::format("fallback driver '{}' failed ({}): {}; the surrogate value is used for "
+                      "this configuration",
+                      dft_->name(), status_name(p.status), p.message));
       continue;
     }
     known_.emplace(batch[b], *p.energy);

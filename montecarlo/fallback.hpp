@@ -8,6 +8,7 @@
 // where the ensemble is unsure, surrogate elsewhere), so detailed balance holds: every DFT
 // result is memoized, and the dataset's existing rows answer fallbacks without new calculations.
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <span>
 #include <unordered_map>
@@ -20,11 +21,16 @@
 
 namespace lsmss::mc {
 
+// Receives a warning (one line, no prefix): the program decides where it goes.
+using WarningSink = std::function<void(const std::string&)>;
+
 class Fallback {
  public:
   // Reads the dataset (which must exist and have been computed by the same driver for the same
-  // system) to preload known DFT energies.
-  Fallback(const FallbackSettings& settings, std::unique_ptr<Driver> dft, const System& system);
+  // system) to preload known DFT energies. `warn` receives what the run goes on without (a
+  // failed DFT calculation, rows that could not be appended on destruction); none: dropped.
+  Fallback(const FallbackSettings& settings, std::unique_ptr<Driver> dft, const System& system,
+           WarningSink warn = {});
   ~Fallback();
   Fallback(const Fallback&) = delete;
   Fallback& operator=(const Fallback&) = delete;
@@ -53,8 +59,11 @@ class Fallback {
   const std::filesystem::path& dataset() const { return path_; }
 
  private:
+  void warn(const std::string& line) const;
+
   FallbackSettings s_;
   std::unique_ptr<Driver> dft_;
+  WarningSink warn_;
   std::filesystem::path path_;
   std::unordered_map<Configuration, double, ConfigurationHash> known_;  // Ry
   std::unordered_set<Configuration, ConfigurationHash> failed_set_;     // never retried

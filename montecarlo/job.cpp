@@ -5,7 +5,7 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
-#include "core/defaults.hpp"
+#include "montecarlo/retrain.hpp"
 #include "nn/first_layer.hpp"
 
 namespace lsmss::mc {
@@ -23,7 +23,7 @@ std::unique_ptr<Driver> create_fallback_driver(const DeckTable& root, const Syst
 }
 
 Job prepare_job(const DeckTable& root, const System& system, const DriverRegistry& registry,
-                const std::string& deck_file) {
+                const std::string& deck_file, WarningSink warn) {
   Job job;
   job.settings = read_settings(root.table("montecarlo"), system, deck_file);
   Settings& s = job.settings;
@@ -38,10 +38,7 @@ Job prepare_job(const DeckTable& root, const System& system, const DriverRegistr
       const auto time = std::filesystem::last_write_time(p, ec).time_since_epoch().count();
       s.energy_identity += fmt::format(",{}:{}:{}", p.string(), size, time);
     }
-  if (s.fallback.enabled && s.fallback.dataset.empty()) {
-    // Same key and default as the dataset builder.
-    s.fallback.dataset = defaults::dataset_file(root, deck_file);
-  }
+  if (s.fallback.enabled) s.fallback.dataset = fallback_dataset_file(root, deck_file);
 
   if (networks && s.fast_path && (job.driver->provides() & kEnergy)) {
     try {
@@ -79,7 +76,7 @@ Job prepare_job(const DeckTable& root, const System& system, const DriverRegistr
               "several model files");
     const std::string& name = s.fallback.driver;
     job.fallback = std::make_unique<Fallback>(
-        s.fallback, create_fallback_driver(root, system, registry, name), system);
+        s.fallback, create_fallback_driver(root, system, registry, name), system, std::move(warn));
     job.notes.push_back(fmt::format(
         "DFT fallback: ensemble energy std > {:.3g} Ry -> driver '{}', results appended to {} "
         "({} known configurations preloaded)",

@@ -30,8 +30,9 @@ std::unique_ptr<Driver> create_fallback_driver(const DeckTable& root, const Syst
                                                const DriverRegistry& registry,
                                                const std::string& name);
 
-// Reads `montecarlo` (and the driver tables it needs) from the deck and builds the job.
+// Reads `montecarlo` (and the driver tables it needs) from the deck and builds the job; the DFT
+// fallback's warnings go to `warn`.
 Job prepare_job(const DeckTable& root, const System& system, const DriverRegistry& registry,
-                const std::string& deck_file);
+                const std::string& deck_file, WarningSink warn = {});
 
 }  // namespace lsmss::mc

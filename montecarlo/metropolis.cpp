@@ -294,6 +294,154 @@ std::vector<TemperatureResult> finished_stage(const State& st, const Settings& s
   return stage_results(s, st.stage, all_chains, ncol, st.e_ref, num_sites, blocks, counters);
 }
 
+// One Metropolis run on this rank: under MPI each rank runs some of the serial run's chains
+// (rank_chains), and rank 0 gathers the accumulators and reports. A stage is one temperature of
+// every chain (annealing) or all temperatures at once (independent chains).
+class MetropolisRun {
+ public:
+  MetropolisRun(const System& system, const Settings& s, Evaluator& ev, const RunOptions& opt)
+      : system_(system),
+        s_(s),
+        ev_(ev),
+        opt_(opt),
+        rank_(mpi::rank_of(opt.comm)),
+        nranks_(mpi::size_of(opt.comm)),
+        all_chains_(s.anneal ? s.walkers : static_cast<int>(s.temperatures.size()) * s.walkers),
+        global_(rank_chains(all_chains_, ev, opt.comm)),
+        stages_(s.anneal ? static_cast<int>(s.temperatures.size()) : 1),
+        per_stage_(s.equilibration + s.sweeps),
+        wc_(system.lattice, system.num_species(), s.shells),
+        nsro_(wc_.values_per_config()),
+        ncol_(3 + nsro_),
+        use_ckpt_(opt.checkpoints && !s.checkpoint.empty()),
+        // One checkpoint file per rank; the rank count is part of the name.
+        ckpt_(rank_checkpoint(s.checkpoint, rank_, nranks_)),
+        alpha_(nsro_) {}
+
+  McResult run() {
+    McResult res = start_result("metropolis", system_, s_, ev_, wc_);
+    res.resumed = resume_or_start();
+    Chains ch(system_.num_species(), st_, res.resumed);
+    if (!ch.walkers.movable())
+      fail("composition {} has a single species: no swap move exists",
+           fmt::format("{}", fmt::join(s_.counts, "/")));
+    if (!st_.complete) ch.start(ev_, res.resumed, st_.energy);
+
+    Progress progress("mc", stages_ * per_stage_, "sweeps", opt_.progress && rank_ == 0);
+    progress.set(st_.stage * per_stage_ + st_.sweep);
+    SessionClock session(s_, opt_, st_.seconds);
+    while (!st_.complete && st_.stage < stages_) {
+      if (!sweep_stage(ch, session, progress)) {
+        res.interrupted = true;
+        break;
+      }
+      finish_stage(ch, session, res);
+    }
+    progress.finish();
+    sync_state(ch, session);
+    if (ev_.fallback()) ev_.fallback()->flush();
+    return collect(std::move(res));
+  }
+
+ private:
+  int chains() const { return static_cast<int>(global_.size()); }
+  // The temperature index of this rank's chain c in the current stage.
+  int temperature_index(int c) const { return s_.anneal ? st_.stage : global_[c] / s_.walkers; }
+  void log(const std::string& line) const {
+    if (opt_.log && rank_ == 0) opt_.log(line);
+  }
+
+  // The checkpoint's state (every rank finds its file), else a fresh one; true when resumed.
+  bool resume_or_start() {
+    if (!resume_on_every_rank(use_ckpt_ && !opt_.restart, ckpt_, opt_.comm)) {
+      st_ = fresh_state(system_, s_, global_, all_chains_, ncol_);
+      return false;
+    }
+    st_ = load(ckpt_, s_, chains(), nsro_);
+    ev_.set_acquired(st_.acquired);
+    log(fmt::format("resuming from checkpoint '{}' (temperature {} of {}, sweep {} of {}{})",
+                    ckpt_.string(), st_.stage + 1, stages_, st_.sweep, per_stage_,
+                    st_.complete ? ", run complete" : ""));
+    return true;
+  }
+
+  // The sweeps left in the current stage, measuring after the equilibration sweeps; false when
+  // the session stops early (RunOptions::stop_after), after a checkpoint.
+  bool sweep_stage(Chains& ch, SessionClock& session, Progress& progress) {
+    std::vector<double> beta(chains());
+    for (int c = 0; c < chains(); ++c)
+      beta[c] = 1.0 / (kBoltzmannRyPerK * s_.temperatures[temperature_index(c)]);
+    if (st_.sweep == 0) begin_stage(st_, ch.energy, all_chains_, opt_.comm);
+    while (st_.sweep < per_stage_) {
+      const bool measuring = st_.sweep >= s_.equilibration;
+      metropolis_sweep(st_, ch.walkers, ev_, ch.prop, beta, ch.energy, system_.num_sites(),
+                       measuring);
+      if (ev_.energy().drifts()) ch.refresh(ev_);
+      if (measuring) measure(st_, s_, wc_, ch.walkers, ch.energy, alpha_);
+      ++st_.sweep;
+      progress.advance(1, fmt::format("T {:.0f} K", s_.temperatures[temperature_index(0)]));
+      if (session.checkpoint_due()) checkpoint(ch, session);
+      if (session.stop_due() && st_.sweep < per_stage_) {
+        checkpoint(ch, session);
+        return false;
+      }
+    }
+    return true;
+  }
+
+  // Temperature(s) of this stage done: rank 0 reports from every rank's accumulators.
+  void finish_stage(Chains& ch, const SessionClock& session, const McResult& res) {
+    for (const TemperatureResult& r :
+         finished_stage(st_, s_, all_chains_, ncol_, system_.num_sites(), opt_.comm)) {
+      log(format_row(r, res.sro_names, res.fallback_enabled));
+      st_.done.push_back(r);
+    }
+    ++st_.stage;
+    st_.sweep = 0;
+    if (st_.stage == stages_) st_.complete = true;
+    checkpoint(ch, session);
+  }
+
+  void sync_state(const Chains& ch, const SessionClock& session) {
+    st_.sync(ch.walkers, ch.energy, session.run_seconds(), ev_.acquired());
+  }
+
+  void checkpoint(const Chains& ch, const SessionClock& session) {
+    if (!use_ckpt_) return;
+    if (ev_.fallback()) ev_.fallback()->flush();
+    sync_state(ch, session);
+    save(ckpt_, s_, st_, nsro_);
+  }
+
+  // The rows done, the run's totals, and (under MPI) the totals over the ranks.
+  McResult collect(McResult res) const {
+    res.rows = st_.done;
+    for (const auto& r : res.rows) {
+      res.fallbacks += r.fallbacks;
+      res.failed += r.failed;
+    }
+    finish_result(res, st_, ev_);
+    if (nranks_ > 1) combine_ranks(res, st_, system_.num_sites(), opt_.comm);
+    return res;
+  }
+
+  const System& system_;
+  const Settings& s_;
+  Evaluator& ev_;
+  const RunOptions& opt_;
+  const int rank_, nranks_;
+  const int all_chains_;           // chains of the serial run
+  const std::vector<int> global_;  // serial indices of this rank's chains
+  const int stages_;
+  const long per_stage_;  // sweeps per stage: equilibration + measurement
+  const WarrenCowley wc_;
+  const int nsro_, ncol_;
+  const bool use_ckpt_;
+  const std::filesystem::path ckpt_;
+  std::vector<double> alpha_;  // SRO values of one configuration (scratch)
+  State st_;
+};
+
 }  // namespace
 
 // Jackknife over blocks: estimates [<E>, C/(N kB), alpha...] and their errors from the
@@ -356,114 +504,7 @@ void block_estimates(const std::vector<std::vector<const double*>>& chain_blocks
 
 McResult run_metropolis(const System& system, const Settings& s, Evaluator& ev,
                         const RunOptions& opt) {
-  const int n = system.num_sites();
-  const int nt = static_cast<int>(s.temperatures.size());
-  // Under MPI each rank runs some of the serial run's chains (rank_chains); rank 0 gathers the
-  // accumulators and reports.
-  const int rank = mpi::rank_of(opt.comm), nranks = mpi::size_of(opt.comm);
-  const int all_chains = s.anneal ? s.walkers : nt * s.walkers;
-  const std::vector<int> global = rank_chains(all_chains, ev, opt.comm);  // serial indices
-  const int chains = static_cast<int>(global.size());
-  const int stages = s.anneal ? nt : 1;
-  const long per_stage = s.equilibration + s.sweeps;
-  const WarrenCowley wc(system.lattice, system.num_species(), s.shells);
-  const int nsro = wc.values_per_config();
-  const int ncol = 3 + nsro;
-  auto temp_of_global = [&](int stage, int g) { return s.anneal ? stage : g / s.walkers; };
-  auto temp_index = [&](int stage, int c) { return temp_of_global(stage, global[c]); };
-  auto log = [&](const std::string& line) {
-    if (opt.log && rank == 0) opt.log(line);
-  };
-
-  McResult res = start_result("metropolis", system, s, ev, wc);
-
-  State st;
-  const bool use_ckpt = opt.checkpoints && !s.checkpoint.empty();
-  // One checkpoint file per rank; the rank count is part of the name.
-  const std::filesystem::path ckpt = rank_checkpoint(s.checkpoint, rank, nranks);
-  if (resume_on_every_rank(use_ckpt && !opt.restart, ckpt, opt.comm)) {
-    st = load(ckpt, s, chains, nsro);
-    res.resumed = true;
-    ev.set_acquired(st.acquired);
-    log(fmt::format("resuming from checkpoint '{}' (temperature {} of {}, sweep {} of {}{})",
-                    ckpt.string(), st.stage + 1, stages, st.sweep, per_stage,
-                    st.complete ? ", run complete" : ""));
-  } else {
-    st = fresh_state(system, s, global, all_chains, ncol);
-  }
-
-  Chains ch(system.num_species(), st, res.resumed);
-  Walkers& walkers = ch.walkers;
-  std::vector<double>& energy = ch.energy;
-  if (!walkers.movable())
-    fail("composition {} has a single species: no swap move exists",
-         fmt::format("{}", fmt::join(s.counts, "/")));
-  if (!st.complete) ch.start(ev, res.resumed, st.energy);
-
-  Progress progress("mc", stages * per_stage, "sweeps", opt.progress && rank == 0);
-  progress.set(st.stage * per_stage + st.sweep);
-  const auto t0 = std::chrono::steady_clock::now();
-  const double seconds0 = st.seconds;
-  long since_ckpt = 0, session_sweeps = 0;
-  std::vector<double> alpha(nsro);
-
-  auto sync_state = [&] {
-    st.sync(walkers, energy,
-            seconds0 + std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(),
-            ev.acquired());
-  };
-  auto checkpoint = [&] {
-    if (!use_ckpt) return;
-    if (ev.fallback()) ev.fallback()->flush();
-    sync_state();
-    save(ckpt, s, st, nsro);
-  };
-
-  while (!st.complete && st.stage < stages) {
-    std::vector<double> beta(chains);
-    for (int c = 0; c < chains; ++c)
-      beta[c] = 1.0 / (kBoltzmannRyPerK * s.temperatures[temp_index(st.stage, c)]);
-    if (st.sweep == 0) begin_stage(st, energy, all_chains, opt.comm);
-    while (st.sweep < per_stage) {
-      const bool measuring = st.sweep >= s.equilibration;
-      metropolis_sweep(st, walkers, ev, ch.prop, beta, energy, n, measuring);
-      if (ev.energy().drifts()) ch.refresh(ev);
-      if (measuring) measure(st, s, wc, walkers, energy, alpha);
-      ++st.sweep;
-      progress.advance(1, fmt::format("T {:.0f} K", s.temperatures[temp_index(st.stage, 0)]));
-      if (use_ckpt && s.checkpoint_interval > 0 && ++since_ckpt >= s.checkpoint_interval) {
-        since_ckpt = 0;
-        checkpoint();
-      }
-      if (opt.stop_after > 0 && ++session_sweeps >= opt.stop_after && st.sweep < per_stage) {
-        checkpoint();
-        res.interrupted = true;
-        break;
-      }
-    }
-    if (res.interrupted) break;
-    // Temperature(s) of this stage done: rank 0 reports from every rank's accumulators.
-    for (const TemperatureResult& r : finished_stage(st, s, all_chains, ncol, n, opt.comm)) {
-      log(format_row(r, res.sro_names, res.fallback_enabled));
-      st.done.push_back(r);
-    }
-    ++st.stage;
-    st.sweep = 0;
-    if (st.stage == stages) st.complete = true;
-    checkpoint();
-  }
-  progress.finish();
-  sync_state();
-  if (ev.fallback()) ev.fallback()->flush();
-
-  res.rows = st.done;
-  for (const auto& r : res.rows) {
-    res.fallbacks += r.fallbacks;
-    res.failed += r.failed;
-  }
-  finish_result(res, st, ev);
-  if (nranks > 1) combine_ranks(res, st, n, opt.comm);
-  return res;
+  return MetropolisRun(system, s, ev, opt).run();
 }
 
 }  // namespace lsmss::mc

@@ -60,4 +60,26 @@ void finish_result(McResult& res, const WalkerState& st, Evaluator& ev) {
   }
 }
 
+SessionClock::SessionClock(const Settings& settings, const RunOptions& options,
+                           double seconds_before)
+    : checkpoints_(options.checkpoints && !settings.checkpoint.empty()),
+      interval_(settings.checkpoint_interval),
+      stop_after_(options.stop_after),
+      seconds_before_(seconds_before) {}
+
+double SessionClock::run_seconds() const {
+  return seconds_before_ +
+         std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+}
+
+bool SessionClock::checkpoint_due() {
+  if (!checkpoints_ || interval_ <= 0 || ++since_checkpoint_ < interval_) return false;
+  since_checkpoint_ = 0;
+  return true;
+}
+
+bool SessionClock::stop_due() {
+  return stop_after_ > 0 && ++session_sweeps_ >= stop_after_;
+}
+
 }  // namespace lsmss::mc

@@ -1,10 +1,13 @@
 #pragma once
 // Pieces both samplers (metropolis.cpp, wang_landau.cpp) share: the result's header and the
 // run-wide totals at the end.
+#include <chrono>
+
 #include "core/system.hpp"
 #include "montecarlo/checkpoint.hpp"
 #include "montecarlo/energy.hpp"
 #include "montecarlo/results.hpp"
+#include "montecarlo/sampler.hpp"
 #include "montecarlo/settings.hpp"
 #include "montecarlo/sro.hpp"
 
@@ -29,6 +32,28 @@ struct Chains {
   Walkers walkers;
   std::vector<EnergyResult> cur, prop;
   std::vector<double> energy;  // Ry, per walker
+};
+
+// One session of a run (from its start or a resume to its end or interruption): the run's wall
+// time so far, and when to write a checkpoint or stop (RunOptions::stop_after).
+class SessionClock {
+ public:
+  // `seconds_before`: the run's wall time in earlier sessions (from the checkpoint).
+  SessionClock(const Settings& settings, const RunOptions& options, double seconds_before);
+  // Wall time of the run, earlier sessions included (s).
+  double run_seconds() const;
+  // Called once per sweep: true every settings.checkpoint_interval sweeps when checkpoints are
+  // written.
+  bool checkpoint_due();
+  // Called once per sweep: true once the session has run options.stop_after sweeps.
+  bool stop_due();
+
+ private:
+  bool checkpoints_;
+  long interval_, stop_after_;
+  double seconds_before_;
+  std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
+  long since_checkpoint_ = 0, session_sweeps_ = 0;
 };
 
 // Copies the run's totals (lowest configuration, steps, time, evaluations, DFT fallback counts)

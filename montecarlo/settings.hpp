@@ -39,8 +39,9 @@ struct FallbackSettings {
   bool enabled = false;
   double threshold = 0.0;  // Ry: ensemble std of the energy above which DFT is called
   std::string driver =
-      defaults::kDriver;  // name of the underlying DFT driver (its deck table configures it)
-  std::string dataset;  // HDF5 dataset appended to (Origin::acquired); "": the deck's dataset.file
+      defaults::kDriver;   // name of the underlying DFT driver (its deck table configures it)
+  std::string dataset;     // HDF5 dataset appended to (Origin::acquired); set by prepare_job
+                           // (fallback_dataset_file, montecarlo/retrain.hpp)
   long max_fallbacks = 0;  // 0: unlimited; beyond it the surrogate value is used
   // Identity of this Monte Carlo job ("mc:" + output prefix), stored in /configs/source of
   // the rows it acquires, so a rerun after a kill counts them against max_fallbacks.

@@ -433,6 +433,122 @@ void fill_results(McResult& res, const State& st, const Settings& s, int n, int 
   res.failed = st.counters[kFailed];
 }
 
+// One Wang-Landau run: the walkers share ln g(E) and the histogram, sweep after sweep until
+// ln f falls below ln_f_final.
+class WangLandauRun {
+ public:
+  WangLandauRun(const System& system, const Settings& s, Evaluator& ev, const RunOptions& opt)
+      : system_(system),
+        s_(s),
+        ev_(ev),
+        opt_(opt),
+        wc_(system.lattice, system.num_species(), s.shells),
+        nsro_(wc_.values_per_config()),
+        ncol_(3 + nsro_),
+        use_ckpt_(opt.checkpoints && !s.checkpoint.empty()),
+        // Progress in halvings of ln f (log scale from ln_f_initial to ln_f_final).
+        total_halvings_(std::max(
+            1L, static_cast<long>(std::ceil(std::log2(s.wl.ln_f_initial / s.wl.ln_f_final))))),
+        alpha_(nsro_) {}
+
+  McResult run() {
+    McResult res = start_result("wang_landau", system_, s_, ev_, wc_);
+    res.resumed = resume_or_start();
+    Chains ch(system_.num_species(), st_, res.resumed);
+    if (!ch.walkers.movable()) fail("the composition has a single species: no swap move exists");
+    if (!st_.complete) {
+      ch.start(ev_, res.resumed, st_.energy);
+      walk_into_window(st_, ch.walkers, ev_, ch.prop, ch.energy, system_.num_sites(),
+                       [&] { ch.refresh(ev_); });
+    }
+    Progress progress("wang-landau", total_halvings_, "halvings of ln f", opt_.progress);
+    show(progress);
+    SessionClock session(s_, opt_, st_.seconds);
+    res.interrupted = !sweep_until_converged(ch, session, progress);
+    progress.finish();
+    sync_state(ch, session);
+    if (ev_.fallback()) ev_.fallback()->flush();
+
+    fill_results(res, st_, s_, system_.num_sites(), ncol_);
+    finish_result(res, st_, ev_);
+    return res;
+  }
+
+ private:
+  void log(const std::string& line) const {
+    if (opt_.log) opt_.log(line);
+  }
+
+  // The checkpoint's state, else a new run (window, bins, first walkers); true when resumed.
+  bool resume_or_start() {
+    if (!(use_ckpt_ && !opt_.restart && std::filesystem::exists(s_.checkpoint))) {
+      start_state(st_, system_, s_, ev_, opt_, ncol_);
+      return false;
+    }
+    st_ = load(s_.checkpoint, s_, nsro_);
+    ev_.set_acquired(st_.acquired);
+    log(fmt::format("resuming from checkpoint '{}' (ln f = {:.3g}, {} sweeps{})", s_.checkpoint,
+                    st_.ln_f, st_.sweeps, st_.complete ? ", run complete" : ""));
+    return true;
+  }
+
+  void show(Progress& progress) const {
+    progress.set(std::clamp(static_cast<long>(std::log2(s_.wl.ln_f_initial / st_.ln_f)), 0L,
+                            total_halvings_),
+                 fmt::format("ln f {:.2e}{}", st_.ln_f, st_.one_over_t ? " (1/t)" : ""));
+  }
+
+  // Sweeps until ln f reaches ln_f_final (max_sweeps is an error); false when the session stops
+  // early (RunOptions::stop_after), after a checkpoint.
+  bool sweep_until_converged(Chains& ch, SessionClock& session, Progress& progress) {
+    while (!st_.complete) {
+      if (st_.sweeps >= s_.wl.max_sweeps)
+        fail(
+            "Wang-Landau did not reach ln f = {} within max_sweeps = {} (ln f = {:.3g} now): "
+            "widen the bins, lower the flatness or raise montecarlo.wang_landau.max_sweeps",
+            s_.wl.ln_f_final, s_.wl.max_sweeps, st_.ln_f);
+      wang_landau_sweep(st_, ch.walkers, ev_, ch.prop, ch.energy, system_.num_sites());
+      if (ev_.energy().drifts()) ch.refresh(ev_);
+      accumulate(st_, ch.walkers, ch.energy, wc_, alpha_, ncol_);
+      ++st_.sweeps;
+      ++st_.sweeps_in_iteration;
+      if (update_ln_f(st_, s_, [this](const std::string& line) { log(line); })) show(progress);
+      if (st_.complete) {
+        checkpoint(ch, session);
+        break;
+      }
+      if (session.checkpoint_due()) checkpoint(ch, session);
+      if (session.stop_due()) {
+        checkpoint(ch, session);
+        return false;
+      }
+    }
+    return true;
+  }
+
+  void sync_state(const Chains& ch, const SessionClock& session) {
+    st_.sync(ch.walkers, ch.energy, session.run_seconds(), ev_.acquired());
+  }
+
+  void checkpoint(const Chains& ch, const SessionClock& session) {
+    if (!use_ckpt_) return;
+    if (ev_.fallback()) ev_.fallback()->flush();
+    sync_state(ch, session);
+    save(s_.checkpoint, s_, st_);
+  }
+
+  const System& system_;
+  const Settings& s_;
+  Evaluator& ev_;
+  const RunOptions& opt_;
+  const WarrenCowley wc_;
+  const int nsro_, ncol_;
+  const bool use_ckpt_;
+  const long total_halvings_;
+  std::vector<double> alpha_;  // SRO values of one configuration (scratch)
+  State st_;
+};
+
 }  // namespace
 
 McResult run_wang_landau(const System& system, const Settings& s, Evaluator& ev,
@@ -441,96 +557,7 @@ McResult run_wang_landau(const System& system, const Settings& s, Evaluator& ev,
     fail(
         "Wang-Landau walkers share one ln g(E) in one process: run method = \"wang_landau\" "
         "on a single rank (without mpirun)");
-  const int n = system.num_sites();
-  const WarrenCowley wc(system.lattice, system.num_species(), s.shells);
-  const int nsro = wc.values_per_config();
-  const int ncol = 3 + nsro;
-  auto log = [&](const std::string& line) {
-    if (opt.log) opt.log(line);
-  };
-  McResult res = start_result("wang_landau", system, s, ev, wc);
-
-  State st;
-  const bool use_ckpt = opt.checkpoints && !s.checkpoint.empty();
-  if (use_ckpt && !opt.restart && std::filesystem::exists(s.checkpoint)) {
-    st = load(s.checkpoint, s, nsro);
-    res.resumed = true;
-    ev.set_acquired(st.acquired);
-    log(fmt::format("resuming from checkpoint '{}' (ln f = {:.3g}, {} sweeps{})", s.checkpoint,
-                    st.ln_f, st.sweeps, st.complete ? ", run complete" : ""));
-  } else {
-    start_state(st, system, s, ev, opt, ncol);
-  }
-
-  Chains ch(system.num_species(), st, res.resumed);
-  Walkers& walkers = ch.walkers;
-  std::vector<double>& energy = ch.energy;
-  if (!walkers.movable()) fail("the composition has a single species: no swap move exists");
-  auto refresh = [&] { ch.refresh(ev); };
-  if (!st.complete) {
-    ch.start(ev, res.resumed, st.energy);
-    walk_into_window(st, walkers, ev, ch.prop, energy, n, refresh);
-  }
-
-  // Progress in halvings of ln f (log scale from ln_f_initial to ln_f_final).
-  const long total_iter =
-      std::max(1L, static_cast<long>(std::ceil(std::log2(s.wl.ln_f_initial / s.wl.ln_f_final))));
-  Progress progress("wang-landau", total_iter, "halvings of ln f", opt.progress);
-  auto show = [&] {
-    progress.set(
-        std::clamp(static_cast<long>(std::log2(s.wl.ln_f_initial / st.ln_f)), 0L, total_iter),
-        fmt::format("ln f {:.2e}{}", st.ln_f, st.one_over_t ? " (1/t)" : ""));
-  };
-  show();
-  const auto t0 = std::chrono::steady_clock::now();
-  const double seconds0 = st.seconds;
-  long since_ckpt = 0, session_sweeps = 0;
-  std::vector<double> alpha(nsro);
-  auto sync_state = [&] {
-    st.sync(walkers, energy,
-            seconds0 + std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(),
-            ev.acquired());
-  };
-  auto checkpoint = [&] {
-    if (!use_ckpt) return;
-    if (ev.fallback()) ev.fallback()->flush();
-    sync_state();
-    save(s.checkpoint, s, st);
-  };
-
-  while (!st.complete) {
-    if (st.sweeps >= s.wl.max_sweeps)
-      fail(
-          "Wang-Landau did not reach ln f = {} within max_sweeps = {} (ln f = {:.3g} now): widen "
-          "the bins, lower the flatness or raise montecarlo.wang_landau.max_sweeps",
-          s.wl.ln_f_final, s.wl.max_sweeps, st.ln_f);
-    wang_landau_sweep(st, walkers, ev, ch.prop, energy, n);
-    if (ev.energy().drifts()) refresh();
-    accumulate(st, walkers, energy, wc, alpha, ncol);
-    ++st.sweeps;
-    ++st.sweeps_in_iteration;
-    if (update_ln_f(st, s, log)) show();
-    if (st.complete) {
-      checkpoint();
-      break;
-    }
-    if (use_ckpt && s.checkpoint_interval > 0 && ++since_ckpt >= s.checkpoint_interval) {
-      since_ckpt = 0;
-      checkpoint();
-    }
-    if (opt.stop_after > 0 && ++session_sweeps >= opt.stop_after) {
-      checkpoint();
-      res.interrupted = true;
-      break;
-    }
-  }
-  progress.finish();
-  sync_state();
-  if (ev.fallback()) ev.fallback()->flush();
-
-  fill_results(res, st, s, n, ncol);
-  finish_result(res, st, ev);
-  return res;
+  return WangLandauRun(system, s, ev, opt).run();
 }
 
 Walkers make_walkers(const System& system, const Settings& s, int count) {

@@ -238,7 +238,7 @@ Measurements Runner::monte_carlo(const PlannedModel& pm) {
       deck_.text() +
       fmt::format("\ndriver = \"surrogate\"\nsurrogate = {{ model = \"{}\" }}\n", pm.file.string());
   const Deck d = Deck::from_string(text, deck_.file(), opt_.deck_options);
-  mc::Job job = mc::prepare_job(d.root(), sys_, *opt_.registry, deck_.file());
+  mc::Job job = mc::prepare_job(d.root(), sys_, *opt_.registry, deck_.file(), opt_.warn);
   job.settings.output = (settings_.report / "mc").string();
   if (!job.settings.checkpoint.empty())
     job.settings.checkpoint = (settings_.report / "mc_checkpoint.h5").string();

@@ -19,6 +19,7 @@
 #include "core/deck.hpp"
 #include "core/driver.hpp"
 #include "core/system.hpp"
+#include "montecarlo/fallback.hpp"
 #include "montecarlo/output.hpp"
 
 namespace lsmss::study {
@@ -30,6 +31,7 @@ struct StudyOptions {
   bool progress = true;                         // a progress bar per stage (rank 0)
   MPI_Comm comm = MPI_COMM_SELF;                // ranks sharing build, training and Monte Carlo
   std::function<void(const std::string&)> log;  // one line per stage event (rank 0)
+  mc::WarningSink warn;  // what a stage goes on without (e.g. a failed DFT fallback)
   // See dataset::BuildOptions::on_rank_failure.
   std::function<void(int rank, const std::exception& error)> on_rank_failure;
 };

@@ -5,10 +5,10 @@
 #include <algorithm>
 #include <cmath>
 #include <functional>
-#include <random>
 
 #include <omp.h>
 
+#include "core/rng.hpp"
 #include "core/species.hpp"
 #include "core/system.hpp"
 #include "fixtures.hpp"
@@ -19,7 +19,7 @@
 namespace lsmss::test {
 
 inline System small_system(LatticeKind kind, std::array<int, 3> cells,
-                           std::vector<std::string> species = {"Cu", "Au"}) {
+                           const std::vector<std::string>& species = {"Cu", "Au"}) {
   System s{Lattice(kind, fixtures::kCuAuA, fixtures::kCuAuA, cells), {}};
   for (const auto& x : species) s.species.push_back(species_from_symbol(x));
   return s;
@@ -30,15 +30,20 @@ class ToyMlp : public mc::FirstLayerModel {
  public:
   ToyMlp(int features, int hidden, std::uint64_t seed, double scale = 0.01, double offset = -100.0)
       : f_(features), h_(hidden), scale_(scale), offset_(offset) {
-    std::mt19937_64 rng(seed);
-    std::normal_distribution<float> n(0.0f, 1.0f);
+    // Standard normal weights by Box-Muller from the project's generator: the same network with
+    // every standard library (std::normal_distribution's draws are library-specific).
+    Rng rng(seed);
+    auto n = [&rng] {
+      const double u1 = 1.0 - rng.uniform(), u2 = rng.uniform();
+      return static_cast<float>(std::sqrt(-2.0 * std::log(u1)) * std::cos(2.0 * M_PI * u2));
+    };
     w1_.resize(static_cast<std::size_t>(f_) * h_);
-    for (auto& x : w1_) x = n(rng) * 0.5f;
+    for (auto& x : w1_) x = n() * 0.5f;
     b1_.resize(h_);
-    for (auto& x : b1_) x = n(rng) * 0.5f;
+    for (auto& x : b1_) x = n() * 0.5f;
     w2_.resize(h_);
-    for (auto& x : w2_) x = n(rng) / std::sqrt(static_cast<float>(h_));
-    b2_ = n(rng);
+    for (auto& x : w2_) x = n() / std::sqrt(static_cast<float>(h_));
+    b2_ = n();
   }
   int num_features() const override { return f_; }
   int width() const override { return h_; }
@@ -125,7 +130,7 @@ inline mc::Settings test_settings(const System& sys, int n_a, std::vector<double
   mc::Settings s;
   s.counts = {n_a, sys.num_sites() - n_a};
   s.temperatures = std::move(temperatures);
-  s.output = prefix;
+  s.output = std::move(prefix);
   s.checkpoint = "";
   s.plot = false;
   return s;

@@ -5,10 +5,13 @@
 //  - the surrogate driver refuses a model of another system and names the backend it uses.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "dataset_builder/builder.hpp"
 #include "dataset_builder/dataset.hpp"
 #include "drivers/register.hpp"
 #include "drivers/surrogate/surrogate_driver.hpp"
+#include "fake_driver.hpp"
 #include "fixtures.hpp"
 #include "mc_support.hpp"
 #include "montecarlo/fallback.hpp"
@@ -159,6 +162,35 @@ TEST(Fallback, BudgetKeepsTheSurrogateValueBeyondMaxFallbacks) {
   EXPECT_FALSE(res[2].dft || res[3].dft);
   EXPECT_DOUBLE_EQ(res[3].energy, 5.0);
 }  // the destructor flushes the 2 acquisitions
+
+// A failed DFT calculation keeps the surrogate value, counts in failed() and goes to the warning
+// sink (the program prints it; the library does not), naming the driver and the reason.
+TEST(Fallback, FailedDftCalculationGoesToTheWarningSink) {
+  TbData d(1);
+  const dataset::Dataset have = dataset::read_dataset(d.file);
+  std::vector<std::uint8_t> occ = {0, 0, 0, 0, 1, 1, 1, 1};
+  auto known = [&](const Configuration& c) {
+    for (std::size_t r = 0; r < have.rows(); ++r)
+      if (have.configuration(r) == c) return true;
+    return false;
+  };
+  while (known(Configuration(occ))) ASSERT_TRUE(std::next_permutation(occ.begin(), occ.end()));
+  const Configuration fresh(occ);
+  std::vector<std::string> warnings;
+  mc::Fallback fb(d.settings(0.0),
+                  std::make_unique<FakeDriver>(d.sys, -1.0, 0.1, std::set{fresh.hash()}), d.sys,
+                  [&](const std::string& line) { warnings.push_back(line); });
+  mc::EnergyResult r = surrogate_value(-3.0, 1.0);
+  std::vector<mc::EnergyResult*> ptr = {&r};
+  fb.evaluate(std::span(&fresh, 1), ptr);
+  EXPECT_FALSE(r.dft);
+  EXPECT_DOUBLE_EQ(r.energy, -3.0);
+  EXPECT_EQ(fb.failed(), 1);
+  ASSERT_EQ(warnings.size(), 1u);
+  EXPECT_NE(warnings[0].find("fallback driver 'fake' failed (failed): scripted failure"),
+            std::string::npos)
+      << warnings[0];
+}
 
 TEST(Fallback, RefusesMissingOrForeignDatasets) {
   TbData d(1);
