@@ -67,7 +67,7 @@ void print_rmse_tables(const std::vector<ModelSet>& sets) {
   struct Scale {
     const char* title;
     double nn::TaskError::*field;
-  } scales[] = {{"standardized (RMSE / training std of the raw value, per output column)",
+  } scales[] = {{"standardized (RMSE / RMS spread of the test values within each composition)",
                  &nn::TaskError::rmse_standardized},
                 // ../shared/paper-notes.md gives the paper's Tables 2/3 in these units.
                 {"physical units (energy Ry per cell, charge e, moment muB; the paper's tables)",
@@ -171,11 +171,15 @@ void write_rmse_json(const std::vector<ModelSet>& sets, const std::string& json)
       if (r.empty()) continue;
       const auto [m, sd] = mean_std(r);
       const auto [ms, sds] = mean_std(rs);
+      // JSON has no NaN (a spread of zero leaves the standardized RMSE undefined).
+      auto number = [](double x) {
+        return std::isnan(x) ? std::string("null") : fmt::format("{:.9e}", x);
+      };
       f << fmt::format(
           "{}\n      \"{}\": {{\"folds\": {}, \"rmse_mean\": {:.9e}, \"rmse_std\": {:.9e}, "
           "\"unit\": \"{}\", "
-          "\"rmse_standardized_mean\": {:.9e}, \"rmse_standardized_std\": {:.9e}",
-          first ? "" : ",", nn::task_name(t), r.size(), m, sd, unit_of(t), ms, sds);
+          "\"rmse_standardized_mean\": {}, \"rmse_standardized_std\": {}",
+          first ? "" : ",", nn::task_name(t), r.size(), m, sd, unit_of(t), number(ms), number(sds));
       if (t == Task::energy) {
         const auto [mm, sdm] = mean_std(rm);
         f << fmt::format(", \"rmse_mev_per_atom_mean\": {:.9e}, \"rmse_mev_per_atom_std\": {:.9e}",

@@ -428,8 +428,7 @@ std::vector<Configuration> configurations_of(const dataset::Dataset& d,
   return configs;
 }
 
-// The errors of predictions `p` of the rows `rows` against the dataset, per head of `model`
-// (the standardized scale is the model's training std).
+// The errors of predictions `p` of the rows `rows` against the dataset, per head of `model`.
 Evaluation errors_of(const Model& model, const dataset::Dataset& d,
                      const std::vector<std::size_t>& rows, const Predictions& p, bool parity) {
   const int N = d.num_sites;
@@ -440,7 +439,7 @@ Evaluation errors_of(const Model& model, const dataset::Dataset& d,
   for (Task t : {Task::energy, Task::charge, Task::moment}) {
     if (!(model.tasks() & task_bit(t))) continue;
     const int O = t == Task::energy ? 1 : N;
-    // The standardized scale is the network's training spread of the raw value; a linear model
+    // The network's training spread of the raw value (the search's loss scale); a linear model
     // alone has none (NaN).
     const std::vector<double>* paper_std = nullptr;
     for (std::size_t h = 0; h < heads.size(); ++h)
@@ -466,7 +465,9 @@ Evaluation errors_of(const Model& model, const dataset::Dataset& d,
     e.count = rows.size() * O;
     const double n = std::max<double>(1.0, double(e.count));
     e.rmse = std::sqrt(s2 / n);
-    e.rmse_standardized = std::sqrt(s2std / n);
+    const double spread = composition_spread(d, rows, t);
+    e.rmse_standardized = spread > 0 ? e.rmse / spread : std::numeric_limits<double>::quiet_NaN();
+    e.rmse_over_training_std = std::sqrt(s2std / n);
     e.mae = sa / n;
     e.rmse_mev_per_atom =
         t == Task::energy ? e.rmse / N * kRydbergMeV : std::numeric_limits<double>::quiet_NaN();
@@ -476,6 +477,28 @@ Evaluation errors_of(const Model& model, const dataset::Dataset& d,
 }
 
 }  // namespace
+
+double composition_spread(const dataset::Dataset& data, const std::vector<std::size_t>& rows,
+                          Task task) {
+  const int O = task == Task::energy ? 1 : data.num_sites;
+  const std::vector<double>& values = values_of(data, task);
+  // Two passes (means, then deviations): energies are ~1e6 Ry, their spreads mRy.
+  std::map<int, std::pair<double, std::size_t>> mean;  // composition -> (sum, values)
+  for (std::size_t r : rows)
+    for (int o = 0; o < O; ++o) {
+      auto& [sum, count] = mean[data.composition[r]];
+      sum += values[r * O + o];
+      ++count;
+    }
+  for (auto& [composition, m] : mean) m.first /= double(m.second);
+  double s2 = 0;
+  for (std::size_t r : rows)
+    for (int o = 0; o < O; ++o) {
+      const double dev = values[r * O + o] - mean[data.composition[r]].first;
+      s2 += dev * dev;
+    }
+  return rows.empty() ? 0.0 : std::sqrt(s2 / (double(rows.size()) * O));
+}
 
 Evaluation evaluate_model(const Model& model, const dataset::Dataset& d,
                           const std::vector<std::size_t>& rows, bool parity) {

@@ -157,8 +157,10 @@ training = {
   // Both folds of the deck into one file; the table has the three scales.
   r = cli_in(cd, fmt::format("train -q {}", deck.string()));
   ASSERT_EQ(r.status, 0) << r.output;
-  for (const char* s : {"MTL E+C", "64-24-[8|8]-[1|32]", "standardized (RMSE / training std",
-                        "physical units", "meV/atom", "wrote     cuau_ec.h5 (2 fold models)"})
+  for (const char* s :
+       {"MTL E+C", "64-24-[8|8]-[1|32]",
+        "standardized (RMSE / RMS spread of the test values within each composition)",
+        "physical units", "meV/atom", "wrote     cuau_ec.h5 (2 fold models)"})
     EXPECT_NE(r.output.find(s), std::string::npos) << s << "\n" << r.output;
   EXPECT_EQ(nn::Model::count_in_file(dir / "cuau_ec.h5"), 2u);
   EXPECT_TRUE(std::filesystem::exists(dir / "cuau_ec.eval.csv"));
