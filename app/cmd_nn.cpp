@@ -3,6 +3,7 @@
 #include <cmath>
 #include <fstream>
 #include <map>
+#include <numeric>
 #include <optional>
 #include <sstream>
 
@@ -227,10 +228,10 @@ std::vector<std::size_t> test_rows(const dataset::Dataset& d) {
 }
 
 ModelSet evaluate_file(const std::string& file, const dataset::Dataset& d,
-                       const std::string& backend, bool parity) {
+                       const std::vector<std::size_t>& rows, const std::string& backend,
+                       bool parity) {
   ModelSet s;
   s.file = file;
-  const auto rows = test_rows(d);
   const std::size_t n = nn::Model::count_in_file(file);
   std::vector<nn::Model> models;
   for (std::size_t i = 0; i < n; ++i) {
@@ -265,10 +266,35 @@ struct PredictInput {
   }
 };
 
+// A directory stands for the files in it (LSMS output files, in name order); a deck is refused
+// with a pointer to --deck (it used to be parsed as an LSMS file: "empty file").
+std::vector<std::string> expand_predict_inputs(const std::vector<std::string>& inputs) {
+  std::vector<std::string> paths;
+  for (const auto& path : inputs) {
+    if (std::filesystem::path(path).extension() == ".lua")
+      fail(
+          "{}: a deck is not an input to predict; give the models with -m, or the deck with "
+          "--deck (its training.model)",
+          path);
+    if (!std::filesystem::is_directory(path)) {
+      paths.push_back(path);
+      continue;
+    }
+    std::vector<std::string> files;
+    for (const auto& e : std::filesystem::directory_iterator(path))
+      if (e.is_regular_file() && e.path().filename().string().front() != '.')
+        files.push_back(e.path().string());
+    if (files.empty()) fail("{}: a directory without files to predict", path);
+    std::sort(files.begin(), files.end());
+    paths.insert(paths.end(), files.begin(), files.end());
+  }
+  return paths;
+}
+
 PredictInput read_predict_input(const std::vector<std::string>& inputs, const System& sys) {
   PredictInput in;
   const int N = sys.num_sites();
-  for (const auto& path : inputs) {
+  for (const auto& path : expand_predict_inputs(inputs)) {
     if (h5::File::is_hdf5(path)) {
       const auto d = dataset::read_dataset(path);
       if (d.num_sites != N)
@@ -484,7 +510,7 @@ void add_train_command(CLI::App& app, AppContext& ctx) {
 struct EvaluateArgs {
   std::string deck, dataset, output, backend = "auto";
   std::vector<std::string> models;
-  bool parity = false;
+  bool parity = false, all_rows = false;
 };
 
 void run_evaluate(EvaluateArgs a, AppContext& ctx) {
@@ -497,8 +523,14 @@ void run_evaluate(EvaluateArgs a, AppContext& ctx) {
   check_deck_matches_dataset(d, data, data_path);
   fmt::print("dataset   {} ({} rows, {} test rows)\n", data_path, data.rows(),
              std::count(data.fold.begin(), data.fold.end(), dataset::kTestFold));
+  std::vector<std::size_t> rows(data.rows());
+  std::iota(rows.begin(), rows.end(), std::size_t{0});
+  if (!a.all_rows) rows = test_rows(data);
+  fmt::print(
+      "scoring   {} rows ({})\n", rows.size(),
+      a.all_rows ? "--all-rows: every row, training rows of the models included" : "the test rows");
   std::vector<ModelSet> sets;
-  for (const auto& m : a.models) sets.push_back(evaluate_file(m, data, a.backend, a.parity));
+  for (const auto& m : a.models) sets.push_back(evaluate_file(m, data, rows, a.backend, a.parity));
   const std::string prefix =
       a.output.empty() ? std::filesystem::path(a.deck).stem().string() + ".eval" : a.output;
   print_tables(sets, prefix + ".csv", prefix + ".json");
@@ -526,6 +558,9 @@ void add_evaluate_command(CLI::App& app, AppContext& ctx) {
       ->capture_default_str();
   sub->add_flag("--parity", a->parity,
                 "also write parity data (reference vs predicted, every test value)");
+  sub->add_flag("--all-rows", a->all_rows,
+                "score every row of the dataset, not only its test rows (e.g. a --dataset the "
+                "models never saw, such as withheld LSMS results)");
   sub->callback([&ctx, a] { run_evaluate(*a, ctx); });
 }
 
@@ -533,8 +568,32 @@ void add_evaluate_command(CLI::App& app, AppContext& ctx) {
 
 struct PredictArgs {
   std::vector<std::string> models, inputs;
-  std::string output, backend = "auto";
+  std::vector<int> folds;  // empty: every fold model of the files
+  std::string deck, output, backend = "auto";
 };
+
+// The models of -m (or the deck's training.model), only the folds of --fold if given.
+nn::Ensemble load_predict_models(PredictArgs& a, AppContext& ctx) {
+  if (a.models.empty() && !a.deck.empty()) {
+    const LoadedDeck d = load_deck(a.deck, ctx);
+    a.models.push_back(
+        nn::TrainingOptions::from_deck(d.root().table("training"), d.deck.file()).model);
+  }
+  if (a.models.empty()) fail("predict: give the model file(s) with -m, or a deck with --deck");
+  std::vector<nn::Model> members;
+  std::vector<int> present;
+  for (const auto& file : a.models)
+    for (std::size_t i = 0, n = nn::Model::count_in_file(file); i < n; ++i) {
+      nn::Model m = nn::Model::load_member(file, i, a.backend);
+      present.push_back(m.fold());
+      if (a.folds.empty() || std::count(a.folds.begin(), a.folds.end(), m.fold()) > 0)
+        members.push_back(std::move(m));
+    }
+  if (members.empty())
+    fail("predict: no model of fold {} in {} (folds there: {})", fmt::join(a.folds, ","),
+         fmt::join(a.models, ", "), fmt::join(present, ","));
+  return nn::Ensemble(std::move(members));
+}
 
 // Predictions as dataset-like HDF5 arrays, with the input's own values for parity plots.
 void write_predictions_h5(const std::string& path, const PredictArgs& a, const System& sys,
@@ -558,6 +617,7 @@ void write_predictions_h5(const std::string& path, const PredictArgs& a, const S
   h5::write_attr(f, "system", sys.name());
   h5::write_attr(f, "lattice", sys.lattice.describe());
   const hsize_t R = props.size(), S = N;
+  h5::write_strings(f, "source", in.names);
   h5::write(f, "occupation", occ, {R, S});
   h5::write(f, "composition", comp);
   if (!e.empty()) h5::write(f, "energy", e), h5::write(f, "energy_std", es);
@@ -620,9 +680,8 @@ void write_predictions_csv(const std::string& path, const PredictInput& in,
   }
 }
 
-void run_predict(const PredictArgs& a) {
-  std::vector<std::filesystem::path> paths(a.models.begin(), a.models.end());
-  const nn::Ensemble ens = nn::Ensemble::load(paths, a.backend);
+void run_predict(PredictArgs a, AppContext& ctx) {
+  const nn::Ensemble ens = load_predict_models(a, ctx);
   const System& sys = ens.member(0).system();
   const PredictInput in = read_predict_input(a.inputs, sys);
   const auto props = ens.predict(in.configs);
@@ -638,26 +697,32 @@ void run_predict(const PredictArgs& a) {
   if (!a.output.empty()) fmt::print(stderr, "wrote {}\n", a.output);
 }
 
-void add_predict_command(CLI::App& app) {
+void add_predict_command(CLI::App& app, AppContext& ctx) {
   auto* sub = app.add_subcommand("predict",
                                  "predict energy (Ry), charges (e) and moments (muB) of "
                                  "configurations with trained model(s)");
   auto a = std::make_shared<PredictArgs>();
   sub->add_option("-m,--model", a->models,
                   "model file(s); several fold models give mean and spread; repeat -m per file")
-      ->required()
+      ->allow_extra_args(false);
+  sub->add_option("--deck", a->deck, "deck whose training.model is the model file (instead of -m)")
+      ->check(CLI::ExistingFile);
+  sub->add_option("--fold", a->folds,
+                  "use only the fold model(s) of these validation folds (repeat or comma-separate; "
+                  "default: every fold model, their mean)")
+      ->delimiter(',')
       ->allow_extra_args(false);
   sub->add_option(
          "inputs", a->inputs,
-         "dataset HDF5 files, text files of species digits (one configuration per line), or LSMS "
-         "info_evec output files")
+         "dataset HDF5 files, text files of species digits (one configuration per line), LSMS "
+         "info_evec output files, or directories of LSMS output files")
       ->required();
   sub->add_option(
       "-o,--output", a->output,
       "write predictions: .h5 (dataset-like arrays) or .csv (default: table on stdout)");
   sub->add_option("--backend", a->backend, "auto, reference, onednn or cuda")
       ->capture_default_str();
-  sub->callback([a] { run_predict(*a); });
+  sub->callback([a, &ctx] { run_predict(*a, ctx); });
 }
 
 }  // namespace
@@ -665,7 +730,7 @@ void add_predict_command(CLI::App& app) {
 void add_nn_commands(CLI::App& app, AppContext& ctx) {
   add_train_command(app, ctx);
   add_evaluate_command(app, ctx);
-  add_predict_command(app);
+  add_predict_command(app, ctx);
 }
 
 }  // namespace lsmss::app

@@ -236,6 +236,48 @@ training = {
   // Sites come back in the lattice's order, whatever the file's order.
   for (int i = 0; i < 32; ++i) EXPECT_DOUBLE_EQ(iq[i], d.charge[3 * 32 + i]) << i;
   EXPECT_NEAR(q[5], q[2 * 32 + 5], 1e-9);
+  // Issue 15 item 5: the HDF5 output names each row's source, as the CSV does.
+  EXPECT_EQ(h5::read_strings(f, "source"),
+            (std::vector<std::string>{"runs/out_3", "runs/out_4", "two.txt:1", "two.txt:2"}));
+  // A directory of LSMS files is its files, in name order.
+  r = cli_in(cd, "predict -m cuau_ec.h5 runs -o dir.csv");
+  ASSERT_EQ(r.status, 0) << r.output;
+  EXPECT_EQ(count_lines(read_file(dir / "dir.csv")), 2 + d.rows());
+  EXPECT_NE(r.output.find("against the input's values: charge RMSE"), std::string::npos)
+      << r.output;
+  // One fold model of the file: its own prediction, no spread; a fold the file lacks is named.
+  r = cli_in(cd, "predict -m cuau_ec.h5 --fold 2 two.txt -o fold2.h5");
+  ASSERT_EQ(r.status, 0) << r.output;
+  {
+    auto f2 = h5::File::open(dir / "fold2.h5");
+    const auto e2 = h5::read<double>(f2, "energy");
+    const auto s2 = h5::read<double>(f2, "energy_std");
+    const nn::Model m2 = nn::Model::load_member(dir / "cuau_ec.h5", 1);
+    ASSERT_EQ(m2.fold(), 2);
+    const auto p2 = m2.predict(std::vector<Configuration>{d.configuration(3)});
+    ASSERT_EQ(e2.size(), 2u);
+    EXPECT_NEAR(e2[0], p2.energy[0], 1e-9 * std::abs(e2[0]));
+    EXPECT_EQ(s2[0], 0.0);
+  }
+  r = cli_in(cd, "predict -m cuau_ec.h5 --fold 1 two.txt");
+  EXPECT_NE(r.status, 0);
+  EXPECT_NE(r.output.find("no model of fold 1"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("folds there: 0,2"), std::string::npos) << r.output;
+  // The deck's training.model; a deck given as an input is refused with the way to pass it.
+  r = cli_in(cd, fmt::format("predict --deck {} two.txt -o deck.csv", deck.string()));
+  ASSERT_EQ(r.status, 0) << r.output;
+  EXPECT_EQ(count_lines(read_file(dir / "deck.csv")), 2u + 2);
+  r = cli_in(cd, fmt::format("predict -m cuau_ec.h5 {}", deck.string()));
+  EXPECT_NE(r.status, 0);
+  EXPECT_NE(r.output.find("--deck"), std::string::npos) << r.output;
+  // evaluate --all-rows scores every row of the dataset (and the ensemble of the fold models).
+  r = cli_in(cd, fmt::format("evaluate {} -m cuau_ec.h5 --all-rows -o allrows", deck.string()));
+  ASSERT_EQ(r.status, 0) << r.output;
+  EXPECT_NE(r.output.find(fmt::format("scoring   {} rows", data.rows())), std::string::npos)
+      << r.output;
+  EXPECT_NE(read_file(dir / "allrows.csv")
+                .find(fmt::format("cuau_ec.h5,MTL E+C,ensemble,energy,{},", data.rows())),
+            std::string::npos);
 
   // Errors: a model for another lattice, the uncompiled cuda backend.
   const auto other = dir.write("other.lua", R"(
