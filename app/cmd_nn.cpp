@@ -422,12 +422,33 @@ nn::TrainingOptions training_options(const LoadedDeck& d, const TrainArgs& a, bo
   return opt;
 }
 
+// The test errors of each fold model, kept in the model file for `info` (attributes test_tasks,
+// test_rmse, test_rows of /models/<i>; docs/model-format.md). Models come in file order.
+void record_test_errors(const std::string& file, const ModelSet& s) {
+  auto f = h5::File::open(file, h5::Mode::read_write);
+  for (std::size_t i = 0; i < s.folds.size(); ++i) {
+    h5::Handle g = h5::open_group(f, fmt::format("models/{}", i));
+    std::vector<std::string> tasks;
+    std::vector<double> rmse;
+    for (const auto& e : s.folds[i].tasks) {
+      tasks.emplace_back(nn::task_name(e.task));
+      rmse.push_back(e.rmse);
+    }
+    h5::write_attr(g, "test_tasks", tasks);
+    h5::write_attr(g, "test_rmse", rmse);
+    h5::write_attr(
+        g, "test_rows",
+        static_cast<std::int64_t>(s.folds[i].tasks.empty() ? 0 : s.folds[i].tasks[0].count));
+  }
+}
+
 void print_evaluation(const std::string& out, const std::string& label,
                       const std::vector<nn::Model>& models, const dataset::Dataset& data) {
   ModelSet s{out, label, {}, std::nullopt};
   const auto rows = test_rows(data);
   for (const auto& m : models) s.folds.push_back(nn::evaluate_model(m, data, rows));
   if (models.size() > 1) s.ensemble = nn::evaluate_ensemble(models, data, rows);
+  record_test_errors(out, s);
   const auto stem = std::filesystem::path(out).replace_extension("").string();
   print_tables({s}, stem + ".eval.csv", stem + ".eval.json");
   fmt::print("\nwrote     {0}.eval.csv, {0}.eval.json\n", stem);
@@ -726,6 +747,38 @@ void add_predict_command(CLI::App& app, AppContext& ctx) {
 }
 
 }  // namespace
+
+void print_model_info(const std::string& path) {
+  const std::size_t n = nn::Model::count_in_file(path);
+  fmt::print("file      {} (model file, {} model{})\n", path, n, n == 1 ? "" : "s");
+  auto f = h5::File::open(path);
+  for (std::size_t i = 0; i < n; ++i) {
+    const nn::Model m = nn::Model::load_member(path, i, "reference");
+    std::vector<std::string> tasks;
+    for (Task t : kTasks)
+      if (m.tasks() & nn::task_bit(t)) tasks.emplace_back(nn::task_name(t));
+    if (i == 0)
+      fmt::print("model     {} ({}; tasks {}), {}\nsystem    {} on {}\n", model_label(m), m.kind(),
+                 fmt::join(tasks, ", "), m.describe(), m.system().name(),
+                 m.system().lattice.describe());
+    std::string errors = "not recorded (lsms-surrogate evaluate)";
+    h5::Handle g = h5::open_group(f, fmt::format("models/{}", i));
+    if (h5::has_attr(g, "test_rmse")) {
+      const auto tasks = h5::read_attr_strings(g, "test_tasks");
+      const auto rmse = h5::read_attr_doubles(g, "test_rmse");
+      std::vector<std::string> parts;
+      for (std::size_t t = 0; t < tasks.size() && t < rmse.size(); ++t)
+        parts.push_back(fmt::format("{} {:.4g} {}", tasks[t], rmse[t],
+                                    tasks[t] == "energy"   ? "Ry"
+                                    : tasks[t] == "charge" ? "e"
+                                                           : "muB"));
+      errors = fmt::format("{} ({} test values)", fmt::join(parts, ", "),
+                           h5::read_attr_int(g, "test_rows"));
+    }
+    fmt::print("fold {:>3}  epochs {}, trained on data {} ({}, {}); test RMSE: {}\n", m.fold(),
+               m.epochs_run(), m.dataset_hash(), m.trained_backend(), m.created(), errors);
+  }
+}
 
 void add_nn_commands(CLI::App& app, AppContext& ctx) {
   add_train_command(app, ctx);

@@ -172,6 +172,17 @@ training = {
   EXPECT_EQ(one.fold(), 1);
   EXPECT_EQ(one.epochs_run(), 5);
   EXPECT_NE(one.training_deck().find("task_specific = 16"), std::string::npos);
+  // info on a model file: kind, tasks, architecture, folds, training data hash and the test
+  // errors train recorded (none for a --no-evaluate run).
+  r = cli_in(cd, "info cuau_ec.h5 one.h5");
+  ASSERT_EQ(r.status, 0) << r.output;
+  for (const std::string& s :
+       {std::string("cuau_ec.h5 (model file, 2 models)"),
+        std::string("MTL E+C (mlp; tasks energy, charge), 64-24-"),
+        std::string("fold   0  epochs 40, trained on data ") + data.fingerprint(),
+        std::string("fold   2  epochs 40"), std::string("test RMSE: energy "),
+        std::string("test RMSE: not recorded")})
+    EXPECT_NE(r.output.find(s), std::string::npos) << s << "\n" << r.output;
 
   r = cli_in(cd, fmt::format("evaluate {} -m cuau_ec.h5 -m one.h5 --parity -o ev", deck.string()));
   ASSERT_EQ(r.status, 0) << r.output;
