@@ -480,21 +480,27 @@ Evaluation errors_of(const Model& model, const dataset::Dataset& d,
 
 double composition_spread(const dataset::Dataset& data, const std::vector<std::size_t>& rows,
                           Task task) {
-  const int O = task == Task::energy ? 1 : data.num_sites;
+  const int N = data.num_sites, O = task == Task::energy ? 1 : N;
   const std::vector<double>& values = values_of(data, task);
+  // Groups: the composition, and for per-site values also the site's species (else the spread
+  // of charges is the species' Z difference, ~50 e for CuAu).
+  auto group = [&](std::size_t r, int o) {
+    const int species = task == Task::energy ? 0 : data.occupation[r * N + o];
+    return std::pair<int, int>(data.composition[r], species);
+  };
   // Two passes (means, then deviations): energies are ~1e6 Ry, their spreads mRy.
-  std::map<int, std::pair<double, std::size_t>> mean;  // composition -> (sum, values)
+  std::map<std::pair<int, int>, std::pair<double, std::size_t>> mean;  // -> (sum, values)
   for (std::size_t r : rows)
     for (int o = 0; o < O; ++o) {
-      auto& [sum, count] = mean[data.composition[r]];
+      auto& [sum, count] = mean[group(r, o)];
       sum += values[r * O + o];
       ++count;
     }
-  for (auto& [composition, m] : mean) m.first /= double(m.second);
+  for (auto& [key, m] : mean) m.first /= double(m.second);
   double s2 = 0;
   for (std::size_t r : rows)
     for (int o = 0; o < O; ++o) {
-      const double dev = values[r * O + o] - mean[data.composition[r]].first;
+      const double dev = values[r * O + o] - mean[group(r, o)].first;
       s2 += dev * dev;
     }
   return rows.empty() ? 0.0 : std::sqrt(s2 / (double(rows.size()) * O));

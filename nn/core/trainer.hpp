@@ -120,8 +120,9 @@ Evaluation evaluate_model(const Model& model, const dataset::Dataset& data,
                           const std::vector<std::size_t>& rows, bool parity = false);
 // The scale of TaskError::rmse_standardized: the RMS deviation of the reference values of
 // `rows` from the mean of their composition (the dataset's composition column; means over the
-// same rows; charge and moment pool all sites of a composition's rows). It is the RMSE of a
-// model that knows each composition's mean and nothing else, and does not depend on the model
+// same rows; charge and moment: the mean over the sites of the same species in that
+// composition's rows). It is the RMSE of a model that knows those means and nothing else (the
+// composition, and a site's own species), and does not depend on the model
 // (every kind, fold and ensemble scored on the same rows gets the same scale). 0 without rows
 // or when every composition's values are equal.
 double composition_spread(const dataset::Dataset& data, const std::vector<std::size_t>& rows,

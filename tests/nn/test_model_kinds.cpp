@@ -235,18 +235,20 @@ TEST(NnModelKinds, DeckKeys) {
 
 // evaluate's standardized RMSE divides by the spread within compositions (issue 15: the spread
 // of total energies, ~1e5 Ry on real data, made it meaningless). Two compositions by hand:
-// energies {1, 3} and {10, 14} deviate by +-1 and +-2 from their means (RMS sqrt(2.5)); charges
-// of composition 1 are six 0s and two 2s (mean 0.5: deviations 6 x 0.25 + 2 x 2.25 = 6 over 16
-// values with composition 2's constant ones).
+// energies {1, 3} and {10, 14} deviate by +-1 and +-2 from their means (RMS sqrt(2.5)). Charges
+// group by composition and the site's species: in composition 1 species 0 (site 0) has 0 and 0,
+// species 1 has four 0s and two 2s (mean 2/3, squared deviations 16/3), composition 2 is
+// constant: sqrt(16/3 / 16 values).
 TEST(NnModelKinds, StandardizedRmseUsesTheSpreadWithinCompositions) {
   dataset::Dataset d = test::synthetic_dataset(4, 1, 1, {1, 1, 1});
   ASSERT_EQ(d.num_sites, 4);
+  d.occupation = {0, 1, 1, 1, 0, 0, 1, 1, 0, 1, 1, 1, 0, 0, 1, 1};
   d.composition = {1, 2, 1, 2};
   d.energy = {1e6 + 1, 1e6 + 10, 1e6 + 3, 1e6 + 14};  // totals far from zero: no cancellation
   d.charge = {0, 0, 0, 2, 1, 1, 1, 1, 0, 0, 0, 2, 1, 1, 1, 1};
   const std::vector<std::size_t> all = {0, 1, 2, 3};
   EXPECT_NEAR(composition_spread(d, all, Task::energy), std::sqrt(2.5), 1e-9);
-  EXPECT_NEAR(composition_spread(d, all, Task::charge), std::sqrt(6.0 / 16.0), 1e-12);
+  EXPECT_NEAR(composition_spread(d, all, Task::charge), std::sqrt(1.0 / 3.0), 1e-12);
   EXPECT_NEAR(composition_spread(d, {0, 2}, Task::energy), 1.0, 1e-9);
   EXPECT_EQ(composition_spread(d, {1, 3}, Task::charge), 0.0);
   EXPECT_EQ(composition_spread(d, {}, Task::energy), 0.0);
