@@ -7,6 +7,7 @@
 #include <fmt/ranges.h>
 
 #include "app/common.hpp"
+#include "core/defaults.hpp"
 #include "core/progress.hpp"
 #include "core/rng.hpp"
 #include "dataset_builder/configuration_inputs.hpp"
@@ -77,10 +78,18 @@ void add_check_command(CLI::App& app, AppContext& ctx) {
     // yet) is reported, the other sections are still checked, and `check` fails at the end:
     // "deck OK" means every stage can start.
     std::string driver_error;
+    // An import/train/evaluate deck names no driver: the default is not shown as if it were used.
+    const bool driver_used =
+        root.has("driver") || root.table("montecarlo").present() || root.table("study").present();
     try {
-      auto driver = ctx.registry.create_from_deck(root, d.system);
-      fmt::print("driver    {} (provides {})\n", driver->name(),
-                 property_mask_name(driver->provides()));
+      if (!driver_used)
+        fmt::print(
+            "driver    none named (import, train and evaluate use none; calc and build "
+            "would use the default, {})\n",
+            defaults::kDriver);
+      else if (auto driver = ctx.registry.create_from_deck(root, d.system))
+        fmt::print("driver    {} (provides {})\n", driver->name(),
+                   property_mask_name(driver->provides()));
     } catch (const FileError& e) {
       driver_error = e.what();
       fmt::print("driver    not created: {} (run the step that writes it first)\n", e.what());

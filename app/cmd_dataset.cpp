@@ -201,6 +201,8 @@ void add_info_command(CLI::App& app) {
       const std::string format = has_format ? h5::read_attr_string(f, "format") : "";
       if (format == dataset::kFormatName) {
         dataset::print_file_info(stdout, dataset::DatasetFile::open(path, h5::Mode::read));
+      } else if (format == "lsms-surrogate-model") {
+        print_model_info(path);
       } else if (format.rfind("lsms-surrogate", 0) == 0) {
         print_generic_h5(path);
       } else {

@@ -3,6 +3,7 @@
 #include <cmath>
 #include <fstream>
 #include <map>
+#include <numeric>
 #include <optional>
 #include <sstream>
 
@@ -67,7 +68,7 @@ void print_rmse_tables(const std::vector<ModelSet>& sets) {
   struct Scale {
     const char* title;
     double nn::TaskError::*field;
-  } scales[] = {{"standardized (RMSE / training std of the raw value, per output column)",
+  } scales[] = {{"standardized (RMSE / RMS spread of the test values within each composition)",
                  &nn::TaskError::rmse_standardized},
                 // ../shared/paper-notes.md gives the paper's Tables 2/3 in these units.
                 {"physical units (energy Ry per cell, charge e, moment muB; the paper's tables)",
@@ -171,11 +172,15 @@ void write_rmse_json(const std::vector<ModelSet>& sets, const std::string& json)
       if (r.empty()) continue;
       const auto [m, sd] = mean_std(r);
       const auto [ms, sds] = mean_std(rs);
+      // JSON has no NaN (a spread of zero leaves the standardized RMSE undefined).
+      auto number = [](double x) {
+        return std::isnan(x) ? std::string("null") : fmt::format("{:.9e}", x);
+      };
       f << fmt::format(
           "{}\n      \"{}\": {{\"folds\": {}, \"rmse_mean\": {:.9e}, \"rmse_std\": {:.9e}, "
           "\"unit\": \"{}\", "
-          "\"rmse_standardized_mean\": {:.9e}, \"rmse_standardized_std\": {:.9e}",
-          first ? "" : ",", nn::task_name(t), r.size(), m, sd, unit_of(t), ms, sds);
+          "\"rmse_standardized_mean\": {}, \"rmse_standardized_std\": {}",
+          first ? "" : ",", nn::task_name(t), r.size(), m, sd, unit_of(t), number(ms), number(sds));
       if (t == Task::energy) {
         const auto [mm, sdm] = mean_std(rm);
         f << fmt::format(", \"rmse_mev_per_atom_mean\": {:.9e}, \"rmse_mev_per_atom_std\": {:.9e}",
@@ -223,10 +228,10 @@ std::vector<std::size_t> test_rows(const dataset::Dataset& d) {
 }
 
 ModelSet evaluate_file(const std::string& file, const dataset::Dataset& d,
-                       const std::string& backend, bool parity) {
+                       const std::vector<std::size_t>& rows, const std::string& backend,
+                       bool parity) {
   ModelSet s;
   s.file = file;
-  const auto rows = test_rows(d);
   const std::size_t n = nn::Model::count_in_file(file);
   std::vector<nn::Model> models;
   for (std::size_t i = 0; i < n; ++i) {
@@ -312,12 +317,33 @@ nn::TrainingOptions training_options(const LoadedDeck& d, const TrainArgs& a, bo
   return opt;
 }
 
+// The test errors of each fold model, kept in the model file for `info` (attributes test_tasks,
+// test_rmse, test_rows of /models/<i>; docs/model-format.md). Models come in file order.
+void record_test_errors(const std::string& file, const ModelSet& s) {
+  auto f = h5::File::open(file, h5::Mode::read_write);
+  for (std::size_t i = 0; i < s.folds.size(); ++i) {
+    h5::Handle g = h5::open_group(f, fmt::format("models/{}", i));
+    std::vector<std::string> tasks;
+    std::vector<double> rmse;
+    for (const auto& e : s.folds[i].tasks) {
+      tasks.emplace_back(nn::task_name(e.task));
+      rmse.push_back(e.rmse);
+    }
+    h5::write_attr(g, "test_tasks", tasks);
+    h5::write_attr(g, "test_rmse", rmse);
+    h5::write_attr(
+        g, "test_rows",
+        static_cast<std::int64_t>(s.folds[i].tasks.empty() ? 0 : s.folds[i].tasks[0].count));
+  }
+}
+
 void print_evaluation(const std::string& out, const std::string& label,
                       const std::vector<nn::Model>& models, const dataset::Dataset& data) {
   ModelSet s{out, label, {}, std::nullopt};
   const auto rows = test_rows(data);
   for (const auto& m : models) s.folds.push_back(nn::evaluate_model(m, data, rows));
   if (models.size() > 1) s.ensemble = nn::evaluate_ensemble(models, data, rows);
+  record_test_errors(out, s);
   const auto stem = std::filesystem::path(out).replace_extension("").string();
   print_tables({s}, stem + ".eval.csv", stem + ".eval.json");
   fmt::print("\nwrote     {0}.eval.csv, {0}.eval.json\n", stem);
@@ -400,7 +426,7 @@ void add_train_command(CLI::App& app, AppContext& ctx) {
 struct EvaluateArgs {
   std::string deck, dataset, output, backend = "auto";
   std::vector<std::string> models;
-  bool parity = false;
+  bool parity = false, all_rows = false;
 };
 
 void run_evaluate(EvaluateArgs a, AppContext& ctx) {
@@ -413,8 +439,14 @@ void run_evaluate(EvaluateArgs a, AppContext& ctx) {
   check_deck_matches_dataset(d, data, data_path);
   fmt::print("dataset   {} ({} rows, {} test rows)\n", data_path, data.rows(),
              std::count(data.fold.begin(), data.fold.end(), dataset::kTestFold));
+  std::vector<std::size_t> rows(data.rows());
+  std::iota(rows.begin(), rows.end(), std::size_t{0});
+  if (!a.all_rows) rows = test_rows(data);
+  fmt::print(
+      "scoring   {} rows ({})\n", rows.size(),
+      a.all_rows ? "--all-rows: every row, training rows of the models included" : "the test rows");
   std::vector<ModelSet> sets;
-  for (const auto& m : a.models) sets.push_back(evaluate_file(m, data, a.backend, a.parity));
+  for (const auto& m : a.models) sets.push_back(evaluate_file(m, data, rows, a.backend, a.parity));
   const std::string prefix =
       a.output.empty() ? std::filesystem::path(a.deck).stem().string() + ".eval" : a.output;
   print_tables(sets, prefix + ".csv", prefix + ".json");
@@ -442,6 +474,9 @@ void add_evaluate_command(CLI::App& app, AppContext& ctx) {
       ->capture_default_str();
   sub->add_flag("--parity", a->parity,
                 "also write parity data (reference vs predicted, every test value)");
+  sub->add_flag("--all-rows", a->all_rows,
+                "score every row of the dataset, not only its test rows (e.g. a --dataset the "
+                "models never saw, such as withheld LSMS results)");
   sub->callback([&ctx, a] { run_evaluate(*a, ctx); });
 }
 
@@ -449,8 +484,32 @@ void add_evaluate_command(CLI::App& app, AppContext& ctx) {
 
 struct PredictArgs {
   std::vector<std::string> models, inputs;
-  std::string output, backend = "auto";
+  std::vector<int> folds;  // empty: every fold model of the files
+  std::string deck, output, backend = "auto";
 };
+
+// The models of -m (or the deck's training.model), only the folds of --fold if given.
+nn::Ensemble load_predict_models(PredictArgs& a, AppContext& ctx) {
+  if (a.models.empty() && !a.deck.empty()) {
+    const LoadedDeck d = load_deck(a.deck, ctx);
+    a.models.push_back(
+        nn::TrainingOptions::from_deck(d.root().table("training"), d.deck.file()).model);
+  }
+  if (a.models.empty()) fail("predict: give the model file(s) with -m, or a deck with --deck");
+  std::vector<nn::Model> members;
+  std::vector<int> present;
+  for (const auto& file : a.models)
+    for (std::size_t i = 0, n = nn::Model::count_in_file(file); i < n; ++i) {
+      nn::Model m = nn::Model::load_member(file, i, a.backend);
+      present.push_back(m.fold());
+      if (a.folds.empty() || std::count(a.folds.begin(), a.folds.end(), m.fold()) > 0)
+        members.push_back(std::move(m));
+    }
+  if (members.empty())
+    fail("predict: no model of fold {} in {} (folds there: {})", fmt::join(a.folds, ","),
+         fmt::join(a.models, ", "), fmt::join(present, ","));
+  return nn::Ensemble(std::move(members));
+}
 
 // Predictions as dataset-like HDF5 arrays, with the input's own values for parity plots.
 void write_predictions_h5(const std::string& path, const PredictArgs& a, const System& sys,
@@ -475,6 +534,7 @@ void write_predictions_h5(const std::string& path, const PredictArgs& a, const S
   h5::write_attr(f, "system", sys.name());
   h5::write_attr(f, "lattice", sys.lattice.describe());
   const hsize_t R = props.size(), S = N;
+  h5::write_strings(f, "source", in.names);
   h5::write(f, "occupation", occ, {R, S});
   h5::write(f, "composition", comp);
   if (!e.empty()) h5::write(f, "energy", e), h5::write(f, "energy_std", es);
@@ -537,9 +597,8 @@ void write_predictions_csv(const std::string& path, const dataset::InputConfigur
   }
 }
 
-void run_predict(const PredictArgs& a) {
-  std::vector<std::filesystem::path> paths(a.models.begin(), a.models.end());
-  const nn::Ensemble ens = nn::Ensemble::load(paths, a.backend);
+void run_predict(PredictArgs a, AppContext& ctx) {
+  const nn::Ensemble ens = load_predict_models(a, ctx);
   const System& sys = ens.member(0).system();
   const dataset::InputConfigurations in = dataset::read_prediction_inputs(a.inputs, sys);
   const auto props = ens.predict(in.configs);
@@ -555,34 +614,72 @@ void run_predict(const PredictArgs& a) {
   if (!a.output.empty()) fmt::print(stderr, "wrote {}\n", a.output);
 }
 
-void add_predict_command(CLI::App& app) {
+void add_predict_command(CLI::App& app, AppContext& ctx) {
   auto* sub = app.add_subcommand("predict",
                                  "predict energy (Ry), charges (e) and moments (muB) of "
                                  "configurations with trained model(s)");
   auto a = std::make_shared<PredictArgs>();
   sub->add_option("-m,--model", a->models,
                   "model file(s); several fold models give mean and spread; repeat -m per file")
-      ->required()
+      ->allow_extra_args(false);
+  sub->add_option("--deck", a->deck, "deck whose training.model is the model file (instead of -m)")
+      ->check(CLI::ExistingFile);
+  sub->add_option("--fold", a->folds,
+                  "use only the fold model(s) of these validation folds (repeat or comma-separate; "
+                  "default: every fold model, their mean)")
+      ->delimiter(',')
       ->allow_extra_args(false);
   sub->add_option(
          "inputs", a->inputs,
-         "dataset HDF5 files, text files of species digits (one configuration per line), or LSMS "
-         "info_evec output files")
+         "dataset HDF5 files, text files of species digits (one configuration per line), LSMS "
+         "info_evec output files, or directories of LSMS output files")
       ->required();
   sub->add_option(
       "-o,--output", a->output,
       "write predictions: .h5 (dataset-like arrays) or .csv (default: table on stdout)");
   sub->add_option("--backend", a->backend, "auto, reference, onednn or cuda")
       ->capture_default_str();
-  sub->callback([a] { run_predict(*a); });
+  sub->callback([a, &ctx] { run_predict(*a, ctx); });
 }
 
 }  // namespace
 
+void print_model_info(const std::string& path) {
+  const std::size_t n = nn::Model::count_in_file(path);
+  fmt::print("file      {} (model file, {} model{})\n", path, n, n == 1 ? "" : "s");
+  auto f = h5::File::open(path);
+  for (std::size_t i = 0; i < n; ++i) {
+    const nn::Model m = nn::Model::load_member(path, i, "reference");
+    std::vector<std::string> tasks;
+    for (Task t : kTasks)
+      if (m.tasks() & nn::task_bit(t)) tasks.emplace_back(nn::task_name(t));
+    if (i == 0)
+      fmt::print("model     {} ({}; tasks {}), {}\nsystem    {} on {}\n", model_label(m), m.kind(),
+                 fmt::join(tasks, ", "), m.describe(), m.system().name(),
+                 m.system().lattice.describe());
+    std::string errors = "not recorded (lsms-surrogate evaluate)";
+    h5::Handle g = h5::open_group(f, fmt::format("models/{}", i));
+    if (h5::has_attr(g, "test_rmse")) {
+      const auto tasks = h5::read_attr_strings(g, "test_tasks");
+      const auto rmse = h5::read_attr_doubles(g, "test_rmse");
+      std::vector<std::string> parts;
+      for (std::size_t t = 0; t < tasks.size() && t < rmse.size(); ++t)
+        parts.push_back(fmt::format("{} {:.4g} {}", tasks[t], rmse[t],
+                                    tasks[t] == "energy"   ? "Ry"
+                                    : tasks[t] == "charge" ? "e"
+                                                           : "muB"));
+      errors = fmt::format("{} ({} test values)", fmt::join(parts, ", "),
+                           h5::read_attr_int(g, "test_rows"));
+    }
+    fmt::print("fold {:>3}  epochs {}, trained on data {} ({}, {}); test RMSE: {}\n", m.fold(),
+               m.epochs_run(), m.dataset_hash(), m.trained_backend(), m.created(), errors);
+  }
+}
+
 void add_nn_commands(CLI::App& app, AppContext& ctx) {
   add_train_command(app, ctx);
   add_evaluate_command(app, ctx);
-  add_predict_command(app);
+  add_predict_command(app, ctx);
 }
 
 }  // namespace lsmss::app

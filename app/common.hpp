@@ -39,8 +39,11 @@ inline const std::vector<std::string>& deck_sections() {
 void add_calc_commands(CLI::App& app, AppContext& ctx);     // check, calc
 void add_dataset_commands(CLI::App& app, AppContext& ctx);  // build, import, info
 void add_nn_commands(CLI::App& app, AppContext& ctx);       // train, evaluate, predict
-void add_mc_commands(CLI::App& app, AppContext& ctx);       // mc, retrain
-void add_search_command(CLI::App& app, AppContext& ctx);    // search
+// `info` on a model file: kind, tasks, architecture, and per fold model epochs, training data
+// hash and the test errors `train` recorded.
+void print_model_info(const std::string& path);
+void add_mc_commands(CLI::App& app, AppContext& ctx);     // mc, retrain
+void add_search_command(CLI::App& app, AppContext& ctx);  // search
 
 // The deck's system against a dataset's: a deck for another cell must not train or evaluate on
 // that data (fails naming both). Warns about damaged rows.

@@ -274,6 +274,38 @@ std::vector<std::int64_t> read_attr_ints(hid_t obj, const std::string& name) {
   return read_attr_vec<std::int64_t>(obj, name);
 }
 
+void write_strings(hid_t loc, const std::string& name, const std::vector<std::string>& data) {
+  if (exists(loc, name)) H5Ldelete(loc, name.c_str(), H5P_DEFAULT);
+  const hsize_t n = data.size();
+  Handle space(H5Screate_simple(1, &n, nullptr), H5Sclose);
+  Handle t = string_type();
+  Handle d(H5Dcreate2(loc, name.c_str(), t, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
+           H5Dclose);
+  std::vector<const char*> ptrs;
+  ptrs.reserve(data.size());
+  for (const auto& x : data) ptrs.push_back(x.c_str());
+  if (!d.valid() || (n > 0 && H5Dwrite(d, t, H5S_ALL, H5S_ALL, H5P_DEFAULT, ptrs.data()) < 0))
+    h5fail(loc, name, "cannot write strings");
+}
+
+std::vector<std::string> read_strings(hid_t loc, const std::string& name) {
+  Handle d = open_dataset(loc, name);
+  Handle ftype(H5Dget_type(d), H5Tclose);
+  if (H5Tget_class(ftype) != H5T_STRING || H5Tis_variable_str(ftype) <= 0)
+    h5fail(loc, name, "expected a variable-length string dataset");
+  Handle space(H5Dget_space(d), H5Sclose);
+  const auto n = static_cast<std::size_t>(H5Sget_simple_extent_npoints(space));
+  std::vector<char*> buf(n, nullptr);
+  Handle t = string_type();
+  if (n > 0 && H5Dread(d, t, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf.data()) < 0)
+    h5fail(loc, name, "cannot read strings");
+  std::vector<std::string> out;
+  out.reserve(n);
+  for (char* x : buf) out.emplace_back(x ? x : "");
+  if (n > 0) H5Dvlen_reclaim(t, space, H5P_DEFAULT, buf.data());
+  return out;
+}
+
 std::vector<hsize_t> dims(hid_t loc, const std::string& name) {
   Handle d = open_dataset(loc, name);
   Handle space(H5Dget_space(d), H5Sclose);

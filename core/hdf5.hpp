@@ -91,6 +91,10 @@ hid_t native_type();
 
 std::vector<hsize_t> dims(hid_t loc, const std::string& name);
 
+// 1-D datasets of variable-length UTF-8 strings (e.g. a row's source).
+void write_strings(hid_t loc, const std::string& name, const std::vector<std::string>& data);
+std::vector<std::string> read_strings(hid_t loc, const std::string& name);
+
 // Whole datasets. `shape` empty means 1-D of data.size().
 template <class T>
 void write(hid_t loc, const std::string& name, const std::vector<T>& data,

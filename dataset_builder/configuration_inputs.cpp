@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <filesystem>
 #include <fstream>
 
 #include <fmt/format.h>
@@ -87,12 +88,37 @@ void add_lsms_output(const std::string& path, const System& sys, InputConfigurat
   in.add(std::move(v.config), path, ie.total_energy, std::move(v.charge), std::move(v.moment));
 }
 
+// A directory stands for the files in it (LSMS output files, in name order); a deck is refused
+// with a pointer to --deck (it used to be parsed as an LSMS file: "empty file").
+std::vector<std::string> expand_inputs(const std::vector<std::string>& inputs) {
+  std::vector<std::string> paths;
+  for (const auto& path : inputs) {
+    if (std::filesystem::path(path).extension() == ".lua")
+      fail(
+          "{}: a deck is not an input to predict; give the models with -m, or the deck with "
+          "--deck (its training.model)",
+          path);
+    if (!std::filesystem::is_directory(path)) {
+      paths.push_back(path);
+      continue;
+    }
+    std::vector<std::string> files;
+    for (const auto& e : std::filesystem::directory_iterator(path))
+      if (e.is_regular_file() && e.path().filename().string().front() != '.')
+        files.push_back(e.path().string());
+    if (files.empty()) fail("{}: a directory without files to predict", path);
+    std::sort(files.begin(), files.end());
+    paths.insert(paths.end(), files.begin(), files.end());
+  }
+  return paths;
+}
+
 }  // namespace
 
-InputConfigurations read_prediction_inputs(const std::vector<std::string>& paths,
+InputConfigurations read_prediction_inputs(const std::vector<std::string>& inputs,
                                            const System& model_system) {
   InputConfigurations in;
-  for (const auto& path : paths) {
+  for (const auto& path : expand_inputs(inputs)) {
     if (h5::File::is_hdf5(path)) {
       add_dataset_rows(path, model_system, in);
       continue;

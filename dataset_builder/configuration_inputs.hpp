@@ -23,12 +23,13 @@ struct InputConfigurations {
   std::size_t size() const { return configs.size(); }
 };
 
-// Reads every path, by its content: a dataset HDF5 file (every row, with its values), a text file
+// Reads every path (a directory: the files in it, in name order; a .lua deck is refused), by its
+// content: a dataset HDF5 file (every row, with its values), a text file
 // of species digits (one configuration per line, in the lattice's site order; blanks ignored), or
 // an LSMS info_evec output file (its positions mapped onto the lattice, lsms::SiteMapper). The
 // configurations must fit `model_system` (the system of the model that will predict them). Bad
 // input throws naming the file (and line); so does finding no configuration at all.
-InputConfigurations read_prediction_inputs(const std::vector<std::string>& paths,
+InputConfigurations read_prediction_inputs(const std::vector<std::string>& inputs,
                                            const System& model_system);
 
 // A random configuration of a binary system with exactly `count_a` atoms of species 0 (the rest

@@ -178,27 +178,6 @@ void create_column(hid_t group, const Column& c, int sites) {
   h5::write_attr(d, "description", c.description);
 }
 
-std::vector<std::string> read_strings(hid_t loc, const std::string& name) {
-  if (!h5::exists(loc, name))
-    h5fail(loc, name, "dataset is missing (is this a file of the right kind?)");
-  h5::Handle d(H5Dopen2(loc, name.c_str(), H5P_DEFAULT), H5Dclose);
-  if (!d.valid()) h5fail(loc, name, "cannot open dataset");
-  h5::Handle ftype(H5Dget_type(d), H5Tclose);
-  if (H5Tget_class(ftype) != H5T_STRING || H5Tis_variable_str(ftype) <= 0)
-    h5fail(loc, name, "expected a variable-length string dataset");
-  h5::Handle space(H5Dget_space(d), H5Sclose);
-  const auto n = static_cast<std::size_t>(H5Sget_simple_extent_npoints(space));
-  std::vector<char*> buf(n, nullptr);
-  h5::Handle t = string_type();
-  if (n > 0 && H5Dread(d, t, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf.data()) < 0)
-    h5fail(loc, name, "cannot read strings");
-  std::vector<std::string> out;
-  out.reserve(n);
-  for (char* s : buf) out.emplace_back(s ? s : "");
-  if (n > 0) H5Dvlen_reclaim(t, space, H5P_DEFAULT, buf.data());
-  return out;
-}
-
 // Bytes an append of `rows` rows of `cols` may add to the file: the data, one new chunk per
 // column, and room for HDF5's metadata.
 template <class Table>
@@ -672,7 +651,7 @@ void DatasetFile::read_configs(h5::Mode mode) {
   read_into(g, "hash", t.hash, n, 0);
   read_into(g, "origin", t.origin, n, 0);
   read_into(g, "checksum", t.checksum, n, 0);
-  t.source = read_strings(g, "source");
+  t.source = h5::read_strings(g, "source");
   t.source.resize(n);
   // A row is verified by its checksum and its consistency. Trailing rows never written
   // (checksum still the fill value 0) and rows some column does not reach are a torn tail;
@@ -730,8 +709,8 @@ void DatasetFile::read_results(h5::Mode mode) {
   read_into(g, "charge_transfer", all.charge_transfer, n, sites);
   read_into(g, "moment", all.moment, n, sites);
   read_into(g, "checksum", all.checksum, n, 0);
-  all.message = read_strings(g, "message");
-  all.driver = read_strings(g, "driver");
+  all.message = h5::read_strings(g, "message");
+  all.driver = h5::read_strings(g, "driver");
   all.message.resize(n);
   all.driver.resize(n);
   // Same rule as /configs: only a torn tail is cut, damaged rows stay and are skipped.

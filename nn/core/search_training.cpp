@@ -59,7 +59,7 @@ double validation_loss(const Model& model, const dataset::Dataset& data,
   double loss = 0;
   for (std::size_t t = 0; t < ev.tasks.size(); ++t) {
     const double weight = alpha.empty() ? 1.0 : alpha[t];
-    loss += weight * ev.tasks[t].rmse_standardized * ev.tasks[t].rmse_standardized;
+    loss += weight * ev.tasks[t].rmse_over_training_std * ev.tasks[t].rmse_over_training_std;
   }
   return loss;
 }

@@ -480,8 +480,7 @@ std::vector<Configuration> configurations_of(const dataset::Dataset& d,
   return configs;
 }
 
-// The errors of predictions `p` of the rows `rows` against the dataset, per head of `model`
-// (the standardized scale is the model's training std).
+// The errors of predictions `p` of the rows `rows` against the dataset, per head of `model`.
 Evaluation errors_of(const Model& model, const dataset::Dataset& d,
                      const std::vector<std::size_t>& rows, const Predictions& p, bool parity) {
   const int N = d.num_sites;
@@ -492,7 +491,7 @@ Evaluation errors_of(const Model& model, const dataset::Dataset& d,
   for (Task t : {Task::energy, Task::charge, Task::moment}) {
     if (!(model.tasks() & task_bit(t))) continue;
     const int O = t == Task::energy ? 1 : N;
-    // The standardized scale is the network's training spread of the raw value; a linear model
+    // The network's training spread of the raw value (the search's loss scale); a linear model
     // alone has none (NaN).
     const std::vector<double>* paper_std = nullptr;
     for (std::size_t h = 0; h < heads.size(); ++h)
@@ -518,7 +517,9 @@ Evaluation errors_of(const Model& model, const dataset::Dataset& d,
     e.count = rows.size() * O;
     const double n = std::max<double>(1.0, double(e.count));
     e.rmse = std::sqrt(s2 / n);
-    e.rmse_standardized = std::sqrt(s2std / n);
+    const double spread = composition_spread(d, rows, t);
+    e.rmse_standardized = spread > 0 ? e.rmse / spread : std::numeric_limits<double>::quiet_NaN();
+    e.rmse_over_training_std = std::sqrt(s2std / n);
     e.mae = sa / n;
     e.rmse_mev_per_atom =
         t == Task::energy ? e.rmse / N * kRydbergMeV : std::numeric_limits<double>::quiet_NaN();
@@ -528,6 +529,34 @@ Evaluation errors_of(const Model& model, const dataset::Dataset& d,
 }
 
 }  // namespace
+
+double composition_spread(const dataset::Dataset& data, const std::vector<std::size_t>& rows,
+                          Task task) {
+  const int N = data.num_sites, O = task == Task::energy ? 1 : N;
+  const std::vector<double>& values = values_of(data, task);
+  // Groups: the composition, and for per-site values also the site's species (else the spread
+  // of charges is the species' Z difference, ~50 e for CuAu).
+  auto group = [&](std::size_t r, int o) {
+    const int species = task == Task::energy ? 0 : data.occupation[r * N + o];
+    return std::pair<int, int>(data.composition[r], species);
+  };
+  // Two passes (means, then deviations): energies are ~1e6 Ry, their spreads mRy.
+  std::map<std::pair<int, int>, std::pair<double, std::size_t>> mean;  // -> (sum, values)
+  for (std::size_t r : rows)
+    for (int o = 0; o < O; ++o) {
+      auto& [sum, count] = mean[group(r, o)];
+      sum += values[r * O + o];
+      ++count;
+    }
+  for (auto& [key, m] : mean) m.first /= double(m.second);
+  double s2 = 0;
+  for (std::size_t r : rows)
+    for (int o = 0; o < O; ++o) {
+      const double dev = values[r * O + o] - mean[group(r, o)].first;
+      s2 += dev * dev;
+    }
+  return rows.empty() ? 0.0 : std::sqrt(s2 / (double(rows.size()) * O));
+}
 
 Evaluation evaluate_model(const Model& model, const dataset::Dataset& d,
                           const std::vector<std::size_t>& rows, bool parity) {

@@ -99,10 +99,12 @@ Model train_model(const dataset::Dataset& data, const TrainingOptions& opt, int 
 
 struct TaskError {
   Task task = Task::energy;
-  std::size_t count = 0;         // values compared
-  double rmse = 0;               // physical units (Ry, e, muB)
-  double rmse_standardized = 0;  // divided by the training std of the raw value
-  double rmse_mev_per_atom = 0;  // energy only: rmse / sites in meV
+  std::size_t count = 0;              // values compared
+  double rmse = 0;                    // physical units (Ry, e, muB)
+  double rmse_standardized = 0;       // rmse / composition_spread of the rows scored (NaN if 0)
+  double rmse_over_training_std = 0;  // per output column, / the network's training std of the
+                                      // raw value (the search's loss; NaN for a linear model)
+  double rmse_mev_per_atom = 0;       // energy only: rmse / sites in meV
   double mae = 0;
 };
 
@@ -122,8 +124,18 @@ inline constexpr double kRydbergMeV = 13605.693122994;
 
 Evaluation evaluate_model(const Model& model, const dataset::Dataset& data,
                           const std::vector<std::size_t>& rows, bool parity = false);
+// The scale of TaskError::rmse_standardized: the RMS deviation of the reference values of
+// `rows` from the mean of their composition (the dataset's composition column; means over the
+// same rows; charge and moment: the mean over the sites of the same species in that
+// composition's rows). It is the RMSE of a model that knows those means and nothing else (the
+// composition, and a site's own species), and does not depend on the model
+// (every kind, fold and ensemble scored on the same rows gets the same scale). 0 without rows
+// or when every composition's values are equal.
+double composition_spread(const dataset::Dataset& data, const std::vector<std::size_t>& rows,
+                          Task task);
+
 // The errors of the mean prediction of `models` (a fold ensemble, as the surrogate driver and
-// `predict` use it); fold = -1. The standardized scale is the first model's.
+// `predict` use it); fold = -1.
 Evaluation evaluate_ensemble(const std::vector<Model>& models, const dataset::Dataset& data,
                              const std::vector<std::size_t>& rows);
 

@@ -97,6 +97,16 @@ TEST(Cli, CheckValidatesEverySection) {
   auto r = cli("check " + good.string());
   EXPECT_EQ(r.status, 0) << r.output;
   EXPECT_NE(r.output.find("montecarlo OK"), std::string::npos) << r.output;
+  // An import deck names no driver: check does not print the default as if it were used
+  // (issue 15: it printed "driver    tb").
+  auto import_deck = dir.write(
+      "import.lua",
+      "system = { lattice = 'fcc', a = 7.2, supercell = {1,1,1}, species = {'Cu','Au'} }\n"
+      "sampling = { cap = 3 }\ndataset = { file = 'x.h5' }\n");
+  r = cli("check " + import_deck.string());
+  EXPECT_EQ(r.status, 0) << r.output;
+  EXPECT_NE(r.output.find("driver    none named"), std::string::npos) << r.output;
+  EXPECT_EQ(r.output.find("driver    tb"), std::string::npos) << r.output;
 }
 
 // Every deck shipped in examples/ passes `check`; a surrogate deck whose model is not trained

@@ -157,8 +157,10 @@ training = {
   // Both folds of the deck into one file; the table has the three scales.
   r = cli_in(cd, fmt::format("train -q {}", deck.string()));
   ASSERT_EQ(r.status, 0) << r.output;
-  for (const char* s : {"MTL E+C", "64-24-[8|8]-[1|32]", "standardized (RMSE / training std",
-                        "physical units", "meV/atom", "wrote     cuau_ec.h5 (2 fold models)"})
+  for (const char* s :
+       {"MTL E+C", "64-24-[8|8]-[1|32]",
+        "standardized (RMSE / RMS spread of the test values within each composition)",
+        "physical units", "meV/atom", "wrote     cuau_ec.h5 (2 fold models)"})
     EXPECT_NE(r.output.find(s), std::string::npos) << s << "\n" << r.output;
   EXPECT_EQ(nn::Model::count_in_file(dir / "cuau_ec.h5"), 2u);
   EXPECT_TRUE(std::filesystem::exists(dir / "cuau_ec.eval.csv"));
@@ -170,6 +172,17 @@ training = {
   EXPECT_EQ(one.fold(), 1);
   EXPECT_EQ(one.epochs_run(), 5);
   EXPECT_NE(one.training_deck().find("task_specific = 16"), std::string::npos);
+  // info on a model file: kind, tasks, architecture, folds, training data hash and the test
+  // errors train recorded (none for a --no-evaluate run).
+  r = cli_in(cd, "info cuau_ec.h5 one.h5");
+  ASSERT_EQ(r.status, 0) << r.output;
+  for (const std::string& s :
+       {std::string("cuau_ec.h5 (model file, 2 models)"),
+        std::string("MTL E+C (mlp; tasks energy, charge), 64-24-"),
+        std::string("fold   0  epochs 40, trained on data ") + data.fingerprint(),
+        std::string("fold   2  epochs 40"), std::string("test RMSE: energy "),
+        std::string("test RMSE: not recorded")})
+    EXPECT_NE(r.output.find(s), std::string::npos) << s << "\n" << r.output;
 
   r = cli_in(cd, fmt::format("evaluate {} -m cuau_ec.h5 -m one.h5 --parity -o ev", deck.string()));
   ASSERT_EQ(r.status, 0) << r.output;
@@ -234,6 +247,48 @@ training = {
   // Sites come back in the lattice's order, whatever the file's order.
   for (int i = 0; i < 32; ++i) EXPECT_DOUBLE_EQ(iq[i], d.charge[3 * 32 + i]) << i;
   EXPECT_NEAR(q[5], q[2 * 32 + 5], 1e-9);
+  // Issue 15 item 5: the HDF5 output names each row's source, as the CSV does.
+  EXPECT_EQ(h5::read_strings(f, "source"),
+            (std::vector<std::string>{"runs/out_3", "runs/out_4", "two.txt:1", "two.txt:2"}));
+  // A directory of LSMS files is its files, in name order.
+  r = cli_in(cd, "predict -m cuau_ec.h5 runs -o dir.csv");
+  ASSERT_EQ(r.status, 0) << r.output;
+  EXPECT_EQ(count_lines(read_file(dir / "dir.csv")), 2 + d.rows());
+  EXPECT_NE(r.output.find("against the input's values: charge RMSE"), std::string::npos)
+      << r.output;
+  // One fold model of the file: its own prediction, no spread; a fold the file lacks is named.
+  r = cli_in(cd, "predict -m cuau_ec.h5 --fold 2 two.txt -o fold2.h5");
+  ASSERT_EQ(r.status, 0) << r.output;
+  {
+    auto f2 = h5::File::open(dir / "fold2.h5");
+    const auto e2 = h5::read<double>(f2, "energy");
+    const auto s2 = h5::read<double>(f2, "energy_std");
+    const nn::Model m2 = nn::Model::load_member(dir / "cuau_ec.h5", 1);
+    ASSERT_EQ(m2.fold(), 2);
+    const auto p2 = m2.predict(std::vector<Configuration>{d.configuration(3)});
+    ASSERT_EQ(e2.size(), 2u);
+    EXPECT_NEAR(e2[0], p2.energy[0], 1e-9 * std::abs(e2[0]));
+    EXPECT_EQ(s2[0], 0.0);
+  }
+  r = cli_in(cd, "predict -m cuau_ec.h5 --fold 1 two.txt");
+  EXPECT_NE(r.status, 0);
+  EXPECT_NE(r.output.find("no model of fold 1"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("folds there: 0,2"), std::string::npos) << r.output;
+  // The deck's training.model; a deck given as an input is refused with the way to pass it.
+  r = cli_in(cd, fmt::format("predict --deck {} two.txt -o deck.csv", deck.string()));
+  ASSERT_EQ(r.status, 0) << r.output;
+  EXPECT_EQ(count_lines(read_file(dir / "deck.csv")), 2u + 2);
+  r = cli_in(cd, fmt::format("predict -m cuau_ec.h5 {}", deck.string()));
+  EXPECT_NE(r.status, 0);
+  EXPECT_NE(r.output.find("--deck"), std::string::npos) << r.output;
+  // evaluate --all-rows scores every row of the dataset (and the ensemble of the fold models).
+  r = cli_in(cd, fmt::format("evaluate {} -m cuau_ec.h5 --all-rows -o allrows", deck.string()));
+  ASSERT_EQ(r.status, 0) << r.output;
+  EXPECT_NE(r.output.find(fmt::format("scoring   {} rows", data.rows())), std::string::npos)
+      << r.output;
+  EXPECT_NE(read_file(dir / "allrows.csv")
+                .find(fmt::format("cuau_ec.h5,MTL E+C,ensemble,energy,{},", data.rows())),
+            std::string::npos);
 
   // Errors: a model for another lattice, the uncompiled cuda backend.
   const auto other = dir.write("other.lua", R"(

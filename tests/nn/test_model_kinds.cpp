@@ -232,3 +232,45 @@ TEST(NnModelKinds, DeckKeys) {
       [&] { opts("{ kind = 'cluster_expansion', augment = { translations = 2 } }"); },
       "translation-invariant");
 }
+
+// evaluate's standardized RMSE divides by the spread within compositions (issue 15: the spread
+// of total energies, ~1e5 Ry on real data, made it meaningless). Two compositions by hand:
+// energies {1, 3} and {10, 14} deviate by +-1 and +-2 from their means (RMS sqrt(2.5)). Charges
+// group by composition and the site's species: in composition 1 species 0 (site 0) has 0 and 0,
+// species 1 has four 0s and two 2s (mean 2/3, squared deviations 16/3), composition 2 is
+// constant: sqrt(16/3 / 16 values).
+TEST(NnModelKinds, StandardizedRmseUsesTheSpreadWithinCompositions) {
+  dataset::Dataset d = test::synthetic_dataset(4, 1, 1, {1, 1, 1});
+  ASSERT_EQ(d.num_sites, 4);
+  d.occupation = {0, 1, 1, 1, 0, 0, 1, 1, 0, 1, 1, 1, 0, 0, 1, 1};
+  d.composition = {1, 2, 1, 2};
+  d.energy = {1e6 + 1, 1e6 + 10, 1e6 + 3, 1e6 + 14};  // totals far from zero: no cancellation
+  d.charge = {0, 0, 0, 2, 1, 1, 1, 1, 0, 0, 0, 2, 1, 1, 1, 1};
+  const std::vector<std::size_t> all = {0, 1, 2, 3};
+  EXPECT_NEAR(composition_spread(d, all, Task::energy), std::sqrt(2.5), 1e-9);
+  EXPECT_NEAR(composition_spread(d, all, Task::charge), std::sqrt(1.0 / 3.0), 1e-12);
+  EXPECT_NEAR(composition_spread(d, {0, 2}, Task::energy), 1.0, 1e-9);
+  EXPECT_EQ(composition_spread(d, {1, 3}, Task::charge), 0.0);
+  EXPECT_EQ(composition_spread(d, {}, Task::energy), 0.0);
+}
+
+// Every model kind gets a finite standardized RMSE on the same scale (the cluster expansion's
+// was NaN: it has no network training spread), and so does the ensemble.
+TEST(NnModelKinds, StandardizedRmseIsTheSameScaleForEveryKind) {
+  const auto d = test::synthetic_dataset(200, 4, 8, {2, 1, 1});
+  const auto rows = test_rows(d);
+  for (ModelKind kind : {ModelKind::mlp, ModelKind::cluster_expansion}) {
+    SCOPED_TRACE(model_kind_name(kind));
+    const std::vector<Model> models = {train_model(d, kind_options(kind, 3), 0),
+                                       train_model(d, kind_options(kind, 3), 1)};
+    for (const Evaluation& ev :
+         {evaluate_model(models[0], d, rows), evaluate_ensemble(models, d, rows)})
+      for (const TaskError& e : ev.tasks) {
+        SCOPED_TRACE(task_name(e.task));
+        const double spread = composition_spread(d, rows, e.task);
+        ASSERT_GT(spread, 0);
+        EXPECT_TRUE(std::isfinite(e.rmse_standardized));
+        EXPECT_DOUBLE_EQ(e.rmse_standardized, e.rmse / spread);
+      }
+  }
+}
