@@ -27,7 +27,7 @@ std::vector<Model> train_share(const dataset::Dataset& data, const TrainingOptio
   // The GPU: all of this rank's folds in one run (plain MLPs; other kinds go fold by fold
   // through train_model).
   if (trains_folds_together(options) && options.kind == ModelKind::mlp &&
-      options.augment_translations == 0) {
+      options.augment_translations == 0 && options.augment_symmetry.copies == 0) {
     std::vector<int> share;
     for (std::size_t i = rank; i < folds.size(); i += ranks) share.push_back(folds[i]);
     models = train_folds_together(data, options, share, run.deck_text);

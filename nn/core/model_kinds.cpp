@@ -1,16 +1,14 @@
 // Model kinds beyond the paper's one-hot MLP (docs/nn.md, "Model kinds"): the linear model
-// alone (cluster_expansion), a network on its residual (ce+mlp), and translation augmentation
+// alone (cluster_expansion), a network on its residual (ce+mlp), and symmetry augmentation
 // of the network's training rows.
-#include <algorithm>
-#include <numeric>
 #include <optional>
 
 #include <fmt/format.h>
 
 #include "core/error.hpp"
-#include "core/rng.hpp"
 #include "core/version.hpp"
 #include "nn/core/model_impl.hpp"
+#include "nn/core/symmetry_augmentation.hpp"
 #include "nn/core/trainer.hpp"
 #include "nn/core/training_parts.hpp"
 
@@ -34,9 +32,15 @@ void read_model_kind_keys(const DeckTable& t, TrainingOptions& o) {
   ce.finish();
   const DeckTable au = t.table("augment");
   o.augment_translations = static_cast<int>(au.integer("translations", 0, 0, 100000));
+  o.augment_symmetry.copies = static_cast<int>(au.integer("copies", 0, 0, 100000));
+  o.augment_symmetry.group =
+      symmetry_group_from_name(au.choice("group", "space_group", {"translations", "space_group"}));
   au.finish();
-  if (o.kind == ModelKind::cluster_expansion && o.augment_translations > 0)
-    au.error("translations",
+  if (o.augment_translations > 0 && o.augment_symmetry.copies > 0)
+    au.error("copies", "give either `translations` (the older form) or `copies` (with `group`)");
+  if (o.kind == ModelKind::cluster_expansion &&
+      (o.augment_translations > 0 || o.augment_symmetry.copies > 0))
+    au.error(o.augment_translations > 0 ? "translations" : "copies",
              "kind \"cluster_expansion\" is translation-invariant already; augmentation only "
              "applies to a network (kinds mlp and ce+mlp)");
 }
@@ -86,37 +90,17 @@ Model linear_only(const dataset::Dataset& data, const TrainingOptions& opt, int 
 // Translations of the supercell map the lattice onto itself exactly, so every copy is a true
 // data point (validation rows are copied too, test rows never).
 dataset::Dataset augment_translations(const dataset::Dataset& d, int copies, std::uint64_t seed) {
-  const auto perms = d.system.lattice.translations();
-  const int N = d.num_sites, T = static_cast<int>(perms.size());
-  dataset::Dataset a = d;
-  const bool q = d.charge.size() == d.rows() * N, m = d.moment.size() == d.rows() * N;
-  Rng rng(seed, 0xA06u);
-  std::vector<int> others(T - 1);
-  std::iota(others.begin(), others.end(), 1);  // translation 0 is the identity
-  const int k = std::min(copies, T - 1);
-  for (std::size_t r = 0; r < d.rows(); ++r) {
-    if (d.is_test(r)) continue;
-    for (int c = 0; c < k; ++c) {  // k distinct translations (partial Fisher-Yates)
-      const auto j = c + static_cast<int>(rng.below(static_cast<std::uint64_t>(T - 1 - c)));
-      std::swap(others[c], others[j]);
-      const auto& perm = perms[others[c]];
-      const std::size_t base = a.occupation.size();
-      a.occupation.resize(base + N);
-      for (int i = 0; i < N; ++i) a.occupation[base + perm[i]] = d.occupation[r * N + i];
-      auto move_values = [&](std::vector<double>& to, const std::vector<double>& from) {
-        const std::size_t b = to.size();
-        to.resize(b + N);
-        for (int i = 0; i < N; ++i) to[b + perm[i]] = from[r * N + i];
-      };
-      if (q) move_values(a.charge, d.charge);
-      if (m) move_values(a.moment, d.moment);
-      a.energy.push_back(d.energy[r]);
-      a.composition.push_back(d.composition[r]);
-      a.fold.push_back(d.fold[r]);
-      if (!d.origin.empty()) a.origin.push_back(d.origin[r]);
-    }
-  }
-  return a;
+  std::vector<std::size_t> rows;
+  for (std::size_t r = 0; r < d.rows(); ++r)
+    if (!d.is_test(r)) rows.push_back(r);
+  return append_permuted_rows(d, d.system.lattice.translations(), rows, copies, seed);
+}
+
+dataset::Dataset augment_training_rows(const dataset::Dataset& d, const TrainingOptions& opt,
+                                       int fold) {
+  const SymmetryAugmentation& s = opt.augment_symmetry;
+  return append_permuted_rows(d, symmetry_permutations(d, s.group),
+                              training_split(d, opt, fold).train, s.copies, opt.seed + fold);
 }
 
 Model train_model_kind(const dataset::Dataset& data, const TrainingOptions& opt, int fold,
@@ -134,9 +118,11 @@ Model train_model_kind(const dataset::Dataset& data, const TrainingOptions& opt,
   std::optional<dataset::Dataset> augmented;
   if (opt.augment_translations > 0)
     augmented = augment_translations(residual, opt.augment_translations, opt.seed + fold);
+  if (opt.augment_symmetry.copies > 0) augmented = augment_training_rows(residual, opt, fold);
   TrainingOptions plain = opt;
   plain.kind = ModelKind::mlp;
   plain.augment_translations = 0;
+  plain.augment_symmetry.copies = 0;
   // Residual charges are small numbers around 0, not electrons per site: subtracting Z
   // (the "transfer" target) would hand the network the species' Z to learn back.
   if (linear) plain.charge_target = ChargeTarget::total;

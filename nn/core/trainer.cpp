@@ -460,7 +460,8 @@ Model train_model(const dataset::Dataset& data, const TrainingOptions& options, 
                   const std::string& deck_text) {
   // The cuda backend trains through the multi-fold engine (also for one fold): it keeps the
   // data, the step and Adam on the device.
-  if (options.kind != ModelKind::mlp || options.augment_translations > 0)
+  if (options.kind != ModelKind::mlp || options.augment_translations > 0 ||
+      options.augment_symmetry.copies > 0)
     return train_model_kind(data, options, fold, deck_text);
   if (trains_folds_together(options))
     return std::move(train_folds_together(data, options, {fold}, deck_text).front());

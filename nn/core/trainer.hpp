@@ -12,6 +12,7 @@
 #include "nn/core/network.hpp"
 #include "nn/core/optimizer.hpp"
 #include "nn/core/standardization.hpp"
+#include "nn/core/symmetry_augmentation.hpp"
 #include "nn/model.hpp"
 
 namespace lsmss::nn {
@@ -54,6 +55,8 @@ struct TrainingOptions {
   std::string model;                // from_deck: training.model, else defaults::model_file(<deck>)
   long curve_interval = 0;          // epochs between curve samples; 0: epochs/200 (>= 1)
   bool progress = true;
+  // training.augment.copies and .group (nn/core/symmetry_augmentation.hpp)
+  SymmetryAugmentation augment_symmetry;
 
   // Reads the deck's `training` table (every key typed, then finish()); `deck_file` names the
   // default model file.
@@ -90,6 +93,11 @@ Model train_model_kind(const dataset::Dataset& data, const TrainingOptions& opt,
 // The dataset with `copies` distinct random lattice translations of every non-test row
 // appended (same fold; charges and moments move with their sites).
 dataset::Dataset augment_translations(const dataset::Dataset& data, int copies, std::uint64_t seed);
+// training.augment.copies: the dataset with opt.augment_symmetry.copies distinct random
+// operations of its group applied to each training row of `fold` (training_split(...).train:
+// never the validation or test rows) appended.
+dataset::Dataset augment_training_rows(const dataset::Dataset& data, const TrainingOptions& opt,
+                                       int fold);
 
 // Trains one fold model. `deck_text` is stored in the model file for provenance.
 Model train_model(const dataset::Dataset& data, const TrainingOptions& opt, int fold,
