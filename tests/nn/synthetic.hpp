@@ -6,8 +6,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <random>
 
-#include "core/rng.hpp"
 #include "core/species.hpp"
 #include "dataset_builder/dataset.hpp"
 #include "fixtures.hpp"
@@ -47,12 +47,12 @@ inline dataset::Dataset synthetic_dataset(int rows, int folds, std::uint64_t see
   d.driver = "synthetic";
   d.available = kEnergy | kCharge | kMoment;
   const auto shells = d.system.lattice.shells(1);
-  Rng rng(seed);
+  std::mt19937_64 rng(seed);
   for (int r = 0; r < rows; ++r) {
-    const int nA = static_cast<int>(rng.below(N + 1));
+    const int nA = static_cast<int>(rng() % (N + 1));
     std::vector<std::uint8_t> occ(N, 1);
     std::fill(occ.begin(), occ.begin() + nA, 0);
-    shuffle(occ, rng);
+    std::shuffle(occ.begin(), occ.end(), rng);
     double pair = 0;
     std::vector<double> unlike(N, 0);
     for (int i = 0; i < N; ++i)
