@@ -175,7 +175,7 @@ TEST(NnStepMath, GatherGivesEachFoldItsBatchesAndZeroPadding) {
   lsmss::Rng rng(3);
   for (int f = 0; f < folds; ++f) {
     for (long r = 0; r < rows[f]; ++r)
-      for (int c = 0; c < width; ++c) src.push_back(float(1000 * (f + 1) + 10 * r + c));
+      for (int c = 0; c < width; ++c) src.push_back(float(1000L * (f + 1) + 10 * r + c));
     std::vector<int> o(rows[f]);
     std::iota(o.begin(), o.end(), 0);
     lsmss::shuffle(o, rng);
@@ -193,7 +193,7 @@ TEST(NnStepMath, GatherGivesEachFoldItsBatchesAndZeroPadding) {
     }
     for (std::size_t i = 0; i < std::size_t(folds) * B * width; ++i) {
       const int c = static_cast<int>(i % width), r = static_cast<int>((i / width) % B),
-                f = static_cast<int>(i / (width * B));
+                f = static_cast<int>(i / (std::size_t(width) * B));
       const float v =
           sm::gathered_value(i, B, width, src.data(), offsets.data(), order.data(), steps.data());
       if (r >= steps[f].count) {
