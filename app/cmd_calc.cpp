@@ -9,6 +9,7 @@
 #include "app/common.hpp"
 #include "core/defaults.hpp"
 #include "core/progress.hpp"
+#include "core/results_tsv.hpp"
 #include "core/rng.hpp"
 #include "dataset_builder/configuration_inputs.hpp"
 #include "dataset_builder/settings.hpp"
@@ -141,10 +142,6 @@ void print_calc_results(const CalcOptions& o, const System& sys,
   if (!o.output.empty()) {
     tsv.open(o.output);
     if (!tsv) fail("cannot write '{}'", o.output);
-    tsv << "# lsms-surrogate calc: energy in Ry, charge in e (electrons on the site), moment "
-           "in muB\n"
-           "index\tconfiguration\tstatus\tenergy_Ry\tcharge_e\tmoment_muB\titerations\twall_"
-           "s\n";
   }
   fmt::print("{:>5} {:>4} {:>14} {:>20} {:>12} {:>12} {:>5} {:>9}  {}\n", "#", "n_A", "status",
              "energy (Ry)", "<|m|> (muB)", "max|dq| (e)", "iter", "time (s)", "configuration");
@@ -171,14 +168,8 @@ void print_calc_results(const CalcOptions& o, const System& sys,
                    p.moment.empty() ? NAN : p.moment[i]);
       }
     }
-    if (tsv) {
-      tsv << k << '\t' << configs[k].to_string() << '\t' << status_name(p.status) << '\t'
-          << (p.energy ? fmt::format("{:.10f}", *p.energy) : "nan") << '\t'
-          << fmt::format("{:.6f}", fmt::join(p.charge, ",")) << '\t'
-          << fmt::format("{:.6f}", fmt::join(p.moment, ",")) << '\t' << p.iterations << '\t'
-          << p.wall_time << '\n';
-    }
   }
+  if (tsv.is_open()) write_results_tsv(tsv, configs, results);
 }
 
 void add_calc_command(CLI::App& app, AppContext& ctx) {

@@ -7,6 +7,7 @@
 
 #include "app/common.hpp"
 #include "core/hdf5.hpp"
+#include "core/hdf5_listing.hpp"
 #include "core/mpi.hpp"
 #include "dataset_builder/builder.hpp"
 #include "dataset_builder/importer.hpp"
@@ -17,46 +18,28 @@ namespace {
 
 // Attributes and objects of an lsms-surrogate HDF5 file that is not a dataset (e.g. a model).
 void print_generic_h5(const std::string& path) {
-  h5::File f = h5::File::open(path, h5::Mode::read);
+  const h5::FileContents contents = h5::list_contents(h5::File::open(path, h5::Mode::read));
   fmt::print("file          {}\n", path);
-  struct Ctx {
-    std::vector<std::string> lines;
-  } ctx;
-  auto attr_cb = [](hid_t loc, const char* name, const H5A_info_t*, void* data) -> herr_t {
-    auto* c = static_cast<Ctx*>(data);
-    std::string v;
-    try {
-      h5::Handle a(H5Aopen(loc, name, H5P_DEFAULT), H5Aclose);
-      h5::Handle t(H5Aget_type(a), H5Tclose);
-      if (H5Tget_class(t) == H5T_STRING)
-        v = h5::read_attr_strings(loc, name).at(0);
-      else if (H5Tget_class(t) == H5T_INTEGER)
-        v = fmt::format("{}", fmt::join(h5::read_attr_ints(loc, name), ", "));
-      else
-        v = fmt::format("{}", fmt::join(h5::read_attr_doubles(loc, name), ", "));
-    } catch (const std::exception&) {
-      v = "?";
-    }
+  for (const auto& a : contents.root_attributes) {
+    using Kind = h5::AttributeValue::Kind;
+    std::string v = "?";  // unreadable, or an empty string list
+    if (a.kind == Kind::strings && !a.strings.empty())
+      v = a.strings.front();
+    else if (a.kind == Kind::ints)
+      v = fmt::format("{}", fmt::join(a.ints, ", "));
+    else if (a.kind == Kind::doubles)
+      v = fmt::format("{}", fmt::join(a.doubles, ", "));
     if (v.size() > 120) v = v.substr(0, 117) + "...";
     for (auto& ch : v)
       if (ch == '\n') ch = ' ';
-    c->lines.push_back(fmt::format("  @{} = {}", name, v));
-    return 0;
-  };
-  H5Aiterate2(f, H5_INDEX_NAME, H5_ITER_INC, nullptr, attr_cb, &ctx);
-  auto link_cb = [](hid_t g, const char* name, const H5L_info_t*, void* data) -> herr_t {
-    auto* c = static_cast<Ctx*>(data);
-    h5::Handle o(H5Oopen(g, name, H5P_DEFAULT), H5Oclose);
-    if (H5Iget_type(o) == H5I_DATASET) {
-      const auto d = h5::dims(g, name);
-      c->lines.push_back(fmt::format("  /{} [{}]", name, fmt::join(d, " x ")));
-    } else {
-      c->lines.push_back(fmt::format("  /{}/", name));
-    }
-    return 0;
-  };
-  H5Lvisit(f, H5_INDEX_NAME, H5_ITER_INC, link_cb, &ctx);
-  for (const auto& l : ctx.lines) fmt::print("{}\n", l);
+    fmt::print("  @{} = {}\n", a.name, v);
+  }
+  for (const auto& o : contents.objects) {
+    if (o.is_dataset)
+      fmt::print("  /{} [{}]\n", o.path, fmt::join(o.shape, " x "));
+    else
+      fmt::print("  /{}/\n", o.path);
+  }
 }
 
 void add_build_command(CLI::App& app, AppContext& ctx) {

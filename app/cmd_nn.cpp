@@ -2,6 +2,7 @@
 #include <algorithm>
 #include <cmath>
 #include <fstream>
+#include <iostream>
 #include <map>
 #include <numeric>
 #include <optional>
@@ -16,6 +17,7 @@
 #include "core/mpi.hpp"
 #include "dataset_builder/configuration_inputs.hpp"
 #include "dataset_builder/dataset.hpp"
+#include "dataset_builder/predictions_file.hpp"
 #include "nn/core/fold_training.hpp"
 #include "nn/core/trainer.hpp"
 
@@ -511,92 +513,6 @@ nn::Ensemble load_predict_models(PredictArgs& a, AppContext& ctx) {
   return nn::Ensemble(std::move(members));
 }
 
-// Predictions as dataset-like HDF5 arrays, with the input's own values for parity plots.
-void write_predictions_h5(const std::string& path, const PredictArgs& a, const System& sys,
-                          const dataset::InputConfigurations& in,
-                          const std::vector<Properties>& props) {
-  const int N = sys.num_sites();
-  std::vector<std::uint8_t> occ;
-  std::vector<std::int32_t> comp;
-  std::vector<double> e, es, q, qs, m, ms;
-  for (std::size_t k = 0; k < props.size(); ++k) {
-    occ.insert(occ.end(), in.configs[k].occupation().begin(), in.configs[k].occupation().end());
-    comp.push_back(in.configs[k].composition());
-    if (props[k].energy) e.push_back(*props[k].energy), es.push_back(*props[k].energy_std);
-    q.insert(q.end(), props[k].charge.begin(), props[k].charge.end());
-    qs.insert(qs.end(), props[k].charge_std.begin(), props[k].charge_std.end());
-    m.insert(m.end(), props[k].moment.begin(), props[k].moment.end());
-    ms.insert(ms.end(), props[k].moment_std.begin(), props[k].moment_std.end());
-  }
-  auto f = h5::File::create(path);
-  h5::write_attr(f, "format", "lsms-surrogate-predictions");
-  h5::write_attr(f, "models", a.models);
-  h5::write_attr(f, "system", sys.name());
-  h5::write_attr(f, "lattice", sys.lattice.describe());
-  const hsize_t R = props.size(), S = N;
-  h5::write_strings(f, "source", in.names);
-  h5::write(f, "occupation", occ, {R, S});
-  h5::write(f, "composition", comp);
-  if (!e.empty()) h5::write(f, "energy", e), h5::write(f, "energy_std", es);
-  if (!q.empty()) h5::write(f, "charge", q, {R, S}), h5::write(f, "charge_std", qs, {R, S});
-  if (!m.empty()) h5::write(f, "moment", m, {R, S}), h5::write(f, "moment_std", ms, {R, S});
-  // The input's own values (NaN where a configuration has none), for parity plots.
-  const double nan = std::nan("");
-  std::vector<double> ie, iq, im;
-  bool any_q = false, any_m = false;
-  for (std::size_t k = 0; k < props.size(); ++k) {
-    any_q = any_q || !in.charge[k].empty();
-    any_m = any_m || !in.moment[k].empty();
-  }
-  for (std::size_t k = 0; k < props.size(); ++k) {
-    ie.push_back(in.energy[k]);
-    auto append = [N, nan](std::vector<double>& dst, const std::vector<double>& v) {
-      if (v.empty())
-        dst.insert(dst.end(), N, nan);
-      else
-        dst.insert(dst.end(), v.begin(), v.end());
-    };
-    if (any_q) append(iq, in.charge[k]);
-    if (any_m) append(im, in.moment[k]);
-  }
-  if (std::any_of(ie.begin(), ie.end(), [](double x) { return !std::isnan(x); }))
-    h5::write(f, "input_energy", ie);
-  if (any_q) h5::write(f, "input_charge", iq, {R, S});
-  if (any_m) h5::write(f, "input_moment", im, {R, S});
-}
-
-// Predictions as CSV, to `path` or (empty) stdout.
-void write_predictions_csv(const std::string& path, const dataset::InputConfigurations& in,
-                           const std::vector<Properties>& props) {
-  std::ofstream file;
-  if (!path.empty()) {
-    file.open(path);
-    if (!file) fail("cannot write '{}'", path);
-  }
-  auto emit = [&](const std::string& s) {
-    if (file.is_open())
-      file << s;
-    else
-      fmt::print("{}", s);
-  };
-  emit(
-      "# lsms-surrogate predict: energy in Ry, charge in e (electrons on the site), moment in "
-      "muB; _std = spread of the fold models; input_energy_Ry = the input's own energy "
-      "(dataset or LSMS output file; empty for plain configurations)\n"
-      "source,configuration,n_A,energy_Ry,energy_std_Ry,charge_e,charge_std_e,moment_muB,"
-      "moment_std_muB,input_energy_Ry\n");
-  for (std::size_t k = 0; k < props.size(); ++k) {
-    const auto& p = props[k];
-    emit(fmt::format("{},{},{},{},{},\"{:.6f}\",\"{:.6f}\",\"{:.6f}\",\"{:.6f}\",{}\n", in.names[k],
-                     in.configs[k].to_string(), in.configs[k].composition(),
-                     p.energy ? fmt::format("{:.10f}", *p.energy) : "",
-                     p.energy_std ? fmt::format("{:.3e}", *p.energy_std) : "",
-                     fmt::join(p.charge, ","), fmt::join(p.charge_std, ","),
-                     fmt::join(p.moment, ","), fmt::join(p.moment_std, ","),
-                     std::isnan(in.energy[k]) ? "" : fmt::format("{:.10f}", in.energy[k])));
-  }
-}
-
 void run_predict(PredictArgs a, AppContext& ctx) {
   const nn::Ensemble ens = load_predict_models(a, ctx);
   const System& sys = ens.member(0).system();
@@ -606,12 +522,20 @@ void run_predict(PredictArgs a, AppContext& ctx) {
              sys.name(), property_mask_name(ens.tasks()));
   print_against_input(in, props, sys.num_sites());
   if (!a.output.empty() && std::filesystem::path(a.output).extension() == ".h5") {
-    write_predictions_h5(a.output, a, sys, in, props);
+    dataset::write_predictions_h5(a.output, a.models, sys, in, props);
     fmt::print(stderr, "wrote {}\n", a.output);
     return;
   }
-  write_predictions_csv(a.output, in, props);
-  if (!a.output.empty()) fmt::print(stderr, "wrote {}\n", a.output);
+  if (a.output.empty()) {
+    std::fflush(stdout);  // the CSV goes through std::cout, after anything printed before
+    dataset::write_predictions_csv(std::cout, in, props);
+    std::cout.flush();
+    return;
+  }
+  std::ofstream file(a.output);
+  if (!file) fail("cannot write '{}'", a.output);
+  dataset::write_predictions_csv(file, in, props);
+  fmt::print(stderr, "wrote {}\n", a.output);
 }
 
 void add_predict_command(CLI::App& app, AppContext& ctx) {

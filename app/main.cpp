@@ -20,6 +20,19 @@ namespace {
 // 2 usage error (unknown subcommand or option, missing or unparsable argument).
 constexpr int kExitUsage = 2;
 
+// After an error escaped the command (whose mpi::Session then skipped MPI_Finalize): with several
+// ranks, aborts the job so no rank waits forever for the failed one; alone, finalizes MPI.
+void finish_mpi_after_error() {
+  int inited = 0, finalized = 0;
+  MPI_Initialized(&inited);
+  MPI_Finalized(&finalized);
+  if (!inited || finalized) return;
+  if (lsmss::mpi::size_of(MPI_COMM_WORLD) > 1)
+    MPI_Abort(MPI_COMM_WORLD, 1);  // stops the other ranks instead of leaving them waiting
+  else
+    MPI_Finalize();
+}
+
 int run(int argc, char** argv) {
   using namespace lsmss;
   app::AppContext ctx;
@@ -61,13 +74,13 @@ int run(int argc, char** argv) {
                "than this machine has (lower the largest sizes: sampling.cap, "
                "training.architecture, montecarlo.walkers, batch sizes)\n");
     std::fflush(stderr);
-    mpi::finish_after_error();
+    finish_mpi_after_error();
     return 1;
   } catch (const std::exception& e) {
     std::fflush(stdout);
     fmt::print(stderr, "lsms-surrogate: error: {}\n", e.what());
     std::fflush(stderr);
-    mpi::finish_after_error();
+    finish_mpi_after_error();
     return 1;
   }
   return 0;

@@ -11,12 +11,12 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
-#include <random>
 #include <string>
 
 #include <fmt/format.h>
 
 #include "bench/bench_args.hpp"
+#include "core/rng.hpp"
 #include "core/species.hpp"
 #include "nn/core/backend.hpp"
 #include "nn/core/multi_fold.hpp"
@@ -46,13 +46,13 @@ dataset::Dataset fept_sized_dataset(int folds) {
                      .energy = {},
                      .charge = {},
                      .moment = {}};
-  std::mt19937_64 rng(1);
-  std::normal_distribution<double> g(0, 1);
+  Rng rng(1);
+  auto g = [](Rng& r) { return r.normal(); };
   int seen = 0;
   for (int r = 0; r < rows; ++r) {
     int n0 = 0;
     for (int i = 0; i < kSites; ++i) {
-      const auto s = static_cast<std::uint8_t>(rng() % 2);
+      const auto s = static_cast<std::uint8_t>(rng.below(2));
       d.occupation.push_back(s);
       n0 += s == 0;
     }

@@ -18,12 +18,12 @@
 
 #include <chrono>
 #include <cstdio>
-#include <random>
 
 #include <fmt/format.h>
 #include <oneapi/dnnl/dnnl.h>
 
 #include "bench/bench_args.hpp"
+#include "core/rng.hpp"
 #include "core/species.hpp"
 #include "dataset_builder/dataset.hpp"
 #include "drivers/register.hpp"
@@ -56,12 +56,12 @@ dataset::Dataset synthetic(const System& sys, int rows) {
       {}};
   const int n = sys.num_sites();
   const auto sh = sys.lattice.shells(1);
-  std::mt19937_64 rng(1);
+  Rng rng(1);
   for (int r = 0; r < rows; ++r) {
-    const int na = 1 + static_cast<int>(rng() % (n - 1));
+    const int na = 1 + static_cast<int>(rng.below(n - 1));
     std::vector<std::uint8_t> occ(n, 1);
     std::fill(occ.begin(), occ.begin() + na, 0);
-    std::shuffle(occ.begin(), occ.end(), rng);
+    shuffle(occ, rng);
     double e = -3000.0 * na - 4000.0 * (n - na);
     for (int i = 0; i < n; ++i)
       for (int j : sh.sites[0][i]) e += occ[i] != occ[j] ? -0.001 : 0.0;

@@ -11,13 +11,13 @@
 #include <cstdio>
 #include <cstring>
 #include <map>
-#include <random>
 #include <string>
 
 #include <fmt/format.h>
 #include <oneapi/dnnl/dnnl.hpp>
 
 #include "bench/bench_args.hpp"
+#include "core/rng.hpp"
 #include "core/species.hpp"
 #include "fixtures.hpp"
 #include "nn/core/backend.hpp"
@@ -132,12 +132,12 @@ dataset::Dataset random_dataset(int rows) {
       .energy = {},
       .charge = {},
       .moment = {}};
-  std::mt19937_64 rng(1);
-  std::normal_distribution<double> g(0, 1);
+  Rng rng(1);
+  auto g = [](Rng& r) { return r.normal(); };
   for (int r = 0; r < rows; ++r) {
     int nA = 0;
     for (int i = 0; i < kSites; ++i) {
-      const auto s = static_cast<std::uint8_t>(rng() % 2);
+      const auto s = static_cast<std::uint8_t>(rng.below(2));
       d.occupation.push_back(s);
       nA += s == 0;
     }
@@ -218,8 +218,8 @@ int run(int argc, char** argv) {
 
   fmt::print("\n{:<8} {:<30} {:>10} {:>10} {:>11} {:>11} {:>9} {:>10} {:>9}\n", "model", "network",
              "epochs/s", "GFLOP/s", "bare IP", "step/bare", "torch e/s", "x PyTorch", "goal");
-  std::mt19937_64 rng(5);
-  std::uniform_real_distribution<float> u(-1, 1);
+  Rng rng(5);
+  auto u = [](Rng& r) { return static_cast<float>(r.uniform(-1, 1)); };
   for (const auto& c : configs) {
     const Network net(make_spec(c));
     auto b = make_backend("onednn", threads);
@@ -289,7 +289,7 @@ int run(int argc, char** argv) {
     std::vector<Configuration> cfg;
     for (int k = 0; k < 4096; ++k) {
       std::vector<std::uint8_t> occ(kSites);
-      for (auto& x : occ) x = static_cast<std::uint8_t>(rng() % 2);
+      for (auto& x : occ) x = static_cast<std::uint8_t>(rng.below(2));
       cfg.emplace_back(std::move(occ));
     }
     for (int batch : {1, 64, 4096}) {

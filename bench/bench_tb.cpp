@@ -18,7 +18,6 @@
 #include <cstdio>
 #include <fstream>
 #include <memory>
-#include <random>
 #include <string>
 #include <vector>
 
@@ -28,6 +27,7 @@
 #include "bench/bench_tb_util.hpp"
 #include "core/blas_runtime.hpp"
 #include "core/deck.hpp"
+#include "core/rng.hpp"
 #include "core/system.hpp"
 #include "drivers/tb/tb_driver.hpp"
 
@@ -43,14 +43,13 @@ double seconds_since(Clock::time_point t0) {
 
 // Random configurations with a uniformly drawn composition 1..sites-1 (as the sampler does).
 std::vector<Configuration> random_stream(int sites, int n, unsigned seed) {
-  std::mt19937 rng(seed);
-  std::uniform_int_distribution<int> comp(1, sites - 1);
+  Rng rng(seed);
   std::vector<Configuration> out;
   for (int k = 0; k < n; ++k) {
     std::vector<std::uint8_t> occ(sites, 1);
-    const int a = comp(rng);
+    const int a = 1 + static_cast<int>(rng.below(sites - 1));
     std::fill(occ.begin(), occ.begin() + a, 0);
-    std::shuffle(occ.begin(), occ.end(), rng);
+    shuffle(occ, rng);
     out.emplace_back(occ);
   }
   return out;
@@ -58,11 +57,11 @@ std::vector<Configuration> random_stream(int sites, int n, unsigned seed) {
 
 // A chain of configurations, each one A-B swap away from the previous (equiatomic start).
 std::vector<Configuration> swap_chain(int sites, int n, unsigned seed) {
-  std::mt19937 rng(seed);
+  Rng rng(seed);
   std::vector<std::uint8_t> occ(sites, 1);
   std::fill(occ.begin(), occ.begin() + sites / 2, 0);
-  std::shuffle(occ.begin(), occ.end(), rng);
-  std::uniform_int_distribution<int> pick(0, sites - 1);
+  shuffle(occ, rng);
+  auto pick = [sites](Rng& r) { return static_cast<int>(r.below(sites)); };
   std::vector<Configuration> out;
   for (int k = 0; k < n; ++k) {
     int i = pick(rng), j = pick(rng);

@@ -13,7 +13,6 @@
 
 #include <cmath>
 #include <memory>
-#include <random>
 #include <string>
 #include <vector>
 
@@ -23,6 +22,7 @@
 #include "bench/bench_tb_util.hpp"
 #include "core/blas_runtime.hpp"
 #include "core/deck.hpp"
+#include "core/rng.hpp"
 #include "core/system.hpp"
 #include "drivers/tb/tb_driver.hpp"
 #include "drivers/tb/tb_parameters.hpp"
@@ -31,10 +31,10 @@ using namespace lsmss;
 
 namespace {
 
-Configuration random_config(int sites, int count0, std::mt19937& rng) {
+Configuration random_config(int sites, int count0, Rng& rng) {
   std::vector<std::uint8_t> occ(sites, 1);
   for (int i = 0; i < count0; ++i) occ[i] = 0;
-  std::shuffle(occ.begin(), occ.end(), rng);
+  shuffle(occ, rng);
   return Configuration(occ);
 }
 
@@ -126,7 +126,7 @@ int run_benchmark(int argc, char** argv) {
   const std::string reference = "kpoints = {4, 4, 4}, kshift = {1, 1, 1}";
 
   for (const Cell& cell : cells) {
-    std::mt19937 rng(7);
+    Rng rng(7);
     std::vector<Configuration> configs;
     std::vector<int> comp_of;
     for (std::size_t k = 0; k < cell.compositions.size(); ++k)

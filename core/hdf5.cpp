@@ -1,5 +1,7 @@
 #include "core/hdf5.hpp"
 
+#include "core/hdf5_listing.hpp"
+
 #include <fstream>
 
 namespace lsmss::h5 {
@@ -473,5 +475,54 @@ LSMSS_H5_INSTANTIATE(std::int32_t)
 LSMSS_H5_INSTANTIATE(std::int64_t)
 LSMSS_H5_INSTANTIATE(std::uint64_t)
 #undef LSMSS_H5_INSTANTIATE
+
+namespace {
+
+herr_t collect_attribute(hid_t loc, const char* name, const H5A_info_t* /*info*/, void* data) {
+  auto* out = static_cast<std::vector<AttributeValue>*>(data);
+  AttributeValue v;
+  v.name = name;
+  try {
+    const Handle a(H5Aopen(loc, name, H5P_DEFAULT), H5Aclose);
+    const Handle t(H5Aget_type(a), H5Tclose);
+    const H5T_class_t type_class = H5Tget_class(t);
+    if (type_class == H5T_STRING) {
+      v.strings = read_attr_strings(loc, name);
+      v.kind = AttributeValue::Kind::strings;
+    } else if (type_class == H5T_INTEGER) {
+      v.ints = read_attr_ints(loc, name);
+      v.kind = AttributeValue::Kind::ints;
+    } else {
+      v.doubles = read_attr_doubles(loc, name);
+      v.kind = AttributeValue::Kind::doubles;
+    }
+  } catch (const std::exception&) {
+    v.kind = AttributeValue::Kind::unreadable;  // listed, value unknown
+  }
+  out->push_back(std::move(v));
+  return 0;
+}
+
+herr_t collect_object(hid_t group, const char* name, const H5L_info_t* /*info*/, void* data) {
+  auto* out = static_cast<std::vector<ObjectEntry>*>(data);
+  const Handle o(H5Oopen(group, name, H5P_DEFAULT), H5Oclose);
+  ObjectEntry e;
+  e.path = name;
+  if (H5Iget_type(o) == H5I_DATASET) {
+    e.is_dataset = true;
+    e.shape = dims(group, name);
+  }
+  out->push_back(std::move(e));
+  return 0;
+}
+
+}  // namespace
+
+FileContents list_contents(const File& file) {
+  FileContents c;
+  H5Aiterate2(file, H5_INDEX_NAME, H5_ITER_INC, nullptr, collect_attribute, &c.root_attributes);
+  H5Lvisit(file, H5_INDEX_NAME, H5_ITER_INC, collect_object, &c.objects);
+  return c;
+}
 
 }  // namespace lsmss::h5

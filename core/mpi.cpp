@@ -23,19 +23,9 @@ Session::~Session() {
   int finalized = 0;
   MPI_Finalized(&finalized);
   // While an exception unwinds, other ranks may be waiting in a collective call: MPI_Finalize
-  // would hang. finish_after_error() (called once the error is printed) ends MPI instead.
+  // would hang. The program's error handler (app/main.cpp) ends MPI instead, aborting the job
+  // or finalizing: a library never decides that.
   if (owner_ && !finalized && std::uncaught_exceptions() == 0) MPI_Finalize();
-}
-
-void finish_after_error() {
-  int inited = 0, finalized = 0;
-  MPI_Initialized(&inited);
-  MPI_Finalized(&finalized);
-  if (!inited || finalized) return;
-  if (size_of(MPI_COMM_WORLD) > 1)
-    MPI_Abort(MPI_COMM_WORLD, 1);  // stops the other ranks instead of leaving them waiting
-  else
-    MPI_Finalize();
 }
 
 Comm Comm::split(int color, int key) const {

@@ -19,10 +19,6 @@ class Session {
   bool owner_ = false;
 };
 
-// After an error escaped a Session's scope (which then skipped MPI_Finalize): with several
-// ranks, aborts the job so no rank waits forever for the failed one; alone, finalizes MPI.
-void finish_after_error();
-
 // Rank and size of a communicator; 0 and 1 when MPI is not initialized, so library code given
 // MPI_COMM_SELF also runs in programs (tests, embedders) that never start MPI.
 int rank_of(MPI_Comm comm);

@@ -3,7 +3,11 @@
 // stream on every compiler and platform (unlike std::uniform_int_distribution), 4 words of
 // state that fit a checkpoint. Used by sampling (dataset_builder) and the walkers (montecarlo).
 #include <array>
+#include <cmath>
 #include <cstdint>
+#include <iterator>
+#include <numbers>
+#include <utility>
 
 namespace lsmss {
 
@@ -32,6 +36,15 @@ class Rng {
   }
   // Uniform in [0, 1) with 53 random bits.
   double uniform() { return static_cast<double>(next() >> 11) * 0x1.0p-53; }
+  // Uniform in [lo, hi).
+  double uniform(double lo, double hi) { return lo + (hi - lo) * uniform(); }
+  // Standard normal by Box-Muller (one draw per call, two uniforms): the same numbers with every
+  // standard library, unlike std::normal_distribution.
+  double normal() {
+    const double u1 = 1.0 - uniform();  // in (0, 1]: log stays finite
+    const double u2 = uniform();
+    return std::sqrt(-2.0 * std::log(u1)) * std::cos(2.0 * std::numbers::pi * u2);
+  }
   // Uniform integer in [0, n), exactly (Lemire's method with rejection); n > 0.
   std::uint64_t below(std::uint64_t n) {
     using u128 = unsigned __int128;
@@ -66,5 +79,12 @@ class Rng {
   static std::uint64_t rotl(std::uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
   std::array<std::uint64_t, 4> s_{};
 };
+
+// Fisher-Yates with the project's generator (std::shuffle's order depends on the library).
+// Any random-access container (std::vector, std::span, std::array).
+template <class Container>
+void shuffle(Container& items, Rng& rng) {
+  for (std::size_t i = std::size(items); i > 1; --i) std::swap(items[i - 1], items[rng.below(i)]);
+}
 
 }  // namespace lsmss

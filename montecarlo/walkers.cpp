@@ -136,7 +136,8 @@ Configuration random_configuration(std::span<const int> counts, Rng& rng) {
   std::vector<std::uint8_t> occ;
   for (std::size_t s = 0; s < counts.size(); ++s)
     occ.insert(occ.end(), counts[s], static_cast<std::uint8_t>(s));
-  // Fisher-Yates with the portable generator (std::shuffle's draws are library-specific).
+  // Fisher-Yates with the portable generator; below_fast rather than lsmss::shuffle keeps the
+  // starting configurations (and so every result) of existing runs bit-identical.
   for (int i = static_cast<int>(occ.size()) - 1; i > 0; --i)
     std::swap(occ[i], occ[rng.below_fast(static_cast<std::uint32_t>(i + 1))]);
   return Configuration(std::move(occ));

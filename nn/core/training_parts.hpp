@@ -76,11 +76,6 @@ inline void initialize_parameters(std::span<float> params, const Network& net, R
   }
 }
 
-// Fisher-Yates with the project's generator (std::shuffle's order depends on the library).
-inline void shuffle(std::vector<std::size_t>& order, Rng& rng) {
-  for (std::size_t i = order.size(); i > 1; --i) std::swap(order[i - 1], order[rng.below(i)]);
-}
-
 // Copies the rows of one mini-batch (in the epoch's shuffled order) into contiguous buffers.
 class BatchAssembler {
  public:

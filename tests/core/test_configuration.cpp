@@ -1,20 +1,20 @@
 #include <gtest/gtest.h>
 
-#include <random>
 #include <unordered_set>
 
 #include "core/configuration.hpp"
 #include "core/error.hpp"
 #include "core/lattice.hpp"
+#include "core/rng.hpp"
 #include "core/species.hpp"
 
 using namespace lsmss;
 
 TEST(Configuration, OneHotRoundTrip) {
-  std::mt19937 rng(3);
+  Rng rng(3);
   for (int trial = 0; trial < 50; ++trial) {
     std::vector<std::uint8_t> occ(32);
-    for (auto& o : occ) o = rng() % 3;
+    for (auto& o : occ) o = static_cast<std::uint8_t>(rng.below(3));
     Configuration c(occ);
     auto oh = c.one_hot(3);
     ASSERT_EQ(oh.size(), 96u);

@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
 #include "core/hdf5.hpp"
+#include "core/hdf5_listing.hpp"
 #include "test_support.hpp"
 
 using namespace lsmss;
@@ -62,4 +63,36 @@ TEST(Hdf5, ClearErrorsForWrongFiles) {
   }
   EXPECT_THROW(h5::read_attr_string(f, "nope"), FileError);
   EXPECT_THROW(h5::read_rows<double>(f, "d", 0, 5), FileError);
+}
+
+// `info` on files that are not datasets lists the root's attributes and every object.
+TEST(Hdf5, ListContentsGivesRootAttributesAndObjectsInNameOrder) {
+  test::TempDir dir;
+  const auto path = dir / "t.h5";
+  {
+    auto f = h5::File::create(path);
+    h5::write_attr(f, "name", std::string("CuAu"));
+    h5::write_attr(f, "n", std::vector<std::int64_t>{3, 4});
+    h5::write_attr(f, "a", 7.25);
+    h5::write<double>(f, "g/x", {1, 2, 3, 4, 5, 6}, {2, 3});
+    h5::write<std::int32_t>(f, "b", {1});
+  }
+  using Kind = h5::AttributeValue::Kind;
+  const h5::FileContents c = h5::list_contents(h5::File::open(path));
+  ASSERT_EQ(c.root_attributes.size(), 3u);
+  EXPECT_EQ(c.root_attributes[0].name, "a");
+  EXPECT_EQ(c.root_attributes[0].kind, Kind::doubles);
+  EXPECT_EQ(c.root_attributes[0].doubles, std::vector<double>{7.25});
+  EXPECT_EQ(c.root_attributes[1].name, "n");
+  EXPECT_EQ(c.root_attributes[1].kind, Kind::ints);
+  EXPECT_EQ(c.root_attributes[1].ints, (std::vector<std::int64_t>{3, 4}));
+  EXPECT_EQ(c.root_attributes[2].kind, Kind::strings);
+  EXPECT_EQ(c.root_attributes[2].strings, std::vector<std::string>{"CuAu"});
+  ASSERT_EQ(c.objects.size(), 3u);
+  EXPECT_EQ(c.objects[0].path, "b");
+  EXPECT_TRUE(c.objects[0].is_dataset);
+  EXPECT_EQ(c.objects[1].path, "g");
+  EXPECT_FALSE(c.objects[1].is_dataset);
+  EXPECT_EQ(c.objects[2].path, "g/x");
+  EXPECT_EQ(c.objects[2].shape, (std::vector<hsize_t>{2, 3}));
 }

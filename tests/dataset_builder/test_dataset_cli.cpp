@@ -10,10 +10,10 @@
 
 #include <chrono>
 #include <map>
-#include <random>
 #include <thread>
 
 #include "core/hdf5.hpp"
+#include "core/rng.hpp"
 #include "dataset_builder/dataset.hpp"
 #include "dataset_builder/store.hpp"
 #include "fixtures.hpp"
@@ -162,9 +162,11 @@ TEST(DatasetCli, SigkillAtRandomMomentsLosesNothing) {
   const Dataset ref = read_dataset(dir / "ref.h5");
   ASSERT_EQ(ref.rows(), 250u);
 
-  const unsigned seed = std::random_device{}();
-  std::mt19937 rng(seed);
-  std::uniform_int_distribution<int> wait_ms(150, 1300);
+  // A new seed each run (printed on failure to replay it): kills land at different moments.
+  const auto seed =
+      static_cast<std::uint64_t>(std::chrono::system_clock::now().time_since_epoch().count());
+  Rng rng(seed);
+  auto wait_ms = [](Rng& r) { return 150 + static_cast<int>(r.below(1151)); };  // 150..1300
   const std::string exe = cli_path().string();
   std::vector<std::int64_t> kept;  // verified rows (config ids, in file order) after each kill
   int killed_with_data = 0;

@@ -2,6 +2,7 @@
 lsmss_add_test(test_dataset_builder
   SOURCES dataset_builder/test_sampling.cpp dataset_builder/test_builder.cpp
           dataset_builder/test_import.cpp dataset_builder/test_configuration_inputs.cpp
+          dataset_builder/test_predictions_file.cpp
   LIBS lsmss_dataset_builder lsmss_lsms_plugin
   LABELS dataset_builder)
 # The `build` / `import` / `info` commands end to end: MPI runs against serial, SIGKILL and

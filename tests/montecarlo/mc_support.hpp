@@ -30,13 +30,9 @@ class ToyMlp : public mc::FirstLayerModel {
  public:
   ToyMlp(int features, int hidden, std::uint64_t seed, double scale = 0.01, double offset = -100.0)
       : f_(features), h_(hidden), scale_(scale), offset_(offset) {
-    // Standard normal weights by Box-Muller from the project's generator: the same network with
-    // every standard library (std::normal_distribution's draws are library-specific).
+    // Standard normal weights from the project's generator: the same network everywhere.
     Rng rng(seed);
-    auto n = [&rng] {
-      const double u1 = 1.0 - rng.uniform(), u2 = rng.uniform();
-      return static_cast<float>(std::sqrt(-2.0 * std::log(u1)) * std::cos(2.0 * M_PI * u2));
-    };
+    auto n = [&rng] { return static_cast<float>(rng.normal()); };
     w1_.resize(static_cast<std::size_t>(f_) * h_);
     for (auto& x : w1_) x = n() * 0.5f;
     b1_.resize(h_);

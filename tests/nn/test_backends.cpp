@@ -4,9 +4,9 @@
 
 #include <cmath>
 #include <memory>
-#include <random>
 
 #include "core/error.hpp"
+#include "core/rng.hpp"
 #include "nn/core/backend.hpp"
 
 using namespace lsmss;
@@ -45,9 +45,8 @@ std::vector<Case> cases() {
   };
 }
 
-void randomize(std::span<float> p, std::mt19937_64& rng, float scale = 0.5f) {
-  std::uniform_real_distribution<float> u(-scale, scale);
-  for (auto& x : p) x = u(rng);
+void randomize(std::span<float> p, lsmss::Rng& rng, float scale = 0.5f) {
+  for (auto& x : p) x = static_cast<float>(rng.uniform(-scale, scale));
 }
 
 void expect_close(std::span<const float> a, std::span<const float> b, double rel,
@@ -65,7 +64,7 @@ void expect_close(std::span<const float> a, std::span<const float> b, double rel
 class OracleComparison {
  public:
   // alpha(h): the loss weight of head h. Parameters are drawn from `rng`.
-  OracleComparison(const Network& net, const std::string& name, int max_batch, std::mt19937_64& rng,
+  OracleComparison(const Network& net, const std::string& name, int max_batch, lsmss::Rng& rng,
                    float (*alpha)(int))
       : net_(net), ref_(make_reference_backend()), fast_(make_backend(name, 1)) {
     ref_->setup(net, max_batch);
@@ -87,7 +86,7 @@ class OracleComparison {
   }
 
   // New random inputs and targets, then one training step on both backends, compared.
-  void step(int batch, std::mt19937_64& rng) {
+  void step(int batch, lsmss::Rng& rng) {
     randomize(x_, rng, 1.5f);
     for (auto& th : t_) randomize(th, rng, 1.0f);
     const int H = net_.num_heads();
@@ -144,7 +143,7 @@ TEST(NnBackends, EveryBackendMatchesReference) {
     for (const auto& c : cases()) {
       SCOPED_TRACE(std::string(c.name) + " on " + name);
       const Network net(c.spec);
-      std::mt19937_64 rng(42);
+      lsmss::Rng rng(42);
       OracleComparison run(net, name, 7, rng, [](int h) { return 0.5f + h; });
       // Full, partial and single-row batches, with Adam steps in between.
       for (int batch : {7, 5, 1, 7, 3}) run.step(batch, rng);
@@ -157,7 +156,7 @@ TEST(NnBackends, ForwardFromFirstMatchesDense) {
     const Network net(cases()[1].spec);
     auto b = make_backend(name, 1);
     b->setup(net, 4);
-    std::mt19937_64 rng(7);
+    lsmss::Rng rng(7);
     randomize(b->params(), rng);
     b->upload_params();
     std::vector<float> x(4 * net.inputs());
@@ -195,7 +194,7 @@ TEST(NnBackends, ReferenceGradientMatchesFiniteDifferences) {
     auto b = make_reference_backend();
     const int batch = 3;
     b->setup(net, batch);
-    std::mt19937_64 rng(3);
+    lsmss::Rng rng(3);
     randomize(b->params(), rng);
     const int H = net.num_heads();
     std::vector<float> x(batch * net.inputs());
@@ -276,9 +275,9 @@ TEST(NnBackends, RegistryNamesAndCudaNotCompiled) {
 TEST(NnBackends, RandomShapesMatchReference) {
   using A = Activation;
   const A acts[] = {A::relu, A::tanh, A::sigmoid, A::linear};
-  std::mt19937_64 pick(2024);
+  lsmss::Rng pick(2024);
   auto uniform = [&pick](int lo, int hi) {
-    return lo + static_cast<int>(pick() % static_cast<std::uint64_t>(hi - lo + 1));
+    return lo + static_cast<int>(pick.below(static_cast<std::uint64_t>(hi - lo + 1)));
   };
   for (int trial = 0; trial < 12; ++trial) {
     NetworkSpec s;
@@ -299,7 +298,7 @@ TEST(NnBackends, RandomShapesMatchReference) {
     const int max_batch = uniform(1, 11);
     for (const std::string& name : backends_under_test()) {
       SCOPED_TRACE(name);
-      std::mt19937_64 rng(trial);
+      lsmss::Rng rng(trial);
       OracleComparison run(net, name, max_batch, rng, [](int h) { return 0.25f + 0.5f * h; });
       // A full batch, a single row, a partial batch, a full batch again (plan reuse).
       for (int batch : {max_batch, 1, std::max(1, max_batch - 3), max_batch}) run.step(batch, rng);

@@ -5,9 +5,9 @@
 #include <omp.h>
 
 #include <cmath>
-#include <random>
 
 #include "core/error.hpp"
+#include "core/rng.hpp"
 #include "nn/core/backend.hpp"
 #include "nn/core/multi_fold.hpp"
 #include "synthetic.hpp"
@@ -31,9 +31,8 @@ bool cuda_usable() {
       GTEST_SKIP() << "no CUDA device visible (" << cuda_backend_status() << ")";      \
   } while (0)
 
-void randomize(std::span<float> p, std::mt19937_64& rng, float scale) {
-  std::uniform_real_distribution<float> u(-scale, scale);
-  for (auto& x : p) x = u(rng);
+void randomize(std::span<float> p, Rng& rng, float scale) {
+  for (auto& x : p) x = static_cast<float>(rng.uniform(-scale, scale));
 }
 
 double max_relative_difference(std::span<const float> a, std::span<const float> b) {
@@ -102,7 +101,7 @@ TEST(NnCuda, SingleModelMatchesReference) {
     auto gpu = make_backend("cuda");
     ref->setup(net, max_batch);
     gpu->setup(net, max_batch);
-    std::mt19937_64 rng(11);
+    Rng rng(11);
     randomize(ref->params(), rng, 0.4f);
     std::copy(ref->params().begin(), ref->params().end(), gpu->params().begin());
     gpu->upload_params();

@@ -7,8 +7,8 @@
 
 #include <algorithm>
 #include <numeric>
-#include <random>
 
+#include "core/rng.hpp"
 #include "nn/core/backend.hpp"
 #include "nn/core/elementwise.hpp"
 #include "nn/core/fold_group.hpp"
@@ -60,8 +60,8 @@ void check_plan(const NetworkSpec& spec, int folds, int rows, int max_batch) {
   const auto& L = net.layers();
   const long long P = static_cast<long long>(net.num_params());
   const int F = net.inputs();
-  std::mt19937_64 rng(5);
-  std::uniform_real_distribution<float> u(-0.7f, 0.7f);
+  lsmss::Rng rng(5);
+  auto u = [](lsmss::Rng& r) { return static_cast<float>(r.uniform(-0.7, 0.7)); };
   Buffers b;
   b.params.resize(folds * P);
   for (auto& p : b.params) p = u(rng);
@@ -172,13 +172,13 @@ TEST(NnStepMath, GatherGivesEachFoldItsBatchesAndZeroPadding) {
   std::vector<long long> offsets = {0, 10, 17};
   std::vector<float> src;
   std::vector<int> order;
-  std::mt19937_64 rng(3);
+  lsmss::Rng rng(3);
   for (int f = 0; f < folds; ++f) {
     for (long r = 0; r < rows[f]; ++r)
-      for (int c = 0; c < width; ++c) src.push_back(float(1000 * (f + 1) + 10 * r + c));
+      for (int c = 0; c < width; ++c) src.push_back(float(1000L * (f + 1) + 10 * r + c));
     std::vector<int> o(rows[f]);
     std::iota(o.begin(), o.end(), 0);
-    std::shuffle(o.begin(), o.end(), rng);
+    lsmss::shuffle(o, rng);
     order.insert(order.end(), o.begin(), o.end());
   }
   bool active[] = {true, true, true};
@@ -193,7 +193,7 @@ TEST(NnStepMath, GatherGivesEachFoldItsBatchesAndZeroPadding) {
     }
     for (std::size_t i = 0; i < std::size_t(folds) * B * width; ++i) {
       const int c = static_cast<int>(i % width), r = static_cast<int>((i / width) % B),
-                f = static_cast<int>(i / (width * B));
+                f = static_cast<int>(i / (std::size_t(width) * B));
       const float v =
           sm::gathered_value(i, B, width, src.data(), offsets.data(), order.data(), steps.data());
       if (r >= steps[f].count) {

@@ -2,11 +2,11 @@
 // Helpers shared by the tb tests: systems, drivers from deck text, LSMS samples as configurations.
 #include <algorithm>
 #include <memory>
-#include <random>
 #include <string>
 #include <vector>
 
 #include "core/deck.hpp"
+#include "core/rng.hpp"
 #include "core/system.hpp"
 #include "drivers/tb/tb_driver.hpp"
 #include "fixtures.hpp"
@@ -68,8 +68,8 @@ inline LsmsSample load_sample(const System& sys, const std::string& relative) {
 inline Configuration random_config(int sites, int count0, unsigned seed) {
   std::vector<std::uint8_t> occ(sites, 1);
   for (int i = 0; i < count0; ++i) occ[i] = 0;
-  std::mt19937 rng(seed);
-  std::shuffle(occ.begin(), occ.end(), rng);
+  Rng rng(seed);
+  shuffle(occ, rng);
   return Configuration(occ);
 }
 

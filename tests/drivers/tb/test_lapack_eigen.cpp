@@ -8,9 +8,9 @@
 
 #include <complex>
 #include <cstddef>
-#include <random>
 #include <vector>
 
+#include "core/rng.hpp"
 #include "drivers/tb/lapack_eigen.hpp"
 
 namespace {
@@ -47,11 +47,11 @@ class GuardedBuffer {
 constexpr int kSizes[] = {48, 96, 192, 288};
 
 void fill_hermitian(std::complex<double>* a, int n, unsigned seed) {
-  std::mt19937 gen(seed);
-  std::uniform_real_distribution<double> u(-1.0, 1.0);
+  lsmss::Rng gen(seed);
   for (int j = 0; j < n; ++j)
     for (int i = 0; i <= j; ++i) {
-      const std::complex<double> v(u(gen), i == j ? 0.0 : u(gen));
+      const double re = gen.uniform(-1.0, 1.0);
+      const std::complex<double> v(re, i == j ? 0.0 : gen.uniform(-1.0, 1.0));
       a[i + j * n] = v;
       a[j + i * n] = std::conj(v);
     }
@@ -78,10 +78,9 @@ TEST(LapackEigen, SymmetricSolverStaysInsideThePaddedMatrix) {
     const std::size_t n2 = static_cast<std::size_t>(n) * n;
     std::vector<double> w(n);
     GuardedBuffer<double> a(n2, lsmss::tb::lapack_overread_pad(n));
-    std::mt19937 gen(7u + n);
-    std::uniform_real_distribution<double> u(-1.0, 1.0);
+    lsmss::Rng gen(7u + n);
     for (int j = 0; j < n; ++j)
-      for (int i = 0; i <= j; ++i) a.data()[i + j * n] = a.data()[j + i * n] = u(gen);
+      for (int i = 0; i <= j; ++i) a.data()[i + j * n] = a.data()[j + i * n] = gen.uniform(-1, 1);
     eig.solve(a.data(), w.data());
     for (int i = 1; i < n; ++i) EXPECT_LE(w[i - 1], w[i]) << "n = " << n;
   }

@@ -2,8 +2,8 @@
 #include <gtest/gtest.h>
 
 #include <armadillo>
-#include <random>
 
+#include "core/rng.hpp"
 #include "drivers/tb/lapack_eigen.hpp"
 #include "drivers/tb/slater_koster.hpp"
 
@@ -35,10 +35,9 @@ BondIntegrals sample_integrals() {
 // singular values {|sigma|, |pi|, |pi|} and the s-l couplings have norm |sigma|.
 TEST(SlaterKoster, RotationalInvariantsForRandomDirections) {
   const BondIntegrals v = sample_integrals();
-  std::mt19937 rng(3);
-  std::normal_distribution<double> g;
+  lsmss::Rng rng(3);
   for (int t = 0; t < 50; ++t) {
-    const Vec3 d{g(rng), g(rng), g(rng)};
+    const Vec3 d{rng.normal(), rng.normal(), rng.normal()};
     const SkBlock b = slater_koster_block(d, v);
     arma::vec e = arma::sort(arma::eig_sym(sub(b, 4, 5, 4, 5)));
     arma::vec want = arma::sort(arma::vec{v.dd_sigma, v.dd_pi, v.dd_pi, v.dd_delta, v.dd_delta});
