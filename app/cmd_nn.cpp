@@ -19,6 +19,7 @@
 #include "dataset_builder/dataset.hpp"
 #include "dataset_builder/predictions_file.hpp"
 #include "nn/core/fold_training.hpp"
+#include "nn/core/symmetrized_prediction.hpp"
 #include "nn/core/trainer.hpp"
 
 namespace lsmss::app {
@@ -231,7 +232,7 @@ std::vector<std::size_t> test_rows(const dataset::Dataset& d) {
 
 ModelSet evaluate_file(const std::string& file, const dataset::Dataset& d,
                        const std::vector<std::size_t>& rows, const std::string& backend,
-                       bool parity) {
+                       bool parity, const nn::SymmetryOperations* average_over) {
   ModelSet s;
   s.file = file;
   const std::size_t n = nn::Model::count_in_file(file);
@@ -243,9 +244,10 @@ ModelSet evaluate_file(const std::string& file, const dataset::Dataset& d,
     if (m.dataset_hash() != d.fingerprint())
       fmt::print(stderr, "note: {} model {} was trained on other data (dataset hash {} vs {})\n",
                  file, i, m.dataset_hash(), d.fingerprint());
-    s.folds.push_back(nn::evaluate_model(m, d, rows, parity));
+    s.folds.push_back(nn::evaluate_model(m, d, rows, parity, average_over));
   }
-  if (models.size() > 1) s.ensemble = nn::evaluate_ensemble(models, d, rows);
+  if (models.size() > 1) s.ensemble = nn::evaluate_ensemble(models, d, rows, average_over);
+  if (average_over != nullptr) s.label += fmt::format(" sym{}", average_over->size());
   return s;
 }
 
@@ -429,6 +431,7 @@ struct EvaluateArgs {
   std::string deck, dataset, output, backend = "auto";
   std::vector<std::string> models;
   bool parity = false, all_rows = false;
+  int symmetrize = -1;  // -1: plain predictions; 0: averaged over the space group; n: n operations
 };
 
 void run_evaluate(EvaluateArgs a, AppContext& ctx) {
@@ -447,8 +450,17 @@ void run_evaluate(EvaluateArgs a, AppContext& ctx) {
   fmt::print(
       "scoring   {} rows ({})\n", rows.size(),
       a.all_rows ? "--all-rows: every row, training rows of the models included" : "the test rows");
+  std::optional<nn::SymmetryOperations> ops;
+  if (a.symmetrize >= 0) {
+    ops = nn::chosen_symmetry_operations(data.system.lattice, a.symmetrize);
+    fmt::print(
+        "averaging every prediction over {} space-group operations (--symmetrize; labels "
+        "end in sym{})\n",
+        ops->size(), ops->size());
+  }
   std::vector<ModelSet> sets;
-  for (const auto& m : a.models) sets.push_back(evaluate_file(m, data, rows, a.backend, a.parity));
+  for (const auto& m : a.models)
+    sets.push_back(evaluate_file(m, data, rows, a.backend, a.parity, ops ? &*ops : nullptr));
   const std::string prefix =
       a.output.empty() ? std::filesystem::path(a.deck).stem().string() + ".eval" : a.output;
   print_tables(sets, prefix + ".csv", prefix + ".json");
@@ -479,6 +491,10 @@ void add_evaluate_command(CLI::App& app, AppContext& ctx) {
   sub->add_flag("--all-rows", a->all_rows,
                 "score every row of the dataset, not only its test rows (e.g. a --dataset the "
                 "models never saw, such as withheld LSMS results)");
+  sub->add_option("--symmetrize", a->symmetrize,
+                  "average every prediction over the supercell's space group: 0 = every "
+                  "operation, N = the identity and N-1 others (fixed seed); off by default")
+      ->check(CLI::NonNegativeNumber);
   sub->callback([&ctx, a] { run_evaluate(*a, ctx); });
 }
 

@@ -13,7 +13,6 @@
 #include <fmt/format.h>
 
 #include "bench_args.hpp"
-#include "core/rng.hpp"
 #include "dataset_builder/dataset.hpp"
 #include "nn/core/symmetrized_prediction.hpp"
 #include "nn/core/symmetry_augmentation.hpp"
@@ -29,18 +28,6 @@ constexpr const char* kUsage =
 
 double seconds() {
   return static_cast<double>(std::clock()) / CLOCKS_PER_SEC;
-}
-
-std::vector<std::vector<int>> chosen_operations(const dataset::Dataset& d, int ops) {
-  auto perms = nn::symmetry_permutations(d, nn::SymmetryGroup::space_group);
-  if (ops <= 0 || ops >= static_cast<int>(perms.size())) return perms;
-  Rng rng(1, 0x5E1u);
-  for (int c = 1; c < ops; ++c) {  // partial Fisher-Yates over the non-identity operations
-    const auto j = c + static_cast<int>(rng.below(perms.size() - c));
-    std::swap(perms[c], perms[j]);
-  }
-  perms.resize(ops);
-  return perms;
 }
 
 // RMSE per task of `p` against the dataset's values of `rows` ("energy mRy/cell", ...).
@@ -79,7 +66,7 @@ int run(int argc, char** argv) {
   }
   const dataset::Dataset d = dataset::read_dataset(argv[1]);
   const int ops = argc > 3 ? std::stoi(argv[3]) : 0;
-  const auto perms = chosen_operations(d, ops);
+  const auto perms = nn::chosen_symmetry_operations(d.system.lattice, ops);
   std::vector<std::size_t> rows;
   std::vector<Configuration> configs;
   for (std::size_t r = 0; r < d.rows(); ++r)

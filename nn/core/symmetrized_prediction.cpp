@@ -3,6 +3,8 @@
 #include <algorithm>
 
 #include "core/error.hpp"
+#include "core/rng.hpp"
+#include "core/symmetry.hpp"
 
 namespace lsmss::nn {
 
@@ -33,6 +35,18 @@ Predictions symmetrized_predictions(const Model& model, const std::vector<Config
     add_sites(mean.moment, p.moment);
   }
   return mean;
+}
+
+std::vector<std::vector<int>> chosen_symmetry_operations(const Lattice& lattice, int count) {
+  auto perms = space_group_permutations(lattice);  // identity first
+  if (count <= 0 || count >= static_cast<int>(perms.size())) return perms;
+  Rng rng(1, 0x5E1u);
+  for (int c = 1; c < count; ++c) {  // partial Fisher-Yates over the non-identity operations
+    const auto j = c + static_cast<int>(rng.below(perms.size() - c));
+    std::swap(perms[c], perms[j]);
+  }
+  perms.resize(count);
+  return perms;
 }
 
 }  // namespace lsmss::nn

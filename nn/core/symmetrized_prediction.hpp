@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "core/configuration.hpp"
+#include "core/lattice.hpp"
 #include "nn/model.hpp"
 
 namespace lsmss::nn {
@@ -14,5 +15,10 @@ namespace lsmss::nn {
 // Costs |perms| predictions per configuration.
 Predictions symmetrized_predictions(const Model& model, const std::vector<Configuration>& configs,
                                     const std::vector<std::vector<int>>& perms);
+
+// The operations to average over: the lattice's whole space group (`count` <= 0 or at least the
+// group's size), else the identity and count - 1 others drawn without repetition from a fixed
+// seed, so a rerun averages over the same operations.
+std::vector<std::vector<int>> chosen_symmetry_operations(const Lattice& lattice, int count);
 
 }  // namespace lsmss::nn

@@ -22,6 +22,7 @@
 #include "nn/core/loss.hpp"
 #include "nn/core/model_impl.hpp"
 #include "nn/core/multi_fold.hpp"
+#include "nn/core/symmetrized_prediction.hpp"
 #include "nn/core/training_parts.hpp"
 
 namespace lsmss::nn {
@@ -559,14 +560,25 @@ double composition_spread(const dataset::Dataset& data, const std::vector<std::s
   return rows.empty() ? 0.0 : std::sqrt(s2 / (double(rows.size()) * O));
 }
 
+namespace {
+Predictions predictions_of(const Model& model, const std::vector<Configuration>& configs,
+                           const SymmetryOperations* average_over) {
+  return average_over != nullptr ? symmetrized_predictions(model, configs, *average_over)
+                                 : model.predict(configs);
+}
+}  // namespace
+
 Evaluation evaluate_model(const Model& model, const dataset::Dataset& d,
-                          const std::vector<std::size_t>& rows, bool parity) {
+                          const std::vector<std::size_t>& rows, bool parity,
+                          const SymmetryOperations* average_over) {
   model.check_matches(d.system);
-  return errors_of(model, d, rows, model.predict(configurations_of(d, rows)), parity);
+  return errors_of(model, d, rows, predictions_of(model, configurations_of(d, rows), average_over),
+                   parity);
 }
 
 Evaluation evaluate_ensemble(const std::vector<Model>& models, const dataset::Dataset& d,
-                             const std::vector<std::size_t>& rows) {
+                             const std::vector<std::size_t>& rows,
+                             const SymmetryOperations* average_over) {
   if (models.empty()) fail("evaluate_ensemble: no models");
   const auto configs = configurations_of(d, rows);
   Predictions mean;
@@ -574,7 +586,7 @@ Evaluation evaluate_ensemble(const std::vector<Model>& models, const dataset::Da
     m.check_matches(d.system);
     if (m.network().spec().heads.size() != models[0].network().spec().heads.size())
       fail("evaluate_ensemble: the models predict different tasks");
-    const Predictions p = m.predict(configs);
+    const Predictions p = predictions_of(m, configs, average_over);
     auto add = [&](std::vector<double>& sum, const std::vector<double>& v) {
       if (sum.empty()) sum.assign(v.size(), 0.0);
       if (sum.size() != v.size()) fail("evaluate_ensemble: the models predict different tasks");

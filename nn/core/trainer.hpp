@@ -130,8 +130,12 @@ struct Evaluation {
 
 inline constexpr double kRydbergMeV = 13605.693122994;
 
+// `average_over` (optional): site permutations (chosen_symmetry_operations) over which each
+// prediction is averaged (symmetrized_predictions) instead of the model's plain prediction.
+using SymmetryOperations = std::vector<std::vector<int>>;
 Evaluation evaluate_model(const Model& model, const dataset::Dataset& data,
-                          const std::vector<std::size_t>& rows, bool parity = false);
+                          const std::vector<std::size_t>& rows, bool parity = false,
+                          const SymmetryOperations* average_over = nullptr);
 // The scale of TaskError::rmse_standardized: the RMS deviation of the reference values of
 // `rows` from the mean of their composition (the dataset's composition column; means over the
 // same rows; charge and moment: the mean over the sites of the same species in that
@@ -145,6 +149,7 @@ double composition_spread(const dataset::Dataset& data, const std::vector<std::s
 // The errors of the mean prediction of `models` (a fold ensemble, as the surrogate driver and
 // `predict` use it); fold = -1.
 Evaluation evaluate_ensemble(const std::vector<Model>& models, const dataset::Dataset& data,
-                             const std::vector<std::size_t>& rows);
+                             const std::vector<std::size_t>& rows,
+                             const SymmetryOperations* average_over = nullptr);
 
 }  // namespace lsmss::nn

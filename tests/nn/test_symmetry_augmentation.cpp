@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <numeric>
 #include <random>
 #include <set>
 
@@ -184,6 +185,44 @@ TEST(NnSymmetry, SymmetrizedPredictionsAreInvariant) {
     plain_change = std::max(plain_change, std::abs(m.predict(image).energy[0] - plain.energy[0]));
   }
   EXPECT_GT(plain_change, 1e-6);
+}
+
+// evaluate --symmetrize: a fixed draw starting at the identity; one operation is the plain
+// model; the whole group gives the RMSE of symmetrized_predictions (and differs from plain).
+TEST(NnSymmetry, EvaluationAveragesOverTheChosenOperations) {
+  const auto d = test::synthetic_dataset(60, 3, 4, {2, 1, 1});
+  TrainingOptions o;
+  o.tasks = {Task::energy};
+  o.shared = {16};
+  o.epochs = 3;
+  o.progress = false;
+  o.backend = "reference";
+  o.threads = test::kOneThread;
+  const Model m = train_model(d, o, 0);
+  const auto all = chosen_symmetry_operations(d.system.lattice, 0);
+  ASSERT_EQ(all.size(), 4u * 8u);
+  const auto five = chosen_symmetry_operations(d.system.lattice, 5);
+  ASSERT_EQ(five.size(), 5u);
+  EXPECT_EQ(five, chosen_symmetry_operations(d.system.lattice, 5));
+  EXPECT_EQ(five[0], all[0]);
+  EXPECT_EQ(std::set<std::vector<int>>(five.begin(), five.end()).size(), 5u);
+  const auto identity = chosen_symmetry_operations(d.system.lattice, 1);
+
+  std::vector<std::size_t> rows(d.rows());
+  std::iota(rows.begin(), rows.end(), std::size_t{0});
+  const double plain = evaluate_model(m, d, rows).tasks.at(0).rmse;
+  EXPECT_DOUBLE_EQ(evaluate_model(m, d, rows, false, &identity).tasks.at(0).rmse, plain);
+  const double averaged = evaluate_model(m, d, rows, false, &all).tasks.at(0).rmse;
+  std::vector<Configuration> configs;
+  for (std::size_t r : rows) configs.push_back(d.configuration(r));
+  const Predictions p = symmetrized_predictions(m, configs, all);
+  double se = 0;
+  for (std::size_t k = 0; k < rows.size(); ++k) se += std::pow(p.energy[k] - d.energy[rows[k]], 2);
+  EXPECT_NEAR(averaged, std::sqrt(se / double(rows.size())), 1e-9 * averaged);
+  EXPECT_GT(std::abs(averaged - plain), 1e-9 * plain);
+  const std::vector<Model> ensemble = {m};
+  EXPECT_NEAR(evaluate_ensemble(ensemble, d, rows, &all).tasks.at(0).rmse, averaged,
+              1e-9 * averaged);
 }
 
 TEST(NnSymmetry, DeckKeys) {
