@@ -223,9 +223,7 @@ void write_parity(const std::string& path, const std::vector<ModelSet>& sets,
 }
 
 std::vector<std::size_t> test_rows(const dataset::Dataset& d) {
-  std::vector<std::size_t> rows;
-  for (std::size_t r = 0; r < d.rows(); ++r)
-    if (d.is_test(r)) rows.push_back(r);
+  std::vector<std::size_t> rows = d.test_rows();
   if (rows.empty()) fail("the dataset has no test rows (fold = -1)");
   return rows;
 }

@@ -259,7 +259,7 @@ class Coordinator {
  public:
   Coordinator(DatasetFile& file, const DatasetSettings& ds, const BuildOptions& opts,
               std::string driver)
-      : file_(file), sys_(file.system()), ds_(ds), opts_(opts), driver_(std::move(driver)) {
+      : file_(file), sys_(file.system()), opts_(opts), driver_(std::move(driver)) {
     const auto& c = file.configs();
     const auto& r = file.results();
     attempts_.assign(c.rows(), 0);
@@ -339,7 +339,6 @@ class Coordinator {
  private:
   DatasetFile& file_;
   const System& sys_;
-  const DatasetSettings& ds_;
   const BuildOptions& opts_;
   std::string driver_;
   std::vector<int> attempts_, budget_;

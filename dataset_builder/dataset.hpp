@@ -49,6 +49,13 @@ struct Dataset {
   std::size_t rows() const { return composition.size(); }
   Configuration configuration(std::size_t row) const;
   bool is_test(std::size_t row) const { return fold[row] == kTestFold; }
+  // The rows of the test split (fold kTestFold), in order; inline for the same reason as below.
+  std::vector<std::size_t> test_rows() const {
+    std::vector<std::size_t> rows;
+    for (std::size_t r = 0; r < this->rows(); ++r)
+      if (is_test(r)) rows.push_back(r);
+    return rows;
+  }
   // The fingerprint of the rows' content (occupations, folds, energies, charges, moments; hex
   // FNV-1a), stored in model files (`dataset_hash`) so a model names the data it was trained
   // on: the value must never change. Inline: nn uses Dataset without linking this library.

@@ -458,7 +458,9 @@ TEST(Builder, CorruptOrForeignFilesGiveClearErrors) {
   // build refuses to touch a foreign file.
   const auto before = test::read_file(foreign);
   try {
-    fx.build(fx.deck_text(), BuildOptions{foreign});
+    BuildOptions to_foreign;
+    to_foreign.output = foreign;
+    fx.build(fx.deck_text(), to_foreign);
     FAIL();
   } catch (const FileError& e) {
     EXPECT_NE(std::string(e.what()).find("foreign.h5: not an lsms-surrogate dataset"),

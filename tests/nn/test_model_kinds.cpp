@@ -33,13 +33,6 @@ TrainingOptions kind_options(ModelKind kind, long epochs) {
   return o;
 }
 
-std::vector<std::size_t> test_rows(const dataset::Dataset& d) {
-  std::vector<std::size_t> rows;
-  for (std::size_t r = 0; r < d.rows(); ++r)
-    if (d.is_test(r)) rows.push_back(r);
-  return rows;
-}
-
 double error_of(const Evaluation& e, Task t) {
   for (const auto& te : e.tasks)
     if (te.task == t) return te.rmse;
@@ -68,7 +61,7 @@ TEST(NnModelKinds, ClusterExpansionIsExactOnAPairModel) {
   EXPECT_EQ(m.kind(), "cluster_expansion");
   EXPECT_EQ(m.tasks(), kEnergy | kCharge | kMoment);
   EXPECT_FALSE(m.has_fast_path());
-  const Evaluation e = evaluate_model(m, d, test_rows(d));
+  const Evaluation e = evaluate_model(m, d, d.test_rows());
   EXPECT_LT(error_of(e, Task::energy), 1e-7);  // Ry, on totals of ~-6e5 Ry
   EXPECT_LT(error_of(e, Task::charge), 1e-9);
   EXPECT_LT(error_of(e, Task::moment), 1e-9);
@@ -76,7 +69,7 @@ TEST(NnModelKinds, ClusterExpansionIsExactOnAPairModel) {
   TrainingOptions o = kind_options(ModelKind::cluster_expansion, 1);
   o.linear.shells = 1;
   o.linear.ridge = 0;
-  EXPECT_LT(error_of(evaluate_model(train_model(d, o, 1), d, test_rows(d)), Task::energy), 1e-7);
+  EXPECT_LT(error_of(evaluate_model(train_model(d, o, 1), d, d.test_rows()), Task::energy), 1e-7);
 }
 
 // training.outlier_z applies to the linear fits too: one training row's energy shifted by 100 Ry
@@ -93,10 +86,11 @@ TEST(NnModelKinds, ClusterExpansionLeavesEnergyOutliersOut) {
   d.energy[row] += 100.0;
   TrainingOptions o = kind_options(ModelKind::cluster_expansion, 1);
   o.tasks = {Task::energy};
-  const double kept = error_of(evaluate_model(train_model(d, o, 0), d, test_rows(d)), Task::energy);
+  const double kept =
+      error_of(evaluate_model(train_model(d, o, 0), d, d.test_rows()), Task::energy);
   o.outlier_z = 6;
   const double left_out =
-      error_of(evaluate_model(train_model(d, o, 0), d, test_rows(d)), Task::energy);
+      error_of(evaluate_model(train_model(d, o, 0), d, d.test_rows()), Task::energy);
   EXPECT_GT(kept, 1e-3);
   EXPECT_LT(left_out, 1e-7);
 }
@@ -133,9 +127,9 @@ TEST(NnModelKinds, NetworkOnTheLinearResidual) {
   EXPECT_EQ(both.kind(), "ce+mlp");
   EXPECT_FALSE(both.has_fast_path());
   EXPECT_EQ(both.dataset_hash(), d.fingerprint());
-  const Evaluation e = evaluate_model(both, d, test_rows(d));
+  const Evaluation e = evaluate_model(both, d, d.test_rows());
   const Model alone = train_model(d, kind_options(ModelKind::mlp, 20), 0);
-  const Evaluation ea = evaluate_model(alone, d, test_rows(d));
+  const Evaluation ea = evaluate_model(alone, d, d.test_rows());
   EXPECT_LT(error_of(e, Task::energy), 1e-4);
   EXPECT_GT(error_of(ea, Task::energy), 10 * error_of(e, Task::energy));
   EXPECT_LT(error_of(e, Task::charge), 1e-5);
@@ -166,7 +160,7 @@ TEST(NnModelKinds, ModelFilesOfEveryKindRoundTrip) {
     for (std::size_t k = 0; k < a.charge.size(); ++k) EXPECT_NEAR(a.charge[k], b.charge[k], 1e-5);
     // The ensemble (what the surrogate driver predicts through) gives evaluate's numbers.
     const Ensemble ens = Ensemble::load({path}, "reference");
-    const auto rows = test_rows(d);
+    const auto rows = d.test_rows();
     std::vector<Configuration> tc;
     tc.reserve(rows.size());
     for (auto r : rows) tc.push_back(d.configuration(r));
@@ -258,7 +252,7 @@ TEST(NnModelKinds, StandardizedRmseUsesTheSpreadWithinCompositions) {
 // was NaN: it has no network training spread), and so does the ensemble.
 TEST(NnModelKinds, StandardizedRmseIsTheSameScaleForEveryKind) {
   const auto d = test::synthetic_dataset(200, 4, 8, {2, 1, 1});
-  const auto rows = test_rows(d);
+  const auto rows = d.test_rows();
   for (ModelKind kind : {ModelKind::mlp, ModelKind::cluster_expansion}) {
     SCOPED_TRACE(model_kind_name(kind));
     const std::vector<Model> models = {train_model(d, kind_options(kind, 3), 0),

@@ -32,21 +32,14 @@ TrainingOptions mlp_options(long epochs) {
   return o;
 }
 
-std::vector<std::size_t> test_rows(const dataset::Dataset& d) {
-  std::vector<std::size_t> rows;
-  for (std::size_t r = 0; r < d.rows(); ++r)
-    if (d.is_test(r)) rows.push_back(r);
-  return rows;
-}
-
 std::vector<double> test_energies(const Model& m, const dataset::Dataset& d) {
   std::vector<Configuration> configs;
-  for (std::size_t r : test_rows(d)) configs.push_back(d.configuration(r));
+  for (std::size_t r : d.test_rows()) configs.push_back(d.configuration(r));
   return m.predict(configs).energy;
 }
 
 double energy_rmse(const Model& m, const dataset::Dataset& d) {
-  return evaluate_model(m, d, test_rows(d)).tasks[0].rmse;
+  return evaluate_model(m, d, d.test_rows()).tasks[0].rmse;
 }
 
 // The dataset without row `drop`.
