@@ -2,12 +2,15 @@
 // A small synthetic binary-alloy dataset with a known answer: a nearest-neighbour pair model for
 // the energy on top of a large composition-linear term (like all-electron LSMS totals), charge
 // transfer from unlike neighbours, and moments on species 0. Folds assigned per composition.
+#include <gtest/gtest.h>
 #include <omp.h>
 
 #include <algorithm>
 #include <cmath>
 #include <random>
+#include <string>
 
+#include "core/error.hpp"
 #include "core/species.hpp"
 #include "dataset_builder/dataset.hpp"
 #include "fixtures.hpp"
@@ -79,6 +82,17 @@ inline dataset::Dataset synthetic_dataset(int rows, int folds, std::uint64_t see
     d.fold[r] = k % 10 == 9 ? dataset::kTestFold : (k - k / 10) % folds;
   }
   return d;
+}
+
+// Expects f() to throw an lsmss::Error whose message contains `text`.
+template <class F>
+void expect_error_containing(F&& f, const std::string& text) {
+  try {
+    f();
+    ADD_FAILURE() << "no error (expected one mentioning '" << text << "')";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find(text), std::string::npos) << e.what();
+  }
 }
 
 }  // namespace lsmss::test

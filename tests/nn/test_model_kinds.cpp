@@ -40,16 +40,6 @@ double error_of(const Evaluation& e, Task t) {
   return NAN;
 }
 
-template <class F>
-void expect_error_containing(F&& f, const std::string& text) {
-  try {
-    f();
-    ADD_FAILURE() << "no error (expected one mentioning '" << text << "')";
-  } catch (const Error& e) {
-    EXPECT_NE(std::string(e.what()).find(text), std::string::npos) << e.what();
-  }
-}
-
 }  // namespace
 
 // The synthetic data is a nearest-neighbour pair energy on top of per-species terms, and
@@ -220,9 +210,9 @@ TEST(NnModelKinds, DeckKeys) {
   EXPECT_FALSE(o.linear.per_composition);
   EXPECT_EQ(o.linear.triplet_shells, 0);
   EXPECT_LT(opts("{ cluster_expansion = { ridge = 'auto' } }").linear.ridge, 0);
-  expect_error_containing([&] { opts("{ kind = 'svm' }"); }, "kind");
-  expect_error_containing([&] { opts("{ cluster_expansion = { order = 3 } }"); }, "order");
-  expect_error_containing(
+  test::expect_error_containing([&] { opts("{ kind = 'svm' }"); }, "kind");
+  test::expect_error_containing([&] { opts("{ cluster_expansion = { order = 3 } }"); }, "order");
+  test::expect_error_containing(
       [&] { opts("{ kind = 'cluster_expansion', augment = { translations = 2 } }"); },
       "translation-invariant");
 }
