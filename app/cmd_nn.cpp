@@ -3,7 +3,6 @@
 #include <cmath>
 #include <fstream>
 #include <iostream>
-#include <map>
 #include <numeric>
 #include <optional>
 #include <sstream>
@@ -13,11 +12,12 @@
 
 #include "app/common.hpp"
 #include "core/defaults.hpp"
-#include "core/hdf5.hpp"
+#include "core/output_file.hpp"
 #include "core/mpi.hpp"
 #include "dataset_builder/configuration_inputs.hpp"
 #include "dataset_builder/dataset.hpp"
 #include "dataset_builder/predictions_file.hpp"
+#include "nn/core/evaluation_report.hpp"
 #include "nn/core/fold_training.hpp"
 #include "nn/core/symmetrized_prediction.hpp"
 #include "nn/core/trainer.hpp"
@@ -32,221 +32,10 @@ std::string default_dataset(const LoadedDeck& d) {
   return defaults::dataset_file(d.root(), d.deck.file());
 }
 
-constexpr Task kTasks[] = {Task::energy, Task::charge, Task::moment};
-
-std::string unit_of(Task t) {
-  return t == Task::energy ? "Ry" : t == Task::charge ? "e" : "muB";
-}
-
-// "MTL E+C" for the paper's MLP; other kinds lead with their name ("ce+mlp MTL E+C",
-// "cluster_expansion E+C"), so `evaluate -m a -m b` compares kinds side by side.
-std::string model_label(const nn::Model& m) {
-  std::vector<std::string> l;
-  for (Task t : kTasks)
-    if (m.tasks() & nn::task_bit(t))
-      l.push_back(fmt::format("{:c}", std::toupper(nn::task_name(t)[0])));
-  const std::string tasks = fmt::format("{}", fmt::join(l, "+"));
-  if (m.kind() == "cluster_expansion") return "CE " + tasks;
-  const std::string mlp = fmt::format("{} {}", l.size() > 1 ? "MTL" : "STL", tasks);
-  return m.kind() == "mlp" ? mlp : "CE+" + mlp;
-}
-
-struct ModelSet {
-  std::string file, label;
-  std::vector<nn::Evaluation> folds;
-  std::optional<nn::Evaluation> ensemble;  // the mean of the fold models (two or more)
-};
-
-std::pair<double, double> mean_std(const std::vector<double>& v) {
-  double m = 0, s = 0;
-  for (double x : v) m += x / v.size();
-  for (double x : v) s += (x - m) * (x - m);
-  return {m, v.size() > 1 ? std::sqrt(s / (v.size() - 1)) : 0.0};
-}
-
-// The paper's Tables 2/3 on stdout: test RMSE mean +- std over the fold models, one row per
-// model file, in three scales.
-void print_rmse_tables(const std::vector<ModelSet>& sets) {
-  const auto& tasks = kTasks;
-  struct Scale {
-    const char* title;
-    double nn::TaskError::*field;
-  } scales[] = {{"standardized (RMSE / RMS spread of the test values within each composition)",
-                 &nn::TaskError::rmse_standardized},
-                // ../shared/paper-notes.md gives the paper's Tables 2/3 in these units.
-                {"physical units (energy Ry per cell, charge e, moment muB; the paper's tables)",
-                 &nn::TaskError::rmse},
-                {"energy in meV/atom", &nn::TaskError::rmse_mev_per_atom}};
-  auto cell = [](const ModelSet& s, Task t, double nn::TaskError::*f) -> std::string {
-    std::vector<double> v;
-    for (const auto& ev : s.folds)
-      for (const auto& e : ev.tasks)
-        if (e.task == t) v.push_back(e.*f);
-    if (v.empty()) return "";
-    const auto [m, sd] = mean_std(v);
-    return fmt::format("{:.3e} +- {:.2e}", m, sd);
-  };
-  for (const auto& sc : scales) {
-    fmt::print("\ntest RMSE, {}\n", sc.title);
-    const bool energy_only = sc.field == &nn::TaskError::rmse_mev_per_atom;
-    fmt::print("{:<12} {:>6}", "model", "folds");
-    for (Task t : tasks)
-      if (!energy_only || t == Task::energy) fmt::print(" {:>22}", nn::task_name(t));
-    fmt::print("  file\n");
-    for (const auto& s : sets) {
-      fmt::print("{:<12} {:>6}", s.label, s.folds.size());
-      for (Task t : tasks)
-        if (!energy_only || t == Task::energy) fmt::print(" {:>22}", cell(s, t, sc.field));
-      // Several files of one kind (e.g. two runs of MTL E+C) stay distinguishable.
-      fmt::print("  {}\n", std::filesystem::path(s.file).filename().string());
-    }
-  }
-}
-
-// Issue 15: how far the fold models of one file scatter (min, median, max of the test RMSE,
-// max / median) and what their mean prediction (the default of `predict` and the surrogate
-// driver) scores, in the units of the issue: energy mRy/cell, charge e, moment muB.
-void print_fold_scatter(const std::vector<ModelSet>& sets) {
-  fmt::print("\ntest RMSE over the fold models (energy mRy/cell, charge e, moment muB)\n");
-  fmt::print("{:<12} {:<7} {:>6} {:>10} {:>10} {:>10} {:>8} {:>10}  file\n", "model", "task",
-             "folds", "min", "median", "max", "max/med", "ensemble");
-  for (const auto& s : sets)
-    for (Task t : kTasks) {
-      std::vector<double> v;
-      for (const auto& ev : s.folds)
-        for (const auto& e : ev.tasks)
-          if (e.task == t) v.push_back(e.rmse * (t == Task::energy ? 1000.0 : 1.0));
-      if (v.empty()) continue;
-      std::sort(v.begin(), v.end());
-      const std::size_t n = v.size();
-      const double median = n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-      std::string ensemble = "-";
-      if (s.ensemble)
-        for (const auto& e : s.ensemble->tasks)
-          if (e.task == t)
-            ensemble = fmt::format("{:.4g}", e.rmse * (t == Task::energy ? 1000.0 : 1.0));
-      fmt::print("{:<12} {:<7} {:>6} {:>10.4g} {:>10.4g} {:>10.4g} {:>8.2f} {:>10}  {}\n", s.label,
-                 nn::task_name(t), n, v.front(), median, v.back(),
-                 median > 0 ? v.back() / median : 0.0, ensemble,
-                 std::filesystem::path(s.file).filename().string());
-    }
-}
-
-// One line per fold model and task.
-void write_rmse_csv(const std::vector<ModelSet>& sets, const std::string& csv) {
-  std::ofstream f(csv);
-  if (!f) fail("cannot write '{}'", csv);
-  f << "# lsms-surrogate evaluate: test-set errors per fold model\n"
-       "model_file,model,fold,task,count,rmse,unit,rmse_standardized,rmse_mev_per_atom,mae\n";
-  for (const auto& s : sets) {
-    std::vector<const nn::Evaluation*> rows;
-    for (const auto& ev : s.folds) rows.push_back(&ev);
-    if (s.ensemble) rows.push_back(&*s.ensemble);
-    for (const nn::Evaluation* ev : rows)
-      for (const auto& e : ev->tasks)
-        f << fmt::format(
-            "{},{},{},{},{},{:.9e},{},{:.9e},{},{:.9e}\n", s.file, s.label,
-            s.ensemble && ev == &*s.ensemble ? std::string("ensemble") : std::to_string(ev->fold),
-            nn::task_name(e.task), e.count, e.rmse, unit_of(e.task), e.rmse_standardized,
-            std::isnan(e.rmse_mev_per_atom) ? "" : fmt::format("{:.9e}", e.rmse_mev_per_atom),
-            e.mae);
-  }
-}
-
-// Mean and std over the fold models per model file and task.
-void write_rmse_json(const std::vector<ModelSet>& sets, const std::string& json) {
-  const auto& tasks = kTasks;
-  std::ofstream f(json);
-  if (!f) fail("cannot write '{}'", json);
-  f << "{\n  \"models\": [\n";
-  for (std::size_t i = 0; i < sets.size(); ++i) {
-    const auto& s = sets[i];
-    f << fmt::format("    {{\"file\": \"{}\", \"model\": \"{}\", \"tasks\": {{", s.file, s.label);
-    bool first = true;
-    for (Task t : tasks) {
-      std::vector<double> r, rs, rm;
-      for (const auto& ev : s.folds)
-        for (const auto& e : ev.tasks)
-          if (e.task == t) {
-            r.push_back(e.rmse);
-            rs.push_back(e.rmse_standardized);
-            rm.push_back(e.rmse_mev_per_atom);
-          }
-      if (r.empty()) continue;
-      const auto [m, sd] = mean_std(r);
-      const auto [ms, sds] = mean_std(rs);
-      // JSON has no NaN (a spread of zero leaves the standardized RMSE undefined).
-      auto number = [](double x) {
-        return std::isnan(x) ? std::string("null") : fmt::format("{:.9e}", x);
-      };
-      f << fmt::format(
-          "{}\n      \"{}\": {{\"folds\": {}, \"rmse_mean\": {:.9e}, \"rmse_std\": {:.9e}, "
-          "\"unit\": \"{}\", "
-          "\"rmse_standardized_mean\": {}, \"rmse_standardized_std\": {}",
-          first ? "" : ",", nn::task_name(t), r.size(), m, sd, unit_of(t), number(ms), number(sds));
-      if (t == Task::energy) {
-        const auto [mm, sdm] = mean_std(rm);
-        f << fmt::format(", \"rmse_mev_per_atom_mean\": {:.9e}, \"rmse_mev_per_atom_std\": {:.9e}",
-                         mm, sdm);
-      }
-      f << "}";
-      first = false;
-    }
-    f << fmt::format("}}}}{}\n", i + 1 < sets.size() ? "," : "");
-  }
-  f << "  ]\n}\n";
-}
-
-// The tables on stdout, and the same errors as CSV and JSON files.
-void print_tables(const std::vector<ModelSet>& sets, const std::string& csv,
-                  const std::string& json) {
-  print_rmse_tables(sets);
-  print_fold_scatter(sets);
-  if (!csv.empty()) write_rmse_csv(sets, csv);
-  if (!json.empty()) write_rmse_json(sets, json);
-}
-
-void write_parity(const std::string& path, const std::vector<ModelSet>& sets,
-                  const dataset::Dataset& d) {
-  std::ofstream f(path);
-  if (!f) fail("cannot write '{}'", path);
-  f << "# parity data: reference (dataset) vs predicted, physical units (energy Ry, charge e, "
-       "moment muB)\n"
-       "model,fold,task,row,composition,site,reference,predicted\n";
-  for (const auto& s : sets)
-    for (const auto& ev : s.folds)
-      for (std::size_t t = 0; t < ev.tasks.size(); ++t)
-        for (const auto& p : ev.parity[t])
-          f << fmt::format("{},{},{},{},{},{},{:.17g},{:.17g}\n", s.label, ev.fold,
-                           nn::task_name(ev.tasks[t].task), p.row, d.composition[p.row], p.site,
-                           p.reference, p.predicted);
-}
-
 std::vector<std::size_t> test_rows(const dataset::Dataset& d) {
   std::vector<std::size_t> rows = d.test_rows();
   if (rows.empty()) fail("the dataset has no test rows (fold = -1)");
   return rows;
-}
-
-ModelSet evaluate_file(const std::string& file, const dataset::Dataset& d,
-                       const std::vector<std::size_t>& rows, const std::string& backend,
-                       bool parity, const nn::SymmetryOperations* average_over) {
-  ModelSet s;
-  s.file = file;
-  const std::size_t n = nn::Model::count_in_file(file);
-  std::vector<nn::Model> models;
-  for (std::size_t i = 0; i < n; ++i) {
-    models.push_back(nn::Model::load_member(file, i, backend));
-    const nn::Model& m = models.back();
-    if (s.label.empty()) s.label = model_label(m);
-    if (m.dataset_hash() != d.fingerprint())
-      fmt::print(stderr, "note: {} model {} was trained on other data (dataset hash {} vs {})\n",
-                 file, i, m.dataset_hash(), d.fingerprint());
-    s.folds.push_back(nn::evaluate_model(m, d, rows, parity, average_over));
-  }
-  if (models.size() > 1) s.ensemble = nn::evaluate_ensemble(models, d, rows, average_over);
-  if (average_over != nullptr) s.label += fmt::format(" sym{}", average_over->size());
-  return s;
 }
 
 // ---------------------------------------------------------------- predict output
@@ -319,35 +108,12 @@ nn::TrainingOptions training_options(const LoadedDeck& d, const TrainArgs& a, bo
   return opt;
 }
 
-// The test errors of each fold model, kept in the model file for `info` (attributes test_tasks,
-// test_rmse, test_rows of /models/<i>; docs/model-format.md). Models come in file order.
-void record_test_errors(const std::string& file, const ModelSet& s) {
-  auto f = h5::File::open(file, h5::Mode::read_write);
-  for (std::size_t i = 0; i < s.folds.size(); ++i) {
-    h5::Handle g = h5::open_group(f, fmt::format("models/{}", i));
-    std::vector<std::string> tasks;
-    std::vector<double> rmse;
-    for (const auto& e : s.folds[i].tasks) {
-      tasks.emplace_back(nn::task_name(e.task));
-      rmse.push_back(e.rmse);
-    }
-    h5::write_attr(g, "test_tasks", tasks);
-    h5::write_attr(g, "test_rmse", rmse);
-    h5::write_attr(
-        g, "test_rows",
-        static_cast<std::int64_t>(s.folds[i].tasks.empty() ? 0 : s.folds[i].tasks[0].count));
-  }
-}
-
 void print_evaluation(const std::string& out, const std::string& label,
                       const std::vector<nn::Model>& models, const dataset::Dataset& data) {
-  ModelSet s{out, label, {}, std::nullopt};
-  const auto rows = test_rows(data);
-  for (const auto& m : models) s.folds.push_back(nn::evaluate_model(m, data, rows));
-  if (models.size() > 1) s.ensemble = nn::evaluate_ensemble(models, data, rows);
-  record_test_errors(out, s);
+  const nn::EvaluatedModel s = nn::evaluate_models(out, label, models, data, test_rows(data));
+  nn::record_test_errors(out, s);
   const auto stem = std::filesystem::path(out).replace_extension("").string();
-  print_tables({s}, stem + ".eval.csv", stem + ".eval.json");
+  nn::report_evaluation(std::cout, {s}, stem + ".eval.csv", stem + ".eval.json");
   fmt::print("\nwrote     {0}.eval.csv, {0}.eval.json\n", stem);
 }
 
@@ -383,12 +149,13 @@ void run_train(const TrainArgs& a, AppContext& ctx) {
     if (described || !root) return;
     described = true;
     if (m.kind() == "cluster_expansion") {
-      fmt::print("model     {} {} (ridge regression, no epochs)\n", model_label(m), m.describe());
+      fmt::print("model     {} {} (ridge regression, no epochs)\n", nn::model_label(m),
+                 m.describe());
       return;
     }
     fmt::print(
         "model     {} {} ({} network parameters), backend {}, {} epochs, batch fraction {}\n",
-        model_label(m), m.describe(), m.network().num_params(), m.trained_backend(), opt.epochs,
+        nn::model_label(m), m.describe(), m.network().num_params(), m.trained_backend(), opt.epochs,
         opt.batch_fraction);
   };
   const nn::FoldTrainingResult result = nn::train_folds(data, opt, folds, run);
@@ -396,7 +163,8 @@ void run_train(const TrainArgs& a, AppContext& ctx) {
   fmt::print("wrote     {} ({} fold model{})\n", out, result.models.size(),
              result.models.size() == 1 ? "" : "s");
   if (!a.no_eval)
-    print_evaluation(out, result.models.empty() ? opt.label() : model_label(result.models.front()),
+    print_evaluation(out,
+                     result.models.empty() ? opt.label() : nn::model_label(result.models.front()),
                      result.models, data);
 }
 
@@ -456,15 +224,17 @@ void run_evaluate(EvaluateArgs a, AppContext& ctx) {
         "end in sym{})\n",
         ops->size(), ops->size());
   }
-  std::vector<ModelSet> sets;
+  std::vector<nn::EvaluatedModel> sets;
+  const auto note = [](const std::string& line) { fmt::print(stderr, "note: {}\n", line); };
   for (const auto& m : a.models)
-    sets.push_back(evaluate_file(m, data, rows, a.backend, a.parity, ops ? &*ops : nullptr));
+    sets.push_back(
+        nn::evaluate_file(m, data, rows, a.backend, a.parity, ops ? &*ops : nullptr, note));
   const std::string prefix =
       a.output.empty() ? std::filesystem::path(a.deck).stem().string() + ".eval" : a.output;
-  print_tables(sets, prefix + ".csv", prefix + ".json");
+  nn::report_evaluation(std::cout, sets, prefix + ".csv", prefix + ".json");
   fmt::print("\nwrote     {0}.csv, {0}.json\n", prefix);
   if (a.parity) {
-    write_parity(prefix + ".parity.csv", sets, data);
+    nn::write_parity_csv(prefix + ".parity.csv", sets, data);
     fmt::print("wrote     {}.parity.csv\n", prefix);
   }
 }
@@ -546,8 +316,7 @@ void run_predict(PredictArgs a, AppContext& ctx) {
     std::cout.flush();
     return;
   }
-  std::ofstream file(a.output);
-  if (!file) fail("cannot write '{}'", a.output);
+  auto file = open_output_file(a.output);
   dataset::write_predictions_csv(file, in, props);
   fmt::print(stderr, "wrote {}\n", a.output);
 }
@@ -585,29 +354,22 @@ void add_predict_command(CLI::App& app, AppContext& ctx) {
 void print_model_info(const std::string& path) {
   const std::size_t n = nn::Model::count_in_file(path);
   fmt::print("file      {} (model file, {} model{})\n", path, n, n == 1 ? "" : "s");
-  auto f = h5::File::open(path);
   for (std::size_t i = 0; i < n; ++i) {
     const nn::Model m = nn::Model::load_member(path, i, "reference");
     std::vector<std::string> tasks;
-    for (Task t : kTasks)
+    for (Task t : nn::kTasks)
       if (m.tasks() & nn::task_bit(t)) tasks.emplace_back(nn::task_name(t));
     if (i == 0)
-      fmt::print("model     {} ({}; tasks {}), {}\nsystem    {} on {}\n", model_label(m), m.kind(),
-                 fmt::join(tasks, ", "), m.describe(), m.system().name(),
+      fmt::print("model     {} ({}; tasks {}), {}\nsystem    {} on {}\n", nn::model_label(m),
+                 m.kind(), fmt::join(tasks, ", "), m.describe(), m.system().name(),
                  m.system().lattice.describe());
     std::string errors = "not recorded (lsms-surrogate evaluate)";
-    h5::Handle g = h5::open_group(f, fmt::format("models/{}", i));
-    if (h5::has_attr(g, "test_rmse")) {
-      const auto tasks = h5::read_attr_strings(g, "test_tasks");
-      const auto rmse = h5::read_attr_doubles(g, "test_rmse");
+    if (const auto recorded = nn::read_test_errors(path, i)) {
       std::vector<std::string> parts;
-      for (std::size_t t = 0; t < tasks.size() && t < rmse.size(); ++t)
-        parts.push_back(fmt::format("{} {:.4g} {}", tasks[t], rmse[t],
-                                    tasks[t] == "energy"   ? "Ry"
-                                    : tasks[t] == "charge" ? "e"
-                                                           : "muB"));
-      errors = fmt::format("{} ({} test values)", fmt::join(parts, ", "),
-                           h5::read_attr_int(g, "test_rows"));
+      for (std::size_t t = 0; t < recorded->tasks.size() && t < recorded->rmse.size(); ++t)
+        parts.push_back(fmt::format("{} {:.4g} {}", nn::task_name(recorded->tasks[t]),
+                                    recorded->rmse[t], nn::task_unit(recorded->tasks[t])));
+      errors = fmt::format("{} ({} test values)", fmt::join(parts, ", "), recorded->rows);
     }
     fmt::print("fold {:>3}  epochs {}, trained on data {} ({}, {}); test RMSE: {}\n", m.fold(),
                m.epochs_run(), m.dataset_hash(), m.trained_backend(), m.created(), errors);

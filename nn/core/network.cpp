@@ -50,6 +50,18 @@ Task task_from_name(std::string_view name) {
   fail("unknown task '{}' (expected energy, charge or moment)", name);
 }
 
+std::string task_unit(Task t) {
+  switch (t) {
+    case Task::energy:
+      return "Ry";
+    case Task::charge:
+      return "e";
+    case Task::moment:
+      return "muB";
+  }
+  return "?";
+}
+
 PropertyBits task_bit(Task t) {
   switch (t) {
     case Task::energy:

@@ -19,7 +19,10 @@ Activation activation_from_name(std::string_view name);  // throws lsmss::Error
 std::string activation_name(Activation a);
 
 enum class Task { energy = 0, charge = 1, moment = 2 };
+inline constexpr Task kTasks[] = {Task::energy, Task::charge, Task::moment};  // in output order
 std::string task_name(Task t);  // "energy", "charge", "moment"
+// The physical unit of a task's values and errors: "Ry" (per cell), "e", "muB".
+std::string task_unit(Task t);
 Task task_from_name(std::string_view name);
 PropertyBits task_bit(Task t);
 

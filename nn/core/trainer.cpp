@@ -490,7 +490,7 @@ Evaluation errors_of(const Model& model, const dataset::Dataset& d,
   ev.fold = model.fold();
   const auto& heads = model.network().spec().heads;
   const auto& stdz = model.standardization();
-  for (Task t : {Task::energy, Task::charge, Task::moment}) {
+  for (Task t : kTasks) {
     if (!(model.tasks() & task_bit(t))) continue;
     const int O = t == Task::energy ? 1 : N;
     // The network's training spread of the raw value (the search's loss scale); a linear model
