@@ -10,6 +10,7 @@
 #include <fmt/format.h>
 
 #include "core/error.hpp"
+#include "core/output_file.hpp"
 #include "core/progress.hpp"
 #include "nn/core/network.hpp"
 #include "nn/core/trainer.hpp"
@@ -18,13 +19,8 @@
 namespace lsmss::study {
 namespace {
 
-std::string unit_of(nn::Task t) {
-  return t == nn::Task::energy ? "Ry" : t == nn::Task::charge ? "e" : "muB";
-}
-
 std::ofstream open_csv(const std::filesystem::path& path, const std::string& header) {
-  std::ofstream f(path);
-  if (!f) throw FileError(fmt::format("cannot write '{}'", path.string()));
+  auto f = open_output_file(path);
   f << header;
   return f;
 }
@@ -101,9 +97,7 @@ std::pair<double, double> linear_in_composition(const dataset::Dataset& data,
 
 Measurements evaluate_models(const std::vector<TrainedModel>& models, const dataset::Dataset& data,
                              const std::filesystem::path& report, const EvaluateOptions& options) {
-  std::vector<std::size_t> test;
-  for (std::size_t r = 0; r < data.rows(); ++r)
-    if (data.is_test(r)) test.push_back(r);
+  const std::vector<std::size_t> test = data.test_rows();
   if (test.empty()) throw Error("the dataset has no test rows (fold = -1): nothing to evaluate");
   std::size_t members = 0;
   for (const auto& m : models) members += nn::Model::count_in_file(m.file);
@@ -130,7 +124,8 @@ Measurements evaluate_models(const std::vector<TrainedModel>& models, const data
         const auto& e = ev.tasks[t];
         const std::string task = nn::task_name(e.task);
         rmse << fmt::format(
-            "{},{},{},{},{:.9e},{},{}\n", tm.name, ev.fold, task, e.count, e.rmse, unit_of(e.task),
+            "{},{},{},{},{:.9e},{},{}\n", tm.name, ev.fold, task, e.count, e.rmse,
+            nn::task_unit(e.task),
             e.task == nn::Task::energy ? fmt::format("{:.9e}", e.rmse_mev_per_atom) : "");
         auto it = parity.find(task);
         if (it == parity.end())
@@ -144,7 +139,7 @@ Measurements evaluate_models(const std::vector<TrainedModel>& models, const data
                                                  "other tasks unchanged\nmodel_index,model,"
                                                  "fold,row,composition,site,reference,"
                                                  "predicted,reference_shown,predicted_shown\n",
-                                                 task, unit_of(e.task), e0, e1)))
+                                                 task, nn::task_unit(e.task), e0, e1)))
                    .first;
         for (const auto& p : ev.parity[t]) {
           const int n = data.composition[p.row];

@@ -8,12 +8,12 @@
 
 #include <fmt/format.h>
 
-#include "core/error.hpp"
+#include "core/output_file.hpp"
+#include "nn/core/evaluation_report.hpp"
+#include "nn/core/network.hpp"
 
 namespace lsmss::study {
 namespace {
-
-const char* const kTasks[] = {"energy", "charge", "moment"};
 
 double value_or_nan(const Measurements& m, const std::string& key) {
   const auto it = m.find(key);
@@ -22,12 +22,6 @@ double value_or_nan(const Measurements& m, const std::string& key) {
 
 std::string seconds_text(double s) {
   return std::isnan(s) ? "not measured" : fmt::format("{:.3g}", s);
-}
-
-std::ofstream open_out(const std::filesystem::path& p) {
-  std::ofstream f(p);
-  if (!f) throw FileError(fmt::format("cannot write '{}'", p.string()));
-  return f;
 }
 
 std::string html_escape(const std::string& s) {
@@ -68,11 +62,11 @@ std::vector<std::vector<std::string>> rmse_cells(const std::vector<TableRow>& t)
                                                  "moment (muB)"}};
   for (const auto& m : models_in(t)) {
     std::vector<std::string> r = {m, ""};
-    for (const char* task : kTasks) {
-      const TableRow* row = find_row(t, m, task);
+    for (nn::Task task : nn::kTasks) {
+      const TableRow* row = find_row(t, m, nn::task_name(task));
       if (row) r[1] = std::to_string(row->folds);
       r.push_back(row ? mean_pm_std(row->mean, row->std) : "");
-      if (std::string(task) == "energy")
+      if (task == nn::Task::energy)
         r.push_back(row ? mean_pm_std(row->mev_mean, row->mev_std) : "");
     }
     rows.push_back(std::move(r));
@@ -117,7 +111,7 @@ std::string html_table(const std::vector<std::vector<std::string>>& rows) {
 }
 
 void write_table_csv(const std::filesystem::path& report, const std::vector<TableRow>& t) {
-  auto f = open_out(report / "table_rmse.csv");
+  auto f = open_output_file(report / "table_rmse.csv");
   f << "# test RMSE over the fold models (mean and sample std); the paper's Tables 2/3\n"
        "model,task,folds,rmse_mean,rmse_std,unit,rmse_mev_per_atom_mean,rmse_mev_per_atom_std\n";
   for (const auto& r : t)
@@ -127,7 +121,7 @@ void write_table_csv(const std::filesystem::path& report, const std::vector<Tabl
 }
 
 void write_cost_csv(const std::filesystem::path& report, const std::vector<CostRow>& cost) {
-  auto f = open_out(report / "cost.csv");
+  auto f = open_output_file(report / "cost.csv");
   f << "# the paper's Table 1 from this run's measurements (wall-clock seconds)\n"
        "what,seconds,note\n";
   for (const auto& c : cost)
@@ -139,14 +133,15 @@ void write_cost_csv(const std::filesystem::path& report, const std::vector<CostR
 
 std::string mean_pm_std(double mean, double std) {
   if (std::isnan(mean)) return "";
-  return fmt::format("{:.3e} +- {:.2e}", mean, std);
+  return nn::mean_std_text({mean, std});
 }
 
 std::vector<TableRow> summarize(const std::vector<FoldError>& errors,
                                 const std::vector<std::string>& order) {
   std::vector<TableRow> table;
   for (const auto& model : order)
-    for (const char* task : kTasks) {
+    for (nn::Task t : nn::kTasks) {
+      const std::string task = nn::task_name(t);
       std::vector<double> v, mev;
       TableRow row;
       for (const auto& e : errors)
@@ -156,17 +151,15 @@ std::vector<TableRow> summarize(const std::vector<FoldError>& errors,
           row.unit = e.unit;
         }
       if (v.empty()) continue;
-      auto stats = [](const std::vector<double>& x) {
-        double m = 0, s = 0;
-        for (double a : x) m += a / x.size();
-        for (double a : x) s += (a - m) * (a - m);
-        return std::pair{m, x.size() > 1 ? std::sqrt(s / (x.size() - 1)) : 0.0};
-      };
       row.model = model;
       row.task = task;
       row.folds = v.size();
-      std::tie(row.mean, row.std) = stats(v);
-      std::tie(row.mev_mean, row.mev_std) = stats(mev);  // NaN for charge and moment
+      const nn::MeanStd rmse = nn::mean_and_std(v);
+      const nn::MeanStd mev_per_atom = nn::mean_and_std(mev);  // NaN for charge and moment
+      row.mean = rmse.mean;
+      row.std = rmse.std;
+      row.mev_mean = mev_per_atom.mean;
+      row.mev_std = mev_per_atom.std;
       table.push_back(row);
     }
   return table;
@@ -237,7 +230,7 @@ void write_pages(const std::filesystem::path& report, const PageInputs& in) {
   const auto rmse = rmse_cells(in.table);
   const auto cost = cost_cells(in.cost);
   {
-    auto md = open_out(report / "report.md");
+    auto md = open_output_file(report / "report.md");
     md << "# Study: " << in.title << "\n\n" << in.data_source << "\n\n";
     for (const auto& f : in.facts) md << "- " << f << "\n";
     md << "\n## Test RMSE (mean +- std over the fold models; table_rmse.csv, rmse_folds.csv)\n\n"
@@ -258,7 +251,7 @@ void write_pages(const std::filesystem::path& report, const PageInputs& in) {
                           f.data, f.data);
     }
   }
-  auto html = open_out(report / "index.html");
+  auto html = open_output_file(report / "index.html");
   html << "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>Study: "
        << html_escape(in.title)
        << "</title>\n<style>body{font-family:sans-serif;max-width:1200px;margin:1em auto;padding:0 "

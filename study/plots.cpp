@@ -6,8 +6,9 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
-#include "core/error.hpp"
+#include "core/output_file.hpp"
 #include "core/progress.hpp"
+#include "nn/core/network.hpp"
 
 namespace lsmss::study {
 namespace {
@@ -15,7 +16,7 @@ namespace {
 const std::vector<std::string> kTasks = {"energy", "charge", "moment"};
 
 std::string unit_label(const std::string& task) {
-  return task == "energy" ? "Ry per cell" : task == "charge" ? "e" : "muB";
+  return task == "energy" ? "Ry per cell" : nn::task_unit(nn::task_from_name(task));
 }
 
 // Indices of the models predicting `task`.
@@ -190,8 +191,7 @@ std::vector<Figure> draw_figures(const std::filesystem::path& report, const Figu
   for (auto& j : jobs) {
     const auto script = report / (j.fig.name + ".gp");
     {
-      std::ofstream f(script);
-      if (!f) throw FileError(fmt::format("cannot write '{}'", script.string()));
+      auto f = open_output_file(script);
       f << script_for(j.fig.name, j.body, j.width, j.height, terminal);
     }
     if (!plotter)
