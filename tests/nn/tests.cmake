@@ -1,10 +1,11 @@
-# Backends against the reference oracle, standardization, training, model files, and the
+# Backends against the reference oracle, standardization, training, model files, the evaluation
+# report (tables, CSV/JSON/parity of a hand-made evaluation), and the
 # train/evaluate/predict commands end to end (import of LSMS files included).
 lsmss_add_test(test_nn
   SOURCES nn/test_backends.cpp nn/test_model.cpp nn/test_cli_nn.cpp nn/test_multi_fold.cpp
     nn/test_elementwise.cpp nn/test_gemm_plan.cpp nn/test_model_kinds.cpp
     nn/test_outlier_weight.cpp
-    nn/test_symmetry_augmentation.cpp
+    nn/test_symmetry_augmentation.cpp nn/test_evaluation_report.cpp
   LIBS lsmss_nn lsmss_dataset_builder lsmss_lsms_plugin OpenMP::OpenMP_CXX
   LABELS nn)
 # The cuda backend's host-testable parts are private to nn/ (test_gemm_plan.cpp tests them).
