@@ -8,6 +8,7 @@
 
 #include "app/common.hpp"
 #include "core/defaults.hpp"
+#include "core/output_file.hpp"
 #include "core/progress.hpp"
 #include "core/results_tsv.hpp"
 #include "core/rng.hpp"
@@ -139,10 +140,7 @@ void print_calc_results(const CalcOptions& o, const System& sys,
                         const std::vector<Configuration>& configs,
                         const std::vector<Properties>& results) {
   std::ofstream tsv;
-  if (!o.output.empty()) {
-    tsv.open(o.output);
-    if (!tsv) fail("cannot write '{}'", o.output);
-  }
+  if (!o.output.empty()) tsv = open_output_file(o.output);
   fmt::print("{:>5} {:>4} {:>14} {:>20} {:>12} {:>12} {:>5} {:>9}  {}\n", "#", "n_A", "status",
              "energy (Ry)", "<|m|> (muB)", "max|dq| (e)", "iter", "time (s)", "configuration");
   for (std::size_t k = 0; k < configs.size(); ++k) {

@@ -8,7 +8,7 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
-#include "core/error.hpp"
+#include "core/output_file.hpp"
 
 namespace lsmss::mc {
 
@@ -61,8 +61,7 @@ std::string jn_list(const std::vector<double>& v) {
 void write_thermo(const std::string& path, const McResult& r, const System& sys, double eref) {
   const int n = r.num_sites;
   const bool wl = r.method == "wang_landau";
-  std::ofstream f(path);
-  if (!f) throw FileError(fmt::format("cannot write '{}'", path));
+  auto f = open_output_file(path);
   f << fmt::format("# lsms-surrogate mc ({}): {} on {}, composition {}\n", r.method, sys.name(),
                    sys.lattice.describe(), composition_text(r, sys));
   f << fmt::format("# energy source: {}\n", r.energy_source);
@@ -120,8 +119,7 @@ void write_thermo(const std::string& path, const McResult& r, const System& sys,
 // <output>_dos.tsv (Wang-Landau): the visited energy bins.
 void write_dos(const std::string& path, const McResult& r, const System& sys, double eref) {
   const int n = r.num_sites;
-  std::ofstream f(path);
-  if (!f) throw FileError(fmt::format("cannot write '{}'", path));
+  auto f = open_output_file(path);
   f << fmt::format(
       "# lsms-surrogate mc (wang_landau): density of states of {} on {}, composition {}\n",
       sys.name(), sys.lattice.describe(), composition_text(r, sys));
@@ -153,8 +151,7 @@ void write_dos(const std::string& path, const McResult& r, const System& sys, do
 void write_gnuplot_script(const OutputFiles& out, const McResult& r, const System& sys,
                           const std::string& term) {
   const bool wl = r.method == "wang_landau";
-  std::ofstream g(out.script);
-  if (!g) throw FileError(fmt::format("cannot write '{}'", out.script));
+  auto g = open_output_file(out.script);
   const int nsro = static_cast<int>(r.sro_names.size());
   const int c_alpha = 9, c_alpha_err = 9 + nsro, c_fb = 9 + 2 * nsro + 2;
   const std::string data = gp_str(std::filesystem::path(out.thermo).filename().string());
@@ -288,8 +285,7 @@ OutputFiles write_outputs(const McResult& r, const Settings& s, const System& sy
 
   out.json = s.output + "_results.json";
   {
-    std::ofstream f(out.json);
-    if (!f) throw FileError(fmt::format("cannot write '{}'", out.json));
+    auto f = open_output_file(out.json);
     f << results_json(r, sys);
   }
 
