@@ -12,8 +12,8 @@
 
 #include "app/common.hpp"
 #include "core/defaults.hpp"
-#include "core/output_file.hpp"
 #include "core/mpi.hpp"
+#include "core/output_file.hpp"
 #include "dataset_builder/configuration_inputs.hpp"
 #include "dataset_builder/dataset.hpp"
 #include "dataset_builder/predictions_file.hpp"
@@ -40,36 +40,21 @@ std::vector<std::size_t> test_rows(const dataset::Dataset& d) {
 
 // ---------------------------------------------------------------- predict output
 
-// RMSE of the predictions against the values the input carries (configurations without them
-// are left out); printed to stderr so stdout stays the CSV.
+// The predictions against the values the input carries, on stderr so stdout stays the CSV.
 void print_against_input(const dataset::InputConfigurations& in,
                          const std::vector<Properties>& props, int N) {
-  double se = 0, sq = 0, sm = 0;
-  std::size_t ne = 0, nq = 0, nm = 0;
-  for (std::size_t k = 0; k < props.size(); ++k) {
-    const Properties& p = props[k];
-    if (p.energy && !std::isnan(in.energy[k])) {
-      se += (*p.energy - in.energy[k]) * (*p.energy - in.energy[k]);
-      ++ne;
-    }
-    if (!p.charge.empty() && !in.charge[k].empty())
-      for (int i = 0; i < N; ++i, ++nq) sq += std::pow(p.charge[i] - in.charge[k][i], 2);
-    if (!p.moment.empty() && !in.moment[k].empty())
-      for (int i = 0; i < N; ++i, ++nm) sm += std::pow(p.moment[i] - in.moment[k][i], 2);
-  }
-  if (ne > 0) {
-    const double r = std::sqrt(se / ne);
+  const dataset::ErrorsAgainstInputs e = dataset::errors_against_inputs(in, props, N);
+  if (e.energies > 0)
     fmt::print(
         stderr,
         "against the input's values: energy RMSE {:.4e} Ry ({:.4f} meV/atom), {} configurations\n",
-        r, r / N * nn::kRydbergMeV, ne);
-  }
-  if (nq > 0)
+        e.energy_rmse, e.energy_rmse / N * nn::kRydbergMeV, e.energies);
+  if (e.charges > 0)
     fmt::print(stderr, "against the input's values: charge RMSE {:.4e} e, {} sites\n",
-               std::sqrt(sq / nq), nq);
-  if (nm > 0)
+               e.charge_rmse, e.charges);
+  if (e.moments > 0)
     fmt::print(stderr, "against the input's values: moment RMSE {:.4e} muB, {} sites\n",
-               std::sqrt(sm / nm), nm);
+               e.moment_rmse, e.moments);
 }
 
 // ---------------------------------------------------------------- train

@@ -125,4 +125,25 @@ PredictionsFile read_predictions_h5(const std::filesystem::path& path) {
   return p;
 }
 
+ErrorsAgainstInputs errors_against_inputs(const InputConfigurations& in,
+                                          const std::vector<Properties>& props, int sites) {
+  double se = 0, sq = 0, sm = 0;
+  ErrorsAgainstInputs r;
+  for (std::size_t k = 0; k < props.size(); ++k) {
+    const Properties& p = props[k];
+    if (p.energy && !std::isnan(in.energy[k])) {
+      se += (*p.energy - in.energy[k]) * (*p.energy - in.energy[k]);
+      ++r.energies;
+    }
+    if (!p.charge.empty() && !in.charge[k].empty())
+      for (int i = 0; i < sites; ++i, ++r.charges) sq += std::pow(p.charge[i] - in.charge[k][i], 2);
+    if (!p.moment.empty() && !in.moment[k].empty())
+      for (int i = 0; i < sites; ++i, ++r.moments) sm += std::pow(p.moment[i] - in.moment[k][i], 2);
+  }
+  if (r.energies > 0) r.energy_rmse = std::sqrt(se / r.energies);
+  if (r.charges > 0) r.charge_rmse = std::sqrt(sq / r.charges);
+  if (r.moments > 0) r.moment_rmse = std::sqrt(sm / r.moments);
+  return r;
+}
+
 }  // namespace lsmss::dataset

@@ -26,6 +26,16 @@ void write_predictions_h5(const std::filesystem::path& path, const std::vector<s
 void write_predictions_csv(std::ostream& out, const InputConfigurations& in,
                            const std::vector<Properties>& props);
 
+// Root-mean-square error of predictions against the values the inputs carry (the energy per
+// configuration, charge and moment per site), over the configurations that have both; a count
+// of 0 means nothing was compared (its RMSE stays 0). `sites` per configuration.
+struct ErrorsAgainstInputs {
+  double energy_rmse = 0, charge_rmse = 0, moment_rmse = 0;  // Ry per cell, e, muB
+  std::size_t energies = 0, charges = 0, moments = 0;        // configurations, sites, sites
+};
+ErrorsAgainstInputs errors_against_inputs(const InputConfigurations& in,
+                                          const std::vector<Properties>& props, int sites);
+
 // An HDF5 predictions file read back; absent datasets stay empty. Per-site arrays are
 // rows x sites, row-major.
 struct PredictionsFile {

@@ -112,3 +112,16 @@ TEST(PredictionsFile, CsvHasUnitsHeaderAndOneLinePerConfiguration) {
       "\"0.050000,0.125000\",\n";
   EXPECT_EQ(out.str(), want);
 }
+
+// What `predict` prints against the input's own values: only the configurations (energy) and
+// sites (moment) that carry a value and were predicted count; no charge task, no charge error.
+TEST(PredictionsFile, ErrorsAgainstTheInputsValues) {
+  const Example x;
+  const dataset::ErrorsAgainstInputs e = dataset::errors_against_inputs(x.in, x.props, 2);
+  EXPECT_EQ(e.energies, 1u);
+  EXPECT_DOUBLE_EQ(e.energy_rmse, 0.5);  // -12.0 predicted, -12.5 given
+  EXPECT_EQ(e.moments, 2u);
+  EXPECT_NEAR(e.moment_rmse, 0.05, 1e-12);  // 0.25 vs 0.3, 2.75 vs 2.8
+  EXPECT_EQ(e.charges, 0u);
+  EXPECT_EQ(e.charge_rmse, 0.0);
+}
