@@ -1,6 +1,5 @@
 // `train`, `evaluate`, `predict`: neural-network surrogates (nn/, docs/nn.md).
 #include <algorithm>
-#include <cmath>
 #include <fstream>
 #include <iostream>
 #include <numeric>
