@@ -2,7 +2,6 @@
 // The interface of k models of one network trained in lockstep (nn/core/multi_fold.hpp drives
 // it) and the plan of one lockstep epoch. Kept free of fmt and the dataset headers: the cuda
 // backend's nvcc translation unit includes it.
-#include <algorithm>
 #include <cstddef>
 #include <span>
 #include <string>
@@ -21,10 +20,6 @@ struct EncodedRows {
   std::vector<std::vector<float>> targets;  // per head: rows x outputs
   // Per-row loss weights (training.outlier_weight); empty: every row weighs 1.
   std::vector<float> weights;
-  // Whether some row weighs other than 1.
-  bool weighted() const {
-    return std::any_of(weights.begin(), weights.end(), [](float w) { return w != 1.0f; });
-  }
 };
 
 // What one fold does in one lockstep step: rows order[first, first + count) of its training

@@ -1,6 +1,7 @@
 // The cuda backend against the reference oracle (same seeds, same data) and the multi-fold
-// trainer on the GPU against the CPU one. Skipped, with the reason, where the backend is not
-// compiled or no device is visible; the "no device" behaviour itself is checked everywhere.
+// trainer on the GPU against the CPU one (down-weighted rows included). Skipped, with the
+// reason, where the backend is not compiled or no device is visible; the "no device" behaviour
+// itself is checked everywhere.
 #include <gtest/gtest.h>
 #include <omp.h>
 
@@ -76,7 +77,8 @@ TEST(NnCuda, WithoutDeviceCudaIsAClearErrorAndAutoSkipsIt) {
 }
 
 // Forward, output gradients, parameter gradients and Adam of one model on the device against
-// the oracle, on MTL shapes (task layer blocks), shared-input heads and partial batches.
+// the oracle, on MTL shapes (task layer blocks), shared-input heads and partial batches, with
+// and without per-row loss weights.
 TEST(NnCuda, SingleModelMatchesReference) {
   SKIP_WITHOUT_GPU();
   using A = Activation;
@@ -106,7 +108,7 @@ TEST(NnCuda, SingleModelMatchesReference) {
     std::copy(ref->params().begin(), ref->params().end(), gpu->params().begin());
     gpu->upload_params();
     const int H = net.num_heads();
-    std::vector<float> x(max_batch * net.inputs()), alpha;
+    std::vector<float> x(max_batch * net.inputs()), alpha, weights(max_batch);
     std::vector<std::vector<float>> t(H);
     std::vector<const float*> tp(H);
     for (int h = 0; h < H; ++h) {
@@ -123,9 +125,11 @@ TEST(NnCuda, SingleModelMatchesReference) {
     for (int batch : {33, 17, 1, 33}) {
       randomize(x, rng, 1.5f);
       for (auto& th : t) randomize(th, rng, 1.0f);
+      for (auto& w : weights) w = static_cast<float>(rng.uniform(0.1, 1.0));
+      const float* rows = step % 2 == 1 ? weights.data() : nullptr;  // batches 17 and 33
       std::vector<double> lr(H), lg(H);
-      ref->gradient(loss, x.data(), tp.data(), batch, alpha.data(), lr.data());
-      gpu->gradient(loss, x.data(), tp.data(), batch, alpha.data(), lg.data());
+      ref->gradient(loss, x.data(), tp.data(), batch, alpha.data(), lr.data(), rows);
+      gpu->gradient(loss, x.data(), tp.data(), batch, alpha.data(), lg.data(), rows);
       for (int h = 0; h < H; ++h) {
         EXPECT_NEAR(lr[h], lg[h], 1e-5 * std::max(1.0, lr[h]));
         const std::size_t n = std::size_t(batch) * spec.heads[h].outputs;
@@ -170,28 +174,43 @@ TEST(NnCuda, FoldsTogetherMatchReference) {
   }
 }
 
-// The device loss has no per-row weights: training.outlier_weight between 0 and 1 is refused
-// with an error naming the key (never silently ignored); weight 1 (all rows 1) trains.
-TEST(NnCuda, DownWeightedOutliersAreRefusedOnTheDevice) {
+// Down-weighted outliers (training.outlier_weight between 0 and 1) on the device: the weights
+// go up with the rows and weigh the device loss as the host loss (training and validation), so
+// the cuda folds match the CPU group with the same weights; and the weights matter (the CPU
+// models with weight 1 differ).
+TEST(NnCuda, DownWeightedOutliersMatchTheCpuGroup) {
   SKIP_WITHOUT_GPU();
-  auto d = test::synthetic_dataset(200, 4, 3);
+  omp_set_num_threads(1);
+  auto d = test::synthetic_dataset(240, 4, 3);
   const FoldSplit split = split_for_fold(d, 0);
   std::size_t bad = split.train[0];
   for (std::size_t r : split.train)
     if (d.composition[r] == d.num_sites / 2) bad = r;
   d.energy[bad] += 50.0;  // Ry: an outlier of its composition
-  auto o = gpu_options({Task::energy}, 2);
-  o.backend = "cuda";
+  auto o = gpu_options({Task::energy, Task::charge}, 8);
   o.outlier_z = 6;
   o.outlier_weight = 0.3;
-  try {
-    (void)train_folds_together(d, o, {0, 1});
-    ADD_FAILURE() << "down-weighting on the device was not refused";
-  } catch (const Error& e) {
-    EXPECT_NE(std::string(e.what()).find("training.outlier_weight"), std::string::npos) << e.what();
-  }
+  const std::vector<int> folds = {0, 1, 2};
+  o.backend = "reference";
+  const auto cpu = train_folds_together(d, o, folds);
+  o.backend = "cuda";
+  const auto gpu = train_folds_together(d, o, folds);
+  o.backend = "reference";
   o.outlier_weight = 1;
-  EXPECT_EQ(train_folds_together(d, o, {0, 1}).size(), 2u);
+  const auto kept = train_folds_together(d, o, folds);
+  ASSERT_EQ(gpu.size(), cpu.size());
+  for (std::size_t i = 0; i < folds.size(); ++i) {
+    SCOPED_TRACE("fold " + std::to_string(folds[i]));
+    EXPECT_LT(max_relative_difference(cpu[i].parameters(), gpu[i].parameters()), 1e-3);
+    const auto& a = cpu[i].learning_curve();
+    const auto& b = gpu[i].learning_curve();
+    ASSERT_EQ(a.train.size(), b.train.size());
+    for (std::size_t k = 0; k < a.train.size(); ++k) {
+      EXPECT_NEAR(a.train[k], b.train[k], 1e-3 * std::max(1.0, a.train[k]));
+      EXPECT_NEAR(a.validation[k], b.validation[k], 1e-3 * std::max(1.0, a.validation[k]));
+    }
+  }
+  EXPECT_GT(max_relative_difference(cpu[0].parameters(), kept[0].parameters()), 1e-4);
 }
 
 // Early stopping per fold on the device: folds stop when their own validation stalls.
