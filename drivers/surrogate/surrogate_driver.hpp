@@ -54,7 +54,8 @@ class SurrogateDriver : public Driver, public nn::FirstLayerSource {
   System system_;
   SurrogateSettings settings_;
   nn::Ensemble ensemble_;
-  std::vector<nn::ModelWorkspace> workspaces_;  // one per member, for evaluate()
+  // For evaluate(): the members one by one, or all at once on the cuda backend.
+  nn::EnsembleWorkspace workspace_;
 };
 
 void register_surrogate_driver(DriverRegistry& registry);

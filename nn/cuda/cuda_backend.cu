@@ -384,6 +384,13 @@ class Engine {
   void copy_out(void* dst, const void* src, std::size_t bytes) {
     LSMSS_CHECK(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyDeviceToHost, stream_.get()));
   }
+  // One block of `count` floats per fold, blocks `src_stride` floats apart in src and
+  // `dst_stride` apart in dst (between compact host blocks and the device's max_batch slices).
+  void copy_blocks(float* dst, std::size_t dst_stride, const float* src, std::size_t src_stride,
+                   std::size_t count, cudaMemcpyKind kind) {
+    LSMSS_CHECK(cudaMemcpy2DAsync(dst, dst_stride * sizeof(float), src, src_stride * sizeof(float),
+                                  count * sizeof(float), folds_, kind, stream_.get()));
+  }
   void upload_steps() { upload_steps_from(host_steps_.data()); }
   // From page-locked memory that stays untouched until the copy has run.
   void upload_steps_from(const DeviceStep* pinned) {
@@ -811,6 +818,13 @@ class CudaFoldGroup final : public FoldGroup {
     for (int h = 0; h < H; ++h) out[h] = validation_loss_[fold * H + h];
   }
 
+  void forward(const float* x, int rows) override { forward_rows(x, rows, false); }
+  void forward_from_first(const float* z1, int rows) override { forward_rows(z1, rows, true); }
+  const float* output(int fold, int head) const override {
+    return outputs_[head].data() +
+           std::size_t(fold) * rows_ * engine_.net().spec().heads[head].outputs;
+  }
+
  private:
   class Event {
    public:
@@ -823,6 +837,30 @@ class CudaFoldGroup final : public FoldGroup {
    private:
     cudaEvent_t e_ = nullptr;
   };
+
+  // All folds' forward pass from their compact blocks (folds x rows x width) into the device's
+  // slices (stride max_batch rows), the outputs back into compact blocks: one strided copy
+  // each way per buffer, one strided-batched product per layer.
+  void forward_rows(const float* in, int rows, bool from_first) {
+    const int B = engine_.max_batch();
+    if (rows < 1 || rows > B)
+      throw_error("cuda fold group: forward of " + std::to_string(rows) + " rows outside 1.." +
+                  std::to_string(B));
+    const Network& net = engine_.net();
+    const std::size_t width = from_first ? net.layers()[0].out : net.inputs();
+    engine_.copy_blocks(from_first ? engine_.activation(0) : engine_.input(), B * width, in,
+                        rows * width, rows * width, cudaMemcpyHostToDevice);
+    engine_.forward(rows, from_first);
+    outputs_.resize(net.num_heads());
+    for (int h = 0; h < net.num_heads(); ++h) {
+      const std::size_t O = net.spec().heads[h].outputs;
+      outputs_[h].resize(std::size_t(engine_.folds()) * B * O);
+      engine_.copy_blocks(outputs_[h].data(), rows * O, engine_.activation(net.output_layer(h)),
+                          B * O, rows * O, cudaMemcpyDeviceToHost);
+    }
+    engine_.synchronize();
+    rows_ = rows;
+  }
 
   // Row sets of every fold, concatenated on the device, with their loss weights where some set
   // carries weights (the others' rows weigh 1 there; 1 * x is exact, so such a fold trains as
@@ -898,6 +936,8 @@ class CudaFoldGroup final : public FoldGroup {
   DeviceBuffer<int> order_;
   PinnedBuffer<int> host_order_;
   std::vector<double> validation_loss_;
+  std::vector<std::vector<float>> outputs_;  // per head: folds x rows_ x outputs (inference)
+  int rows_ = 0;
   static constexpr int kRing = 64;
   PinnedBuffer<DeviceStep> ring_;
   std::vector<Event> ring_events_;

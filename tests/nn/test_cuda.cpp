@@ -1,7 +1,8 @@
-// The cuda backend against the reference oracle (same seeds, same data) and the multi-fold
-// trainer on the GPU against the CPU one (down-weighted rows included). Skipped, with the
-// reason, where the backend is not compiled or no device is visible; the "no device" behaviour
-// itself is checked everywhere.
+// The cuda backend against the reference oracle (same seeds, same data), the multi-fold
+// trainer on the GPU against the CPU one (down-weighted rows included), and grouped ensemble
+// inference on the GPU against per-member predictions. Skipped, with the reason, where the
+// backend is not compiled or no device is visible; the "no device" behaviour itself is checked
+// everywhere.
 #include <gtest/gtest.h>
 #include <omp.h>
 
@@ -11,7 +12,10 @@
 #include "core/rng.hpp"
 #include "nn/core/backend.hpp"
 #include "nn/core/multi_fold.hpp"
+#include "nn/core/standardization.hpp"
+#include "nn/core/trainer.hpp"
 #include "synthetic.hpp"
+#include "test_support.hpp"
 
 using namespace lsmss;
 using namespace lsmss::nn;
@@ -41,6 +45,24 @@ double max_relative_difference(std::span<const float> a, std::span<const float> 
   for (float x : a) scale = std::max(scale, double(std::abs(x)));
   for (std::size_t k = 0; k < a.size(); ++k) diff = std::max(diff, double(std::abs(a[k] - b[k])));
   return diff / scale;
+}
+
+// Predictions of float networks on different engines: each task within 1e-4 of its heads'
+// standardization scale (a member's or row's mix-up is of order 1 in that scale).
+void expect_near_predictions(const Predictions& got, const Predictions& expected,
+                             const Standardization& s) {
+  auto check = [&](const std::vector<double>& a, const std::vector<double>& b, Task t) {
+    double scale = 0;
+    for (const auto& h : s.heads)
+      if (h.task == t)
+        for (double v : h.std) scale = std::max(scale, v);
+    ASSERT_EQ(a.size(), b.size()) << task_name(t);
+    for (std::size_t k = 0; k < a.size(); ++k)
+      ASSERT_NEAR(a[k], b[k], 1e-4 * scale) << task_name(t) << " entry " << k;
+  };
+  check(got.energy, expected.energy, Task::energy);
+  check(got.charge, expected.charge, Task::charge);
+  check(got.moment, expected.moment, Task::moment);
 }
 
 TrainingOptions gpu_options(std::vector<Task> tasks, long epochs) {
@@ -211,6 +233,47 @@ TEST(NnCuda, DownWeightedOutliersMatchTheCpuGroup) {
     }
   }
   EXPECT_GT(max_relative_difference(cpu[0].parameters(), kept[0].parameters()), 1e-4);
+}
+
+// Grouped ensemble inference on the device (all members in the same strided-batched products,
+// each with its own statistics) against the members predicting one by one on the reference
+// backend, for the one-hot fast path (mlp) and dense inputs plus a linear part (ce+mlp), over
+// two chunks and then a smaller call; `automatic` groups on the cuda backend.
+TEST(NnCuda, GroupedEnsembleInferenceMatchesPerMember) {
+  SKIP_WITHOUT_GPU();
+  omp_set_num_threads(1);
+  const auto d = test::synthetic_dataset(300, 4, 13);
+  test::TempDir dir;
+  for (ModelKind kind : {ModelKind::mlp, ModelKind::ce_mlp}) {
+    SCOPED_TRACE(model_kind_name(kind));
+    auto o = gpu_options({Task::energy, Task::charge, Task::moment}, 3);
+    o.kind = kind;
+    o.backend = "reference";
+    std::vector<Model> trained;
+    trained.reserve(4);
+    for (int f = 0; f < 4; ++f) trained.push_back(train_model(d, o, f));
+    std::vector<const Model*> pointers;
+    pointers.reserve(trained.size());
+    for (const auto& m : trained) pointers.push_back(&m);
+    const auto path = dir / (model_kind_name(kind) + ".h5");
+    save_models(path, pointers);
+    const Ensemble reference = Ensemble::load({path}, "reference");
+    const Ensemble gpu = Ensemble::load({path}, "cuda");
+    EnsembleWorkspace expected_ws = reference.make_workspace(EnsembleInference::per_member);
+    EnsembleWorkspace grouped = gpu.make_workspace();
+    ASSERT_TRUE(grouped.grouped());
+    for (std::size_t count : {300u, 7u}) {
+      std::vector<Configuration> configs;
+      for (std::size_t k = 0; k < count; ++k)
+        configs.push_back(Configuration({d.occupation.begin() + k * d.num_sites,
+                                         d.occupation.begin() + (k + 1) * d.num_sites}));
+      const auto expected = expected_ws.predict_members(configs);
+      const auto got = grouped.predict_members(configs);
+      ASSERT_EQ(got.size(), expected.size());
+      for (std::size_t m = 0; m < got.size(); ++m)
+        expect_near_predictions(got[m], expected[m], trained[m].standardization());
+    }
+  }
 }
 
 // Early stopping per fold on the device: folds stop when their own validation stalls.
