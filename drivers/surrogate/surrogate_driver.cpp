@@ -94,6 +94,10 @@ std::vector<std::unique_ptr<nn::FirstLayerModel>> SurrogateDriver::first_layer_m
   return members;
 }
 
+std::unique_ptr<nn::FirstLayerGroup> SurrogateDriver::first_layer_group() const {
+  return nn::make_first_layer_group(ensemble_);
+}
+
 std::unique_ptr<Driver> SurrogateDriver::create(const DriverContext& ctx) {
   return std::make_unique<SurrogateDriver>(ctx.system, read_surrogate_settings(ctx.settings));
 }

@@ -105,7 +105,9 @@ class NnEngine final : public Engine {
         fast_members_.push_back(std::make_unique<nn::ModelFirstLayer>(ensemble_.member(m)));
         members.push_back(fast_members_.back().get());
       }
-      fast_ = std::make_unique<mc::FirstLayerEnergy>(std::move(members), info_.num_species);
+      fast_group_ = nn::make_first_layer_group(ensemble_);
+      fast_ = std::make_unique<mc::FirstLayerEnergy>(std::move(members), info_.num_species,
+                                                     fast_group_.get());
     }
     const int N = info_.num_sites;
     walkers_.resize(walkers);
@@ -168,6 +170,7 @@ class NnEngine final : public Engine {
   std::vector<Configuration> batch_;  // evaluate()'s configurations, reused between calls
   nn::EnsembleWorkspace workspace_;   // for evaluate()
   std::vector<std::unique_ptr<nn::ModelFirstLayer>> fast_members_;
+  std::unique_ptr<nn::FirstLayerGroup> fast_group_;  // the members together, on cuda
   std::unique_ptr<mc::FirstLayerEnergy> fast_;
   std::vector<Configuration> walkers_;
   std::vector<mc::Swap> swaps_;

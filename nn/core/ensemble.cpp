@@ -11,6 +11,7 @@
 #include "nn/core/fold_group.hpp"
 #include "nn/core/model_impl.hpp"
 #include "nn/core/multi_fold.hpp"
+#include "nn/first_layer.hpp"
 
 namespace lsmss::nn {
 
@@ -79,6 +80,34 @@ class GroupedInference {
     return out;
   }
 
+  // The Monte Carlo fast path's rest of the forward pass for every member (the steps of
+  // ModelWorkspace::energy_from_first_preactivation, with its chunks).
+  void energies_from_first(std::span<const std::vector<float>> z1, int batch,
+                           std::span<std::vector<double>> out) {
+    const std::size_t K = members_.size();
+    if (z1.size() != K || out.size() != K)
+      fail("grouped energies: {} members given {} z1 buffers and {} outputs", K, z1.size(),
+           out.size());
+    int head = -1;
+    for (std::size_t k = 0; k < K; ++k)
+      head = data(members_[k]).fast_path_energy_head(z1[k].size(), out[k].size(), batch);
+    if (batch < 1) return;
+    reserve(std::min(ModelData::kMaxBatch, batch));
+    const ModelData& m0 = data(members_.front());
+    const std::size_t W = static_cast<std::size_t>(m0.width1) + m0.stdz.num_species;
+    for (int first = 0; first < batch; first += ModelData::kMaxBatch) {
+      const int n = std::min(ModelData::kMaxBatch, batch - first);
+      for (std::size_t k = 0; k < K; ++k)
+        data(members_[k])
+            .first_preactivations(z1[k].data() + first * W, n, inputs_.data() + k * n * m0.width1);
+      group_->forward_from_first(inputs_.data(), n);
+      for (std::size_t k = 0; k < K; ++k)
+        data(members_[k])
+            .energies_from_outputs(head, group_->output(static_cast<int>(k), head),
+                                   z1[k].data() + first * W, n, out[k].data() + first);
+    }
+  }
+
  private:
   static const ModelData& data(const Model& m) { return ModelAccess::data(m); }
 
@@ -104,25 +133,36 @@ class GroupedInference {
   std::vector<float> inputs_;  // members x rows x network input width
 };
 
+namespace {
+
+// The members of `ensemble`; whether `how` runs them as one group (throws for `grouped` when
+// they cannot be grouped).
+std::pair<std::vector<Model>, bool> members_and_grouping(const Ensemble& ensemble,
+                                                         EnsembleInference how) {
+  std::vector<Model> members;
+  members.reserve(ensemble.size());
+  for (std::size_t i = 0; i < ensemble.size(); ++i) members.push_back(ensemble.member(i));
+  if (how == EnsembleInference::per_member) return {std::move(members), false};
+  const std::string why = why_not_grouped(members);
+  if (how == EnsembleInference::grouped && !why.empty())
+    fail("grouped ensemble inference needs members of one architecture with a network: {}", why);
+  const std::string& backend = ModelAccess::data(members.front()).backend_name;
+  // Where it pays: one model is far too small for a GPU, k of them in the same products not.
+  const bool group = how == EnsembleInference::grouped ||
+                     (why.empty() && members.size() > 1 &&
+                      (backend == "auto" ? auto_backend_name() : backend) == "cuda");
+  return {std::move(members), group};
+}
+
+}  // namespace
+
 }  // namespace detail
 
 // ---------------------------------------------------------------- workspaces
 
 EnsembleWorkspace::EnsembleWorkspace(const Ensemble& ensemble, EnsembleInference how)
     : size_(ensemble.size()) {
-  std::vector<Model> members;
-  for (std::size_t i = 0; i < ensemble.size(); ++i) members.push_back(ensemble.member(i));
-  bool group = false;
-  if (how != EnsembleInference::per_member) {
-    const std::string why = detail::why_not_grouped(members);
-    if (how == EnsembleInference::grouped && !why.empty())
-      fail("grouped ensemble inference needs members of one architecture with a network: {}", why);
-    const std::string& backend = ModelAccess::data(members.front()).backend_name;
-    // Where it pays: one model is far too small for a GPU, k of them in the same products not.
-    group = how == EnsembleInference::grouped ||
-            (why.empty() && members.size() > 1 &&
-             (backend == "auto" ? auto_backend_name() : backend) == "cuda");
-  }
+  auto [members, group] = detail::members_and_grouping(ensemble, how);
   if (group) {
     group_ = std::make_unique<detail::GroupedInference>(std::move(members));
     return;
@@ -142,6 +182,32 @@ std::vector<Predictions> EnsembleWorkspace::predict_members(
   all.reserve(members_.size());
   for (auto& w : members_) all.push_back(w.predict(configs));
   return all;
+}
+
+// ---------------------------------------------------------------- the Monte Carlo fast path
+
+namespace {
+
+class GroupedFirstLayer final : public FirstLayerGroup {
+ public:
+  explicit GroupedFirstLayer(std::vector<Model> members) : group_(std::move(members)) {}
+  void energies_from_z1(std::span<const std::vector<float>> z1, int batch,
+                        std::span<std::vector<double>> out) override {
+    group_.energies_from_first(z1, batch, out);
+  }
+
+ private:
+  detail::GroupedInference group_;
+};
+
+}  // namespace
+
+std::unique_ptr<FirstLayerGroup> make_first_layer_group(const Ensemble& ensemble,
+                                                        EnsembleInference how) {
+  auto [members, group] = detail::members_and_grouping(ensemble, how);
+  if (!group) return nullptr;
+  for (const auto& m : members) (void)ModelAccess::data(m).fast_path_energy_head(0, 0, 0);
+  return std::make_unique<GroupedFirstLayer>(std::move(members));
 }
 
 // ---------------------------------------------------------------- ensembles

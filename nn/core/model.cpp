@@ -185,37 +185,52 @@ Predictions ModelWorkspace::predict(std::span<const Configuration> configs) {
   return p;
 }
 
+int ModelData::fast_path_energy_head(std::size_t z1_size, std::size_t out_size, int batch) const {
+  int head = -1;
+  for (int h = 0; h < net.num_heads(); ++h)
+    if (net.spec().heads[h].task == Task::energy) head = h;
+  if (!fast_path)
+    fail("energy_from_first_preactivation: this model (kind {}) has no first-layer fast path",
+         model_kind_name(kind));
+  if (head < 0) fail("energy_from_first_preactivation: this model does not predict the energy");
+  const std::size_t W = static_cast<std::size_t>(width1) + stdz.num_species;
+  if (z1_size < static_cast<std::size_t>(batch) * W || out_size < static_cast<std::size_t>(batch))
+    fail("energy_from_first_preactivation: buffers too small for batch {} x width {}", batch, W);
+  return head;
+}
+
+void ModelData::first_preactivations(const float* z1, int n, float* out) const {
+  const std::size_t W = static_cast<std::size_t>(width1) + stdz.num_species;
+  for (int r = 0; r < n; ++r)
+    std::memcpy(out + static_cast<std::size_t>(r) * width1, z1 + r * W, sizeof(float) * width1);
+}
+
+void ModelData::energies_from_outputs(int head, const float* y, const float* z1, int n,
+                                      double* out) const {
+  const int S = stdz.num_species;
+  const std::size_t W = static_cast<std::size_t>(width1) + S;
+  const HeadStats& hs = stdz.heads[head];
+  for (int r = 0; r < n; ++r) {
+    double counts[256];
+    const float* c = z1 + r * W + width1;
+    for (int k = 0; k < S; ++k) counts[k] = std::round(c[k]);  // exact small integers in float
+    out[r] = double(y[r]) * hs.std[0] + hs.mean[0] + stdz.reference_energy_of_counts(counts);
+  }
+}
+
 void ModelWorkspace::energy_from_first_preactivation(std::span<const float> z1, int batch,
                                                      std::span<double> energy_out) {
   const ModelData& m = ModelAccess::data(model_);
-  int head = -1;
-  for (int h = 0; h < m.net.num_heads(); ++h)
-    if (m.net.spec().heads[h].task == Task::energy) head = h;
-  if (!m.fast_path)
-    fail("energy_from_first_preactivation: this model (kind {}) has no first-layer fast path",
-         model_kind_name(m.kind));
-  if (head < 0) fail("energy_from_first_preactivation: this model does not predict the energy");
-  const int W = model_.first_layer_width(), S = m.stdz.num_species;
-  if (z1.size() < static_cast<std::size_t>(batch) * W ||
-      energy_out.size() < static_cast<std::size_t>(batch))
-    fail("energy_from_first_preactivation: buffers too small for batch {} x width {}", batch, W);
+  const int head = m.fast_path_energy_head(z1.size(), energy_out.size(), batch);
   if (batch < 1) return;
   reserve(std::min(ModelData::kMaxBatch, batch));
-  const HeadStats& hs = m.stdz.heads[head];
+  const std::size_t W = model_.first_layer_width();
   for (int first = 0; first < batch; first += ModelData::kMaxBatch) {
     const int n = std::min(ModelData::kMaxBatch, batch - first);
-    for (int r = 0; r < n; ++r)
-      std::memcpy(scratch_.data() + static_cast<std::size_t>(r) * m.width1,
-                  z1.data() + static_cast<std::size_t>(first + r) * W, sizeof(float) * m.width1);
+    const float* rows = z1.data() + first * W;
+    m.first_preactivations(rows, n, scratch_.data());
     backend_->forward_from_first(scratch_.data(), n);
-    const float* y = backend_->output(head);
-    for (int r = 0; r < n; ++r) {
-      double counts[256];
-      const float* c = z1.data() + static_cast<std::size_t>(first + r) * W + m.width1;
-      for (int k = 0; k < S; ++k) counts[k] = std::round(c[k]);  // exact small integers in float
-      energy_out[first + r] =
-          double(y[r]) * hs.std[0] + hs.mean[0] + m.stdz.reference_energy_of_counts(counts);
-    }
+    m.energies_from_outputs(head, backend_->output(head), rows, n, energy_out.data() + first);
   }
 }
 

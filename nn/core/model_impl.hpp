@@ -77,6 +77,16 @@ struct ModelData {
   // Head h's network outputs y (n x outputs) decoded and added to rows first.. of p.
   void add_head_outputs(int h, const std::uint8_t* occ, int n, const float* y, std::size_t first,
                         Predictions& p) const;
+  // ---- the Monte Carlo fast path's steps (ModelWorkspace::energy_from_first_preactivation and
+  // the grouped one): z1 rows have Model::first_layer_width() entries ----
+  // The energy head, after checking that the model has the fast path and the energy and that
+  // z1 (z1_size floats) and out (out_size doubles) hold `batch` rows; throws otherwise.
+  int fast_path_energy_head(std::size_t z1_size, std::size_t out_size, int batch) const;
+  // The network's part of n z1 rows (their first width1 entries) into out (n x width1).
+  void first_preactivations(const float* z1, int n, float* out) const;
+  // Energies (Ry) of n rows from the energy head's outputs y and the rows' species counts (the
+  // last num_species entries of each z1 row).
+  void energies_from_outputs(int head, const float* y, const float* z1, int n, double* out) const;
 };
 
 // How nn's own code builds a Model and reads its internals.

@@ -14,6 +14,7 @@
 #include "nn/core/multi_fold.hpp"
 #include "nn/core/standardization.hpp"
 #include "nn/core/trainer.hpp"
+#include "nn/first_layer.hpp"
 #include "synthetic.hpp"
 #include "test_support.hpp"
 
@@ -272,6 +273,52 @@ TEST(NnCuda, GroupedEnsembleInferenceMatchesPerMember) {
       ASSERT_EQ(got.size(), expected.size());
       for (std::size_t m = 0; m < got.size(); ++m)
         expect_near_predictions(got[m], expected[m], trained[m].standardization());
+    }
+  }
+}
+
+// The Monte Carlo fast path's group on the device (nn::make_first_layer_group: automatic groups
+// on cuda) against each member's own fast path on the reference backend, from the same first
+// pre-activations, over two chunks of walkers and then a few.
+TEST(NnCuda, GroupedFirstLayerEnergiesMatchPerMember) {
+  SKIP_WITHOUT_GPU();
+  omp_set_num_threads(1);
+  const auto d = test::synthetic_dataset(200, 3, 19);
+  test::TempDir dir;
+  auto o = gpu_options({Task::energy, Task::charge}, 3);
+  o.backend = "reference";
+  std::vector<Model> trained;
+  trained.reserve(3);
+  for (int f = 0; f < 3; ++f) trained.push_back(train_model(d, o, f));
+  const std::vector<const Model*> pointers = {&trained[0], &trained[1], &trained[2]};
+  save_models(dir / "m.h5", pointers);
+  const Ensemble gpu = Ensemble::load({dir / "m.h5"}, "cuda");
+  const auto group = make_first_layer_group(gpu);
+  ASSERT_NE(group, nullptr);
+  Rng rng(7);
+  for (int walkers : {4500, 5}) {
+    std::vector<std::vector<float>> z1;
+    std::vector<std::vector<double>> expected, got(3, std::vector<double>(walkers));
+    for (const auto& m : trained) {
+      ModelFirstLayer member(m);  // the reference backend, one member
+      std::vector<float> z(static_cast<std::size_t>(walkers) * member.width());
+      for (int w = 0; w < walkers; ++w) {  // a random configuration's z1 per walker
+        const auto bias = member.bias();
+        std::copy(bias.begin(), bias.end(), z.begin() + static_cast<long>(w) * member.width());
+        for (int i = 0; i < d.num_sites; ++i) {
+          const auto row = member.row(i * 2 + static_cast<int>(rng.uniform() * 2));
+          for (int k = 0; k < member.width(); ++k) z[std::size_t(w) * member.width() + k] += row[k];
+        }
+      }
+      expected.emplace_back(walkers);
+      member.energy_from_z1(z, walkers, expected.back());
+      z1.push_back(std::move(z));
+    }
+    group->energies_from_z1(z1, walkers, got);
+    for (std::size_t m = 0; m < 3; ++m) {
+      const double tolerance = 1e-4 * trained[m].standardization().heads[0].std[0];
+      for (int w = 0; w < walkers; ++w)
+        ASSERT_NEAR(got[m][w], expected[m][w], tolerance) << "member " << m << " walker " << w;
     }
   }
 }

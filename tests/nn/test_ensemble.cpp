@@ -6,6 +6,7 @@
 #include "core/error.hpp"
 #include "nn/core/backend.hpp"
 #include "nn/core/trainer.hpp"
+#include "nn/first_layer.hpp"
 #include "synthetic.hpp"
 #include "test_support.hpp"
 
@@ -131,4 +132,48 @@ TEST(NnEnsemble, GroupingIsChosenAndCheckedPerArchitecture) {
   EnsembleWorkspace small = Ensemble({cpu.member(0)}).make_workspace();
   test::expect_error_containing([&] { (void)cpu.predict(rows_of(d, 2), small); },
                                 "workspace of 1 members");
+}
+
+// The Monte Carlo fast path's group (nn::make_first_layer_group) on the CPU: every member's
+// energies from its first pre-activations equal its own ModelFirstLayer's bit for bit, over more
+// walkers than one forward pass holds (two chunks) and then a few; not offered on the CPU
+// unless asked for, refused for members without the fast path.
+TEST(NnEnsemble, GroupedFirstLayerEnergiesEqualPerMember) {
+  const auto d = test::synthetic_dataset(200, 3, 35);
+  test::TempDir dir;
+  auto o = small_options(ModelKind::mlp, {16, 8});
+  const auto path = ensemble_file(dir, d, o, 3, "mlp.h5");
+  const Ensemble ensemble = Ensemble::load({path}, "onednn");
+  EXPECT_EQ(make_first_layer_group(ensemble), nullptr);
+  const auto group = make_first_layer_group(ensemble, EnsembleInference::grouped);
+  ASSERT_NE(group, nullptr);
+  for (int walkers : {4200, 3}) {
+    const auto configs = rows_of(d, static_cast<std::size_t>(walkers));
+    std::vector<std::vector<float>> z1;
+    std::vector<std::vector<double>> expected, got(ensemble.size());
+    for (std::size_t m = 0; m < ensemble.size(); ++m) {
+      ModelFirstLayer member(ensemble.member(m));
+      const int W = member.width();
+      std::vector<float> z(static_cast<std::size_t>(walkers) * W);
+      for (int w = 0; w < walkers; ++w) {
+        const auto bias = member.bias();
+        std::copy(bias.begin(), bias.end(), z.begin() + static_cast<long>(w) * W);
+        for (int i = 0; i < configs[w].num_sites(); ++i) {
+          const auto row = member.row(i * 2 + configs[w][i]);
+          for (int k = 0; k < W; ++k) z[static_cast<std::size_t>(w) * W + k] += row[k];
+        }
+      }
+      expected.emplace_back(walkers);
+      member.energy_from_z1(z, walkers, expected.back());
+      z1.push_back(std::move(z));
+      got[m].assign(walkers, 0.0);
+    }
+    group->energies_from_z1(z1, walkers, got);
+    EXPECT_EQ(got, expected) << walkers << " walkers";
+    EXPECT_NE(expected[0], expected[1]);
+  }
+  const auto ce = ensemble_file(dir, d, small_options(ModelKind::ce_mlp, {16}), 2, "ce.h5");
+  test::expect_error_containing(
+      [&] { (void)make_first_layer_group(Ensemble::load({ce}), EnsembleInference::grouped); },
+      "no first-layer fast path");
 }
