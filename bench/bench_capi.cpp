@@ -117,7 +117,7 @@ int main(int argc, char** argv) {
     }
     std::vector<std::filesystem::path> paths(files.begin(), files.end());
     const nn::Ensemble ensemble = nn::Ensemble::load(paths);
-    std::vector<nn::ModelWorkspace> workspaces = ensemble.make_workspaces();
+    nn::EnsembleWorkspace workspace = ensemble.make_workspace();
     std::vector<const char*> cpaths;
     cpaths.reserve(files.size());
     for (const auto& f : files) cpaths.push_back(f.c_str());
@@ -141,7 +141,7 @@ int main(int argc, char** argv) {
       Rate cpp, capi;
       for (int rep = 0; rep < kReps; ++rep) {
         measure(cpp, batch, seconds, [&] {
-          const auto p = ensemble.predict(configs, workspaces);
+          const auto p = ensemble.predict(configs, workspace);
           e[0] = *p[0].energy;
         });
         measure(capi, batch, seconds, [&] {

@@ -94,8 +94,9 @@ void DriverEnergy::propose(std::span<const Configuration> configs, std::span<con
 }
 
 // ---------------------------------------------------------------------------------------------
-FirstLayerEnergy::FirstLayerEnergy(std::vector<FirstLayerModel*> members, int num_species)
-    : members_(std::move(members)), ns_(num_species) {
+FirstLayerEnergy::FirstLayerEnergy(std::vector<FirstLayerModel*> members, int num_species,
+                                   FirstLayerGroup* group)
+    : members_(std::move(members)), group_(group), ns_(num_species) {
   if (members_.empty()) fail("the fast path needs at least one model");
   for (const auto* m : members_) {
     if (m->num_features() != members_[0]->num_features())
@@ -112,8 +113,9 @@ FirstLayerEnergy::FirstLayerEnergy(std::vector<FirstLayerModel*> members, int nu
 std::string FirstLayerEnergy::describe() const {
   return fmt::format(
       "surrogate fast path ({} model{}, first-layer width {}, incremental swap "
-      "updates, one batched product per layer and step)",
-      members_.size(), members_.size() > 1 ? "s" : "", members_[0]->width());
+      "updates, one batched product per layer and step{})",
+      members_.size(), members_.size() > 1 ? "s" : "", members_[0]->width(),
+      group_ ? " for all models together" : "");
 }
 
 void FirstLayerEnergy::resize(int walkers) {
@@ -154,8 +156,11 @@ void FirstLayerEnergy::energies(int walkers, const std::vector<std::vector<float
   const bool serial = macs / static_cast<double>(members_.size()) < kParallelMacs && saved > 1;
   if (serial) omp_set_num_threads(1);
   try {
-    for (std::size_t m = 0; m < members_.size(); ++m)
-      members_[m]->energy_from_z1(z[m], walkers, e_[m]);
+    if (group_)
+      group_->energies_from_z1(z, walkers, e_);
+    else
+      for (std::size_t m = 0; m < members_.size(); ++m)
+        members_[m]->energy_from_z1(z[m], walkers, e_[m]);
   } catch (...) {
     if (serial) omp_set_num_threads(saved);
     throw;

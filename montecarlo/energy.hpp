@@ -5,7 +5,9 @@
 //  - FirstLayerEnergy: the surrogate fast path. With one-hot inputs the first pre-activation is
 //    z1 = b + sum_i W[i*S + c_i]; a swap of sites i and j changes it by two row differences, so
 //    each walker keeps z1 and updates it in O(width); the rest of the network runs once per
-//    step on the whole batch (one matrix product per layer). Ensembles keep one z1 per member.
+//    step on the whole batch (one matrix product per layer). Ensembles keep one z1 per member;
+//    their networks run one member after the other, or all in one call through the members'
+//    group (nn::FirstLayerGroup) where the source offers one.
 #include <cmath>
 #include <cstdint>
 #include <memory>
@@ -80,14 +82,18 @@ class DriverEnergy : public WalkerEnergy {
   std::vector<int> batch_owner_;
 };
 
-// The fast path's view of a network (nn/first_layer.hpp).
+// The fast path's view of a network and of an ensemble's networks (nn/first_layer.hpp).
 using FirstLayerModel = nn::FirstLayerModel;
+using FirstLayerGroup = nn::FirstLayerGroup;
 
 class FirstLayerEnergy : public WalkerEnergy {
  public:
   // One or more members (an ensemble: mean and standard deviation across members, the sample
-  // standard deviation with k - 1 like nn::Ensemble). Members must outlive this object.
-  FirstLayerEnergy(std::vector<FirstLayerModel*> members, int num_species);
+  // standard deviation with k - 1 like nn::Ensemble). `group` (optional): the same members'
+  // networks in one call, used instead of the members' energy_from_z1. Members and group must
+  // outlive this object.
+  FirstLayerEnergy(std::vector<FirstLayerModel*> members, int num_species,
+                   FirstLayerGroup* group = nullptr);
   std::string describe() const override;
   bool has_uncertainty() const override { return members_.size() > 1; }
   void reset(std::span<const Configuration> configs, std::span<EnergyResult> out) override;
@@ -104,6 +110,7 @@ class FirstLayerEnergy : public WalkerEnergy {
   void energies(int walkers, const std::vector<std::vector<float>>& z);
   void combine(int walkers, std::span<EnergyResult> out);
   std::vector<FirstLayerModel*> members_;
+  FirstLayerGroup* group_ = nullptr;
   int ns_ = 2;
   int walkers_ = 0;
   std::vector<std::vector<float>> z_, zp_;  // per member: walkers x width (current, proposed)

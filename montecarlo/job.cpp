@@ -50,9 +50,18 @@ Job prepare_job(const DeckTable& root, const System& system, const DriverRegistr
         std::vector<double> e(1);
         m->energy_from_z1(m->bias(), 1, e);
       }
-      job.energy = std::make_unique<FirstLayerEnergy>(std::move(members), system.num_species());
+      job.fast_group = networks->first_layer_group();
+      if (job.fast_group) {  // probe it too
+        std::vector<std::vector<float>> z;
+        for (auto& m : job.fast_members) z.emplace_back(m->bias().begin(), m->bias().end());
+        std::vector<std::vector<double>> e(z.size(), std::vector<double>(1));
+        job.fast_group->energies_from_z1(z, 1, e);
+      }
+      job.energy = std::make_unique<FirstLayerEnergy>(std::move(members), system.num_species(),
+                                                      job.fast_group.get());
     } catch (const Error& e) {
       job.fast_members.clear();
+      job.fast_group.reset();
       job.notes.push_back(fmt::format(
           "surrogate fast path not available ({}): batched driver calls instead", e.what()));
     }

@@ -18,6 +18,7 @@ struct Job {
   Settings settings;
   std::unique_ptr<Driver> driver;
   std::vector<std::unique_ptr<FirstLayerModel>> fast_members;
+  std::unique_ptr<FirstLayerGroup> fast_group;  // the members together, where the driver offers it
   std::unique_ptr<WalkerEnergy> energy;
   std::unique_ptr<Fallback> fallback;
   std::unique_ptr<Evaluator> evaluator;

@@ -23,9 +23,11 @@ class Network;
 struct Standardization;
 class Backend;
 class ModelWorkspace;
+class Ensemble;
 namespace detail {
 struct ModelData;  // nn/core/model_impl.hpp, for nn's own sources only
 struct ModelAccess;
+class GroupedInference;  // nn/core/ensemble.cpp
 }  // namespace detail
 
 // Predictions for a batch, physical units. A task the model does not predict stays empty.
@@ -140,13 +142,44 @@ class ModelWorkspace {
  private:
   // Makes the backend hold batches of `rows` rows (set up on first use, grown when needed).
   void reserve(int rows);
-  // Standardized predictions of n configurations (n <= capacity) into the backend's outputs.
-  void forward_configs(const std::uint8_t* occupation, int n);
 
   Model model_;
   std::unique_ptr<Backend> backend_;
   int capacity_ = 0;
   std::vector<float> scratch_;  // capacity x max(first width, features)
+};
+
+// How an ensemble's workspace runs the members' networks.
+//  - per_member: one ModelWorkspace per member, one member after the other.
+//  - grouped: all members at once through one fold group (nn/core/fold_group.hpp), each member
+//    with its own standardization: on the cuda backend every layer is one strided-batched
+//    product over the members; on a CPU backend one backend per member, with predictions equal
+//    to per_member's bit for bit (tested). Needs members of one architecture (kind, network,
+//    backend) with a network.
+//  - automatic: grouped where it pays (two or more such members on the cuda backend),
+//    per_member otherwise.
+enum class EnsembleInference { automatic, per_member, grouped };
+
+// The mutable side of evaluating an ensemble (see ModelWorkspace): for one caller at a time.
+// Device buffers and backends are made at the first prediction.
+class EnsembleWorkspace {
+ public:
+  // Throws lsmss::Error for `grouped` when the members cannot be grouped (saying why).
+  explicit EnsembleWorkspace(const Ensemble& ensemble,
+                             EnsembleInference how = EnsembleInference::automatic);
+  EnsembleWorkspace(EnsembleWorkspace&&) noexcept;
+  EnsembleWorkspace& operator=(EnsembleWorkspace&&) noexcept;
+  ~EnsembleWorkspace();
+
+  std::size_t size() const { return size_; }
+  bool grouped() const { return group_ != nullptr; }
+  // Each member's predictions of `configs` (physical units), in member order.
+  std::vector<Predictions> predict_members(std::span<const Configuration> configs);
+
+ private:
+  std::size_t size_ = 0;
+  std::vector<ModelWorkspace> members_;              // per_member
+  std::unique_ptr<detail::GroupedInference> group_;  // grouped
 };
 
 // Writes several models (e.g. the folds of one run) into one model file.
@@ -163,12 +196,12 @@ class Ensemble {
   std::size_t size() const;
   const Model& member(std::size_t i) const;
   PropertyMask tasks() const;
-  // One workspace per member, for a caller that predicts repeatedly.
-  std::vector<ModelWorkspace> make_workspaces() const;
+  // A workspace for a caller that predicts repeatedly.
+  EnsembleWorkspace make_workspace(EnsembleInference how = EnsembleInference::automatic) const;
   // Mean in energy/charge/moment, standard deviation in energy_std/charge_std/moment_std.
   std::vector<Properties> predict(std::span<const Configuration> configs,
-                                  std::span<ModelWorkspace> workspaces) const;
-  // One-off prediction through temporary workspaces.
+                                  EnsembleWorkspace& workspace) const;
+  // One-off prediction through a temporary workspace.
   std::vector<Properties> predict(std::span<const Configuration> configs) const;
 
  private:

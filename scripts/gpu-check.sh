@@ -45,10 +45,10 @@ version=$("$build/app/lsms-surrogate" --version)
 echo "$version"
 summary "version" "$version"
 
-echo "== GPU tests (ctest -L gpu, and the oracle tests over every available backend)"
+echo "== GPU tests (ctest -L gpu, and the oracle and ensemble tests over every available backend)"
 status=0
 "$build/tests/test_cuda" --gtest_brief=0 2>&1 | tee "$log/test_cuda.txt" || status=1
-"$build/tests/test_nn" --gtest_filter='NnBackends.*:NnMultiFold.*' 2>&1 \
+"$build/tests/test_nn" --gtest_filter='NnBackends.*:NnMultiFold.*:NnEnsemble.*' 2>&1 \
   | tee "$log/test_nn_backends.txt" || status=1
 # On a GPU machine only the "no device" test may skip.
 if grep -E '^\[  SKIPPED \] NnCuda\.' "$log/test_cuda.txt" | grep -qv WithoutDevice; then
@@ -56,7 +56,7 @@ if grep -E '^\[  SKIPPED \] NnCuda\.' "$log/test_cuda.txt" | grep -qv WithoutDev
   status=1
 fi
 summary "GPU tests" "$(grep -E '^\[  (PASSED|FAILED)  \]|^\[  SKIPPED \] [0-9]' "$log/test_cuda.txt" | tr '\n' ' ')"
-summary "oracle tests (all backends)" \
+summary "oracle + ensemble tests" \
   "$(grep -E '^\[  (PASSED|FAILED)  \]' "$log/test_nn_backends.txt" | tr '\n' ' ')"
 
 echo "== benchmark (fp32, then tf32 and bf16)"

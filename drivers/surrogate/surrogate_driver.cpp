@@ -70,7 +70,10 @@ nn::Ensemble load_surrogate_ensemble(const SurrogateSettings& settings) {
 }
 
 SurrogateDriver::SurrogateDriver(const System& system, const SurrogateSettings& settings)
-    : system_(system), settings_(settings), ensemble_(load_surrogate_ensemble(settings)) {
+    : system_(system),
+      settings_(settings),
+      ensemble_(load_surrogate_ensemble(settings)),
+      workspace_(ensemble_.make_workspace()) {
   if (ensemble_.size() == 0) fail("surrogate: no model in {}", join_paths(settings.models));
   for (std::size_t i = 0; i < ensemble_.size(); ++i) {
     try {
@@ -82,7 +85,6 @@ SurrogateDriver::SurrogateDriver(const System& system, const SurrogateSettings& 
     }
   }
   if (ensemble_.tasks() == 0) fail("surrogate: the models predict no property");
-  workspaces_ = ensemble_.make_workspaces();
 }
 
 std::vector<std::unique_ptr<nn::FirstLayerModel>> SurrogateDriver::first_layer_models() const {
@@ -90,6 +92,10 @@ std::vector<std::unique_ptr<nn::FirstLayerModel>> SurrogateDriver::first_layer_m
   for (std::size_t i = 0; i < ensemble_.size(); ++i)
     members.push_back(std::make_unique<nn::ModelFirstLayer>(ensemble_.member(i)));
   return members;
+}
+
+std::unique_ptr<nn::FirstLayerGroup> SurrogateDriver::first_layer_group() const {
+  return nn::make_first_layer_group(ensemble_);
 }
 
 std::unique_ptr<Driver> SurrogateDriver::create(const DriverContext& ctx) {
@@ -113,7 +119,7 @@ std::vector<Properties> SurrogateDriver::evaluate(std::span<const Configuration>
       if (c[i] >= system_.num_species())
         fail("surrogate: species {} at site {} does not exist in {}", c[i], i, system_.name());
   }
-  std::vector<Properties> out = ensemble_.predict(configs, workspaces_);
+  std::vector<Properties> out = ensemble_.predict(configs, workspace_);
   if (out.size() != configs.size())
     fail("surrogate: {} predictions for {} configurations", out.size(), configs.size());
   const double per =

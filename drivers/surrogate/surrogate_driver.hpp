@@ -46,6 +46,8 @@ class SurrogateDriver : public Driver, public nn::FirstLayerSource {
 
   // nn::FirstLayerSource
   std::vector<std::unique_ptr<nn::FirstLayerModel>> first_layer_models() const override;
+  // The members together where that pays (nn::make_first_layer_group: the cuda backend).
+  std::unique_ptr<nn::FirstLayerGroup> first_layer_group() const override;
   std::size_t ensemble_size() const override { return ensemble_.size(); }
   std::vector<std::filesystem::path> model_files() const override { return settings_.models; }
   std::string describe() const override;
@@ -54,7 +56,8 @@ class SurrogateDriver : public Driver, public nn::FirstLayerSource {
   System system_;
   SurrogateSettings settings_;
   nn::Ensemble ensemble_;
-  std::vector<nn::ModelWorkspace> workspaces_;  // one per member, for evaluate()
+  // For evaluate(): the members one by one, or all at once on the cuda backend.
+  nn::EnsembleWorkspace workspace_;
 };
 
 void register_surrogate_driver(DriverRegistry& registry);

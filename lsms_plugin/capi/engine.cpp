@@ -37,7 +37,7 @@ void fill_configuration(Configuration& c, const int* occupation, int sites) {
 class NnEngine final : public Engine {
  public:
   explicit NnEngine(nn::Ensemble ensemble)
-      : ensemble_(std::move(ensemble)), workspaces_(ensemble_.make_workspaces()) {
+      : ensemble_(std::move(ensemble)), workspace_(ensemble_.make_workspace()) {
     const System& sys = ensemble_.member(0).system();
     info_.num_sites = sys.num_sites();
     info_.num_species = sys.num_species();
@@ -82,7 +82,7 @@ class NnEngine final : public Engine {
     for (int k = 0; k < count; ++k)
       fill_configuration(batch_[k], occupation + static_cast<std::size_t>(k) * N, N);
     const auto props =
-        ensemble_.predict(std::span<const Configuration>(batch_.data(), count), workspaces_);
+        ensemble_.predict(std::span<const Configuration>(batch_.data(), count), workspace_);
     for (int k = 0; k < count; ++k) {
       const Properties& p = props[k];
       const std::size_t at = static_cast<std::size_t>(k) * N;
@@ -105,7 +105,9 @@ class NnEngine final : public Engine {
         fast_members_.push_back(std::make_unique<nn::ModelFirstLayer>(ensemble_.member(m)));
         members.push_back(fast_members_.back().get());
       }
-      fast_ = std::make_unique<mc::FirstLayerEnergy>(std::move(members), info_.num_species);
+      fast_group_ = nn::make_first_layer_group(ensemble_);
+      fast_ = std::make_unique<mc::FirstLayerEnergy>(std::move(members), info_.num_species,
+                                                     fast_group_.get());
     }
     const int N = info_.num_sites;
     walkers_.resize(walkers);
@@ -165,9 +167,10 @@ class NnEngine final : public Engine {
 
   nn::Ensemble ensemble_;
   ModelInfo info_;
-  std::vector<Configuration> batch_;            // evaluate()'s configurations, reused between calls
-  std::vector<nn::ModelWorkspace> workspaces_;  // one per member, for evaluate()
+  std::vector<Configuration> batch_;  // evaluate()'s configurations, reused between calls
+  nn::EnsembleWorkspace workspace_;   // for evaluate()
   std::vector<std::unique_ptr<nn::ModelFirstLayer>> fast_members_;
+  std::unique_ptr<nn::FirstLayerGroup> fast_group_;  // the members together, on cuda
   std::unique_ptr<mc::FirstLayerEnergy> fast_;
   std::vector<Configuration> walkers_;
   std::vector<mc::Swap> swaps_;

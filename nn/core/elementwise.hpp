@@ -68,6 +68,18 @@ LSMSS_HD inline double squared_error(float y, float t) {
   return e * e;
 }
 
+// The same for an output of a row with loss weight `row_weight` (training.outlier_weight): the
+// weight scales the squared error and the gradient, d(weight * row_weight * mse)/dy. Weight 1
+// gives mse_element's values bit for bit (x * 1.0 is exact). MseLoss and the cuda loss kernel
+// both call these.
+LSMSS_HD inline double weighted_mse_element(float y, float t, double weight, double row_weight,
+                                            double count, float* dy) {
+  return row_weight * mse_element(y, t, weight * row_weight, count, dy);
+}
+LSMSS_HD inline double weighted_squared_error(float y, float t, double row_weight) {
+  return row_weight * squared_error(y, t);
+}
+
 // ---------------------------------------------------------------- Adam
 
 struct AdamSettings {

@@ -1,8 +1,8 @@
 #pragma once
 // The interface of k models of one network trained in lockstep (nn/core/multi_fold.hpp drives
-// it) and the plan of one lockstep epoch. Kept free of fmt and the dataset headers: the cuda
+// it) or evaluated together (ensemble inference, nn/core/ensemble.cpp), and the plan of one
+// lockstep epoch. Kept free of fmt and the dataset headers: the cuda
 // backend's nvcc translation unit includes it.
-#include <algorithm>
 #include <cstddef>
 #include <span>
 #include <string>
@@ -21,10 +21,6 @@ struct EncodedRows {
   std::vector<std::vector<float>> targets;  // per head: rows x outputs
   // Per-row loss weights (training.outlier_weight); empty: every row weighs 1.
   std::vector<float> weights;
-  // Whether some row weighs other than 1.
-  bool weighted() const {
-    return std::any_of(weights.begin(), weights.end(), [](float w) { return w != 1.0f; });
-  }
 };
 
 // What one fold does in one lockstep step: rows order[first, first + count) of its training
@@ -47,7 +43,8 @@ struct EpochPlan {
 EpochPlan plan_epoch(std::span<const long> rows, std::span<const int> batch,
                      std::span<const bool> active, std::span<long> adam_steps);
 
-// k models of one network trained in lockstep.
+// k models of one network trained in lockstep, or evaluated together (setup, parameters, then
+// forward passes only).
 class FoldGroup {
  public:
   virtual ~FoldGroup() = default;
@@ -75,6 +72,17 @@ class FoldGroup {
   // Loss per head of fold f's current model over `set` (validation), forward passes of `chunk`
   // rows (the fold's batch size: the one-fold trainer's sums, in its order).
   virtual void set_loss(int fold, const EncodedRows& set, int chunk, std::vector<double>& out) = 0;
+
+  // ---- forward passes only (ensemble inference) ----
+  // Forward pass of `rows` rows (1 <= rows <= max_batch) of every fold: x is folds x rows x
+  // inputs, row-major, fold f's block standardized with fold f's own statistics. Results in
+  // output().
+  virtual void forward(const float* x, int rows) = 0;
+  // The same from the first layer's pre-activations z1 (folds x rows x layers()[0].out; as
+  // Backend::forward_from_first).
+  virtual void forward_from_first(const float* z1, int rows) = 0;
+  // Head h's outputs of fold f after the last forward pass: rows x outputs, row-major.
+  virtual const float* output(int fold, int head) const = 0;
 };
 
 }  // namespace lsmss::nn

@@ -55,15 +55,13 @@ class MseLoss final : public Loss {
   double value_and_gradient(const float* y, const float* t, std::size_t count, double weight,
                             float* dy, RowWeights rows) const override {
     double sum = 0;
-    for (std::size_t k = 0; k < count; ++k) {
-      const double w = rows.at(k);
-      sum += w * mse_element(y[k], t[k], weight * w, double(count), &dy[k]);
-    }
+    for (std::size_t k = 0; k < count; ++k)
+      sum += weighted_mse_element(y[k], t[k], weight, rows.at(k), double(count), &dy[k]);
     return sum / double(count);
   }
   double total(const float* y, const float* t, std::size_t count, RowWeights rows) const override {
     double s = 0;
-    for (std::size_t k = 0; k < count; ++k) s += rows.at(k) * squared_error(y[k], t[k]);
+    for (std::size_t k = 0; k < count; ++k) s += weighted_squared_error(y[k], t[k], rows.at(k));
     return s;
   }
 };

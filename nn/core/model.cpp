@@ -1,4 +1,5 @@
-// nn::Model: inference in physical units, the Monte Carlo fast path, model files, ensembles.
+// nn::Model: inference in physical units, the Monte Carlo fast path, model files (ensembles:
+// nn/core/ensemble.cpp).
 #include <unistd.h>
 
 #include <cmath>
@@ -80,119 +81,156 @@ void ModelWorkspace::reserve(int rows) {
   scratch_.assign(static_cast<std::size_t>(rows) * std::max(m.width1, features), 0.0f);
 }
 
-void ModelWorkspace::forward_configs(const std::uint8_t* occ, int n) {
-  const ModelData& m = ModelAccess::data(model_);
-  const int N = m.stdz.num_sites, S = m.stdz.num_species, F = N * S, W = m.width1 + S;
-  if (m.fast_path) {
-    for (int r = 0; r < n; ++r) {
-      float* z = scratch_.data() + static_cast<std::size_t>(r) * m.width1;
-      std::memcpy(z, m.folded_bias.data(), sizeof(float) * m.width1);
-      for (int i = 0; i < N; ++i) {
-        const float* row =
-            m.folded_rows.data() + static_cast<std::size_t>(i * S + occ[r * N + i]) * W;
-#pragma omp simd
-        for (int o = 0; o < m.width1; ++o) z[o] += row[o];
-      }
+// ---------------------------------------------------------------- the steps of a prediction
+
+Predictions ModelData::zero_predictions(std::size_t count) const {
+  const std::size_t N = static_cast<std::size_t>(system.num_sites());
+  Predictions p;
+  const PropertyMask mask = tasks();
+  if (mask & kEnergy) p.energy.assign(count, 0.0);
+  if (mask & kCharge) p.charge.assign(count * N, 0.0);
+  if (mask & kMoment) p.moment.assign(count * N, 0.0);
+  return p;
+}
+
+void ModelData::read_occupations(std::span<const Configuration> configs, std::uint8_t* occ) const {
+  const int N = system.num_sites();
+  for (std::size_t r = 0; r < configs.size(); ++r) {
+    const Configuration& c = configs[r];
+    if (c.num_sites() != N)
+      fail("model for {} sites asked about a configuration of {} sites", N, c.num_sites());
+    for (int i = 0; i < N; ++i) {
+      if (c[i] >= system.num_species())
+        fail("configuration has species {} at site {}; the model knows {} species", c[i], i,
+             system.num_species());
+      occ[r * N + i] = c[i];
     }
-    backend_->forward_from_first(scratch_.data(), n);
-  } else {
+  }
+}
+
+void ModelData::add_linear_part(const std::uint8_t* occ, int n, std::size_t first,
+                                Predictions& p) const {
+  if (!linear) return;
+  const std::size_t N = static_cast<std::size_t>(system.num_sites());
+  Predictions part;
+  const PropertyMask mask = tasks();
+  if (mask & kEnergy) part.energy.assign(n, 0.0);
+  if (mask & kCharge) part.charge.assign(static_cast<std::size_t>(n) * N, 0.0);
+  if (mask & kMoment) part.moment.assign(static_cast<std::size_t>(n) * N, 0.0);
+  linear->add_predictions(occ, n, part);
+  auto copy = [&](const std::vector<double>& from, std::vector<double>& to, std::size_t per) {
+    if (!from.empty()) std::copy(from.begin(), from.end(), to.begin() + first * per);
+  };
+  copy(part.energy, p.energy, 1);
+  copy(part.charge, p.charge, N);
+  copy(part.moment, p.moment, N);
+}
+
+int ModelData::network_input_width() const {
+  return fast_path ? width1 : stdz.num_sites * stdz.num_species;
+}
+
+void ModelData::network_input(const std::uint8_t* occ, int n, float* out) const {
+  const int N = stdz.num_sites, S = stdz.num_species, F = N * S, W = width1 + S;
+  if (!fast_path) {
     for (int r = 0; r < n; ++r)
-      m.stdz.encode_input(occ + static_cast<std::size_t>(r) * N,
-                          scratch_.data() + static_cast<std::size_t>(r) * F);
-    backend_->forward(scratch_.data(), n);
+      stdz.encode_input(occ + static_cast<std::size_t>(r) * N,
+                        out + static_cast<std::size_t>(r) * F);
+    return;
+  }
+  for (int r = 0; r < n; ++r) {
+    float* z = out + static_cast<std::size_t>(r) * width1;
+    std::memcpy(z, folded_bias.data(), sizeof(float) * width1);
+    for (int i = 0; i < N; ++i) {
+      const float* row = folded_rows.data() + static_cast<std::size_t>(i * S + occ[r * N + i]) * W;
+#pragma omp simd
+      for (int o = 0; o < width1; ++o) z[o] += row[o];
+    }
+  }
+}
+
+void ModelData::add_head_outputs(int h, const std::uint8_t* occ, int n, const float* y,
+                                 std::size_t first, Predictions& p) const {
+  const HeadSpec& head = net.spec().heads[h];
+  const int O = head.outputs, N = system.num_sites();
+  auto& v = head.task == Task::energy ? p.energy : head.task == Task::charge ? p.charge : p.moment;
+  std::vector<double> decoded(O);
+  for (int r = 0; r < n; ++r) {
+    stdz.decode_output(h, occ + static_cast<std::size_t>(r) * N,
+                       y + static_cast<std::size_t>(r) * O, decoded.data());
+    for (int o = 0; o < O; ++o) v[(first + r) * O + o] += decoded[o];
   }
 }
 
 Predictions ModelWorkspace::predict(std::span<const Configuration> configs) {
   const ModelData& m = ModelAccess::data(model_);
-  const int N = m.system.num_sites();
-  Predictions p;
-  const auto& heads = m.net.spec().heads;
-  const PropertyMask tasks = model_.tasks();
-  if (tasks & kEnergy) p.energy.assign(configs.size(), 0.0);
-  if (tasks & kCharge) p.charge.assign(configs.size() * N, 0.0);
-  if (tasks & kMoment) p.moment.assign(configs.size() * N, 0.0);
-  // Chunks of a few hundred rows keep every layer's activations in cache.
-  constexpr std::size_t kChunk = 256;
+  Predictions p = m.zero_predictions(configs.size());
   if (configs.empty()) return p;
-  if (m.has_network()) reserve(static_cast<int>(std::min(configs.size(), kChunk)));
-  std::vector<std::uint8_t> occ(std::min(configs.size(), kChunk) * N);
-  for (std::size_t first = 0; first < configs.size(); first += kChunk) {
-    const int n = static_cast<int>(std::min(kChunk, configs.size() - first));
-    for (int r = 0; r < n; ++r) {
-      const Configuration& c = configs[first + r];
-      if (c.num_sites() != N)
-        fail("model for {} sites asked about a configuration of {} sites", N, c.num_sites());
-      for (int i = 0; i < N; ++i) {
-        if (c[i] >= m.system.num_species())
-          fail("configuration has species {} at site {}; the model knows {} species", c[i], i,
-               m.system.num_species());
-        occ[static_cast<std::size_t>(r) * N + i] = c[i];
-      }
-    }
-    if (m.linear) {  // the linear part writes its share first; the network's is added below
-      Predictions part;
-      if (tasks & kEnergy) part.energy.assign(n, 0.0);
-      if (tasks & kCharge) part.charge.assign(static_cast<std::size_t>(n) * N, 0.0);
-      if (tasks & kMoment) part.moment.assign(static_cast<std::size_t>(n) * N, 0.0);
-      m.linear->add_predictions(occ.data(), n, part);
-      auto copy = [&](const std::vector<double>& from, std::vector<double>& to, std::size_t per) {
-        if (!from.empty()) std::copy(from.begin(), from.end(), to.begin() + first * per);
-      };
-      copy(part.energy, p.energy, 1);
-      copy(part.charge, p.charge, N);
-      copy(part.moment, p.moment, N);
-    }
+  const std::size_t chunk = ModelData::kPredictChunk;
+  if (m.has_network()) reserve(static_cast<int>(std::min(configs.size(), chunk)));
+  std::vector<std::uint8_t> occ(std::min(configs.size(), chunk) * m.system.num_sites());
+  for (std::size_t first = 0; first < configs.size(); first += chunk) {
+    const int n = static_cast<int>(std::min(chunk, configs.size() - first));
+    m.read_occupations(configs.subspan(first, n), occ.data());
+    m.add_linear_part(occ.data(), n, first, p);
     if (!m.has_network()) continue;
-    forward_configs(occ.data(), n);
-    for (int h = 0; h < m.net.num_heads(); ++h) {
-      const int O = heads[h].outputs;
-      auto& v = heads[h].task == Task::energy   ? p.energy
-                : heads[h].task == Task::charge ? p.charge
-                                                : p.moment;
-      const float* y = backend_->output(h);
-      std::vector<double> decoded(O);
-      for (int r = 0; r < n; ++r) {
-        m.stdz.decode_output(h, occ.data() + static_cast<std::size_t>(r) * N,
-                             y + static_cast<std::size_t>(r) * O, decoded.data());
-        for (int o = 0; o < O; ++o) v[(first + r) * O + o] += decoded[o];
-      }
-    }
+    m.network_input(occ.data(), n, scratch_.data());
+    if (m.fast_path)
+      backend_->forward_from_first(scratch_.data(), n);
+    else
+      backend_->forward(scratch_.data(), n);
+    for (int h = 0; h < m.net.num_heads(); ++h)
+      m.add_head_outputs(h, occ.data(), n, backend_->output(h), first, p);
   }
   return p;
+}
+
+int ModelData::fast_path_energy_head(std::size_t z1_size, std::size_t out_size, int batch) const {
+  int head = -1;
+  for (int h = 0; h < net.num_heads(); ++h)
+    if (net.spec().heads[h].task == Task::energy) head = h;
+  if (!fast_path)
+    fail("energy_from_first_preactivation: this model (kind {}) has no first-layer fast path",
+         model_kind_name(kind));
+  if (head < 0) fail("energy_from_first_preactivation: this model does not predict the energy");
+  const std::size_t W = static_cast<std::size_t>(width1) + stdz.num_species;
+  if (z1_size < static_cast<std::size_t>(batch) * W || out_size < static_cast<std::size_t>(batch))
+    fail("energy_from_first_preactivation: buffers too small for batch {} x width {}", batch, W);
+  return head;
+}
+
+void ModelData::first_preactivations(const float* z1, int n, float* out) const {
+  const std::size_t W = static_cast<std::size_t>(width1) + stdz.num_species;
+  for (int r = 0; r < n; ++r)
+    std::memcpy(out + static_cast<std::size_t>(r) * width1, z1 + r * W, sizeof(float) * width1);
+}
+
+void ModelData::energies_from_outputs(int head, const float* y, const float* z1, int n,
+                                      double* out) const {
+  const int S = stdz.num_species;
+  const std::size_t W = static_cast<std::size_t>(width1) + S;
+  const HeadStats& hs = stdz.heads[head];
+  for (int r = 0; r < n; ++r) {
+    double counts[256];
+    const float* c = z1 + r * W + width1;
+    for (int k = 0; k < S; ++k) counts[k] = std::round(c[k]);  // exact small integers in float
+    out[r] = double(y[r]) * hs.std[0] + hs.mean[0] + stdz.reference_energy_of_counts(counts);
+  }
 }
 
 void ModelWorkspace::energy_from_first_preactivation(std::span<const float> z1, int batch,
                                                      std::span<double> energy_out) {
   const ModelData& m = ModelAccess::data(model_);
-  int head = -1;
-  for (int h = 0; h < m.net.num_heads(); ++h)
-    if (m.net.spec().heads[h].task == Task::energy) head = h;
-  if (!m.fast_path)
-    fail("energy_from_first_preactivation: this model (kind {}) has no first-layer fast path",
-         model_kind_name(m.kind));
-  if (head < 0) fail("energy_from_first_preactivation: this model does not predict the energy");
-  const int W = model_.first_layer_width(), S = m.stdz.num_species;
-  if (z1.size() < static_cast<std::size_t>(batch) * W ||
-      energy_out.size() < static_cast<std::size_t>(batch))
-    fail("energy_from_first_preactivation: buffers too small for batch {} x width {}", batch, W);
+  const int head = m.fast_path_energy_head(z1.size(), energy_out.size(), batch);
   if (batch < 1) return;
   reserve(std::min(ModelData::kMaxBatch, batch));
-  const HeadStats& hs = m.stdz.heads[head];
+  const std::size_t W = model_.first_layer_width();
   for (int first = 0; first < batch; first += ModelData::kMaxBatch) {
     const int n = std::min(ModelData::kMaxBatch, batch - first);
-    for (int r = 0; r < n; ++r)
-      std::memcpy(scratch_.data() + static_cast<std::size_t>(r) * m.width1,
-                  z1.data() + static_cast<std::size_t>(first + r) * W, sizeof(float) * m.width1);
+    const float* rows = z1.data() + first * W;
+    m.first_preactivations(rows, n, scratch_.data());
     backend_->forward_from_first(scratch_.data(), n);
-    const float* y = backend_->output(head);
-    for (int r = 0; r < n; ++r) {
-      double counts[256];
-      const float* c = z1.data() + static_cast<std::size_t>(first + r) * W + m.width1;
-      for (int k = 0; k < S; ++k) counts[k] = std::round(c[k]);  // exact small integers in float
-      energy_out[first + r] =
-          double(y[r]) * hs.std[0] + hs.mean[0] + m.stdz.reference_energy_of_counts(counts);
-    }
+    m.energies_from_outputs(head, backend_->output(head), rows, n, energy_out.data() + first);
   }
 }
 
@@ -203,12 +241,16 @@ Model::Model(Model&&) noexcept = default;
 Model& Model::operator=(Model&&) noexcept = default;
 Model::~Model() = default;
 
-PropertyMask Model::tasks() const {
+PropertyMask ModelData::tasks() const {
   PropertyMask m = 0;
-  for (const auto& h : impl_->net.spec().heads) m |= task_bit(h.task);
-  if (impl_->linear)
-    for (Task t : impl_->linear->tasks()) m |= task_bit(t);
+  for (const auto& h : net.spec().heads) m |= task_bit(h.task);
+  if (linear)
+    for (Task t : linear->tasks()) m |= task_bit(t);
   return m;
+}
+
+PropertyMask Model::tasks() const {
+  return impl_->tasks();
 }
 
 std::string Model::kind() const {
@@ -619,94 +661,6 @@ std::int64_t Model::seed() const {
 }
 const LearningCurve& Model::learning_curve() const {
   return impl_->curve;
-}
-
-// ---------------------------------------------------------------- ensembles
-
-Ensemble::Ensemble(std::vector<Model> members) : members_(std::move(members)) {
-  if (members_.empty()) fail("an ensemble needs at least one model");
-  for (std::size_t i = 1; i < members_.size(); ++i) {
-    members_[0].check_matches(members_[i].system());
-    if (members_[i].tasks() != members_[0].tasks())
-      fail("ensemble members predict different tasks ({} and {})",
-           property_mask_name(members_[0].tasks()), property_mask_name(members_[i].tasks()));
-  }
-}
-
-Ensemble Ensemble::load(const std::vector<std::filesystem::path>& paths,
-                        const std::string& backend) {
-  std::vector<Model> members;
-  for (const auto& p : paths) {
-    const std::size_t n = Model::count_in_file(p);
-    for (std::size_t i = 0; i < n; ++i) members.push_back(Model::load_member(p, i, backend));
-  }
-  if (members.empty()) fail("no models to load");
-  return Ensemble(std::move(members));
-}
-
-std::size_t Ensemble::size() const {
-  return members_.size();
-}
-const Model& Ensemble::member(std::size_t i) const {
-  return members_.at(i);
-}
-PropertyMask Ensemble::tasks() const {
-  return members_.front().tasks();
-}
-
-std::vector<ModelWorkspace> Ensemble::make_workspaces() const {
-  std::vector<ModelWorkspace> w;
-  w.reserve(members_.size());
-  for (const auto& m : members_) w.emplace_back(m);
-  return w;
-}
-
-std::vector<Properties> Ensemble::predict(std::span<const Configuration> configs) const {
-  auto workspaces = make_workspaces();
-  return predict(configs, workspaces);
-}
-
-std::vector<Properties> Ensemble::predict(std::span<const Configuration> configs,
-                                          std::span<ModelWorkspace> workspaces) const {
-  const std::size_t n = configs.size(), K = members_.size();
-  if (workspaces.size() != K)
-    fail("ensemble of {} models given {} workspaces", K, workspaces.size());
-  std::vector<Predictions> all;
-  for (auto& w : workspaces) all.push_back(w.predict(configs));
-  std::vector<Properties> out(n);
-  auto reduce = [K](const std::vector<Predictions>& P, auto field, std::size_t first,
-                    std::size_t count, std::vector<double>& mean, std::vector<double>& sd) {
-    mean.assign(count, 0.0);
-    sd.assign(count, 0.0);
-    for (std::size_t j = 0; j < count; ++j) {
-      double s = 0, s2 = 0;
-      for (std::size_t k = 0; k < K; ++k) s += (P[k].*field)[first + j];
-      const double mu = s / K;
-      for (std::size_t k = 0; k < K; ++k)
-        s2 += ((P[k].*field)[first + j] - mu) * ((P[k].*field)[first + j] - mu);
-      mean[j] = mu;
-      sd[j] = K > 1 ? std::sqrt(s2 / (K - 1)) : 0.0;
-    }
-  };
-  const int N = members_[0].system().num_sites();
-  std::vector<double> mean, sd;
-  for (std::size_t r = 0; r < n; ++r) {
-    Properties& p = out[r];
-    p.status = Status::ok;
-    p.message = fmt::format("surrogate ensemble of {} models", K);
-    if (!all[0].energy.empty()) {
-      reduce(all, &Predictions::energy, r, 1, mean, sd);
-      p.energy = mean[0];
-      p.energy_std = sd[0];
-    }
-    if (!all[0].charge.empty()) {
-      reduce(all, &Predictions::charge, r * N, N, p.charge, p.charge_std);
-    }
-    if (!all[0].moment.empty()) {
-      reduce(all, &Predictions::moment, r * N, N, p.moment, p.moment_std);
-    }
-  }
-  return out;
 }
 
 }  // namespace lsmss::nn

@@ -119,6 +119,18 @@ class BackendFoldGroup final : public FoldGroup {
     training::set_loss(*folds_.at(fold).b, loss_, set, chunk, out);
   }
 
+  // Each fold's backend on its block, exactly the call a ModelWorkspace makes.
+  void forward(const float* x, int rows) override {
+    const std::size_t block = static_cast<std::size_t>(rows) * net_.inputs();
+    for (std::size_t f = 0; f < folds_.size(); ++f) folds_[f].b->forward(x + f * block, rows);
+  }
+  void forward_from_first(const float* z1, int rows) override {
+    const std::size_t block = static_cast<std::size_t>(rows) * net_.layers()[0].out;
+    for (std::size_t f = 0; f < folds_.size(); ++f)
+      folds_[f].b->forward_from_first(z1 + f * block, rows);
+  }
+  const float* output(int fold, int head) const override { return folds_.at(fold).b->output(head); }
+
  private:
   struct Fold {
     std::unique_ptr<Backend> b;

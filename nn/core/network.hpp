@@ -39,6 +39,7 @@ struct HeadSpec {
   Task task = Task::energy;
   int outputs = 1;  // 1 for energy, sites for charge and moment
   int hidden = 0;   // task-specific hidden width (0: the output reads the shared layers directly)
+  bool operator==(const HeadSpec&) const = default;
 };
 
 struct NetworkSpec {
@@ -47,6 +48,8 @@ struct NetworkSpec {
   std::vector<Activation> shared_act;      // one per shared layer
   Activation task_act = Activation::relu;  // of the task-specific hidden layers
   std::vector<HeadSpec> heads;
+  // Same spec, same network (layers and parameter layout follow from it).
+  bool operator==(const NetworkSpec&) const = default;
 };
 
 class Network {

@@ -246,27 +246,27 @@ __global__ void bias_gradient(int folds, int rows, int out, int batch_stride, co
   }
 }
 
-// One block per fold: head h's MSE over the fold's `count` rows. Training (dy != nullptr):
-// writes d(alpha_h * mse)/dy (zero on padded rows) and adds mse * count to sums[f][h] (the
-// epoch's loss, as the host trainer sums it). Validation: adds the squared errors.
+// One block per fold: head h's (row-weighted) MSE over the fold's `count` rows
+// (step_math::loss_element; row_weights: folds x batch_stride, nullptr for every row 1).
+// Training (dy != nullptr): writes d(alpha_h * mse)/dy (zero on padded rows) and adds
+// mse * count to sums[f][h] (the epoch's loss, as the host trainer sums it). Validation: adds
+// the (row-weighted) squared errors.
 __global__ void mse_loss(int rows, int outputs, int batch_stride, const float* y, const float* t,
-                         float* dy, const DeviceStep* steps, const float* alpha, int head,
-                         int heads, double* sums) {
+                         const float* row_weights, float* dy, const DeviceStep* steps,
+                         const float* alpha, int head, int heads, double* sums) {
   __shared__ double partial[kThreads];
   const int f = blockIdx.x;
   const int count = steps[f].count;
   const std::size_t base = std::size_t(f) * batch_stride * outputs;
+  const float* w = row_weights ? row_weights + std::size_t(f) * batch_stride : nullptr;
+  float* fold_dy = dy ? dy + base : nullptr;
   const int n = rows * outputs, used = count * outputs;
   double s = 0;
   for (int k = threadIdx.x; k < n; k += blockDim.x) {
-    if (dy) {
-      if (k < used)
-        s += mse_element(y[base + k], t[base + k], alpha[head], double(used), &dy[base + k]);
-      else
-        dy[base + k] = 0.0f;
-    } else if (k < used) {
-      s += squared_error(y[base + k], t[base + k]);
-    }
+    if (k < used)
+      s += step_math::loss_element(k, outputs, count, y + base, t + base, w, alpha[head], fold_dy);
+    else if (fold_dy)
+      fold_dy[k] = 0.0f;
   }
   partial[threadIdx.x] = s;
   __syncthreads();
@@ -347,6 +347,7 @@ class Engine {
       diff_.emplace_back(std::size_t(folds) * max_batch * ly.out);
     }
     x_.resize(std::size_t(folds) * max_batch * net.inputs());
+    row_weights_.resize(std::size_t(folds) * max_batch);
     targets_.clear();
     for (const auto& h : net.spec().heads)
       targets_.emplace_back(std::size_t(folds) * max_batch * h.outputs);
@@ -372,6 +373,7 @@ class Engine {
   float* second_moment() { return v_.data(); }
   float* input() { return x_.data(); }
   float* target(int h) { return targets_[h].data(); }
+  float* row_weights() { return row_weights_.data(); }
   float* activation(int layer) { return act_[layer].data(); }
   float* gradient_of(int layer) { return diff_[layer].data(); }
   DeviceStep* host_steps() { return host_steps_.data(); }
@@ -381,6 +383,13 @@ class Engine {
   }
   void copy_out(void* dst, const void* src, std::size_t bytes) {
     LSMSS_CHECK(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyDeviceToHost, stream_.get()));
+  }
+  // One block of `count` floats per fold, blocks `src_stride` floats apart in src and
+  // `dst_stride` apart in dst (between compact host blocks and the device's max_batch slices).
+  void copy_blocks(float* dst, std::size_t dst_stride, const float* src, std::size_t src_stride,
+                   std::size_t count, cudaMemcpyKind kind) {
+    LSMSS_CHECK(cudaMemcpy2DAsync(dst, dst_stride * sizeof(float), src, src_stride * sizeof(float),
+                                  count * sizeof(float), folds_, kind, stream_.get()));
   }
   void upload_steps() { upload_steps_from(host_steps_.data()); }
   // From page-locked memory that stays untouched until the copy has run.
@@ -404,13 +413,19 @@ class Engine {
     return host_sums_.data();
   }
 
-  // Inputs and targets of the step from a row set on the device (see gather_rows).
-  void gather(const float* x, const std::vector<const float*>& t, const long long* offsets,
-              const int* order) {
+  // Inputs, targets and (w not nullptr) row weights of the step from a row set on the device
+  // (see gather_rows).
+  void gather(const float* x, const std::vector<const float*>& t, const float* w,
+              const long long* offsets, const int* order) {
     const int B = batch_;
     gather_rows<<<blocks_for(std::size_t(folds_) * B * net_.inputs()), kThreads, 0, stream()>>>(
         folds_, B, net_.inputs(), x, offsets, order, steps_.data(), x_.data());
     check_launch("gather_rows (inputs)");
+    if (w) {
+      gather_rows<<<blocks_for(std::size_t(folds_) * B), kThreads, 0, stream()>>>(
+          folds_, B, 1, w, offsets, order, steps_.data(), row_weights_.data());
+      check_launch("gather_rows (row weights)");
+    }
     for (int h = 0; h < net_.num_heads(); ++h) {
       const int O = net_.spec().heads[h].outputs;
       gather_rows<<<blocks_for(std::size_t(folds_) * B * O), kThreads, 0, stream()>>>(
@@ -435,15 +450,16 @@ class Engine {
   }
 
   // Training loss (dy into the output layers' gradients, sums += mse * count) or validation
-  // loss (sums += squared errors) of the last forward pass against target().
-  void loss(int rows, bool training) {
+  // loss (sums += squared errors) of the last forward pass against target(); weighted: rows
+  // weighted by row_weights() (gathered or copied there), else every row 1.
+  void loss(int rows, bool training, bool weighted) {
     double* sums = sums_[training ? kTrainingSums : kValidationSums].data();
     for (int h = 0; h < net_.num_heads(); ++h) {
       const int l = net_.output_layer(h);
       mse_loss<<<folds_, kThreads, 0, stream()>>>(
           rows, net_.spec().heads[h].outputs, batch_, act_[l].data(), targets_[h].data(),
-          training ? diff_[l].data() : nullptr, steps_.data(), alpha_.data(), h, net_.num_heads(),
-          sums);
+          weighted ? row_weights_.data() : nullptr, training ? diff_[l].data() : nullptr,
+          steps_.data(), alpha_.data(), h, net_.num_heads(), sums);
       check_launch("mse_loss");
     }
   }
@@ -528,7 +544,7 @@ class Engine {
   int folds_ = 0, batch_ = 0;
   long long P_ = 0;
   cublasComputeType_t compute_ = CUBLAS_COMPUTE_32F;
-  DeviceBuffer<float> params_, grads_, m_, v_, x_, alpha_;
+  DeviceBuffer<float> params_, grads_, m_, v_, x_, alpha_, row_weights_;
   std::vector<DeviceBuffer<float>> act_, diff_, targets_;
   DeviceBuffer<DeviceStep> steps_;
   PinnedBuffer<DeviceStep> host_steps_;
@@ -584,12 +600,12 @@ class CudaBackend final : public Backend {
   const float* output(int head) const override { return outputs_[head].data(); }
   float* output_gradient(int head) override { return dy_[head].data(); }
 
-  // The loss on the device; the output gradients are copied back so that output_gradient()
-  // shows what backward() will propagate. Per-row loss weights (training.outlier_weight) and
-  // other losses run the host policy on the fetched outputs.
+  // The loss on the device, rows weighted by row_weights (training.outlier_weight) when given;
+  // the output gradients are copied back so that output_gradient() shows what backward() will
+  // propagate. Other losses run the host policy on the fetched outputs.
   void apply_loss(const Loss& loss, const float* const* targets, int batch, const float* alpha,
                   double* loss_out, const float* row_weights) override {
-    if (loss.name() != "mse" || row_weights != nullptr) {  // the device runs the plain MSE only
+    if (loss.name() != "mse") {  // the device runs the MSE only
       Backend::apply_loss(loss, targets, batch, alpha, loss_out, row_weights);
       return;
     }
@@ -601,8 +617,9 @@ class CudaBackend final : public Backend {
     for (int h = 0; h < net_.num_heads(); ++h)
       engine_.copy_in(engine_.target(h), targets[h],
                       sizeof(float) * batch * net_.spec().heads[h].outputs);
+    if (row_weights) engine_.copy_in(engine_.row_weights(), row_weights, sizeof(float) * batch);
     engine_.clear_sums(Engine::kTrainingSums);
-    engine_.loss(batch, true);
+    engine_.loss(batch, true, row_weights != nullptr);
     for (int h = 0; h < net_.num_heads(); ++h)
       engine_.copy_out(dy_[h].data(), engine_.gradient_of(net_.output_layer(h)),
                        sizeof(float) * batch * net_.spec().heads[h].outputs);
@@ -694,7 +711,6 @@ class CudaFoldGroup final : public FoldGroup {
   }
 
   void set_training_rows(int fold, const EncodedRows& rows) override {
-    refuse_row_weights(rows);
     train_.at(fold) = &rows;
     uploaded_ = false;
   }
@@ -735,10 +751,10 @@ class CudaFoldGroup final : public FoldGroup {
     ring_used_[slot] = true;
     const int B = engine_.max_batch();
     engine_.replay([&] {
-      engine_.gather(train_data_.x.data(), train_data_.target_pointers(),
+      engine_.gather(train_data_.x.data(), train_data_.target_pointers(), train_data_.weights(),
                      train_data_.offsets.data(), order_.data());
       engine_.forward(B, false);
-      engine_.loss(B, true);
+      engine_.loss(B, true, train_data_.weighted);
       engine_.backward(B);
       engine_.adam();
     });
@@ -752,7 +768,6 @@ class CudaFoldGroup final : public FoldGroup {
   }
 
   void set_validation_rows(int fold, const EncodedRows& rows) override {
-    refuse_row_weights(rows);
     validation_.at(fold) = &rows;
     validation_uploaded_ = false;
     validation_loss_.clear();
@@ -789,9 +804,9 @@ class CudaFoldGroup final : public FoldGroup {
         engine_.upload_steps();
         engine_.synchronize();  // the step records are rewritten next round
         engine_.gather(validation_data_.x.data(), validation_data_.target_pointers(),
-                       validation_data_.offsets.data(), nullptr);
+                       validation_data_.weights(), validation_data_.offsets.data(), nullptr);
         engine_.forward(B, false);
-        engine_.loss(B, false);
+        engine_.loss(B, false, validation_data_.weighted);
       }
       const double* totals = engine_.download_sums(Engine::kValidationSums);
       validation_loss_.assign(totals, totals + std::size_t(k) * H);
@@ -801,6 +816,13 @@ class CudaFoldGroup final : public FoldGroup {
                                          engine_.net().spec().heads[h].outputs;
     }
     for (int h = 0; h < H; ++h) out[h] = validation_loss_[fold * H + h];
+  }
+
+  void forward(const float* x, int rows) override { forward_rows(x, rows, false); }
+  void forward_from_first(const float* z1, int rows) override { forward_rows(z1, rows, true); }
+  const float* output(int fold, int head) const override {
+    return outputs_[head].data() +
+           std::size_t(fold) * rows_ * engine_.net().spec().heads[head].outputs;
   }
 
  private:
@@ -816,22 +838,41 @@ class CudaFoldGroup final : public FoldGroup {
     cudaEvent_t e_ = nullptr;
   };
 
-  // The device loss kernel has no per-row weights: refused rather than silently ignored.
-  static void refuse_row_weights(const EncodedRows& rows) {
-    if (rows.weighted())
-      throw_error(
-          "training.outlier_weight between 0 and 1 (down-weighted outlier rows) is not supported "
-          "by the cuda backend, which trains the folds together on the device; use "
-          "outlier_weight = 0 (drop) or 1 (keep), or backend = \"onednn\"");
+  // All folds' forward pass from their compact blocks (folds x rows x width) into the device's
+  // slices (stride max_batch rows), the outputs back into compact blocks: one strided copy
+  // each way per buffer, one strided-batched product per layer.
+  void forward_rows(const float* in, int rows, bool from_first) {
+    const int B = engine_.max_batch();
+    if (rows < 1 || rows > B)
+      throw_error("cuda fold group: forward of " + std::to_string(rows) + " rows outside 1.." +
+                  std::to_string(B));
+    const Network& net = engine_.net();
+    const std::size_t width = from_first ? net.layers()[0].out : net.inputs();
+    engine_.copy_blocks(from_first ? engine_.activation(0) : engine_.input(), B * width, in,
+                        rows * width, rows * width, cudaMemcpyHostToDevice);
+    engine_.forward(rows, from_first);
+    outputs_.resize(net.num_heads());
+    for (int h = 0; h < net.num_heads(); ++h) {
+      const std::size_t O = net.spec().heads[h].outputs;
+      outputs_[h].resize(std::size_t(engine_.folds()) * B * O);
+      engine_.copy_blocks(outputs_[h].data(), rows * O, engine_.activation(net.output_layer(h)),
+                          B * O, rows * O, cudaMemcpyDeviceToHost);
+    }
+    engine_.synchronize();
+    rows_ = rows;
   }
 
-  // Row sets of every fold, concatenated on the device.
+  // Row sets of every fold, concatenated on the device, with their loss weights where some set
+  // carries weights (the others' rows weigh 1 there; 1 * x is exact, so such a fold trains as
+  // without weights).
   struct DeviceRows {
-    DeviceBuffer<float> x;
+    DeviceBuffer<float> x, w;
     std::vector<DeviceBuffer<float>> t;
     std::vector<const float*> t_pointers;
     DeviceBuffer<long long> offsets;
     std::vector<long long> host_offsets, rows;
+    bool weighted = false;
+    const float* weights() const { return weighted ? w.data() : nullptr; }
     const std::vector<const float*>& target_pointers() {
       t_pointers.clear();
       for (auto& b : t) t_pointers.push_back(b.data());
@@ -862,6 +903,7 @@ class CudaFoldGroup final : public FoldGroup {
         engine_.copy_in(d.t[h].data() + d.host_offsets[f] * net.spec().heads[h].outputs,
                         sets[f]->targets[h].data(), sets[f]->targets[h].size() * sizeof(float));
     }
+    upload_weights(sets, d, total);
     d.offsets.resize(k);
     engine_.copy_in(d.offsets.data(), d.host_offsets.data(), k * sizeof(long long));
     if (&d == &train_data_) {
@@ -872,6 +914,21 @@ class CudaFoldGroup final : public FoldGroup {
     engine_.synchronize();  // the host sets may change after this call
   }
 
+  // Per-row loss weights of every set (1 for a set without weights), where some set has them.
+  void upload_weights(const std::vector<const EncodedRows*>& sets, DeviceRows& d, long long total) {
+    d.weighted = std::any_of(sets.begin(), sets.end(),
+                             [](const EncodedRows* s) { return s && !s->weights.empty(); });
+    if (!d.weighted) return;
+    std::vector<float> all(static_cast<std::size_t>(total), 1.0f);
+    for (std::size_t f = 0; f < sets.size(); ++f)
+      if (sets[f] && !sets[f]->weights.empty())
+        std::copy(sets[f]->weights.begin(), sets[f]->weights.end(),
+                  all.begin() + d.host_offsets[f]);
+    d.w.resize(std::max<long long>(total, 1));
+    engine_.copy_in(d.w.data(), all.data(), all.size() * sizeof(float));
+    engine_.synchronize();  // `all` goes out of scope
+  }
+
   Engine engine_;
   std::vector<float> host_params_;
   std::vector<const EncodedRows*> train_, validation_;
@@ -879,6 +936,8 @@ class CudaFoldGroup final : public FoldGroup {
   DeviceBuffer<int> order_;
   PinnedBuffer<int> host_order_;
   std::vector<double> validation_loss_;
+  std::vector<std::vector<float>> outputs_;  // per head: folds x rows_ x outputs (inference)
+  int rows_ = 0;
   static constexpr int kRing = 64;
   PinnedBuffer<DeviceStep> ring_;
   std::vector<Event> ring_events_;

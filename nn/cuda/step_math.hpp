@@ -1,7 +1,8 @@
 #pragma once
 // The per-element index arithmetic of the cuda backend's step kernels, __host__ __device__ so
 // that the CPU tests run it (tests/nn/test_gemm_plan.cpp): which training row lands in which
-// slot of the fold-stacked batch, and the padding of the rows past a fold's count.
+// slot of the fold-stacked batch, the padding of the rows past a fold's count, and which row
+// weight an output of the loss takes.
 #ifndef LSMSS_NN_INTERNAL  // defined for lsmss_nn's own sources and its tests only
 #error "a header private to nn/: use nn/model.hpp, nn/first_layer.hpp or the nn/core/ API headers"
 #endif
@@ -33,6 +34,19 @@ LSMSS_HD inline float gathered_value(std::size_t i, int rows, int width, const f
   const long long k = steps[f].first + r;
   const long long row = order ? order[offsets[f] + k] : k;
   return src[(offsets[f] + row) * width + c];
+}
+
+// Element k (k < count x outputs) of one fold's block of a head in the device loss: y and t are
+// the fold's outputs and targets (count rows x outputs, row-major), row_weights its gathered
+// per-row loss weights (training.outlier_weight; nullptr: every row 1). Training (dy not
+// nullptr): returns the row-weighted squared error and writes d(alpha * loss)/dy[k], the loss
+// being MseLoss's over the fold's count x outputs outputs. Validation (dy nullptr): the
+// row-weighted squared error that Loss::total sums.
+LSMSS_HD inline double loss_element(int k, int outputs, int count, const float* y, const float* t,
+                                    const float* row_weights, float alpha, float* dy) {
+  const double w = row_weights ? double(row_weights[k / outputs]) : 1.0;
+  if (dy == nullptr) return weighted_squared_error(y[k], t[k], w);
+  return weighted_mse_element(y[k], t[k], alpha, w, double(count) * outputs, &dy[k]);
 }
 
 }  // namespace lsmss::nn::step_math

@@ -93,6 +93,41 @@ TEST(FirstLayerEnergy, EnsembleMeanAndSampleStd) {
   }
 }
 
+// An ensemble's group (nn::FirstLayerGroup): the energies of all members come from one group
+// call per evaluation instead of the members' own, with the same mean and spread.
+TEST(FirstLayerEnergy, GroupEvaluatesAllMembersInOneCall) {
+  ToyMlp a(16, 8, 1), b(16, 8, 2), c(16, 8, 3);
+  // Answers each member's energies through that member, and counts its calls.
+  struct Group : mc::FirstLayerGroup {
+    std::vector<mc::FirstLayerModel*> members;
+    int calls = 0;
+    void energies_from_z1(std::span<const std::vector<float>> z1, int batch,
+                          std::span<std::vector<double>> out) override {
+      ++calls;
+      for (std::size_t m = 0; m < members.size(); ++m)
+        members[m]->energy_from_z1(z1[m], batch, out[m]);
+    }
+  } group;
+  group.members = {&a, &b, &c};
+  mc::FirstLayerEnergy alone({&a, &b, &c}, 2), with_group({&a, &b, &c}, 2, &group);
+  const std::vector<Configuration> cs = {Configuration::from_string("01010011"),
+                                         Configuration::from_string("11110000")};
+  std::vector<mc::EnergyResult> want(2), got(2);
+  alone.reset(cs, want);
+  with_group.reset(cs, got);
+  EXPECT_EQ(group.calls, 1);
+  for (int w = 0; w < 2; ++w) {
+    EXPECT_EQ(got[w].energy, want[w].energy);
+    EXPECT_EQ(got[w].std, want[w].std);
+  }
+  const std::vector<mc::Swap> swaps = {{0, 1}, {3, 4}};
+  alone.propose(cs, swaps, want);
+  with_group.propose(cs, swaps, got);
+  EXPECT_EQ(group.calls, 2);
+  for (int w = 0; w < 2; ++w) EXPECT_EQ(got[w].energy, want[w].energy);
+  EXPECT_NE(with_group.describe().find("all models together"), std::string::npos);
+}
+
 TEST(FirstLayerEnergy, RejectsMismatchedModels) {
   ToyMlp a(16, 8, 1), b(18, 8, 2);
   EXPECT_THROW(mc::FirstLayerEnergy({&a, &b}, 2), Error);

@@ -1,6 +1,8 @@
-// The cuda backend against the reference oracle (same seeds, same data) and the multi-fold
-// trainer on the GPU against the CPU one. Skipped, with the reason, where the backend is not
-// compiled or no device is visible; the "no device" behaviour itself is checked everywhere.
+// The cuda backend against the reference oracle (same seeds, same data), the multi-fold
+// trainer on the GPU against the CPU one (down-weighted rows included), and grouped ensemble
+// inference on the GPU against per-member predictions. Skipped, with the reason, where the
+// backend is not compiled or no device is visible; the "no device" behaviour itself is checked
+// everywhere.
 #include <gtest/gtest.h>
 #include <omp.h>
 
@@ -10,7 +12,11 @@
 #include "core/rng.hpp"
 #include "nn/core/backend.hpp"
 #include "nn/core/multi_fold.hpp"
+#include "nn/core/standardization.hpp"
+#include "nn/core/trainer.hpp"
+#include "nn/first_layer.hpp"
 #include "synthetic.hpp"
+#include "test_support.hpp"
 
 using namespace lsmss;
 using namespace lsmss::nn;
@@ -40,6 +46,24 @@ double max_relative_difference(std::span<const float> a, std::span<const float> 
   for (float x : a) scale = std::max(scale, double(std::abs(x)));
   for (std::size_t k = 0; k < a.size(); ++k) diff = std::max(diff, double(std::abs(a[k] - b[k])));
   return diff / scale;
+}
+
+// Predictions of float networks on different engines: each task within 1e-4 of its heads'
+// standardization scale (a member's or row's mix-up is of order 1 in that scale).
+void expect_near_predictions(const Predictions& got, const Predictions& expected,
+                             const Standardization& s) {
+  auto check = [&](const std::vector<double>& a, const std::vector<double>& b, Task t) {
+    double scale = 0;
+    for (const auto& h : s.heads)
+      if (h.task == t)
+        for (double v : h.std) scale = std::max(scale, v);
+    ASSERT_EQ(a.size(), b.size()) << task_name(t);
+    for (std::size_t k = 0; k < a.size(); ++k)
+      ASSERT_NEAR(a[k], b[k], 1e-4 * scale) << task_name(t) << " entry " << k;
+  };
+  check(got.energy, expected.energy, Task::energy);
+  check(got.charge, expected.charge, Task::charge);
+  check(got.moment, expected.moment, Task::moment);
 }
 
 TrainingOptions gpu_options(std::vector<Task> tasks, long epochs) {
@@ -76,7 +100,8 @@ TEST(NnCuda, WithoutDeviceCudaIsAClearErrorAndAutoSkipsIt) {
 }
 
 // Forward, output gradients, parameter gradients and Adam of one model on the device against
-// the oracle, on MTL shapes (task layer blocks), shared-input heads and partial batches.
+// the oracle, on MTL shapes (task layer blocks), shared-input heads and partial batches, with
+// and without per-row loss weights.
 TEST(NnCuda, SingleModelMatchesReference) {
   SKIP_WITHOUT_GPU();
   using A = Activation;
@@ -106,7 +131,7 @@ TEST(NnCuda, SingleModelMatchesReference) {
     std::copy(ref->params().begin(), ref->params().end(), gpu->params().begin());
     gpu->upload_params();
     const int H = net.num_heads();
-    std::vector<float> x(max_batch * net.inputs()), alpha;
+    std::vector<float> x(max_batch * net.inputs()), alpha, weights(max_batch);
     std::vector<std::vector<float>> t(H);
     std::vector<const float*> tp(H);
     for (int h = 0; h < H; ++h) {
@@ -123,9 +148,11 @@ TEST(NnCuda, SingleModelMatchesReference) {
     for (int batch : {33, 17, 1, 33}) {
       randomize(x, rng, 1.5f);
       for (auto& th : t) randomize(th, rng, 1.0f);
+      for (auto& w : weights) w = static_cast<float>(rng.uniform(0.1, 1.0));
+      const float* rows = step % 2 == 1 ? weights.data() : nullptr;  // batches 17 and 33
       std::vector<double> lr(H), lg(H);
-      ref->gradient(loss, x.data(), tp.data(), batch, alpha.data(), lr.data());
-      gpu->gradient(loss, x.data(), tp.data(), batch, alpha.data(), lg.data());
+      ref->gradient(loss, x.data(), tp.data(), batch, alpha.data(), lr.data(), rows);
+      gpu->gradient(loss, x.data(), tp.data(), batch, alpha.data(), lg.data(), rows);
       for (int h = 0; h < H; ++h) {
         EXPECT_NEAR(lr[h], lg[h], 1e-5 * std::max(1.0, lr[h]));
         const std::size_t n = std::size_t(batch) * spec.heads[h].outputs;
@@ -170,28 +197,130 @@ TEST(NnCuda, FoldsTogetherMatchReference) {
   }
 }
 
-// The device loss has no per-row weights: training.outlier_weight between 0 and 1 is refused
-// with an error naming the key (never silently ignored); weight 1 (all rows 1) trains.
-TEST(NnCuda, DownWeightedOutliersAreRefusedOnTheDevice) {
+// Down-weighted outliers (training.outlier_weight between 0 and 1) on the device: the weights
+// go up with the rows and weigh the device loss as the host loss (training and validation), so
+// the cuda folds match the CPU group with the same weights; and the weights matter (the CPU
+// models with weight 1 differ).
+TEST(NnCuda, DownWeightedOutliersMatchTheCpuGroup) {
   SKIP_WITHOUT_GPU();
-  auto d = test::synthetic_dataset(200, 4, 3);
+  omp_set_num_threads(1);
+  auto d = test::synthetic_dataset(240, 4, 3);
   const FoldSplit split = split_for_fold(d, 0);
   std::size_t bad = split.train[0];
   for (std::size_t r : split.train)
     if (d.composition[r] == d.num_sites / 2) bad = r;
   d.energy[bad] += 50.0;  // Ry: an outlier of its composition
-  auto o = gpu_options({Task::energy}, 2);
-  o.backend = "cuda";
+  auto o = gpu_options({Task::energy, Task::charge}, 8);
   o.outlier_z = 6;
   o.outlier_weight = 0.3;
-  try {
-    (void)train_folds_together(d, o, {0, 1});
-    ADD_FAILURE() << "down-weighting on the device was not refused";
-  } catch (const Error& e) {
-    EXPECT_NE(std::string(e.what()).find("training.outlier_weight"), std::string::npos) << e.what();
-  }
+  const std::vector<int> folds = {0, 1, 2};
+  o.backend = "reference";
+  const auto cpu = train_folds_together(d, o, folds);
+  o.backend = "cuda";
+  const auto gpu = train_folds_together(d, o, folds);
+  o.backend = "reference";
   o.outlier_weight = 1;
-  EXPECT_EQ(train_folds_together(d, o, {0, 1}).size(), 2u);
+  const auto kept = train_folds_together(d, o, folds);
+  ASSERT_EQ(gpu.size(), cpu.size());
+  for (std::size_t i = 0; i < folds.size(); ++i) {
+    SCOPED_TRACE("fold " + std::to_string(folds[i]));
+    EXPECT_LT(max_relative_difference(cpu[i].parameters(), gpu[i].parameters()), 1e-3);
+    const auto& a = cpu[i].learning_curve();
+    const auto& b = gpu[i].learning_curve();
+    ASSERT_EQ(a.train.size(), b.train.size());
+    for (std::size_t k = 0; k < a.train.size(); ++k) {
+      EXPECT_NEAR(a.train[k], b.train[k], 1e-3 * std::max(1.0, a.train[k]));
+      EXPECT_NEAR(a.validation[k], b.validation[k], 1e-3 * std::max(1.0, a.validation[k]));
+    }
+  }
+  EXPECT_GT(max_relative_difference(cpu[0].parameters(), kept[0].parameters()), 1e-4);
+}
+
+// Grouped ensemble inference on the device (all members in the same strided-batched products,
+// each with its own statistics) against the members predicting one by one on the reference
+// backend, for the one-hot fast path (mlp) and dense inputs plus a linear part (ce+mlp), over
+// two chunks and then a smaller call; `automatic` groups on the cuda backend.
+TEST(NnCuda, GroupedEnsembleInferenceMatchesPerMember) {
+  SKIP_WITHOUT_GPU();
+  omp_set_num_threads(1);
+  const auto d = test::synthetic_dataset(300, 4, 13);
+  test::TempDir dir;
+  for (ModelKind kind : {ModelKind::mlp, ModelKind::ce_mlp}) {
+    SCOPED_TRACE(model_kind_name(kind));
+    auto o = gpu_options({Task::energy, Task::charge, Task::moment}, 3);
+    o.kind = kind;
+    o.backend = "reference";
+    std::vector<Model> trained;
+    trained.reserve(4);
+    for (int f = 0; f < 4; ++f) trained.push_back(train_model(d, o, f));
+    std::vector<const Model*> pointers;
+    pointers.reserve(trained.size());
+    for (const auto& m : trained) pointers.push_back(&m);
+    const auto path = dir / (model_kind_name(kind) + ".h5");
+    save_models(path, pointers);
+    const Ensemble reference = Ensemble::load({path}, "reference");
+    const Ensemble gpu = Ensemble::load({path}, "cuda");
+    EnsembleWorkspace expected_ws = reference.make_workspace(EnsembleInference::per_member);
+    EnsembleWorkspace grouped = gpu.make_workspace();
+    ASSERT_TRUE(grouped.grouped());
+    for (std::size_t count : {300u, 7u}) {
+      std::vector<Configuration> configs;
+      for (std::size_t k = 0; k < count; ++k)
+        configs.push_back(Configuration({d.occupation.begin() + k * d.num_sites,
+                                         d.occupation.begin() + (k + 1) * d.num_sites}));
+      const auto expected = expected_ws.predict_members(configs);
+      const auto got = grouped.predict_members(configs);
+      ASSERT_EQ(got.size(), expected.size());
+      for (std::size_t m = 0; m < got.size(); ++m)
+        expect_near_predictions(got[m], expected[m], trained[m].standardization());
+    }
+  }
+}
+
+// The Monte Carlo fast path's group on the device (nn::make_first_layer_group: automatic groups
+// on cuda) against each member's own fast path on the reference backend, from the same first
+// pre-activations, over two chunks of walkers and then a few.
+TEST(NnCuda, GroupedFirstLayerEnergiesMatchPerMember) {
+  SKIP_WITHOUT_GPU();
+  omp_set_num_threads(1);
+  const auto d = test::synthetic_dataset(200, 3, 19);
+  test::TempDir dir;
+  auto o = gpu_options({Task::energy, Task::charge}, 3);
+  o.backend = "reference";
+  std::vector<Model> trained;
+  trained.reserve(3);
+  for (int f = 0; f < 3; ++f) trained.push_back(train_model(d, o, f));
+  const std::vector<const Model*> pointers = {&trained[0], &trained[1], &trained[2]};
+  save_models(dir / "m.h5", pointers);
+  const Ensemble gpu = Ensemble::load({dir / "m.h5"}, "cuda");
+  const auto group = make_first_layer_group(gpu);
+  ASSERT_NE(group, nullptr);
+  Rng rng(7);
+  for (int walkers : {4500, 5}) {
+    std::vector<std::vector<float>> z1;
+    std::vector<std::vector<double>> expected, got(3, std::vector<double>(walkers));
+    for (const auto& m : trained) {
+      ModelFirstLayer member(m);  // the reference backend, one member
+      std::vector<float> z(static_cast<std::size_t>(walkers) * member.width());
+      for (int w = 0; w < walkers; ++w) {  // a random configuration's z1 per walker
+        const auto bias = member.bias();
+        std::copy(bias.begin(), bias.end(), z.begin() + static_cast<long>(w) * member.width());
+        for (int i = 0; i < d.num_sites; ++i) {
+          const auto row = member.row(i * 2 + static_cast<int>(rng.uniform() * 2));
+          for (int k = 0; k < member.width(); ++k) z[std::size_t(w) * member.width() + k] += row[k];
+        }
+      }
+      expected.emplace_back(walkers);
+      member.energy_from_z1(z, walkers, expected.back());
+      z1.push_back(std::move(z));
+    }
+    group->energies_from_z1(z1, walkers, got);
+    for (std::size_t m = 0; m < 3; ++m) {
+      const double tolerance = 1e-4 * trained[m].standardization().heads[0].std[0];
+      for (int w = 0; w < walkers; ++w)
+        ASSERT_NEAR(got[m][w], expected[m][w], tolerance) << "member " << m << " walker " << w;
+    }
+  }
 }
 
 // Early stopping per fold on the device: folds stop when their own validation stalls.

@@ -34,6 +34,14 @@ TEST(NnElementwise, MseElementAndSquaredError) {
   EXPECT_DOUBLE_EQ(e2, 4.0);
   EXPECT_FLOAT_EQ(dy, float(2 * 0.25 * 2.0 / 8.0));
   EXPECT_DOUBLE_EQ(squared_error(1.5f, -0.5f), 4.0);
+  // A row weight w scales the squared error and the gradient; w = 1 is the unweighted element.
+  EXPECT_DOUBLE_EQ(weighted_mse_element(1.5f, -0.5f, 0.25, 0.3, 8.0, &dy), 0.3 * 4.0);
+  EXPECT_FLOAT_EQ(dy, float(2 * 0.25 * 0.3 * 2.0 / 8.0));
+  float dy1 = 0;
+  EXPECT_EQ(weighted_mse_element(1.5f, -0.5f, 0.25, 1.0, 8.0, &dy1),
+            mse_element(1.5f, -0.5f, 0.25, 8.0, &dy));
+  EXPECT_EQ(dy1, dy);
+  EXPECT_DOUBLE_EQ(weighted_squared_error(1.5f, -0.5f, 0.3), 0.3 * 4.0);
 }
 
 TEST(NnElementwise, AdamStepAndUpdate) {

@@ -2,7 +2,8 @@
 // transpositions, leading dimensions, fold strides, overwrite/accumulate) executed on the CPU by a
 // plain column-major strided-batched GEMM with cuBLAS's semantics, for several folds at once,
 // against the reference backend fold by fold. The kernels between the products are emulated with
-// the shared element-wise functions, as the device runs them.
+// the shared element-wise functions, as the device runs them; the device loss's per-element
+// arithmetic (row weights included) against the host loss policy.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -215,4 +216,68 @@ TEST(NnStepMath, GatherGivesEachFoldItsBatchesAndZeroPadding) {
     std::iota(all.begin(), all.end(), 0);
     EXPECT_EQ(seen[f], all) << "fold " << f;
   }
+}
+
+// The device loss (mse_loss: step_math::loss_element over each fold's block, the row weights
+// gathered like the inputs) against the host policy (MseLoss with the batch's RowWeights, as the
+// CPU trainer's BatchAssembler hands them over): same gradients bit for bit, same loss sums,
+// down-weighted rows and a fold without weights (uploaded as ones) alike; validation likewise.
+TEST(NnStepMath, DeviceLossWeighsRowsAsTheHostLoss) {
+  namespace sm = lsmss::nn::step_math;
+  const int folds = 3, B = 6, O = 4;
+  const std::vector<long long> rows = {9, 7, 8}, offsets = {0, 9, 16};
+  const bool has_weights[] = {true, false, true};
+  lsmss::Rng rng(5);
+  const std::size_t slots = std::size_t(folds) * B;  // fold-stacked rows
+  std::vector<float> weights, y(slots * O), t(slots * O);
+  std::vector<int> order;
+  for (int f = 0; f < folds; ++f) {
+    for (long long r = 0; r < rows[f]; ++r)
+      weights.push_back(has_weights[f] ? (r % 3 == 0 ? 0.3f : 1.0f) : 1.0f);
+    std::vector<int> o(rows[f]);
+    std::iota(o.begin(), o.end(), 0);
+    lsmss::shuffle(o, rng);
+    order.insert(order.end(), o.begin(), o.end());
+  }
+  for (auto& v : y) v = static_cast<float>(rng.uniform(-2, 2));
+  for (auto& v : t) v = static_cast<float>(rng.uniform(-2, 2));
+  std::vector<sm::DeviceStep> steps(folds);
+  const long long step_first[] = {3, 6, 6};
+  const int step_count[] = {6, 1, 2};
+  for (int f = 0; f < folds; ++f) {
+    steps[f].first = step_first[f];
+    steps[f].count = step_count[f];
+  }
+  std::vector<float> gathered(slots);
+  for (std::size_t i = 0; i < gathered.size(); ++i)
+    gathered[i] =
+        sm::gathered_value(i, B, 1, weights.data(), offsets.data(), order.data(), steps.data());
+  const float alpha = 0.7f;
+  const MseLoss host;
+  for (int f = 0; f < folds; ++f) {
+    SCOPED_TRACE("fold " + std::to_string(f));
+    const int count = steps[f].count;
+    const std::size_t base = std::size_t(f) * B * O, used = std::size_t(count) * O;
+    const float* fold_weights = &gathered[std::size_t(f) * B];
+    // The kernel's block for fold f.
+    std::vector<float> dy(std::size_t(B) * O, -1.0f);
+    double sum = 0, validation = 0;
+    for (int k = 0; k < count * O; ++k) {
+      sum += sm::loss_element(k, O, count, &y[base], &t[base], fold_weights, alpha, dy.data());
+      validation += sm::loss_element(k, O, count, &y[base], &t[base], fold_weights, alpha, nullptr);
+    }
+    // The host: the batch's weights in the epoch's order, none for the fold without them.
+    std::vector<float> w(count);
+    for (int r = 0; r < count; ++r)
+      w[r] = weights[offsets[f] + order[offsets[f] + steps[f].first + r]];
+    const RowWeights row_weights{has_weights[f] ? w.data() : nullptr, std::size_t(O)};
+    std::vector<float> host_dy(used);
+    const double loss =
+        host.value_and_gradient(&y[base], &t[base], used, alpha, host_dy.data(), row_weights);
+    EXPECT_DOUBLE_EQ(sum / double(used) * count, loss * count);
+    EXPECT_EQ(std::vector<float>(dy.begin(), dy.begin() + static_cast<long>(used)), host_dy);
+    EXPECT_DOUBLE_EQ(validation, host.total(&y[base], &t[base], used, row_weights));
+  }
+  // The down-weighted rows are in the batches: the weights did change the loss.
+  EXPECT_NE(std::count(gathered.begin(), gathered.end(), 0.3f), 0);
 }

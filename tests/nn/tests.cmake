@@ -4,7 +4,7 @@
 lsmss_add_test(test_nn
   SOURCES nn/test_backends.cpp nn/test_model.cpp nn/test_cli_nn.cpp nn/test_multi_fold.cpp
     nn/test_elementwise.cpp nn/test_gemm_plan.cpp nn/test_model_kinds.cpp
-    nn/test_outlier_weight.cpp
+    nn/test_outlier_weight.cpp nn/test_ensemble.cpp
     nn/test_symmetry_augmentation.cpp nn/test_evaluation_report.cpp
   LIBS lsmss_nn lsmss_dataset_builder lsmss_lsms_plugin OpenMP::OpenMP_CXX
   LABELS nn)
