@@ -84,6 +84,30 @@ inline dataset::Dataset synthetic_dataset(int rows, int folds, std::uint64_t see
   return d;
 }
 
+// An energy outlier by construction for training.outlier_z, which judges each row by its
+// composition's median and robust scale (1.4826 MAD) over the training rows and sees none where
+// that scale is 0. The pair model alone gives each composition a few discrete energies within
+// 0.25 Ry, often one shared by most rows (scale 0). So the rows of `train` first get offsets of
+// -2, -1, 0, 1, 2 Ry in turn per composition: every robust scale is then about 1 Ry and no row
+// (validation rows, at offset 0, included) lies beyond 3 of them. Then one training row of the
+// middle composition goes 50 Ry up, more than 15 scales out: the only outlier at z = 6.
+// Returns that row.
+inline std::size_t add_energy_outlier(dataset::Dataset& d, const std::vector<std::size_t>& train) {
+  std::vector<int> seen(d.num_sites + 1, 0);
+  for (std::size_t r : train) {
+    const int k = seen[d.composition[r]]++;
+    d.energy[r] += k % 5 - 2;  // Ry
+  }
+  const int middle = d.num_sites / 2;
+  if (seen[middle] < 5)
+    fail("add_energy_outlier: {} training rows of composition {} (needs 5)", seen[middle], middle);
+  std::size_t bad = 0;
+  for (std::size_t r : train)
+    if (d.composition[r] == middle) bad = r;
+  d.energy[bad] += 50.0;
+  return bad;
+}
+
 // Expects f() to throw an lsmss::Error whose message contains `text`.
 template <class F>
 void expect_error_containing(F&& f, const std::string& text) {

@@ -61,19 +61,15 @@ dataset::Dataset without_row(const dataset::Dataset& d, std::size_t drop) {
   return out;
 }
 
-// The synthetic alloy with one training row of a middle composition (fold 0's split) moved
-// 50 Ry above its composition: the only row beyond 6 robust scales.
+// The synthetic alloy with one energy outlier among fold 0's training rows
+// (test::add_energy_outlier: the only row beyond 6 robust scales).
 struct OutlierData {
   dataset::Dataset d;
   std::size_t bad = 0;
 };
 OutlierData with_outlier(int rows, std::uint64_t seed) {
   OutlierData o{test::synthetic_dataset(rows, 4, seed), 0};
-  const FoldSplit split = split_for_fold(o.d, 0);
-  o.bad = split.train[0];
-  for (std::size_t r : split.train)
-    if (o.d.composition[r] == o.d.num_sites / 2) o.bad = r;
-  o.d.energy[o.bad] += 50.0;
+  o.bad = test::add_energy_outlier(o.d, split_for_fold(o.d, 0).train);
   return o;
 }
 
@@ -117,6 +113,8 @@ TEST(NnOutlierWeight, WeightedLossFollowsItsFormula) {
 }
 
 // The split: outlier rows get the weight, every other row 1; weight 0 leaves them out.
+// (Checked: this test and the next fail with outlier_z ignored, and with outlier_weight ignored,
+// i.e. outliers always dropped.)
 TEST(NnOutlierWeight, SplitWeighsOnlyTheOutliers) {
   const OutlierData o = with_outlier(300, 3);
   TrainingOptions opt = mlp_options(1);
