@@ -171,15 +171,12 @@ TEST(NnCuda, FoldsTogetherMatchReference) {
 }
 
 // The device loss has no per-row weights: training.outlier_weight between 0 and 1 is refused
-// with an error naming the key (never silently ignored); weight 1 (all rows 1) trains.
+// with an error naming the key (never silently ignored); weight 1 (all rows 1) trains. Fold 0
+// has an outlier by construction (test::add_energy_outlier).
 TEST(NnCuda, DownWeightedOutliersAreRefusedOnTheDevice) {
   SKIP_WITHOUT_GPU();
   auto d = test::synthetic_dataset(200, 4, 3);
-  const FoldSplit split = split_for_fold(d, 0);
-  std::size_t bad = split.train[0];
-  for (std::size_t r : split.train)
-    if (d.composition[r] == d.num_sites / 2) bad = r;
-  d.energy[bad] += 50.0;  // Ry: an outlier of its composition
+  test::add_energy_outlier(d, split_for_fold(d, 0).train);
   auto o = gpu_options({Task::energy}, 2);
   o.backend = "cuda";
   o.outlier_z = 6;
