@@ -2,15 +2,16 @@
 // A small synthetic binary-alloy dataset with a known answer: a nearest-neighbour pair model for
 // the energy on top of a large composition-linear term (like all-electron LSMS totals), charge
 // transfer from unlike neighbours, and moments on species 0. Folds assigned per composition.
+// Drawn with the project's generator (core/rng.hpp): the same rows with every standard library.
 #include <gtest/gtest.h>
 #include <omp.h>
 
 #include <algorithm>
 #include <cmath>
-#include <random>
 #include <string>
 
 #include "core/error.hpp"
+#include "core/rng.hpp"
 #include "core/species.hpp"
 #include "dataset_builder/dataset.hpp"
 #include "fixtures.hpp"
@@ -50,12 +51,12 @@ inline dataset::Dataset synthetic_dataset(int rows, int folds, std::uint64_t see
   d.driver = "synthetic";
   d.available = kEnergy | kCharge | kMoment;
   const auto shells = d.system.lattice.shells(1);
-  std::mt19937_64 rng(seed);
+  Rng rng(seed);
   for (int r = 0; r < rows; ++r) {
-    const int nA = static_cast<int>(rng() % (N + 1));
+    const int nA = static_cast<int>(rng.below(N + 1));
     std::vector<std::uint8_t> occ(N, 1);
     std::fill(occ.begin(), occ.begin() + nA, 0);
-    std::shuffle(occ.begin(), occ.end(), rng);
+    lsmss::shuffle(occ, rng);
     double pair = 0;
     std::vector<double> unlike(N, 0);
     for (int i = 0; i < N; ++i)

@@ -6,11 +6,11 @@
 
 #include <cmath>
 #include <numeric>
-#include <random>
 #include <set>
 
 #include "core/deck.hpp"
 #include "core/error.hpp"
+#include "core/rng.hpp"
 #include "core/symmetry.hpp"
 #include "fixtures.hpp"
 #include "nn/core/linear_model.hpp"
@@ -25,9 +25,9 @@ using namespace lsmss::nn;
 namespace {
 
 std::vector<std::uint8_t> random_occupation(int n, std::uint64_t seed) {
-  std::mt19937_64 rng(seed);
+  Rng rng(seed);
   std::vector<std::uint8_t> occ(n);
-  for (auto& o : occ) o = static_cast<std::uint8_t>(rng() % 2);
+  for (auto& o : occ) o = static_cast<std::uint8_t>(rng.below(2));
   return occ;
 }
 
