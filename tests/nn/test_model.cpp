@@ -59,14 +59,15 @@ TEST(NnStandardization, RoundTripAndExactReferenceEnergies) {
   // Close to the composition-linear part (the pair term's average absorbs a little).
   EXPECT_NEAR(s.reference_energy[0], -3309.5, 0.05);
   EXPECT_NEAR(s.reference_energy[1], -39000.25, 0.05);
-  {  // Purely linear energies are recovered to double precision.
+  {  // Purely linear energies are recovered up to the fit's ridge (1e-12 of the trace): measured
+     // 0.8-1.0e-7 Ry on -39000.25 over 20 data seeds, so 1e-10 relative.
     std::vector<double> linear(d.rows());
     for (std::size_t r = 0; r < d.rows(); ++r)
       linear[r] = -3309.5 * d.composition[r] - 39000.25 * (N - d.composition[r]);
     const auto l = Standardization::fit(d.occupation, N, d.system, {heads[0]}, {&linear}, rows,
                                         EnergyTarget::mixing, ChargeTarget::transfer);
-    EXPECT_NEAR(l.reference_energy[0], -3309.5, 1e-7);
-    EXPECT_NEAR(l.reference_energy[1], -39000.25, 1e-7);
+    EXPECT_NEAR(l.reference_energy[0], -3309.5, 1e-10 * 3309.5);
+    EXPECT_NEAR(l.reference_energy[1], -39000.25, 1e-10 * 39000.25);
   }
   for (std::size_t r = 0; r < 20; ++r) {
     const std::uint8_t* occ = &d.occupation[r * N];
@@ -304,8 +305,9 @@ TEST(NnTraining, StlReferenceAndOnednnAgreeAndEarlyStoppingWorks) {
 // epoch's; `keep_best = false` keeps the last epoch's. The validation rows' energies are
 // mirrored about their composition's mean: the network first learns the trend with
 // composition, which helps on them too, then the configurations' pair energies, which are the
-// wrong way round there. So the validation loss falls, then rises by 20-70% (seeds of the
-// data): the best sample lies between the first and the last epoch, far from both. (Checked:
+// wrong way round there. So the validation loss falls, then rises by 16-73% (12 seeds of the
+// data): the best sample lies between the first and the last epoch, far from both (5% is
+// hundreds of times the tolerance of the comparisons below). (Checked:
 // with keep_best ignored, or only the first sample kept, this test fails.)
 TEST(NnTraining, KeepsTheBestValidationWeightsByDefault) {
   auto d = test::synthetic_dataset(400, 4, 9);
@@ -328,8 +330,8 @@ TEST(NnTraining, KeepsTheBestValidationWeightsByDefault) {
   const auto& curve = best.learning_curve().validation;
   const auto min_at = std::min_element(curve.begin(), curve.end());
   const double min_loss = *min_at;
-  ASSERT_TRUE(min_at != curve.begin() && min_loss < 0.9 * curve.front() &&
-              min_loss < 0.9 * curve.back())
+  ASSERT_TRUE(min_at != curve.begin() && min_loss < 0.95 * curve.front() &&
+              min_loss < 0.95 * curve.back())
       << "the test needs a best sample well inside the curve: " << ::testing::PrintToString(curve);
   const double rmse_best = evaluate_model(best, d, validation).tasks[0].rmse;
   const double rmse_last = evaluate_model(last, d, validation).tasks[0].rmse;
@@ -525,7 +527,9 @@ TEST(NnTraining, PapersPlainStandardizationOptionAndWhyMixingIsDefault) {
                    paper.standardization().heads[0].paper_std[0]);
   test::TempDir dir;
   paper.save(dir / "paper.h5");
-  const Model back = Model::load(dir / "paper.h5", "reference");
+  // The backend it trained on: float32 outputs times an energy std of ~1e5 Ry differ between
+  // backends by more than the tolerance below (reference: 1.3e-6 relative on one data seed).
+  const Model back = Model::load(dir / "paper.h5", "onednn");
   EXPECT_EQ(back.standardization().energy_target, EnergyTarget::standardized);
   EXPECT_EQ(back.standardization().charge_target, ChargeTarget::total);
   const auto ev = evaluate_model(back, d, test_rows);

@@ -4,7 +4,6 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
-#include <map>
 #include <numeric>
 
 #include "core/deck.hpp"
@@ -200,14 +199,7 @@ TEST(NnOutlierWeight, LinearFitWeighsRows) {
 // fit without it, 0.1 in between.
 TEST(NnOutlierWeight, ClusterExpansionDownWeightsTheOutlier) {
   auto d = test::synthetic_dataset(400, 4, 5, {2, 2, 1});
-  const auto split = split_for_fold(d, 0);
-  std::map<int, int> per_composition;
-  for (std::size_t r : split.train) ++per_composition[d.composition[r]];
-  std::size_t row = d.rows();
-  for (std::size_t r : split.train)
-    if (per_composition[d.composition[r]] >= 20) row = r;
-  ASSERT_LT(row, d.rows());
-  d.energy[row] += 100.0;
+  d.energy[test::row_of_a_spread_composition(d, split_for_fold(d, 0).train)] += 100.0;
   TrainingOptions o = mlp_options(1);
   o.kind = ModelKind::cluster_expansion;
   const double kept = energy_rmse(train_model(d, o, 0), d);
