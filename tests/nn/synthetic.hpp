@@ -2,15 +2,16 @@
 // A small synthetic binary-alloy dataset with a known answer: a nearest-neighbour pair model for
 // the energy on top of a large composition-linear term (like all-electron LSMS totals), charge
 // transfer from unlike neighbours, and moments on species 0. Folds assigned per composition.
+// Drawn with the project's generator (core/rng.hpp): the same rows with every standard library.
 #include <gtest/gtest.h>
 #include <omp.h>
 
 #include <algorithm>
 #include <cmath>
-#include <random>
 #include <string>
 
 #include "core/error.hpp"
+#include "core/rng.hpp"
 #include "core/species.hpp"
 #include "dataset_builder/dataset.hpp"
 #include "fixtures.hpp"
@@ -50,12 +51,12 @@ inline dataset::Dataset synthetic_dataset(int rows, int folds, std::uint64_t see
   d.driver = "synthetic";
   d.available = kEnergy | kCharge | kMoment;
   const auto shells = d.system.lattice.shells(1);
-  std::mt19937_64 rng(seed);
+  Rng rng(seed);
   for (int r = 0; r < rows; ++r) {
-    const int nA = static_cast<int>(rng() % (N + 1));
+    const int nA = static_cast<int>(rng.below(N + 1));
     std::vector<std::uint8_t> occ(N, 1);
     std::fill(occ.begin(), occ.begin() + nA, 0);
-    std::shuffle(occ.begin(), occ.end(), rng);
+    lsmss::shuffle(occ, rng);
     double pair = 0;
     std::vector<double> unlike(N, 0);
     for (int i = 0; i < N; ++i)
@@ -82,6 +83,68 @@ inline dataset::Dataset synthetic_dataset(int rows, int folds, std::uint64_t see
     d.fold[r] = k % 10 == 9 ? dataset::kTestFold : (k - k / 10) % folds;
   }
   return d;
+}
+
+// Uniform noise in [-amplitude, amplitude] on every energy, charge and moment: data that no
+// model fits exactly, and no two rows of a composition with one value, as in real data.
+inline void add_noise(dataset::Dataset& d, double amplitude, std::uint64_t seed) {
+  Rng noise(seed);
+  for (auto* values : {&d.energy, &d.charge, &d.moment})
+    for (double& v : *values) v += noise.uniform(-amplitude, amplitude);
+}
+
+// An energy outlier by construction for training.outlier_z, which judges each row by its
+// composition's median and robust scale (1.4826 MAD) over the training rows and sees none where
+// that scale is 0. The pair model alone gives each composition a few discrete energies within
+// 0.25 Ry, often one shared by most rows (scale 0). So the rows of `train` first get offsets of
+// -2, -1, 0, 1, 2 Ry in turn per composition: every robust scale is then about 1 Ry and no row
+// (validation rows, at offset 0, included) lies beyond 3 of them. Then one training row of the
+// middle composition goes 50 Ry up, more than 15 scales out: the only outlier at z = 6.
+// Returns that row.
+inline std::size_t add_energy_outlier(dataset::Dataset& d, const std::vector<std::size_t>& train) {
+  std::vector<int> seen(d.num_sites + 1, 0);
+  for (std::size_t r : train) {
+    const int k = seen[d.composition[r]]++;
+    d.energy[r] += k % 5 - 2;  // Ry
+  }
+  const int middle = d.num_sites / 2;
+  if (seen[middle] < 5)
+    fail("add_energy_outlier: {} training rows of composition {} (needs 5)", seen[middle], middle);
+  std::size_t bad = 0;
+  for (std::size_t r : train)
+    if (d.composition[r] == middle) bad = r;
+  d.energy[bad] += 50.0;
+  return bad;
+}
+
+// For tests that need the pure pair model (an exact linear fit once the outlier is out): a
+// training row (of `train`) whose composition's training energies have a robust scale
+// (1.4826 MAD) of 1 mRy or more, so that moving it 100 Ry makes it an outlier at z = 6 (a
+// composition's pair energies span well under 1 Ry, so its scale does too). Many compositions
+// have scale 0 (most or all arrangements share one energy); of the others, the one with most
+// training rows. Throws if there is none.
+inline std::size_t row_of_a_spread_composition(const dataset::Dataset& d,
+                                               const std::vector<std::size_t>& train) {
+  auto median = [](std::vector<double> v) {
+    std::sort(v.begin(), v.end());
+    return 0.5 * (v[(v.size() - 1) / 2] + v[v.size() / 2]);
+  };
+  std::vector<std::vector<double>> energies(d.num_sites + 1);
+  for (std::size_t r : train) energies[d.composition[r]].push_back(d.energy[r]);
+  int chosen = -1;
+  for (int c = 0; c <= d.num_sites; ++c) {
+    std::vector<double>& e = energies[c];
+    if (e.empty() || (chosen >= 0 && e.size() <= energies[chosen].size())) continue;
+    const double m = median(e);
+    std::vector<double> deviation(e.size());
+    for (std::size_t k = 0; k < e.size(); ++k) deviation[k] = std::abs(e[k] - m);
+    if (1.4826 * median(deviation) >= 1e-3) chosen = c;
+  }
+  if (chosen < 0) fail("row_of_a_spread_composition: no composition with a robust energy scale");
+  std::size_t row = 0;
+  for (std::size_t r : train)
+    if (d.composition[r] == chosen) row = r;
+  return row;
 }
 
 // Expects f() to throw an lsmss::Error whose message contains `text`.

@@ -200,16 +200,12 @@ TEST(NnCuda, FoldsTogetherMatchReference) {
 // Down-weighted outliers (training.outlier_weight between 0 and 1) on the device: the weights
 // go up with the rows and weigh the device loss as the host loss (training and validation), so
 // the cuda folds match the CPU group with the same weights; and the weights matter (the CPU
-// models with weight 1 differ).
+// models with weight 1 differ). Fold 0 has an outlier by construction (test::add_energy_outlier).
 TEST(NnCuda, DownWeightedOutliersMatchTheCpuGroup) {
   SKIP_WITHOUT_GPU();
   omp_set_num_threads(1);
   auto d = test::synthetic_dataset(240, 4, 3);
-  const FoldSplit split = split_for_fold(d, 0);
-  std::size_t bad = split.train[0];
-  for (std::size_t r : split.train)
-    if (d.composition[r] == d.num_sites / 2) bad = r;
-  d.energy[bad] += 50.0;  // Ry: an outlier of its composition
+  test::add_energy_outlier(d, split_for_fold(d, 0).train);
   auto o = gpu_options({Task::energy, Task::charge}, 8);
   o.outlier_z = 6;
   o.outlier_weight = 0.3;

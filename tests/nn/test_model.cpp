@@ -59,14 +59,15 @@ TEST(NnStandardization, RoundTripAndExactReferenceEnergies) {
   // Close to the composition-linear part (the pair term's average absorbs a little).
   EXPECT_NEAR(s.reference_energy[0], -3309.5, 0.05);
   EXPECT_NEAR(s.reference_energy[1], -39000.25, 0.05);
-  {  // Purely linear energies are recovered to double precision.
+  {  // Purely linear energies are recovered up to the fit's ridge (1e-12 of the trace): measured
+     // 0.8-1.0e-7 Ry on -39000.25 over 20 data seeds, so 1e-10 relative.
     std::vector<double> linear(d.rows());
     for (std::size_t r = 0; r < d.rows(); ++r)
       linear[r] = -3309.5 * d.composition[r] - 39000.25 * (N - d.composition[r]);
     const auto l = Standardization::fit(d.occupation, N, d.system, {heads[0]}, {&linear}, rows,
                                         EnergyTarget::mixing, ChargeTarget::transfer);
-    EXPECT_NEAR(l.reference_energy[0], -3309.5, 1e-7);
-    EXPECT_NEAR(l.reference_energy[1], -39000.25, 1e-7);
+    EXPECT_NEAR(l.reference_energy[0], -3309.5, 1e-10 * 3309.5);
+    EXPECT_NEAR(l.reference_energy[1], -39000.25, 1e-10 * 39000.25);
   }
   for (std::size_t r = 0; r < 20; ++r) {
     const std::uint8_t* occ = &d.occupation[r * N];
@@ -301,23 +302,37 @@ TEST(NnTraining, StlReferenceAndOnednnAgreeAndEarlyStoppingWorks) {
 }
 
 // Issue 15: by default a model keeps the weights of its best validation sample, not the last
-// epoch's (a noisy rate makes the two differ); `keep_best = false` keeps the last epoch's.
+// epoch's; `keep_best = false` keeps the last epoch's. The validation rows' energies are
+// mirrored about their composition's mean: the network first learns the trend with
+// composition, which helps on them too, then the configurations' pair energies, which are the
+// wrong way round there. So the validation loss falls, then rises by 16-73% (12 seeds of the
+// data): the best sample lies between the first and the last epoch, far from both (5% is
+// hundreds of times the tolerance of the comparisons below). (Checked:
+// with keep_best ignored, or only the first sample kept, this test fails.)
 TEST(NnTraining, KeepsTheBestValidationWeightsByDefault) {
-  const auto d = test::synthetic_dataset(400, 4, 9);
+  auto d = test::synthetic_dataset(400, 4, 9);
+  const auto validation = split_for_fold(d, 1).validation;
+  std::vector<double> sum(d.num_sites + 1, 0.0), count(d.num_sites + 1, 0.0);
+  for (std::size_t r = 0; r < d.rows(); ++r) {
+    sum[d.composition[r]] += d.energy[r];
+    count[d.composition[r]] += 1;
+  }
+  for (std::size_t r : validation)
+    d.energy[r] = 2 * sum[d.composition[r]] / count[d.composition[r]] - d.energy[r];
   auto o = quick_options({Task::energy}, 30);
   o.curve_interval = 1;
-  o.learning_rate = 0.3;  // noisy: the validation loss swings
   ASSERT_TRUE(o.keep_best);
   const Model best = train_model(d, o, 1);
   o.keep_best = false;
   const Model last = train_model(d, o, 1);
-  const auto validation = split_for_fold(d, 1).validation;
   // The curve's validation loss is the standardized MSE: RMSE in Ry = sqrt(loss) * std.
   const double sd = best.standardization().heads[0].std[0];
   const auto& curve = best.learning_curve().validation;
-  const double min_loss = *std::min_element(curve.begin(), curve.end());
-  ASSERT_LT(min_loss, curve.back() * 0.99)
-      << "the test needs a last epoch worse than the best: " << ::testing::PrintToString(curve);
+  const auto min_at = std::min_element(curve.begin(), curve.end());
+  const double min_loss = *min_at;
+  ASSERT_TRUE(min_at != curve.begin() && min_loss < 0.95 * curve.front() &&
+              min_loss < 0.95 * curve.back())
+      << "the test needs a best sample well inside the curve: " << ::testing::PrintToString(curve);
   const double rmse_best = evaluate_model(best, d, validation).tasks[0].rmse;
   const double rmse_last = evaluate_model(last, d, validation).tasks[0].rmse;
   EXPECT_NEAR(rmse_best, std::sqrt(min_loss) * sd, 1e-4 * rmse_best);
@@ -326,23 +341,20 @@ TEST(NnTraining, KeepsTheBestValidationWeightsByDefault) {
 }
 
 // training.outlier_z leaves training and validation rows far from their composition's median
-// energy out; the test rows stay.
+// energy out; the test rows stay. (Checked: with outlier_z ignored this test fails.)
 TEST(NnTraining, OutlierZLeavesEnergyOutliersOutOfTrainingOnly) {
   auto d = test::synthetic_dataset(300, 4, 3);
   const FoldSplit all = split_for_fold(d, 0);
-  std::size_t bad_train = all.train[0];
-  for (std::size_t r : all.train)  // a middle composition: a spread of energies to judge by
-    if (d.composition[r] == d.num_sites / 2) bad_train = r;
+  const std::size_t bad_train = test::add_energy_outlier(d, all.train);
   const std::size_t bad_test = all.test[0];
-  d.energy[bad_train] += 50.0;  // Ry: far beyond the spread of its composition
-  d.energy[bad_test] += 50.0;
+  d.energy[bad_test] += 50.0;  // Ry: far beyond the spread of its composition
   TrainingOptions o = quick_options({Task::energy}, 1);
   EXPECT_EQ(training_split(d, o, 0).train.size(), all.train.size());  // default: keep all
   o.outlier_z = 6;
   const FoldSplit kept = training_split(d, o, 0);
   EXPECT_EQ(std::count(kept.train.begin(), kept.train.end(), bad_train), 0);
   EXPECT_EQ(kept.test, all.test);
-  // Only the outlier goes: the synthetic energies have no other row beyond 6 robust scales.
+  // Only the outlier goes: add_energy_outlier leaves no other row beyond 6 robust scales.
   EXPECT_EQ(kept.train.size(), all.train.size() - 1);
   EXPECT_EQ(kept.validation, all.validation);
   Deck dk = deck("{ outlier_z = 6 }");
@@ -515,7 +527,9 @@ TEST(NnTraining, PapersPlainStandardizationOptionAndWhyMixingIsDefault) {
                    paper.standardization().heads[0].paper_std[0]);
   test::TempDir dir;
   paper.save(dir / "paper.h5");
-  const Model back = Model::load(dir / "paper.h5", "reference");
+  // The backend it trained on: float32 outputs times an energy std of ~1e5 Ry differ between
+  // backends by more than the tolerance below (reference: 1.3e-6 relative on one data seed).
+  const Model back = Model::load(dir / "paper.h5", "onednn");
   EXPECT_EQ(back.standardization().energy_target, EnergyTarget::standardized);
   EXPECT_EQ(back.standardization().charge_target, ChargeTarget::total);
   const auto ev = evaluate_model(back, d, test_rows);

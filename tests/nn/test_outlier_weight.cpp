@@ -4,7 +4,6 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
-#include <map>
 #include <numeric>
 
 #include "core/deck.hpp"
@@ -61,19 +60,15 @@ dataset::Dataset without_row(const dataset::Dataset& d, std::size_t drop) {
   return out;
 }
 
-// The synthetic alloy with one training row of a middle composition (fold 0's split) moved
-// 50 Ry above its composition: the only row beyond 6 robust scales.
+// The synthetic alloy with one energy outlier among fold 0's training rows
+// (test::add_energy_outlier: the only row beyond 6 robust scales).
 struct OutlierData {
   dataset::Dataset d;
   std::size_t bad = 0;
 };
 OutlierData with_outlier(int rows, std::uint64_t seed) {
   OutlierData o{test::synthetic_dataset(rows, 4, seed), 0};
-  const FoldSplit split = split_for_fold(o.d, 0);
-  o.bad = split.train[0];
-  for (std::size_t r : split.train)
-    if (o.d.composition[r] == o.d.num_sites / 2) o.bad = r;
-  o.d.energy[o.bad] += 50.0;
+  o.bad = test::add_energy_outlier(o.d, split_for_fold(o.d, 0).train);
   return o;
 }
 
@@ -117,6 +112,8 @@ TEST(NnOutlierWeight, WeightedLossFollowsItsFormula) {
 }
 
 // The split: outlier rows get the weight, every other row 1; weight 0 leaves them out.
+// (Checked: this test and the next fail with outlier_z ignored, and with outlier_weight ignored,
+// i.e. outliers always dropped.)
 TEST(NnOutlierWeight, SplitWeighsOnlyTheOutliers) {
   const OutlierData o = with_outlier(300, 3);
   TrainingOptions opt = mlp_options(1);
@@ -202,14 +199,7 @@ TEST(NnOutlierWeight, LinearFitWeighsRows) {
 // fit without it, 0.1 in between.
 TEST(NnOutlierWeight, ClusterExpansionDownWeightsTheOutlier) {
   auto d = test::synthetic_dataset(400, 4, 5, {2, 2, 1});
-  const auto split = split_for_fold(d, 0);
-  std::map<int, int> per_composition;
-  for (std::size_t r : split.train) ++per_composition[d.composition[r]];
-  std::size_t row = d.rows();
-  for (std::size_t r : split.train)
-    if (per_composition[d.composition[r]] >= 20) row = r;
-  ASSERT_LT(row, d.rows());
-  d.energy[row] += 100.0;
+  d.energy[test::row_of_a_spread_composition(d, split_for_fold(d, 0).train)] += 100.0;
   TrainingOptions o = mlp_options(1);
   o.kind = ModelKind::cluster_expansion;
   const double kept = energy_rmse(train_model(d, o, 0), d);
