@@ -16,7 +16,7 @@ target_compile_definitions(test_nn PRIVATE LSMSS_NN_INTERNAL)
 lsmss_add_test(test_cuda
   SOURCES nn/test_cuda.cpp
   LIBS lsmss_nn lsmss_dataset_builder OpenMP::OpenMP_CXX
-  LABELS nn gpu)
+  LABELS gpu)
 
 # The architecture search: proposal and stop rules with a fake evaluator, resumption, the winner
 # fragment, and `lsms-surrogate search` on the embedded engine under 1 and 2 MPI ranks.
