@@ -4,6 +4,7 @@
 #include <omp.h>
 
 #include <cmath>
+#include <numeric>
 
 #include "core/error.hpp"
 #include "core/hash.hpp"

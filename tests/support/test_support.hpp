@@ -3,11 +3,12 @@
 #include <unistd.h>
 
 #include <array>
+#include <cerrno>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
-#include <random>
 #include <string>
+#include <system_error>
 
 namespace lsmss::test {
 
@@ -24,11 +25,13 @@ inline std::filesystem::path cli_path() {
 // A fresh directory removed at scope exit.
 class TempDir {
  public:
+  // mkdtemp: a unique name created atomically (parallel ctest runs never share a directory).
   TempDir() {
-    std::random_device rd;
-    path_ = std::filesystem::temp_directory_path() /
-            ("lsmss-test-" + std::to_string(getpid()) + "-" + std::to_string(rd()));
-    std::filesystem::create_directories(path_);
+    std::string name = (std::filesystem::temp_directory_path() / "lsmss-test-XXXXXX").string();
+    if (mkdtemp(name.data()) == nullptr)
+      throw std::filesystem::filesystem_error("mkdtemp", name,
+                                              std::error_code(errno, std::generic_category()));
+    path_ = name;
   }
   ~TempDir() {
     std::error_code ec;
