@@ -48,6 +48,25 @@ double max_relative_difference(std::span<const float> a, std::span<const float> 
   return diff / scale;
 }
 
+// The cuda folds against the CPU group's (same seeds, same batches): weights and learning
+// curves to float tolerance, every fold trained on the device.
+void expect_folds_match(const std::vector<Model>& cpu, const std::vector<Model>& gpu,
+                        const std::vector<int>& folds) {
+  ASSERT_EQ(gpu.size(), cpu.size());
+  for (std::size_t i = 0; i < folds.size(); ++i) {
+    SCOPED_TRACE("fold " + std::to_string(folds[i]));
+    EXPECT_EQ(gpu[i].trained_backend(), "cuda");
+    EXPECT_LT(max_relative_difference(cpu[i].parameters(), gpu[i].parameters()), 1e-3);
+    const auto& a = cpu[i].learning_curve();
+    const auto& b = gpu[i].learning_curve();
+    ASSERT_EQ(a.train.size(), b.train.size());
+    for (std::size_t k = 0; k < a.train.size(); ++k) {
+      EXPECT_NEAR(a.train[k], b.train[k], 1e-3 * std::max(1.0, a.train[k]));
+      EXPECT_NEAR(a.validation[k], b.validation[k], 1e-3 * std::max(1.0, a.validation[k]));
+    }
+  }
+}
+
 // Predictions of float networks on different engines: each task within 1e-4 of its heads'
 // standardization scale (a member's or row's mix-up is of order 1 in that scale).
 void expect_near_predictions(const Predictions& got, const Predictions& expected,
@@ -182,19 +201,7 @@ TEST(NnCuda, FoldsTogetherMatchReference) {
   const auto cpu = train_folds_together(d, o, folds);
   o.backend = "cuda";
   const auto gpu = train_folds_together(d, o, folds);
-  ASSERT_EQ(gpu.size(), cpu.size());
-  for (std::size_t i = 0; i < folds.size(); ++i) {
-    SCOPED_TRACE("fold " + std::to_string(folds[i]));
-    EXPECT_EQ(gpu[i].trained_backend(), "cuda");
-    EXPECT_LT(max_relative_difference(cpu[i].parameters(), gpu[i].parameters()), 1e-3);
-    const auto& a = cpu[i].learning_curve();
-    const auto& b = gpu[i].learning_curve();
-    ASSERT_EQ(a.train.size(), b.train.size());
-    for (std::size_t k = 0; k < a.train.size(); ++k) {
-      EXPECT_NEAR(a.train[k], b.train[k], 1e-3 * std::max(1.0, a.train[k]));
-      EXPECT_NEAR(a.validation[k], b.validation[k], 1e-3 * std::max(1.0, a.validation[k]));
-    }
-  }
+  expect_folds_match(cpu, gpu, folds);
 }
 
 // Down-weighted outliers (training.outlier_weight between 0 and 1) on the device: the weights
@@ -217,18 +224,7 @@ TEST(NnCuda, DownWeightedOutliersMatchTheCpuGroup) {
   o.backend = "reference";
   o.outlier_weight = 1;
   const auto kept = train_folds_together(d, o, folds);
-  ASSERT_EQ(gpu.size(), cpu.size());
-  for (std::size_t i = 0; i < folds.size(); ++i) {
-    SCOPED_TRACE("fold " + std::to_string(folds[i]));
-    EXPECT_LT(max_relative_difference(cpu[i].parameters(), gpu[i].parameters()), 1e-3);
-    const auto& a = cpu[i].learning_curve();
-    const auto& b = gpu[i].learning_curve();
-    ASSERT_EQ(a.train.size(), b.train.size());
-    for (std::size_t k = 0; k < a.train.size(); ++k) {
-      EXPECT_NEAR(a.train[k], b.train[k], 1e-3 * std::max(1.0, a.train[k]));
-      EXPECT_NEAR(a.validation[k], b.validation[k], 1e-3 * std::max(1.0, a.validation[k]));
-    }
-  }
+  expect_folds_match(cpu, gpu, folds);
   EXPECT_GT(max_relative_difference(cpu[0].parameters(), kept[0].parameters()), 1e-4);
 }
 
