@@ -117,7 +117,8 @@ class GroupedInference {
     const ModelData& m0 = data(members_.front());
     const int K = static_cast<int>(members_.size());
     if (!group_) group_ = make_fold_group(m0.backend_name, 0);
-    group_->setup(m0.net, K, rows, Precision::fp32);
+    // Forward passes only: a device group then holds no training buffers.
+    group_->setup(m0.net, K, rows, Precision::fp32, FoldGroupUse::inference);
     for (int k = 0; k < K; ++k) {
       const auto& p = data(members_[k]).params;
       std::copy(p.begin(), p.end(), group_->params(k).begin());

@@ -61,62 +61,12 @@ class BackendFoldGroup final : public FoldGroup {
 
   std::string name() const override { return folds_.empty() ? backend_ : folds_[0].b->name(); }
 
-  void setup(const Network& net, int folds, int max_batch, Precision precision) override {
-    folds_.clear();
-    net_ = net;
-    for (int f = 0; f < folds; ++f) {
-      Fold fold{make_backend(backend_, threads_), Adam{}, BatchAssembler(net_, max_batch)};
-      fold.b->set_precision(precision);
-      fold.b->setup(net_, max_batch);
-      fold.adam.reset(net_.num_params());
-      folds_.push_back(std::move(fold));
-    }
-    epoch_loss_.assign(static_cast<std::size_t>(folds) * net_.num_heads(), 0.0);
-    batch_loss_.assign(net_.num_heads(), 0.0);
-  }
-
   std::span<float> params(int fold) override { return folds_.at(fold).b->params(); }
   void upload_params() override {
     for (auto& f : folds_) f.b->upload_params();
   }
   void download_params() override {
     for (auto& f : folds_) f.b->download_params();
-  }
-
-  void set_training_rows(int fold, const EncodedRows& rows) override {
-    folds_.at(fold).rows = &rows;
-  }
-
-  void set_validation_rows(int /*fold*/, const EncodedRows& /*rows*/) override {}
-
-  void start_epoch(std::span<const std::vector<std::size_t>> orders, double lr) override {
-    for (std::size_t f = 0; f < folds_.size(); ++f) {
-      folds_[f].order = &orders[f];
-      folds_[f].adam.set_learning_rate(lr);
-    }
-  }
-
-  void step(const FoldBatch* batches, const float* alpha) override {
-    const int heads = net_.num_heads();
-    for (std::size_t f = 0; f < folds_.size(); ++f) {
-      const FoldBatch& batch = batches[f];
-      if (batch.count == 0) continue;
-      Fold& fold = folds_[f];
-      fold.batches.gather(*fold.rows, *fold.order, batch.first, batch.count);
-      fold.b->gradient(loss_, fold.batches.inputs(), fold.batches.targets(), batch.count, alpha,
-                       batch_loss_.data(), fold.batches.row_weights());
-      fold.b->apply_optimizer(fold.adam, batch.adam_step);
-      for (int h = 0; h < heads; ++h) epoch_loss_[f * heads + h] += batch_loss_[h] * batch.count;
-    }
-  }
-
-  void take_epoch_loss(std::vector<double>& out) override {
-    out = epoch_loss_;
-    std::fill(epoch_loss_.begin(), epoch_loss_.end(), 0.0);
-  }
-
-  void set_loss(int fold, const EncodedRows& set, int chunk, std::vector<double>& out) override {
-    training::set_loss(*folds_.at(fold).b, loss_, set, chunk, out);
   }
 
   // Each fold's backend on its block, exactly the call a ModelWorkspace makes.
@@ -132,6 +82,61 @@ class BackendFoldGroup final : public FoldGroup {
   const float* output(int fold, int head) const override { return folds_.at(fold).b->output(head); }
 
  private:
+  // For inference, as the cuda group, no optimizer state and no batch buffers (the backends
+  // themselves are set up as a ModelWorkspace sets up its one).
+  void do_setup(const Network& net, int folds, int max_batch, Precision precision,
+                FoldGroupUse use) override {
+    folds_.clear();
+    net_ = net;
+    const bool training = use == FoldGroupUse::training;
+    for (int f = 0; f < folds; ++f) {
+      Fold fold{make_backend(backend_, threads_), Adam{},
+                BatchAssembler(net_, training ? max_batch : 0)};
+      fold.b->set_precision(precision);
+      fold.b->setup(net_, max_batch);
+      if (training) fold.adam.reset(net_.num_params());
+      folds_.push_back(std::move(fold));
+    }
+    epoch_loss_.assign(static_cast<std::size_t>(folds) * net_.num_heads(), 0.0);
+    batch_loss_.assign(net_.num_heads(), 0.0);
+  }
+
+  void do_set_training_rows(int fold, const EncodedRows& rows) override {
+    folds_.at(fold).rows = &rows;
+  }
+
+  void do_set_validation_rows(int /*fold*/, const EncodedRows& /*rows*/) override {}
+
+  void do_start_epoch(std::span<const std::vector<std::size_t>> orders, double lr) override {
+    for (std::size_t f = 0; f < folds_.size(); ++f) {
+      folds_[f].order = &orders[f];
+      folds_[f].adam.set_learning_rate(lr);
+    }
+  }
+
+  void do_step(const FoldBatch* batches, const float* alpha) override {
+    const int heads = net_.num_heads();
+    for (std::size_t f = 0; f < folds_.size(); ++f) {
+      const FoldBatch& batch = batches[f];
+      if (batch.count == 0) continue;
+      Fold& fold = folds_[f];
+      fold.batches.gather(*fold.rows, *fold.order, batch.first, batch.count);
+      fold.b->gradient(loss_, fold.batches.inputs(), fold.batches.targets(), batch.count, alpha,
+                       batch_loss_.data(), fold.batches.row_weights());
+      fold.b->apply_optimizer(fold.adam, batch.adam_step);
+      for (int h = 0; h < heads; ++h) epoch_loss_[f * heads + h] += batch_loss_[h] * batch.count;
+    }
+  }
+
+  void do_take_epoch_loss(std::vector<double>& out) override {
+    out = epoch_loss_;
+    std::fill(epoch_loss_.begin(), epoch_loss_.end(), 0.0);
+  }
+
+  void do_set_loss(int fold, const EncodedRows& set, int chunk, std::vector<double>& out) override {
+    training::set_loss(*folds_.at(fold).b, loss_, set, chunk, out);
+  }
+
   struct Fold {
     std::unique_ptr<Backend> b;
     Adam adam;
@@ -266,7 +271,7 @@ class LockstepTrainer {
     int max_batch = 1;
     for (const auto& s : state_) max_batch = std::max(max_batch, s->batch);
     group_ = make_fold_group(options_.backend, options_.threads);
-    group_->setup(net_, k_, max_batch, options_.precision);
+    group_->setup(net_, k_, max_batch, options_.precision, FoldGroupUse::training);
     // Initialization draws from each fold's generator first, as in the one-fold trainer.
     for (int f = 0; f < k_; ++f) initialize_parameters(group_->params(f), net_, state_[f]->rng);
     group_->upload_params();

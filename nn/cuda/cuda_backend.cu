@@ -30,6 +30,7 @@
 #include "nn/core/backend.hpp"
 #include "nn/core/elementwise.hpp"
 #include "nn/core/fold_group.hpp"
+#include "nn/cuda/engine_buffers.hpp"
 #include "nn/cuda/gemm_plan.hpp"
 #include "nn/cuda/step_math.hpp"
 
@@ -324,7 +325,9 @@ class Engine {
     LSMSS_CHECK(cublasSetWorkspace(blas_.get(), workspace_.data(), workspace_.size()));
   }
 
-  void setup(const Network& net, int folds, int max_batch, Precision precision) {
+  // Allocates the buffers of `use` (nn/cuda/engine_buffers.hpp; those `use` does not need are
+  // released) and forgets the captured step.
+  void setup(const Network& net, int folds, int max_batch, Precision precision, FoldGroupUse use) {
     net_ = net;
     folds_ = folds;
     batch_ = max_batch;
@@ -332,33 +335,31 @@ class Engine {
     compute_ = precision == Precision::tf32   ? CUBLAS_COMPUTE_32F_FAST_TF32
                : precision == Precision::bf16 ? CUBLAS_COMPUTE_32F_FAST_16BF
                                               : CUBLAS_COMPUTE_32F;
-    const std::size_t all = std::size_t(folds) * P_;
-    params_.resize(all);
-    grads_.resize(all);
-    m_.resize(all);
-    v_.resize(all);
-    LSMSS_CHECK(cudaMemsetAsync(m_.data(), 0, all * sizeof(float), stream_.get()));
-    LSMSS_CHECK(cudaMemsetAsync(v_.data(), 0, all * sizeof(float), stream_.get()));
-    const auto& L = net.layers();
+    graph_exec_.reset();
+    graph_.reset();
+    const engine_buffers::Sizes n = engine_buffers::sizes(net, folds, max_batch, use);
+    params_.resize(n.params);
+    grads_.resize(n.grads);
+    m_.resize(n.first_moment);
+    v_.resize(n.second_moment);
+    x_.resize(n.input);
+    row_weights_.resize(n.row_weights);
+    alpha_.resize(n.alpha);
     act_.clear();
     diff_.clear();
-    for (const auto& ly : L) {
-      act_.emplace_back(std::size_t(folds) * max_batch * ly.out);
-      diff_.emplace_back(std::size_t(folds) * max_batch * ly.out);
-    }
-    x_.resize(std::size_t(folds) * max_batch * net.inputs());
-    row_weights_.resize(std::size_t(folds) * max_batch);
     targets_.clear();
-    for (const auto& h : net.spec().heads)
-      targets_.emplace_back(std::size_t(folds) * max_batch * h.outputs);
-    steps_.resize(folds);
-    host_steps_.resize(folds);
-    alpha_.resize(net.num_heads());
-    for (auto& sums : sums_) sums.resize(std::size_t(folds) * net.num_heads());
-    host_sums_.resize(std::size_t(folds) * net.num_heads());
+    for (std::size_t size : n.activation) act_.emplace_back(size);
+    for (std::size_t size : n.gradient) diff_.emplace_back(size);
+    for (std::size_t size : n.target) targets_.emplace_back(size);
+    steps_.resize(n.steps);
+    host_steps_.resize(n.steps);
+    for (auto& sums : sums_) sums.resize(n.sums);
+    host_sums_.resize(n.sums);
+    if (use == FoldGroupUse::inference) return;
+    LSMSS_CHECK(cudaMemsetAsync(m_.data(), 0, n.first_moment * sizeof(float), stream_.get()));
+    LSMSS_CHECK(cudaMemsetAsync(v_.data(), 0, n.second_moment * sizeof(float), stream_.get()));
     clear_sums(kTrainingSums);
     clear_sums(kValidationSums);
-    graph_exec_.reset();
   }
 
   const Network& net() const { return net_; }
@@ -564,7 +565,7 @@ class CudaBackend final : public Backend {
 
   void setup(const Network& net, int max_batch) override {
     Backend::setup(net, max_batch);
-    engine_.setup(net, 1, max_batch, precision_);
+    engine_.setup(net, 1, max_batch, precision_, FoldGroupUse::training);
     outputs_.assign(net.num_heads(), {});
     dy_.assign(net.num_heads(), {});
     for (int h = 0; h < net.num_heads(); ++h) {
@@ -685,18 +686,6 @@ class CudaFoldGroup final : public FoldGroup {
  public:
   std::string name() const override { return "cuda"; }
 
-  void setup(const Network& net, int folds, int max_batch, Precision precision) override {
-    engine_.setup(net, folds, max_batch, precision);
-    host_params_.assign(std::size_t(folds) * net.num_params(), 0.0f);
-    train_.assign(folds, nullptr);
-    validation_.assign(folds, nullptr);
-    validation_loss_.clear();
-    alpha_set_ = false;
-    ring_.resize(std::size_t(kRing) * folds);
-    ring_events_ = std::vector<Event>(kRing);
-    ring_used_.assign(kRing, false);
-  }
-
   std::span<float> params(int fold) override {
     const std::size_t P = engine_.net().num_params();
     return {host_params_.data() + fold * P, P};
@@ -710,12 +699,40 @@ class CudaFoldGroup final : public FoldGroup {
     engine_.synchronize();
   }
 
-  void set_training_rows(int fold, const EncodedRows& rows) override {
+  void forward(const float* x, int rows) override { forward_rows(x, rows, false); }
+  void forward_from_first(const float* z1, int rows) override { forward_rows(z1, rows, true); }
+  const float* output(int fold, int head) const override {
+    return outputs_[head].data() +
+           std::size_t(fold) * rows_ * engine_.net().spec().heads[head].outputs;
+  }
+
+ private:
+  void do_setup(const Network& net, int folds, int max_batch, Precision precision,
+                FoldGroupUse use) override {
+    engine_.setup(net, folds, max_batch, precision, use);
+    host_params_.assign(std::size_t(folds) * net.num_params(), 0.0f);
+    train_.assign(folds, nullptr);
+    validation_.assign(folds, nullptr);
+    validation_loss_.clear();
+    // Row sets of an earlier training setup are released: they are sized for its folds.
+    train_data_ = DeviceRows{};
+    validation_data_ = DeviceRows{};
+    order_.resize(0);
+    host_order_.resize(0);
+    uploaded_ = validation_uploaded_ = alpha_set_ = false;
+    const bool training = use == FoldGroupUse::training;
+    ring_.resize(training ? std::size_t(kRing) * folds : 0);
+    ring_events_ = std::vector<Event>(training ? kRing : 0);
+    ring_used_.assign(training ? kRing : 0, false);
+    ring_next_ = 0;
+  }
+
+  void do_set_training_rows(int fold, const EncodedRows& rows) override {
     train_.at(fold) = &rows;
     uploaded_ = false;
   }
 
-  void start_epoch(std::span<const std::vector<std::size_t>> orders, double lr) override {
+  void do_start_epoch(std::span<const std::vector<std::size_t>> orders, double lr) override {
     if (!uploaded_) upload(train_, train_data_);
     // The previous epoch's steps are done (take_epoch_loss synchronized), so the pinned order
     // buffer may be rewritten.
@@ -726,7 +743,7 @@ class CudaFoldGroup final : public FoldGroup {
     lr_ = lr;
   }
 
-  void step(const FoldBatch* batches, const float* alpha) override {
+  void do_step(const FoldBatch* batches, const float* alpha) override {
     if (!alpha_set_) {
       engine_.upload_alpha(alpha);
       alpha_set_ = true;
@@ -761,13 +778,13 @@ class CudaFoldGroup final : public FoldGroup {
     validation_loss_.clear();
   }
 
-  void take_epoch_loss(std::vector<double>& out) override {
+  void do_take_epoch_loss(std::vector<double>& out) override {
     const double* sums = engine_.download_sums(Engine::kTrainingSums);
     out.assign(sums, sums + std::size_t(engine_.folds()) * engine_.net().num_heads());
     engine_.clear_sums(Engine::kTrainingSums);
   }
 
-  void set_validation_rows(int fold, const EncodedRows& rows) override {
+  void do_set_validation_rows(int fold, const EncodedRows& rows) override {
     validation_.at(fold) = &rows;
     validation_uploaded_ = false;
     validation_loss_.clear();
@@ -775,10 +792,10 @@ class CudaFoldGroup final : public FoldGroup {
 
   // All folds' validation losses in one pass over the device copies of their sets (given by
   // set_validation_rows); the first call after a step computes them, the others read them.
-  void set_loss(int fold, const EncodedRows& set, int /*chunk*/,
-                std::vector<double>& out) override {
+  void do_set_loss(int fold, const EncodedRows& set, int /*chunk*/,
+                   std::vector<double>& out) override {
     const int k = engine_.folds(), H = engine_.net().num_heads();
-    if (validation_.at(fold) != &set) set_validation_rows(fold, set);
+    if (validation_.at(fold) != &set) do_set_validation_rows(fold, set);
     out.assign(H, 0.0);
     if (set.rows == 0) {
       std::fill(out.begin(), out.end(), std::numeric_limits<double>::quiet_NaN());
@@ -818,14 +835,6 @@ class CudaFoldGroup final : public FoldGroup {
     for (int h = 0; h < H; ++h) out[h] = validation_loss_[fold * H + h];
   }
 
-  void forward(const float* x, int rows) override { forward_rows(x, rows, false); }
-  void forward_from_first(const float* z1, int rows) override { forward_rows(z1, rows, true); }
-  const float* output(int fold, int head) const override {
-    return outputs_[head].data() +
-           std::size_t(fold) * rows_ * engine_.net().spec().heads[head].outputs;
-  }
-
- private:
   class Event {
    public:
     Event() { LSMSS_CHECK(cudaEventCreateWithFlags(&e_, cudaEventDisableTiming)); }

@@ -354,3 +354,49 @@ TEST(NnCuda, TensorCorePrecisionsTrain) {
     }
   }
 }
+
+// A cuda group set up for inference (after a training setup, whose buffers it releases) runs
+// forward passes as the CPU group and refuses training calls, naming them.
+TEST(NnCuda, InferenceGroupForwardsAndRefusesTraining) {
+  SKIP_WITHOUT_GPU();
+  NetworkSpec spec;
+  spec.inputs = 6;
+  spec.shared = {10, 7};
+  spec.shared_act = {Activation::tanh, Activation::relu};
+  spec.heads = {{Task::energy, 1, 0}, {Task::moment, 4, 0}};
+  const Network net(spec);
+  const int folds = 3, rows = 5;
+  auto cpu = make_backend_fold_group("reference", 1);
+  auto gpu = make_fold_group("cuda", 1);
+  gpu->setup(net, folds, rows, Precision::fp32, FoldGroupUse::training);
+  Rng rng(31);
+  std::vector<float> x(std::size_t(folds) * rows * net.inputs());
+  randomize(x, rng, 1.0f);
+  for (FoldGroup* g : {cpu.get(), gpu.get()})
+    g->setup(net, folds, rows, Precision::fp32, FoldGroupUse::inference);
+  for (int f = 0; f < folds; ++f) {
+    randomize(cpu->params(f), rng, 0.4f);
+    std::copy(cpu->params(f).begin(), cpu->params(f).end(), gpu->params(f).begin());
+  }
+  cpu->upload_params();
+  gpu->upload_params();
+  for (int n : {rows, 2}) {
+    cpu->forward(x.data(), n);
+    gpu->forward(x.data(), n);
+    for (int f = 0; f < folds; ++f)
+      for (int h = 0; h < net.num_heads(); ++h) {
+        const std::size_t count = std::size_t(n) * spec.heads[h].outputs;
+        EXPECT_LT(max_relative_difference({cpu->output(f, h), count}, {gpu->output(f, h), count}),
+                  1e-5)
+            << "rows " << n << " fold " << f << " head " << h;
+      }
+  }
+  std::vector<double> loss;
+  try {
+    gpu->take_epoch_loss(loss);
+    FAIL() << "take_epoch_loss on an inference group must fail";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("take_epoch_loss"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("inference only"), std::string::npos) << e.what();
+  }
+}

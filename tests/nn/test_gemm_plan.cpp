@@ -13,30 +13,60 @@
 #include "nn/core/backend.hpp"
 #include "nn/core/elementwise.hpp"
 #include "nn/core/fold_group.hpp"
+#include "nn/cuda/engine_buffers.hpp"
 #include "nn/cuda/gemm_plan.hpp"
 #include "nn/cuda/step_math.hpp"
 
 using namespace lsmss::nn;
 namespace gp = lsmss::nn::gemm_plan;
+namespace eb = lsmss::nn::engine_buffers;
 
 namespace {
 
-// Fold-stacked buffers like the device's.
+// Fold-stacked buffers like the device's, of the sizes the engine allocates for `use`
+// (nn/cuda/engine_buffers.hpp), filled with garbage: every product must overwrite or accumulate
+// exactly.
 struct Buffers {
+  Buffers(const Network& net, int folds, int max_batch, FoldGroupUse use) {
+    const eb::Sizes n = eb::sizes(net, folds, max_batch, use);
+    params.assign(n.params, 0.0f);
+    grads.assign(n.grads, 0.0f);
+    input.assign(n.input, 0.0f);
+    for (std::size_t size : n.activation) act.emplace_back(size, 7.0f);
+    for (std::size_t size : n.gradient) diff.emplace_back(size, -3.0f);
+  }
   std::vector<float> params, grads, input;
   std::vector<std::vector<float>> act, diff;
-  float* resolve(const gp::Operand& o) {
-    float* base = o.buffer == gp::Buffer::params       ? params.data()
-                  : o.buffer == gp::Buffer::grads      ? grads.data()
-                  : o.buffer == gp::Buffer::input      ? input.data()
-                  : o.buffer == gp::Buffer::activation ? act[o.layer].data()
-                                                       : diff[o.layer].data();
-    return base + o.offset;
+  std::vector<float>& of(const gp::Operand& o) {
+    return o.buffer == gp::Buffer::params       ? params
+           : o.buffer == gp::Buffer::grads      ? grads
+           : o.buffer == gp::Buffer::input      ? input
+           : o.buffer == gp::Buffer::activation ? act[o.layer]
+                                                : diff[o.layer];
   }
+  float* resolve(const gp::Operand& o) { return of(o).data() + o.offset; }
 };
 
-// cublasSgemmStridedBatched: C_f = op(A_f) op(B_f) + beta C_f, column-major.
+// Whether the column-major `rows` x `cols` matrix of operand o, for every fold, lies inside
+// the buffer it points into.
+::testing::AssertionResult inside(Buffers& b, const gp::Operand& o, int rows, int cols, int folds,
+                                  const char* which) {
+  const long long last = o.offset + (folds - 1) * o.stride + (cols - 1LL) * o.ld + rows - 1;
+  const auto size = static_cast<long long>(b.of(o).size());
+  if (o.ld >= rows && o.offset >= 0 && last < size) return ::testing::AssertionSuccess();
+  return ::testing::AssertionFailure()
+         << which << " (buffer " << static_cast<int>(o.buffer) << ", layer " << o.layer << ", "
+         << rows << " x " << cols << ", ld " << o.ld << ") reaches element " << last
+         << " of a buffer of " << size;
+}
+
+// cublasSgemmStridedBatched: C_f = op(A_f) op(B_f) + beta C_f, column-major; every operand must
+// lie inside its buffer (the engine's sizes).
 void gemm(const gp::GemmCall& g, Buffers& b, int folds) {
+  const bool at = g.a_op == gp::Op::transpose, bt = g.b_op == gp::Op::transpose;
+  ASSERT_TRUE(inside(b, g.a, at ? g.k : g.m, at ? g.m : g.k, folds, "A"));
+  ASSERT_TRUE(inside(b, g.b, bt ? g.n : g.k, bt ? g.k : g.n, folds, "B"));
+  ASSERT_TRUE(inside(b, g.c, g.m, g.n, folds, "C"));
   for (int f = 0; f < folds; ++f) {
     const float* A = b.resolve(g.a) + f * g.a.stride;
     const float* B = b.resolve(g.b) + f * g.b.stride;
@@ -55,26 +85,11 @@ void gemm(const gp::GemmCall& g, Buffers& b, int folds) {
   }
 }
 
-void check_plan(const NetworkSpec& spec, int folds, int rows, int max_batch) {
-  const Network net(spec);
-  SCOPED_TRACE(net.describe() + " rows " + std::to_string(rows));
+// The engine's forward pass: per layer the product, then bias + activation (the
+// bias_activation kernel).
+void forward(const Network& net, Buffers& b, int folds, int rows, int max_batch) {
   const auto& L = net.layers();
   const long long P = static_cast<long long>(net.num_params());
-  const int F = net.inputs();
-  lsmss::Rng rng(5);
-  auto u = [](lsmss::Rng& r) { return static_cast<float>(r.uniform(-0.7, 0.7)); };
-  Buffers b;
-  b.params.resize(folds * P);
-  for (auto& p : b.params) p = u(rng);
-  b.grads.assign(folds * P, 0.0f);
-  b.input.assign(std::size_t(folds) * max_batch * F, 0.0f);
-  for (auto& x : b.input) x = u(rng);
-  for (const auto& ly : L) {
-    // Garbage in the buffers: every product must overwrite or accumulate exactly.
-    b.act.emplace_back(std::size_t(folds) * max_batch * ly.out, 7.0f);
-    b.diff.emplace_back(std::size_t(folds) * max_batch * ly.out, -3.0f);
-  }
-  // Forward: product, then bias + activation (the bias_activation kernel).
   for (std::size_t l = 0; l < L.size(); ++l) {
     gemm(gp::forward(net, static_cast<int>(l), rows, max_batch, P), b, folds);
     for (int f = 0; f < folds; ++f)
@@ -84,6 +99,20 @@ void check_plan(const NetworkSpec& spec, int folds, int rows, int max_batch) {
           z = activate(L[l].act, z + b.params[f * P + L[l].b + o]);
         }
   }
+}
+
+void check_plan(const NetworkSpec& spec, int folds, int rows, int max_batch) {
+  const Network net(spec);
+  SCOPED_TRACE(net.describe() + " rows " + std::to_string(rows));
+  const auto& L = net.layers();
+  const long long P = static_cast<long long>(net.num_params());
+  const int F = net.inputs();
+  lsmss::Rng rng(5);
+  auto u = [](lsmss::Rng& r) { return static_cast<float>(r.uniform(-0.7, 0.7)); };
+  Buffers b(net, folds, max_batch, FoldGroupUse::training);
+  for (auto& p : b.params) p = u(rng);
+  for (auto& x : b.input) x = u(rng);
+  forward(net, b, folds, rows, max_batch);
   // Output gradients: a fixed pattern per fold, head and element.
   auto dy = [](int f, int h, std::size_t k) { return 0.01f * float((f + 1) * (h + 2)) * (k % 7); };
   for (int h = 0; h < net.num_heads(); ++h) {
@@ -138,9 +167,8 @@ void check_plan(const NetworkSpec& spec, int folds, int rows, int max_batch) {
   }
 }
 
-}  // namespace
-
-TEST(NnGemmPlan, StridedBatchedProductsMatchReferencePerFold) {
+// Networks whose products differ in kind.
+std::vector<NetworkSpec> plan_networks() {
   using A = Activation;
   NetworkSpec mtl;  // task-layer blocks read and written through the leading dimension
   mtl.inputs = 12;
@@ -156,9 +184,64 @@ TEST(NnGemmPlan, StridedBatchedProductsMatchReferencePerFold) {
   NetworkSpec linear;  // no hidden layer, no input gradient at all
   linear.inputs = 4;
   linear.heads = {{Task::energy, 1, 0}};
-  for (const auto& spec : {mtl, trunk, linear}) {
+  return {mtl, trunk, linear};
+}
+
+}  // namespace
+
+TEST(NnGemmPlan, StridedBatchedProductsMatchReferencePerFold) {
+  for (const auto& spec : plan_networks()) {
     check_plan(spec, 3, 6, 6);  // full batches
     check_plan(spec, 2, 4, 7);  // fewer rows than the buffers hold (padded strides)
+  }
+}
+
+// An inference group (ensemble inference) holds the parameters, the input and the activations
+// only: the forward products run inside exactly those (the training buffers have size 0 here,
+// so a product touching one fails), give the reference backend's outputs, and the device
+// memory is that of those buffers alone, less than a training group's.
+TEST(NnEngineBuffers, InferenceHoldsOnlyTheForwardPass) {
+  const int folds = 3, max_batch = 7;
+  const std::size_t slots = std::size_t(folds) * max_batch;  // fold-stacked rows
+  for (const auto& spec : plan_networks()) {
+    const Network net(spec);
+    SCOPED_TRACE(net.describe());
+    const eb::Sizes n = eb::sizes(net, folds, max_batch, FoldGroupUse::inference);
+    const eb::Sizes t = eb::sizes(net, folds, max_batch, FoldGroupUse::training);
+    EXPECT_EQ(n.params, t.params);
+    EXPECT_EQ(n.input, t.input);
+    EXPECT_EQ(n.activation, t.activation);
+    EXPECT_EQ(
+        n.grads + n.first_moment + n.second_moment + n.row_weights + n.steps + n.alpha + n.sums,
+        0u);
+    for (std::size_t size : n.gradient) EXPECT_EQ(size, 0u);
+    for (std::size_t size : n.target) EXPECT_EQ(size, 0u);
+    std::size_t forward_floats = folds * net.num_params() + slots * net.inputs();
+    for (const auto& ly : net.layers()) forward_floats += slots * ly.out;
+    EXPECT_EQ(n.bytes(), forward_floats * sizeof(float));
+    EXPECT_LT(n.bytes(), t.bytes());
+
+    for (int rows : {1, max_batch - 2, max_batch}) {
+      SCOPED_TRACE("rows " + std::to_string(rows));
+      Buffers b(net, folds, max_batch, FoldGroupUse::inference);
+      lsmss::Rng rng(9);
+      for (auto& p : b.params) p = static_cast<float>(rng.uniform(-0.7, 0.7));
+      for (auto& x : b.input) x = static_cast<float>(rng.uniform(-1.0, 1.0));
+      forward(net, b, folds, rows, max_batch);
+      const std::size_t P = net.num_params();
+      for (int f = 0; f < folds; ++f) {
+        auto ref = make_reference_backend();
+        ref->setup(net, max_batch);
+        std::copy_n(b.params.begin() + f * P, P, ref->params().begin());
+        ref->forward(b.input.data() + std::size_t(f) * max_batch * net.inputs(), rows);
+        for (int h = 0; h < net.num_heads(); ++h) {
+          const int l = net.output_layer(h), O = net.layers()[l].out;
+          for (int k = 0; k < rows * O; ++k)
+            ASSERT_NEAR(ref->output(h)[k], b.act[l][std::size_t(f) * max_batch * O + k], 1e-5)
+                << "fold " << f << " head " << h << " element " << k;
+        }
+      }
+    }
   }
 }
 
@@ -208,7 +291,9 @@ TEST(NnStepMath, GatherGivesEachFoldItsBatchesAndZeroPadding) {
     // Validation: consecutive rows without an order.
     const float first_row =
         sm::gathered_value(0, B, width, src.data(), offsets.data(), nullptr, steps.data());
-    if (steps[0].count > 0) EXPECT_EQ(first_row, float(1000 + 10 * steps[0].first));
+    if (steps[0].count > 0) {
+      EXPECT_EQ(first_row, float(1000 + 10 * steps[0].first));
+    }
   }
   for (int f = 0; f < folds; ++f) {
     std::sort(seen[f].begin(), seen[f].end());

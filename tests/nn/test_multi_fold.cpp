@@ -3,6 +3,10 @@
 #include <gtest/gtest.h>
 #include <omp.h>
 
+#include <functional>
+#include <string>
+#include <vector>
+
 #include "core/deck.hpp"
 #include "core/error.hpp"
 #include "nn/core/multi_fold.hpp"
@@ -156,5 +160,88 @@ TEST(NnMultiFold, PrecisionDeckKey) {
   } catch (const DeckError& e) {
     EXPECT_NE(std::string(e.what()).find("precision"), std::string::npos) << e.what();
     EXPECT_NE(std::string(e.what()).find("fp32 only"), std::string::npos) << e.what();
+  }
+}
+
+// A group set up for inference (ensemble inference) runs forward passes only: every training
+// call is refused, naming itself, and changes nothing; set up again for training, the same
+// group accepts them. The checks live in FoldGroup, so the cuda group keeps the same contract.
+TEST(NnMultiFold, InferenceGroupRefusesTrainingCalls) {
+  NetworkSpec spec;
+  spec.inputs = 5;
+  spec.shared = {4};
+  spec.shared_act = {Activation::tanh};
+  spec.heads = {{Task::energy, 1, 0}, {Task::charge, 2, 0}};
+  const Network net(spec);
+  const int folds = 2, rows = 3;
+  std::vector<float> x(std::size_t(folds) * rows * spec.inputs);
+  for (std::size_t k = 0; k < x.size(); ++k) x[k] = 0.1f * float(k % 7) - 0.3f;
+  EncodedRows set;
+  set.rows = rows;
+  set.inputs.assign(x.begin(), x.begin() + std::ptrdiff_t(rows) * spec.inputs);
+  set.targets = {std::vector<float>(rows, 0.5f), std::vector<float>(2 * std::size_t(rows), -0.25f)};
+  const std::vector<std::vector<std::size_t>> orders(folds, {2, 0, 1});
+  const FoldBatch batches[] = {{0, rows, 1}, {0, rows, 1}};
+  const float alpha[] = {1.0f, 1.0f};
+  std::vector<double> epoch_loss, loss(spec.heads.size(), -1.0);
+  for (const std::string backend : {"reference", "onednn"}) {
+    SCOPED_TRACE(backend);
+    auto group = make_backend_fold_group(backend, 1);
+    group->setup(net, folds, rows, Precision::fp32, FoldGroupUse::inference);
+    EXPECT_EQ(group->use(), FoldGroupUse::inference);
+    for (int f = 0; f < folds; ++f) {
+      auto p = group->params(f);
+      for (std::size_t k = 0; k < p.size(); ++k) p[k] = 0.05f * float((k + f) % 9) - 0.2f;
+    }
+    group->upload_params();
+    // Fold f's outputs: its own backend's forward pass with its parameters, on its block.
+    auto outputs = [&] {
+      group->forward(x.data(), rows);
+      std::vector<float> all;
+      for (int f = 0; f < folds; ++f) {
+        auto one = make_backend(backend, 1);
+        one->setup(net, rows);
+        std::copy(group->params(f).begin(), group->params(f).end(), one->params().begin());
+        one->forward(x.data() + std::size_t(f) * rows * spec.inputs, rows);
+        for (int h = 0; h < net.num_heads(); ++h) {
+          const int n = rows * spec.heads[h].outputs;
+          EXPECT_EQ(std::vector<float>(group->output(f, h), group->output(f, h) + n),
+                    std::vector<float>(one->output(h), one->output(h) + n));
+          all.insert(all.end(), group->output(f, h), group->output(f, h) + n);
+        }
+      }
+      return all;
+    };
+    const std::vector<float> before = outputs();
+    const std::vector<std::pair<std::string, std::function<void()>>> calls = {
+        {"set_training_rows",
+         [&] {
+           for (int f = 0; f < folds; ++f) group->set_training_rows(f, set);
+         }},
+        {"set_validation_rows",
+         [&] {
+           for (int f = 0; f < folds; ++f) group->set_validation_rows(f, set);
+         }},
+        {"start_epoch", [&] { group->start_epoch(orders, 1e-2); }},
+        {"step", [&] { group->step(batches, alpha); }},
+        {"take_epoch_loss", [&] { group->take_epoch_loss(epoch_loss); }},
+        {"set_loss", [&] { group->set_loss(0, set, rows, loss); }}};
+    for (const auto& [name, call] : calls) {
+      try {
+        call();
+        ADD_FAILURE() << name << " on an inference group must fail";
+      } catch (const Error& e) {
+        const std::string what = e.what();
+        EXPECT_NE(what.find(name), std::string::npos) << what;
+        EXPECT_NE(what.find("inference only"), std::string::npos) << what;
+      }
+    }
+    EXPECT_EQ(outputs(), before);
+
+    group->setup(net, folds, rows, Precision::fp32, FoldGroupUse::training);
+    EXPECT_EQ(group->use(), FoldGroupUse::training);
+    for (const auto& [name, call] : calls) EXPECT_NO_THROW(call()) << name;
+    EXPECT_EQ(epoch_loss.size(), std::size_t(folds) * net.num_heads());
+    for (double l : loss) EXPECT_GT(l, 0.0);  // set_loss ran
   }
 }
