@@ -494,10 +494,18 @@ class Engine {
     check_launch("adam_kernel");
   }
 
-  // The training step of the fold group, captured once into a graph and replayed.
+  // The training step of the fold group, captured into a graph and replayed. The graph holds
+  // the device addresses its kernels were launched with: the engine's own buffers (reallocated
+  // only by setup(), which drops the graph) and the row sets the step reads, `inputs` (the
+  // group's training rows, targets, row weights or nullptr, offsets and row order). Those are
+  // reallocated when the training rows are set again, so the graph is captured again whenever
+  // `inputs` differ from the ones it was captured with: replaying it would read freed memory.
+  // (Equal addresses are safe: the kernels' launch parameters do not depend on how many rows
+  // the sets hold; the offsets and orders they read are on the device.)
   template <class Record>
-  void replay(Record record) {
-    if (!graph_exec_.ready()) {
+  void replay(const std::vector<const void*>& inputs, Record record) {
+    if (!graph_exec_.ready() || inputs != graph_inputs_) {
+      graph_exec_.reset();
       LSMSS_CHECK(cudaStreamBeginCapture(stream(), cudaStreamCaptureModeThreadLocal));
       try {
         record();
@@ -509,6 +517,7 @@ class Engine {
       }
       LSMSS_CHECK(cudaStreamEndCapture(stream(), graph_.out()));
       graph_exec_.instantiate(graph_.get());
+      graph_inputs_ = inputs;
     }
     graph_exec_.launch(stream());
   }
@@ -553,6 +562,7 @@ class Engine {
   PinnedBuffer<double> host_sums_;
   Graph graph_;
   GraphExec graph_exec_;
+  std::vector<const void*> graph_inputs_;  // what the captured step reads besides the engine's
 };
 
 // ---------------------------------------------------------------- single model (Backend)
@@ -727,6 +737,8 @@ class CudaFoldGroup final : public FoldGroup {
     ring_next_ = 0;
   }
 
+  // Uploaded (all folds' sets again) at the next start_epoch; the next step then captures its
+  // graph again (Engine::replay).
   void do_set_training_rows(int fold, const EncodedRows& rows) override {
     train_.at(fold) = &rows;
     uploaded_ = false;
@@ -767,7 +779,7 @@ class CudaFoldGroup final : public FoldGroup {
     LSMSS_CHECK(cudaEventRecord(ring_events_[slot].get(), engine_.stream()));
     ring_used_[slot] = true;
     const int B = engine_.max_batch();
-    engine_.replay([&] {
+    engine_.replay(step_inputs(), [&] {
       engine_.gather(train_data_.x.data(), train_data_.target_pointers(), train_data_.weights(),
                      train_data_.offsets.data(), order_.data());
       engine_.forward(B, false);
@@ -936,6 +948,15 @@ class CudaFoldGroup final : public FoldGroup {
     d.w.resize(std::max<long long>(total, 1));
     engine_.copy_in(d.w.data(), all.data(), all.size() * sizeof(float));
     engine_.synchronize();  // `all` goes out of scope
+  }
+
+  // The device addresses the captured training step reads outside the engine (see
+  // Engine::replay): uploading the training rows again reallocates them.
+  std::vector<const void*> step_inputs() {
+    std::vector<const void*> in = {train_data_.x.data(), train_data_.weights(),
+                                   train_data_.offsets.data(), order_.data()};
+    for (const float* t : train_data_.target_pointers()) in.push_back(t);
+    return in;
   }
 
   Engine engine_;

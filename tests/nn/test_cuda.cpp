@@ -355,6 +355,88 @@ TEST(NnCuda, TensorCorePrecisionsTrain) {
   }
 }
 
+namespace {
+
+// Rows of `net` for a fold group, drawn from `rng`; weighted: per-row loss weights in (0, 1].
+EncodedRows random_rows(const Network& net, std::size_t rows, bool weighted, Rng& rng) {
+  EncodedRows set;
+  set.rows = rows;
+  set.inputs.resize(rows * net.inputs());
+  randomize(set.inputs, rng, 1.0f);
+  for (const auto& h : net.spec().heads) {
+    set.targets.emplace_back(rows * h.outputs);
+    randomize(set.targets.back(), rng, 1.0f);
+  }
+  if (weighted)
+    for (std::size_t r = 0; r < rows; ++r)
+      set.weights.push_back(static_cast<float>(rng.uniform(0.2, 1.0)));
+  return set;
+}
+
+// A group trained directly: two epochs on one set of training rows per fold, then two on new
+// sets of other sizes (with row weights), set after the step's graph was captured. Returns
+// every fold's parameters.
+std::vector<std::vector<float>> train_with_new_rows(FoldGroup& group, const Network& net) {
+  const int folds = 2, batch = 8;
+  Rng rng(23);
+  std::vector<EncodedRows> first, second;
+  for (int f = 0; f < folds; ++f) first.push_back(random_rows(net, 20 + 5 * f, false, rng));
+  for (int f = 0; f < folds; ++f) second.push_back(random_rows(net, 31 - 6 * f, true, rng));
+  group.setup(net, folds, batch, Precision::fp32, FoldGroupUse::training);
+  for (int f = 0; f < folds; ++f) randomize(group.params(f), rng, 0.3f);
+  group.upload_params();
+  std::vector<long> adam_steps(folds, 0);
+  const float alpha[] = {1.0f, 0.5f};
+  std::vector<double> loss;
+  auto epochs = [&](const std::vector<EncodedRows>& sets) {
+    for (int f = 0; f < folds; ++f) group.set_training_rows(f, sets[f]);
+    std::vector<long> rows;
+    std::vector<std::vector<std::size_t>> orders;
+    for (const auto& s : sets) {
+      rows.push_back(static_cast<long>(s.rows));
+      orders.emplace_back(s.rows);
+      for (std::size_t r = 0; r < s.rows; ++r) orders.back()[r] = (7 * r + 3) % s.rows;
+    }
+    const std::vector<int> batches(folds, batch);
+    const bool active[] = {true, true};
+    for (int epoch = 0; epoch < 2; ++epoch) {
+      const EpochPlan plan = plan_epoch(rows, batches, active, adam_steps);
+      group.start_epoch(orders, 1e-2);
+      for (int s = 0; s < plan.steps; ++s) group.step(plan.step(s), alpha);
+      group.take_epoch_loss(loss);
+    }
+  };
+  epochs(first);
+  epochs(second);
+  group.download_params();
+  std::vector<std::vector<float>> params;
+  params.reserve(folds);
+  for (int f = 0; f < folds; ++f)
+    params.emplace_back(group.params(f).begin(), group.params(f).end());
+  return params;
+}
+
+}  // namespace
+
+// Training rows set again after the cuda group captured its step graph (the buffers the graph
+// read are reallocated, row weights appear): the group captures the step again, and its folds
+// match the CPU group driven the same way.
+TEST(NnCuda, TrainingRowsSetAgainAfterTheGraphMatchTheCpuGroup) {
+  SKIP_WITHOUT_GPU();
+  NetworkSpec spec;
+  spec.inputs = 6;
+  spec.shared = {10};
+  spec.shared_act = {Activation::tanh};
+  spec.heads = {{Task::energy, 1, 0}, {Task::charge, 3, 0}};
+  const Network net(spec);
+  auto cpu = make_backend_fold_group("reference", 1);
+  auto gpu = make_fold_group("cuda", 1);
+  const auto expected = train_with_new_rows(*cpu, net);
+  const auto got = train_with_new_rows(*gpu, net);
+  for (std::size_t f = 0; f < expected.size(); ++f)
+    EXPECT_LT(max_relative_difference(expected[f], got[f]), 1e-3) << "fold " << f;
+}
+
 // A cuda group set up for inference (after a training setup, whose buffers it releases) runs
 // forward passes as the CPU group and refuses training calls, naming them.
 TEST(NnCuda, InferenceGroupForwardsAndRefusesTraining) {
