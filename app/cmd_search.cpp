@@ -12,6 +12,7 @@
 #include "core/progress.hpp"
 #include "dataset_builder/dataset.hpp"
 #include "nn/core/architecture_search.hpp"
+#include "nn/core/evaluation_report.hpp"
 #include "nn/core/search_training.hpp"
 
 namespace lsmss::app {
@@ -27,12 +28,6 @@ std::string trial_text(const nn::Trial& t) {
   return fmt::format("{:>3}  {:<20} {:<28} {:>11.4e} {:>11.4e} {:>9.1f}", t.index,
                      t.architecture.widths_text(), t.architecture.activations_text(), t.mean_loss,
                      t.score, t.seconds);
-}
-
-double fold_spread(const nn::Trial& t) {
-  double s = 0;
-  for (double x : t.fold_loss) s += (x - t.mean_loss) * (x - t.mean_loss);
-  return t.fold_loss.size() > 1 ? std::sqrt(s / static_cast<double>(t.fold_loss.size() - 1)) : 0;
 }
 
 // The one-screen summary: the best trial of each layer count, the five best trials, the winner
@@ -57,7 +52,7 @@ void print_summary(const nn::SearchSettings& s, const nn::TrainingOptions& opt,
   const nn::Trial& w = out.winner;
   fmt::print("\nwinner    {} ({}), validation loss {:.4e} +- {:.2e} over {} folds, score {:.4e}\n",
              w.architecture.widths_text(), w.architecture.activations_text(), w.mean_loss,
-             fold_spread(w), w.fold_loss.size(), w.score);
+             nn::mean_and_std(w.fold_loss).std, w.fold_loss.size(), w.score);
   fmt::print("wrote     {} (trial log), {} (winner fragment)\n", s.log.string(), s.winner.string());
   std::vector<std::string> acts;
   for (auto a : w.architecture.activations) acts.push_back('"' + nn::activation_name(a) + '"');

@@ -112,11 +112,7 @@ void ModelData::add_linear_part(const std::uint8_t* occ, int n, std::size_t firs
                                 Predictions& p) const {
   if (!linear) return;
   const std::size_t N = static_cast<std::size_t>(system.num_sites());
-  Predictions part;
-  const PropertyMask mask = tasks();
-  if (mask & kEnergy) part.energy.assign(n, 0.0);
-  if (mask & kCharge) part.charge.assign(static_cast<std::size_t>(n) * N, 0.0);
-  if (mask & kMoment) part.moment.assign(static_cast<std::size_t>(n) * N, 0.0);
+  Predictions part = zero_predictions(static_cast<std::size_t>(n));
   linear->add_predictions(occ, n, part);
   auto copy = [&](const std::vector<double>& from, std::vector<double>& to, std::size_t per) {
     if (!from.empty()) std::copy(from.begin(), from.end(), to.begin() + first * per);
