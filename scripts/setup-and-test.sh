@@ -22,8 +22,9 @@ export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 (cd build && ctest --output-on-failure -j "$(nproc)" --timeout 600)
 # Sanitizer step: the core and command-line (app) tests and the robustness suite (hostile input,
 # fault injection; docs/reliability.md) in a separate build tree. It is also the build without the in-process
-# LSMS engine, where test_lsms_mode checks lsms.mode's "not compiled" error.
+# LSMS engine, where test_lsms_mode checks lsms.mode's "not compiled" error. The cuda backend under
+# the host emulation (cuda_emulation) runs there too: the sanitizers see its kernels' accesses.
 cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DLSMSS_SANITIZE=ON -DLSMSS_BUILD_BENCH=OFF \
   -DLSMSS_LSMS_BUILD_DIR=
-cmake --build build-asan -j "$(nproc)" --target test_core test_app test_robustness lsmss_failwrite test_lsms_mode lsms-surrogate
-(cd build-asan && ASAN_OPTIONS=detect_leaks=0 ctest --output-on-failure -L 'core|app|robustness|lsms_inprocess' -j "$(nproc)" --timeout 900)
+cmake --build build-asan -j "$(nproc)" --target test_core test_app test_robustness lsmss_failwrite test_lsms_mode lsms-surrogate test_cuda_emulation
+(cd build-asan && ASAN_OPTIONS=detect_leaks=0 ctest --output-on-failure -L 'core|app|robustness|lsms_inprocess|cuda_emulation' -j "$(nproc)" --timeout 900)

@@ -8,14 +8,27 @@
 #include <fmt/ranges.h>
 
 #include "core/error.hpp"
+#include "nn/core/cuda_entry.hpp"
 
 namespace lsmss::nn {
 
+namespace {
+const CudaEntryPoints* installed_cuda = nullptr;
+}  // namespace
+
+void install_cuda_entry_points(const CudaEntryPoints* entry) {
+  installed_cuda = entry;
+}
+
+const CudaEntryPoints* cuda_backend_entry() {
+  if (installed_cuda) return installed_cuda;
 #ifdef LSMSS_NN_CUDA_BACKEND
-std::unique_ptr<Backend> make_cuda_backend(int threads);
-bool cuda_device_present();
-std::string cuda_device_description();
+  static const CudaEntryPoints compiled = cuda_entry_points();
+  return &compiled;
+#else
+  return nullptr;
 #endif
+}
 
 void throw_error(const std::string& message) {
   throw Error(message);
@@ -87,24 +100,21 @@ const std::vector<std::string> kKnownBackends = {"reference", "onednn", "cuda"};
 
 }  // namespace
 
-const std::vector<BackendInfo>& compiled_backends() {
-  // Filled explicitly here (no static registration across translation units).
-  static const std::vector<BackendInfo> backends = [] {
-    auto always = [] { return true; };
-    std::vector<BackendInfo> v = {
-        {"reference", 0, [](int) { return make_reference_backend(); }, always},
-        {"onednn", 10, [](int threads) { return make_onednn_backend(threads); }, always},
-    };
-#ifdef LSMSS_NN_CUDA_BACKEND
-    v.push_back({"cuda", 20, [](int threads) { return make_cuda_backend(threads); },
-                 [] { return cuda_device_present(); }});
-#endif
-    std::stable_sort(v.begin(), v.end(), [](const BackendInfo& a, const BackendInfo& b) {
-      return a.priority > b.priority;
-    });
-    return v;
-  }();
-  return backends;
+std::vector<BackendInfo> compiled_backends() {
+  // Filled explicitly here (no static registration across translation units), at each call:
+  // the cuda entry points may be installed (tests).
+  auto always = [] { return true; };
+  std::vector<BackendInfo> v = {
+      {"reference", 0, [](int) { return make_reference_backend(); }, always},
+      {"onednn", 10, [](int threads) { return make_onednn_backend(threads); }, always},
+  };
+  if (const CudaEntryPoints* cuda = cuda_backend_entry())
+    v.push_back({"cuda", 20, [cuda](int /*threads*/) { return cuda->make_backend(); },
+                 cuda->device_present});
+  std::stable_sort(v.begin(), v.end(), [](const BackendInfo& a, const BackendInfo& b) {
+    return a.priority > b.priority;
+  });
+  return v;
 }
 
 std::vector<std::string> available_backend_names() {
@@ -128,17 +138,13 @@ std::vector<std::string> backend_names() {
 
 bool backend_compiled(const std::string& name) {
   if (name == "auto") return true;
-  const auto& c = compiled_backends();
+  const auto c = compiled_backends();
   return std::any_of(c.begin(), c.end(), [&](const BackendInfo& b) { return b.name == name; });
 }
 
 std::string cuda_backend_status() {
-#ifdef LSMSS_NN_CUDA_BACKEND
-  return fmt::format("compiled for {}; {}", LSMSS_CUDA_ARCHITECTURES_TEXT,
-                     cuda_device_description());
-#else
+  if (const CudaEntryPoints* cuda = cuda_backend_entry()) return cuda->status();
   return "not compiled (configured without the CUDA Toolkit)";
-#endif
 }
 
 std::unique_ptr<Backend> make_backend(const std::string& name, int threads) {

@@ -99,7 +99,7 @@ struct BackendInfo {
 };
 
 // The compiled backends, highest priority first.
-const std::vector<BackendInfo>& compiled_backends();
+std::vector<BackendInfo> compiled_backends();
 // Names of the compiled backends that can run here, highest priority first (the oracle test
 // runs over these).
 std::vector<std::string> available_backend_names();

@@ -59,9 +59,10 @@ class FoldGroup {
   virtual ~FoldGroup() = default;
   virtual std::string name() const = 0;
   // Sizes everything `use` needs for `folds` models of `net` and batches of up to `max_batch`
-  // rows.
+  // rows; every parameter starts at zero.
   void setup(const Network& net, int folds, int max_batch, Precision precision, FoldGroupUse use) {
     use_ = use;
+    epoch_started_ = false;
     do_setup(net, folds, max_batch, precision, use);
   }
   FoldGroupUse use() const { return use_; }
@@ -73,9 +74,10 @@ class FoldGroup {
 
   // ---- training (FoldGroupUse::training only) ----
   // Fold f's training rows, kept (by pointer on the host, uploaded once by a device group) for
-  // the whole run.
+  // the whole run. New rows need a start_epoch (their row orders) before the next step.
   void set_training_rows(int fold, const EncodedRows& rows) {
     require_training("set_training_rows");
+    epoch_started_ = false;
     do_set_training_rows(fold, rows);
   }
   // Fold f's validation rows, kept likewise (set_loss reads them).
@@ -88,10 +90,15 @@ class FoldGroup {
   void start_epoch(std::span<const std::vector<std::size_t>> orders, double lr) {
     require_training("start_epoch");
     do_start_epoch(orders, lr);
+    epoch_started_ = true;
   }
   // One lockstep step: batches[f] for every fold; alpha: per-head loss weights.
   void step(const FoldBatch* batches, const float* alpha) {
     require_training("step");
+    if (!epoch_started_)
+      throw_error(name() +
+                  " fold group: step without start_epoch after setup or set_training_rows (the "
+                  "step's rows are taken from the epoch's row orders)");
     do_step(batches, alpha);
   }
   // The epoch's training loss per fold and head: the sum over its batches of the batch loss
@@ -136,6 +143,7 @@ class FoldGroup {
                            std::vector<double>& out) = 0;
 
   FoldGroupUse use_ = FoldGroupUse::training;
+  bool epoch_started_ = false;  // since setup and the last set_training_rows
 };
 
 }  // namespace lsmss::nn

@@ -9,15 +9,12 @@
 #include "core/error.hpp"
 #include "core/progress.hpp"
 #include "core/version.hpp"
+#include "nn/core/cuda_entry.hpp"
 #include "nn/core/loss.hpp"
 #include "nn/core/model_impl.hpp"
 #include "nn/core/training_parts.hpp"
 
 namespace lsmss::nn {
-
-#ifdef LSMSS_NN_CUDA_BACKEND
-std::unique_ptr<FoldGroup> make_cuda_fold_group();
-#endif
 
 using namespace training;
 
@@ -160,9 +157,8 @@ std::unique_ptr<FoldGroup> make_backend_fold_group(const std::string& backend, i
 
 std::unique_ptr<FoldGroup> make_fold_group(const std::string& backend, int threads) {
   const std::string chosen = backend == "auto" ? auto_backend_name() : backend;
-#ifdef LSMSS_NN_CUDA_BACKEND
-  if (chosen == "cuda") return make_cuda_fold_group();
-#endif
+  if (chosen == "cuda")
+    if (const CudaEntryPoints* cuda = cuda_backend_entry()) return cuda->make_fold_group();
   if (!backend_compiled(chosen)) make_backend(chosen, threads);  // throws the clear error
   return make_backend_fold_group(chosen, threads);
 }

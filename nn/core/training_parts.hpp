@@ -122,15 +122,15 @@ class BatchAssembler {
 };
 
 // Loss per head over a whole row set, rows weighted by their loss weights (NaN for every head
-// when the set is empty).
+// when the set is empty); `out` is resized to the heads (as the cuda group's set_loss does).
 inline void set_loss(Backend& backend, const Loss& loss, const EncodedRows& set, int max_batch,
                      std::vector<double>& out) {
   const Network& net = backend.network();
   if (set.rows == 0) {
-    std::fill(out.begin(), out.end(), std::numeric_limits<double>::quiet_NaN());
+    out.assign(net.num_heads(), std::numeric_limits<double>::quiet_NaN());
     return;
   }
-  std::fill(out.begin(), out.end(), 0.0);
+  out.assign(net.num_heads(), 0.0);
   const long rows = static_cast<long>(set.rows);
   for (long first = 0; first < rows; first += max_batch) {
     const int n = static_cast<int>(std::min<long>(max_batch, rows - first));

@@ -14,7 +14,8 @@
 // moving its host-side inputs and results across at each call (tests, inference); training
 // goes through the fold group (nn/core/multi_fold.hpp).
 //
-// NOTE: written and compiled without a GPU; see docs/nn.md for what has been verified.
+// NOTE: written without a GPU. CI runs this source on the CPU under a host emulation of the CUDA
+// runtime and cuBLAS (tests/nn/cuda_emulation); it has not run on a GPU yet (docs/nn.md).
 #include <cublas_v2.h>
 #include <cuda_runtime.h>
 
@@ -28,6 +29,7 @@
 #include <vector>
 
 #include "nn/core/backend.hpp"
+#include "nn/core/cuda_entry.hpp"
 #include "nn/core/elementwise.hpp"
 #include "nn/core/fold_group.hpp"
 #include "nn/cuda/engine_buffers.hpp"
@@ -53,11 +55,6 @@ void check(cublasStatus_t s, const char* call) {
 }
 
 #define LSMSS_CHECK(call) check((call), #call)
-
-// A kernel launch reports configuration errors through cudaGetLastError().
-void check_launch(const char* kernel) {
-  check(cudaGetLastError(), kernel);
-}
 
 // ---------------------------------------------------------------- RAII handles
 
@@ -193,6 +190,29 @@ int blocks_for(std::size_t n) {
   return static_cast<int>(std::min<std::size_t>((n + kThreads - 1) / kThreads, 65535u * 8));
 }
 
+// How a kernel is launched. block_sync: the kernel synchronizes its block (__syncthreads); the
+// host emulation of the CPU tests must know it to run the block's threads side by side.
+struct LaunchShape {
+  const char* what;  // named in the error
+  int blocks, threads;
+  cudaStream_t stream;
+  bool block_sync = false;
+};
+
+// kernel<<<blocks, threads, 0, stream>>>(args...), then the launch's own error (configuration),
+// named. Compiled by the host compiler, the launch goes to the host emulation
+// (tests/nn/cuda_emulation), which runs this file's kernels in the CPU tests.
+template <class... Params, class... Args>
+void launch(const LaunchShape& l, void (*kernel)(Params...), Args&&... args) {
+#ifdef __CUDACC__
+  kernel<<<l.blocks, l.threads, 0, l.stream>>>(std::forward<Args>(args)...);
+#else
+  cuda_emulation::launch(l.what, l.blocks, l.threads, l.block_sync, l.stream, kernel,
+                         std::forward<Args>(args)...);
+#endif
+  check(cudaGetLastError(), l.what);
+}
+
 // dst (folds x rows x width) = the step's rows of every fold (step_math::gathered_value).
 __global__ void gather_rows(int folds, int rows, int width, const float* src,
                             const long long* offsets, const int* order, const DeviceStep* steps,
@@ -262,17 +282,19 @@ __global__ void mse_loss(int rows, int outputs, int batch_stride, const float* y
   const float* w = row_weights ? row_weights + std::size_t(f) * batch_stride : nullptr;
   float* fold_dy = dy ? dy + base : nullptr;
   const int n = rows * outputs, used = count * outputs;
+  // Validation does not weigh the heads (alpha is uploaded by the first training step).
+  const float a = dy ? alpha[head] : 0.0f;
   double s = 0;
   for (int k = threadIdx.x; k < n; k += blockDim.x) {
     if (k < used)
-      s += step_math::loss_element(k, outputs, count, y + base, t + base, w, alpha[head], fold_dy);
+      s += step_math::loss_element(k, outputs, count, y + base, t + base, w, a, fold_dy);
     else if (fold_dy)
       fold_dy[k] = 0.0f;
   }
   partial[threadIdx.x] = s;
   __syncthreads();
-  for (int w = blockDim.x / 2; w > 0; w /= 2) {
-    if (threadIdx.x < w) partial[threadIdx.x] += partial[threadIdx.x + w];
+  for (unsigned half = blockDim.x / 2; half > 0; half /= 2) {
+    if (threadIdx.x < half) partial[threadIdx.x] += partial[threadIdx.x + half];
     __syncthreads();
   }
   if (threadIdx.x == 0 && used > 0)
@@ -419,19 +441,16 @@ class Engine {
   void gather(const float* x, const std::vector<const float*>& t, const float* w,
               const long long* offsets, const int* order) {
     const int B = batch_;
-    gather_rows<<<blocks_for(std::size_t(folds_) * B * net_.inputs()), kThreads, 0, stream()>>>(
-        folds_, B, net_.inputs(), x, offsets, order, steps_.data(), x_.data());
-    check_launch("gather_rows (inputs)");
-    if (w) {
-      gather_rows<<<blocks_for(std::size_t(folds_) * B), kThreads, 0, stream()>>>(
-          folds_, B, 1, w, offsets, order, steps_.data(), row_weights_.data());
-      check_launch("gather_rows (row weights)");
-    }
+    launch({"gather_rows (inputs)", blocks_for(std::size_t(folds_) * B * net_.inputs()), kThreads,
+            stream()},
+           gather_rows, folds_, B, net_.inputs(), x, offsets, order, steps_.data(), x_.data());
+    if (w)
+      launch({"gather_rows (row weights)", blocks_for(std::size_t(folds_) * B), kThreads, stream()},
+             gather_rows, folds_, B, 1, w, offsets, order, steps_.data(), row_weights_.data());
     for (int h = 0; h < net_.num_heads(); ++h) {
       const int O = net_.spec().heads[h].outputs;
-      gather_rows<<<blocks_for(std::size_t(folds_) * B * O), kThreads, 0, stream()>>>(
-          folds_, B, O, t[h], offsets, order, steps_.data(), targets_[h].data());
-      check_launch("gather_rows (targets)");
+      launch({"gather_rows (targets)", blocks_for(std::size_t(folds_) * B * O), kThreads, stream()},
+             gather_rows, folds_, B, O, t[h], offsets, order, steps_.data(), targets_[h].data());
     }
   }
 
@@ -443,10 +462,10 @@ class Engine {
       const Layer& ly = L[l];
       const bool given = l == 0 && from_first;
       if (!given) run(gemm_plan::forward(net_, static_cast<int>(l), rows, batch_, P_));
-      bias_activation<<<blocks_for(std::size_t(folds_) * rows * ly.out), kThreads, 0, stream()>>>(
-          folds_, rows, ly.out, batch_, ly.act, params_.data(), P_, static_cast<long long>(ly.b),
-          !given, act_[l].data());
-      check_launch("bias_activation");
+      launch(
+          {"bias_activation", blocks_for(std::size_t(folds_) * rows * ly.out), kThreads, stream()},
+          bias_activation, folds_, rows, ly.out, batch_, ly.act, params_.data(), P_,
+          static_cast<long long>(ly.b), !given, act_[l].data());
     }
   }
 
@@ -457,11 +476,10 @@ class Engine {
     double* sums = sums_[training ? kTrainingSums : kValidationSums].data();
     for (int h = 0; h < net_.num_heads(); ++h) {
       const int l = net_.output_layer(h);
-      mse_loss<<<folds_, kThreads, 0, stream()>>>(
-          rows, net_.spec().heads[h].outputs, batch_, act_[l].data(), targets_[h].data(),
-          weighted ? row_weights_.data() : nullptr, training ? diff_[l].data() : nullptr,
-          steps_.data(), alpha_.data(), h, net_.num_heads(), sums);
-      check_launch("mse_loss");
+      launch({"mse_loss", folds_, kThreads, stream(), /*block_sync=*/true}, mse_loss, rows,
+             net_.spec().heads[h].outputs, batch_, act_[l].data(), targets_[h].data(),
+             weighted ? row_weights_.data() : nullptr, training ? diff_[l].data() : nullptr,
+             steps_.data(), alpha_.data(), h, net_.num_heads(), sums);
     }
   }
 
@@ -473,25 +491,23 @@ class Engine {
     for (int l = static_cast<int>(L.size()) - 1; l >= 0; --l) {
       const Layer& ly = L[l];
       if (ly.act != Activation::linear) {
-        activation_backward<<<blocks_for(std::size_t(folds_) * rows * ly.out), kThreads, 0,
-                              stream()>>>(folds_, rows, ly.out, batch_, ly.act, act_[l].data(),
-                                          diff_[l].data());
-        check_launch("activation_backward");
+        launch({"activation_backward", blocks_for(std::size_t(folds_) * rows * ly.out), kThreads,
+                stream()},
+               activation_backward, folds_, rows, ly.out, batch_, ly.act, act_[l].data(),
+               diff_[l].data());
       }
       run(gemm_plan::weight_gradient(net_, l, rows, batch_, P_));
-      bias_gradient<<<blocks_for(std::size_t(folds_) * ly.out), kThreads, 0, stream()>>>(
-          folds_, rows, ly.out, batch_, diff_[l].data(), grads_.data(), P_,
-          static_cast<long long>(ly.b));
-      check_launch("bias_gradient");
+      launch({"bias_gradient", blocks_for(std::size_t(folds_) * ly.out), kThreads, stream()},
+             bias_gradient, folds_, rows, ly.out, batch_, diff_[l].data(), grads_.data(), P_,
+             static_cast<long long>(ly.b));
       if (next < input_gradients.size() && input_gradients[next].first == l)
         run(input_gradients[next++].second);
     }
   }
 
   void adam() {
-    adam_kernel<<<blocks_for(std::size_t(folds_) * P_), kThreads, 0, stream()>>>(
-        folds_, P_, params_.data(), m_.data(), v_.data(), grads_.data(), steps_.data());
-    check_launch("adam_kernel");
+    launch({"adam_kernel", blocks_for(std::size_t(folds_) * P_), kThreads, stream()}, adam_kernel,
+           folds_, P_, params_.data(), m_.data(), v_.data(), grads_.data(), steps_.data());
   }
 
   // The training step of the fold group, captured into a graph and replayed. The graph holds
@@ -703,6 +719,7 @@ class CudaFoldGroup final : public FoldGroup {
   void upload_params() override {
     engine_.copy_in(engine_.params(), host_params_.data(), host_params_.size() * sizeof(float));
     engine_.synchronize();
+    validation_loss_.clear();  // of the parameters before
   }
   void download_params() override {
     engine_.copy_out(host_params_.data(), engine_.params(), host_params_.size() * sizeof(float));
@@ -729,12 +746,14 @@ class CudaFoldGroup final : public FoldGroup {
     validation_data_ = DeviceRows{};
     order_.resize(0);
     host_order_.resize(0);
-    uploaded_ = validation_uploaded_ = alpha_set_ = false;
+    uploaded_ = validation_uploaded_ = false;
+    alpha_.clear();
     const bool training = use == FoldGroupUse::training;
     ring_.resize(training ? std::size_t(kRing) * folds : 0);
     ring_events_ = std::vector<Event>(training ? kRing : 0);
     ring_used_.assign(training ? kRing : 0, false);
     ring_next_ = 0;
+    upload_params();  // zeros, as every group starts (device memory starts as garbage)
   }
 
   // Uploaded (all folds' sets again) at the next start_epoch; the next step then captures its
@@ -756,9 +775,12 @@ class CudaFoldGroup final : public FoldGroup {
   }
 
   void do_step(const FoldBatch* batches, const float* alpha) override {
-    if (!alpha_set_) {
-      engine_.upload_alpha(alpha);
-      alpha_set_ = true;
+    // The loss weights per head go up when they change (the captured step reads the device
+    // copy, an engine buffer, so the graph stays valid).
+    const int heads = engine_.net().num_heads();
+    if (alpha_.empty() || !std::equal(alpha, alpha + heads, alpha_.begin())) {
+      alpha_.assign(alpha, alpha + heads);
+      engine_.upload_alpha(alpha_.data());
     }
     AdamSettings settings;
     settings.lr = static_cast<float>(lr_);
@@ -974,12 +996,15 @@ class CudaFoldGroup final : public FoldGroup {
   std::vector<bool> ring_used_;
   unsigned long long ring_next_ = 0;
   double lr_ = 1e-4;
-  bool uploaded_ = false, validation_uploaded_ = false, alpha_set_ = false;
+  std::vector<float> alpha_;  // the loss weights per head on the device
+  bool uploaded_ = false, validation_uploaded_ = false;
 };
 
 }  // namespace
 
 // ---------------------------------------------------------------- entry points
+
+namespace {
 
 bool cuda_device_present() {
   return device_present(nullptr);
@@ -1001,12 +1026,18 @@ std::string cuda_device_description() {
          std::to_string(p.totalGlobalMem >> 30) + " GiB)";
 }
 
-std::unique_ptr<Backend> make_cuda_backend(int /*threads: the host side is one thread*/) {
-  return std::make_unique<CudaBackend>();
-}
+}  // namespace
 
-std::unique_ptr<FoldGroup> make_cuda_fold_group() {
-  return std::make_unique<CudaFoldGroup>();
+CudaEntryPoints cuda_entry_points() {
+  CudaEntryPoints e;
+  e.make_backend = [] { return std::unique_ptr<Backend>(std::make_unique<CudaBackend>()); };
+  e.make_fold_group = [] { return std::unique_ptr<FoldGroup>(std::make_unique<CudaFoldGroup>()); };
+  e.device_present = cuda_device_present;
+  e.status = [] {
+    return std::string("compiled for ") + LSMSS_CUDA_ARCHITECTURES_TEXT + "; " +
+           cuda_device_description();
+  };
+  return e;
 }
 
 }  // namespace lsmss::nn

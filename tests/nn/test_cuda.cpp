@@ -373,10 +373,18 @@ EncodedRows random_rows(const Network& net, std::size_t rows, bool weighted, Rng
   return set;
 }
 
+// What train_with_new_rows leaves: every fold's parameters, and its validation loss per head
+// after new parameters were uploaded.
+struct DrivenGroup {
+  std::vector<std::vector<float>> params;
+  std::vector<std::vector<double>> validation;
+};
+
 // A group trained directly: two epochs on one set of training rows per fold, then two on new
-// sets of other sizes (with row weights), set after the step's graph was captured. Returns
-// every fold's parameters.
-std::vector<std::vector<float>> train_with_new_rows(FoldGroup& group, const Network& net) {
+// sets of other sizes (with row weights), set after the step's graph was captured, with other
+// loss weights per head; then a validation pass, and another after new parameters were
+// uploaded (no step between them).
+DrivenGroup train_with_new_rows(FoldGroup& group, const Network& net) {
   const int folds = 2, batch = 8;
   Rng rng(23);
   std::vector<EncodedRows> first, second;
@@ -386,9 +394,8 @@ std::vector<std::vector<float>> train_with_new_rows(FoldGroup& group, const Netw
   for (int f = 0; f < folds; ++f) randomize(group.params(f), rng, 0.3f);
   group.upload_params();
   std::vector<long> adam_steps(folds, 0);
-  const float alpha[] = {1.0f, 0.5f};
   std::vector<double> loss;
-  auto epochs = [&](const std::vector<EncodedRows>& sets) {
+  auto epochs = [&](const std::vector<EncodedRows>& sets, const std::vector<float>& alpha) {
     for (int f = 0; f < folds; ++f) group.set_training_rows(f, sets[f]);
     std::vector<long> rows;
     std::vector<std::vector<std::size_t>> orders;
@@ -402,25 +409,36 @@ std::vector<std::vector<float>> train_with_new_rows(FoldGroup& group, const Netw
     for (int epoch = 0; epoch < 2; ++epoch) {
       const EpochPlan plan = plan_epoch(rows, batches, active, adam_steps);
       group.start_epoch(orders, 1e-2);
-      for (int s = 0; s < plan.steps; ++s) group.step(plan.step(s), alpha);
+      for (int s = 0; s < plan.steps; ++s) group.step(plan.step(s), alpha.data());
       group.take_epoch_loss(loss);
     }
   };
-  epochs(first);
-  epochs(second);
+  epochs(first, {1.0f, 0.5f});
+  epochs(second, {0.25f, 2.0f});
   group.download_params();
-  std::vector<std::vector<float>> params;
-  params.reserve(folds);
+  DrivenGroup result;
   for (int f = 0; f < folds; ++f)
-    params.emplace_back(group.params(f).begin(), group.params(f).end());
-  return params;
+    result.params.emplace_back(group.params(f).begin(), group.params(f).end());
+  for (int f = 0; f < folds; ++f) group.set_validation_rows(f, first[f]);
+  for (int pass = 0; pass < 2; ++pass) {
+    if (pass == 1) {  // new parameters: the validation loss must follow them
+      for (int f = 0; f < folds; ++f) randomize(group.params(f), rng, 0.3f);
+      group.upload_params();
+    }
+    for (int f = 0; f < folds; ++f) {
+      group.set_loss(f, first[f], batch, loss);
+      result.validation.push_back(loss);
+    }
+  }
+  return result;
 }
 
 }  // namespace
 
 // Training rows set again after the cuda group captured its step graph (the buffers the graph
-// read are reallocated, row weights appear): the group captures the step again, and its folds
-// match the CPU group driven the same way.
+// read are reallocated, row weights appear) and other loss weights per head: the group captures
+// the step again and uploads the weights, and its folds match the CPU group driven the same
+// way; so do validation losses, also right after new parameters were uploaded.
 TEST(NnCuda, TrainingRowsSetAgainAfterTheGraphMatchTheCpuGroup) {
   SKIP_WITHOUT_GPU();
   NetworkSpec spec;
@@ -433,8 +451,14 @@ TEST(NnCuda, TrainingRowsSetAgainAfterTheGraphMatchTheCpuGroup) {
   auto gpu = make_fold_group("cuda", 1);
   const auto expected = train_with_new_rows(*cpu, net);
   const auto got = train_with_new_rows(*gpu, net);
-  for (std::size_t f = 0; f < expected.size(); ++f)
-    EXPECT_LT(max_relative_difference(expected[f], got[f]), 1e-3) << "fold " << f;
+  for (std::size_t f = 0; f < expected.params.size(); ++f)
+    EXPECT_LT(max_relative_difference(expected.params[f], got.params[f]), 1e-3) << "fold " << f;
+  ASSERT_EQ(got.validation.size(), expected.validation.size());
+  for (std::size_t k = 0; k < expected.validation.size(); ++k)
+    for (std::size_t h = 0; h < expected.validation[k].size(); ++h)
+      EXPECT_NEAR(got.validation[k][h], expected.validation[k][h],
+                  1e-4 * std::max(1.0, expected.validation[k][h]))
+          << "pass " << k / 2 << " fold " << k % 2 << " head " << h;
 }
 
 // A cuda group set up for inference (after a training setup, whose buffers it releases) runs

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <omp.h>
 
+#include <cmath>
 #include <functional>
 #include <string>
 #include <vector>
@@ -243,5 +244,73 @@ TEST(NnMultiFold, InferenceGroupRefusesTrainingCalls) {
     for (const auto& [name, call] : calls) EXPECT_NO_THROW(call()) << name;
     EXPECT_EQ(epoch_loss.size(), std::size_t(folds) * net.num_heads());
     for (double l : loss) EXPECT_GT(l, 0.0);  // set_loss ran
+  }
+}
+
+// A step takes its rows from the epoch's row orders: after setup, and after new training rows
+// (whose orders the group does not have yet), a step without start_epoch is refused, naming it.
+TEST(NnMultiFold, AStepNeedsAnEpochStartedAfterNewTrainingRows) {
+  NetworkSpec spec;
+  spec.inputs = 3;
+  spec.shared = {4};
+  spec.shared_act = {Activation::tanh};
+  spec.heads = {{Task::energy, 1, 0}};
+  const Network net(spec);
+  EncodedRows set;
+  set.rows = 4;
+  set.inputs.assign(set.rows * spec.inputs, 0.5f);
+  set.targets = {std::vector<float>(set.rows, 1.0f)};
+  const std::vector<std::vector<std::size_t>> orders = {{0, 1, 2, 3}};
+  const FoldBatch batch{0, 4, 1};
+  const float alpha[] = {1.0f};
+  for (const auto& backend : available_backend_names()) {
+    SCOPED_TRACE(backend);
+    auto group = make_fold_group(backend, 1);
+    group->setup(net, 1, 4, Precision::fp32, FoldGroupUse::training);
+    auto refused = [&] {
+      try {
+        group->step(&batch, alpha);
+        ADD_FAILURE() << "a step without start_epoch must fail";
+      } catch (const Error& e) {
+        EXPECT_NE(std::string(e.what()).find("without start_epoch"), std::string::npos) << e.what();
+      }
+    };
+    refused();
+    group->set_training_rows(0, set);
+    group->start_epoch(orders, 1e-2);
+    EXPECT_NO_THROW(group->step(&batch, alpha));
+    group->set_training_rows(0, set);
+    refused();
+    group->start_epoch(orders, 1e-2);
+    EXPECT_NO_THROW(group->step(&batch, alpha));
+  }
+}
+
+// set_loss gives one loss per head whatever `out` held before (a vector last filled by
+// take_epoch_loss, folds x heads, left stale entries behind on the CPU groups), for an empty set
+// too (NaN per head).
+TEST(NnMultiFold, SetLossGivesOneLossPerHeadWhateverOutHeld) {
+  NetworkSpec spec;
+  spec.inputs = 3;
+  spec.heads = {{Task::energy, 1, 0}, {Task::charge, 2, 0}};
+  const Network net(spec);
+  EncodedRows set, empty;
+  set.rows = 3;
+  set.inputs.assign(set.rows * spec.inputs, 0.5f);
+  set.targets = {std::vector<float>(3, 1.0f), std::vector<float>(6, -1.0f)};
+  empty.targets = {{}, {}};
+  for (const auto& backend : available_backend_names()) {
+    SCOPED_TRACE(backend);
+    auto group = make_fold_group(backend, 1);
+    group->setup(net, 2, 3, Precision::fp32, FoldGroupUse::training);
+    for (int f = 0; f < 2; ++f) group->set_validation_rows(f, set);
+    std::vector<double> out(7, 123.0);
+    group->set_loss(1, set, 3, out);
+    ASSERT_EQ(out.size(), 2u);
+    for (double l : out) EXPECT_GT(l, 0.0);
+    out.assign(7, 123.0);
+    group->set_loss(0, empty, 3, out);
+    ASSERT_EQ(out.size(), 2u);
+    for (double l : out) EXPECT_TRUE(std::isnan(l));
   }
 }

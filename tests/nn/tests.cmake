@@ -18,6 +18,23 @@ lsmss_add_test(test_cuda
   LIBS lsmss_nn lsmss_dataset_builder OpenMP::OpenMP_CXX
   LABELS gpu)
 
+# The same GPU tests, and the emulator's own, on the CPU: the cuda backend's source compiled by
+# the host compiler against a host emulation of the CUDA runtime and cuBLAS
+# (nn/cuda_emulation/include, first on the include path), which runs its kernels, graphs and
+# products strictly (nn/cuda_emulation/emulation.cpp says what it checks and what it cannot).
+find_package(Threads REQUIRED)
+lsmss_add_test(test_cuda_emulation
+  SOURCES nn/test_cuda.cpp nn/test_backends.cpp nn/test_multi_fold.cpp nn/test_ensemble.cpp
+    nn/cuda_emulation/emulation.cpp nn/cuda_emulation/emulated_backend.cpp
+    nn/cuda_emulation/test_emulation.cpp
+  LIBS lsmss_nn lsmss_dataset_builder OpenMP::OpenMP_CXX Threads::Threads
+  LABELS cuda_emulation
+  TEST_PREFIX "emulated.")
+target_include_directories(test_cuda_emulation BEFORE PRIVATE
+  ${CMAKE_CURRENT_SOURCE_DIR}/nn/cuda_emulation/include)
+target_compile_definitions(test_cuda_emulation PRIVATE LSMSS_NN_INTERNAL
+  LSMSS_CUDA_ARCHITECTURES_TEXT="the CUDA host emulation")
+
 # The architecture search: proposal and stop rules with a fake evaluator, resumption, the winner
 # fragment, and `lsms-surrogate search` on the embedded engine under 1 and 2 MPI ranks.
 lsmss_add_test(test_search
