@@ -187,7 +187,8 @@ using step_math::DeviceStep;
 constexpr int kThreads = 256;
 
 int blocks_for(std::size_t n) {
-  return static_cast<int>(std::min<std::size_t>((n + kThreads - 1) / kThreads, 65535u * 8));
+  return static_cast<int>(
+      std::min<std::size_t>((n + kThreads - 1) / kThreads, std::size_t(65535) * 8));
 }
 
 // How a kernel is launched. block_sync: the kernel synchronizes its block (__syncthreads); the

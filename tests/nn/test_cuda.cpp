@@ -150,11 +150,11 @@ TEST(NnCuda, SingleModelMatchesReference) {
     std::copy(ref->params().begin(), ref->params().end(), gpu->params().begin());
     gpu->upload_params();
     const int H = net.num_heads();
-    std::vector<float> x(max_batch * net.inputs()), alpha, weights(max_batch);
+    std::vector<float> x(std::size_t(max_batch) * net.inputs()), alpha, weights(max_batch);
     std::vector<std::vector<float>> t(H);
     std::vector<const float*> tp(H);
     for (int h = 0; h < H; ++h) {
-      t[h].resize(max_batch * spec.heads[h].outputs);
+      t[h].resize(std::size_t(max_batch) * spec.heads[h].outputs);
       tp[h] = t[h].data();
       alpha.push_back(0.5f + h);
     }

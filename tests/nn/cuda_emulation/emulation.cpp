@@ -350,7 +350,7 @@ class FiberBlock {
   }
 
  private:
-  static constexpr std::size_t kStackBytes = 256 * 1024;
+  static constexpr std::size_t kStackBytes = std::size_t(256) * 1024;
 
   static void entry() {
     FiberBlock& block = *current_;
@@ -435,8 +435,8 @@ void enqueue_kernel(const char* what, unsigned blocks, unsigned threads, bool bl
     last_error = cudaErrorInvalidConfiguration;
     return;
   }
-  const std::string name = what;
-  submit(s, [=] {
+  submit(s, [name = std::string(what), blocks, threads, block_sync, pointers = std::move(pointers),
+             body = std::move(body)] {
     for (const auto& [position, p] : pointers)
       if (p && !in_device_memory(p))
         throw Fault(cudaErrorIllegalAddress, "kernel '" + name + "': argument " +

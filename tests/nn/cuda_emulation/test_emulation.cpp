@@ -234,7 +234,8 @@ TEST_F(EmulatedBlas, StridedBatchedProductsFollowCublasLayout) {
     for (bool tb : {false, true}) {
       SCOPED_TRACE(std::string(ta ? "T" : "N") + (tb ? "T" : "N"));
       const int lda = (ta ? k : m) + 1, ldb = (tb ? n : k) + 2, ldc = m + 1;
-      const long long sa = lda * (ta ? m : k), sb = ldb * (tb ? k : n), sc = ldc * n;
+      const long long sa = 1LL * lda * (ta ? m : k), sb = 1LL * ldb * (tb ? k : n),
+                      sc = 1LL * ldc * n;
       std::vector<float> a(sa * batches), b(sb * batches);
       for (std::size_t i = 0; i < a.size(); ++i) a[i] = static_cast<float>(i % 7) - 3.0f;
       for (std::size_t i = 0; i < b.size(); ++i) b[i] = static_cast<float>(i % 5) * 0.5f - 1.0f;
@@ -253,7 +254,7 @@ TEST_F(EmulatedBlas, StridedBatchedProductsFollowCublasLayout) {
         const std::vector<float> bb(b.begin() + batch * sb, b.begin() + (batch + 1) * sb);
         for (int j = 0; j < n; ++j)
           for (int i = 0; i < m; ++i)
-            EXPECT_FLOAT_EQ(c[batch * sc + i + j * ldc],
+            EXPECT_FLOAT_EQ(c[batch * sc + i + 1LL * j * ldc],
                             expected_element(ab, bb, ta, tb, lda, ldb, i, j, k));
       }
     }

@@ -14,11 +14,12 @@
 #include <utility>
 #include <vector>
 
-#define __global__
-#define __host__
-#define __device__
+// CUDA's own names, reserved identifiers by necessity (NOLINTs below).
+#define __global__  // NOLINT(bugprone-reserved-identifier)
+#define __host__    // NOLINT(bugprone-reserved-identifier)
+#define __device__  // NOLINT(bugprone-reserved-identifier)
 // A block's threads share it; blocks run one after another, so one instance serves them all.
-#define __shared__ static
+#define __shared__ static  // NOLINT(bugprone-reserved-identifier)
 
 struct dim3 {
   unsigned x = 1, y = 1, z = 1;
@@ -26,7 +27,7 @@ struct dim3 {
 // The running emulated thread's indices (set per thread by the launch).
 extern thread_local dim3 threadIdx, blockIdx, blockDim, gridDim;
 // The block's barrier; a fault in a kernel launched without block synchronization.
-void __syncthreads();
+void __syncthreads();  // NOLINT(bugprone-reserved-identifier)
 
 enum cudaError_t {
   cudaSuccess = 0,
