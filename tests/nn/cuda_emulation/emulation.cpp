@@ -209,6 +209,35 @@ void* allocate(std::size_t bytes, bool device_memory) {
   return p;
 }
 
+// cudaMalloc and cudaMallocHost.
+cudaError_t allocate_call(void** pointer, std::size_t bytes, bool device_memory) {
+  Device& d = device();
+  const std::lock_guard lock(d.mutex);
+  if (d.fault) return d.fault;
+  if (!pointer) return note(cudaErrorInvalidValue);
+  if (refuse_while_capturing()) return note(cudaErrorStreamCaptureUnsupported);
+  *pointer = bytes == 0 ? nullptr : allocate(bytes, device_memory);
+  return bytes == 0 || *pointer ? cudaSuccess : note(cudaErrorMemoryAllocation);
+}
+
+// A new stream, event (its `live` set) and the like.
+template <class Handle>
+cudaError_t create_handle(Handle** out, std::set<Handle*>& live) {
+  if (device().fault) return device().fault;
+  if (!out) return note(cudaErrorInvalidValue);
+  *out = new Handle;
+  live.insert(*out);
+  return cudaSuccess;
+}
+
+// Deletes a handle of `live`; false for one it does not hold.
+template <class Handle>
+bool destroy_handle(Handle* handle, std::set<Handle*>& live) {
+  if (!live.erase(handle)) return false;
+  delete handle;
+  return true;
+}
+
 cudaError_t release(void* p, bool device_memory) {
   if (p == nullptr) return cudaSuccess;
   if (refuse_while_capturing()) return note(cudaErrorStreamCaptureUnsupported);
@@ -220,9 +249,6 @@ cudaError_t release(void* p, bool device_memory) {
   std::free(p);
   return device().fault;
 }
-
-// What a host-device copy does with its host side (see the file comment).
-enum class Host { pageable, pinned };
 
 // A copy of `rows` rows of `width` bytes (one row: a plain copy); `to_device` / `from_device`
 // say which side is device memory.
@@ -495,67 +521,69 @@ void __syncthreads() {
                                 "__syncthreads() in a kernel launched without block_sync");
 }
 
+namespace {
+
+// Name and message of each code the emulation returns.
+template <class Code>
+struct Described {
+  Code code;
+  const char* name;
+  const char* text;
+};
+
+constexpr Described<cudaError_t> kCudaErrors[] = {
+    {cudaSuccess, "cudaSuccess", "no error"},
+    {cudaErrorInvalidValue, "cudaErrorInvalidValue", "invalid argument"},
+    {cudaErrorMemoryAllocation, "cudaErrorMemoryAllocation", "out of memory"},
+    {cudaErrorInvalidConfiguration, "cudaErrorInvalidConfiguration",
+     "invalid configuration argument"},
+    {cudaErrorInvalidDevicePointer, "cudaErrorInvalidDevicePointer", "invalid device pointer"},
+    {cudaErrorInvalidMemcpyDirection, "cudaErrorInvalidMemcpyDirection",
+     "invalid copy direction for memcpy"},
+    {cudaErrorNoDevice, "cudaErrorNoDevice", "no CUDA-capable device is detected"},
+    {cudaErrorInvalidResourceHandle, "cudaErrorInvalidResourceHandle", "invalid resource handle"},
+    {cudaErrorIllegalAddress, "cudaErrorIllegalAddress",
+     "an illegal memory access was encountered"},
+    {cudaErrorLaunchFailure, "cudaErrorLaunchFailure", "unspecified launch failure"},
+    {cudaErrorStreamCaptureUnsupported, "cudaErrorStreamCaptureUnsupported",
+     "operation not permitted when stream is capturing"},
+    {cudaErrorStreamCaptureInvalidated, "cudaErrorStreamCaptureInvalidated",
+     "operation failed due to a previous error during capture"},
+};
+
+constexpr Described<cublasStatus_t> kBlasStatuses[] = {
+    {CUBLAS_STATUS_SUCCESS, "CUBLAS_STATUS_SUCCESS", "the operation completed successfully"},
+    {CUBLAS_STATUS_NOT_INITIALIZED, "CUBLAS_STATUS_NOT_INITIALIZED",
+     "the library was not initialized"},
+    {CUBLAS_STATUS_ALLOC_FAILED, "CUBLAS_STATUS_ALLOC_FAILED", "the resource allocation failed"},
+    {CUBLAS_STATUS_INVALID_VALUE, "CUBLAS_STATUS_INVALID_VALUE",
+     "an invalid numeric value was used as an argument"},
+    {CUBLAS_STATUS_EXECUTION_FAILED, "CUBLAS_STATUS_EXECUTION_FAILED",
+     "the GPU program failed to execute"},
+    {CUBLAS_STATUS_NOT_SUPPORTED, "CUBLAS_STATUS_NOT_SUPPORTED",
+     "the functionality requested is not supported"},
+};
+
+template <class Code, std::size_t N>
+const Described<Code>* describe(const Described<Code> (&table)[N], Code code) {
+  for (const auto& d : table)
+    if (d.code == code) return &d;
+  return nullptr;
+}
+
+}  // namespace
+
 const char* cudaGetErrorName(cudaError_t error) {
-  switch (error) {
-    case cudaSuccess:
-      return "cudaSuccess";
-    case cudaErrorInvalidValue:
-      return "cudaErrorInvalidValue";
-    case cudaErrorMemoryAllocation:
-      return "cudaErrorMemoryAllocation";
-    case cudaErrorInvalidConfiguration:
-      return "cudaErrorInvalidConfiguration";
-    case cudaErrorInvalidDevicePointer:
-      return "cudaErrorInvalidDevicePointer";
-    case cudaErrorInvalidMemcpyDirection:
-      return "cudaErrorInvalidMemcpyDirection";
-    case cudaErrorNoDevice:
-      return "cudaErrorNoDevice";
-    case cudaErrorInvalidResourceHandle:
-      return "cudaErrorInvalidResourceHandle";
-    case cudaErrorIllegalAddress:
-      return "cudaErrorIllegalAddress";
-    case cudaErrorLaunchFailure:
-      return "cudaErrorLaunchFailure";
-    case cudaErrorStreamCaptureUnsupported:
-      return "cudaErrorStreamCaptureUnsupported";
-    case cudaErrorStreamCaptureInvalidated:
-      return "cudaErrorStreamCaptureInvalidated";
-  }
-  return "cudaErrorUnknown";
+  const auto* d = describe(kCudaErrors, error);
+  return d ? d->name : "cudaErrorUnknown";
 }
 
 const char* cudaGetErrorString(cudaError_t error) {
-  Device& d = device();
-  const std::lock_guard lock(d.mutex);
-  if (d.fault && error == d.fault) return d.fault_text.c_str();
-  switch (error) {
-    case cudaSuccess:
-      return "no error";
-    case cudaErrorInvalidValue:
-      return "invalid argument";
-    case cudaErrorMemoryAllocation:
-      return "out of memory";
-    case cudaErrorInvalidConfiguration:
-      return "invalid configuration argument";
-    case cudaErrorInvalidDevicePointer:
-      return "invalid device pointer";
-    case cudaErrorInvalidMemcpyDirection:
-      return "invalid copy direction for memcpy";
-    case cudaErrorNoDevice:
-      return "no CUDA-capable device is detected";
-    case cudaErrorInvalidResourceHandle:
-      return "invalid resource handle";
-    case cudaErrorIllegalAddress:
-      return "an illegal memory access was encountered";
-    case cudaErrorLaunchFailure:
-      return "unspecified launch failure";
-    case cudaErrorStreamCaptureUnsupported:
-      return "operation not permitted when stream is capturing";
-    case cudaErrorStreamCaptureInvalidated:
-      return "operation failed due to a previous error during capture";
-  }
-  return "unknown error";
+  Device& device_state = device();
+  const std::lock_guard lock(device_state.mutex);
+  if (device_state.fault && error == device_state.fault) return device_state.fault_text.c_str();
+  const auto* d = describe(kCudaErrors, error);
+  return d ? d->text : "unknown error";
 }
 
 cudaError_t cudaGetLastError() {
@@ -588,23 +616,11 @@ cudaError_t cudaGetDeviceProperties(cudaDeviceProp* p, int device_number) {
 }
 
 cudaError_t cudaMalloc(void** pointer, std::size_t bytes) {
-  Device& d = device();
-  const std::lock_guard lock(d.mutex);
-  if (d.fault) return d.fault;
-  if (!pointer) return note(cudaErrorInvalidValue);
-  if (cuda_emulation::refuse_while_capturing()) return note(cudaErrorStreamCaptureUnsupported);
-  *pointer = bytes == 0 ? nullptr : cuda_emulation::allocate(bytes, true);
-  return bytes == 0 || *pointer ? cudaSuccess : note(cudaErrorMemoryAllocation);
+  return cuda_emulation::allocate_call(pointer, bytes, true);
 }
 
 cudaError_t cudaMallocHost(void** pointer, std::size_t bytes) {
-  Device& d = device();
-  const std::lock_guard lock(d.mutex);
-  if (d.fault) return d.fault;
-  if (!pointer) return note(cudaErrorInvalidValue);
-  if (cuda_emulation::refuse_while_capturing()) return note(cudaErrorStreamCaptureUnsupported);
-  *pointer = bytes == 0 ? nullptr : cuda_emulation::allocate(bytes, false);
-  return bytes == 0 || *pointer ? cudaSuccess : note(cudaErrorMemoryAllocation);
+  return cuda_emulation::allocate_call(pointer, bytes, false);
 }
 
 // Freed even on a faulted device (destructors free after a fault), which then reports it.
@@ -619,13 +635,8 @@ cudaError_t cudaFreeHost(void* pointer) {
 }
 
 cudaError_t cudaStreamCreateWithFlags(cudaStream_t* stream, unsigned /*flags*/) {
-  Device& d = device();
-  const std::lock_guard lock(d.mutex);
-  if (d.fault) return d.fault;
-  if (!stream) return note(cudaErrorInvalidValue);
-  *stream = new cuda_emulation::Stream;
-  d.streams.insert(*stream);
-  return cudaSuccess;
+  const std::lock_guard lock(device().mutex);
+  return cuda_emulation::create_handle(stream, device().streams);
 }
 
 cudaError_t cudaStreamDestroy(cudaStream_t stream) {
@@ -633,8 +644,7 @@ cudaError_t cudaStreamDestroy(cudaStream_t stream) {
   const std::lock_guard lock(d.mutex);
   if (!stream || !d.streams.count(stream)) return note(cudaErrorInvalidResourceHandle);
   cuda_emulation::drain(stream);  // queued work still completes
-  d.streams.erase(stream);
-  delete stream;
+  cuda_emulation::destroy_handle(stream, d.streams);
   return d.fault;
 }
 
@@ -681,21 +691,16 @@ cudaError_t cudaMemsetAsync(void* dst, int value, std::size_t bytes, cudaStream_
 }
 
 cudaError_t cudaEventCreateWithFlags(cudaEvent_t* event, unsigned /*flags*/) {
-  Device& d = device();
-  const std::lock_guard lock(d.mutex);
-  if (d.fault) return d.fault;
-  if (!event) return note(cudaErrorInvalidValue);
-  *event = new cuda_emulation::Event;
-  d.events.insert(*event);
-  return cudaSuccess;
+  const std::lock_guard lock(device().mutex);
+  return cuda_emulation::create_handle(event, device().events);
 }
 
 cudaError_t cudaEventDestroy(cudaEvent_t event) {
-  Device& d = device();
-  const std::lock_guard lock(d.mutex);
-  if (!d.events.erase(event)) return note(cudaErrorInvalidResourceHandle);
-  delete event;  // a record still queued keeps its flag alive
-  return d.fault;
+  const std::lock_guard lock(device().mutex);
+  // A record still queued keeps its flag alive.
+  if (!cuda_emulation::destroy_handle(event, device().events))
+    return note(cudaErrorInvalidResourceHandle);
+  return device().fault;
 }
 
 cudaError_t cudaEventRecord(cudaEvent_t event, cudaStream_t stream) {
@@ -748,11 +753,10 @@ cudaError_t cudaStreamEndCapture(cudaStream_t stream, cudaGraph_t* graph) {
 }
 
 cudaError_t cudaGraphDestroy(cudaGraph_t graph) {
-  Device& d = device();
-  const std::lock_guard lock(d.mutex);
-  if (!d.graphs.erase(graph)) return note(cudaErrorInvalidResourceHandle);
-  delete graph;
-  return cudaSuccess;
+  const std::lock_guard lock(device().mutex);
+  return cuda_emulation::destroy_handle(graph, device().graphs)
+             ? cudaSuccess
+             : note(cudaErrorInvalidResourceHandle);
 }
 
 cudaError_t cudaGraphInstantiate(cudaGraphExec_t* exec, cudaGraph_t graph,
@@ -768,11 +772,11 @@ cudaError_t cudaGraphInstantiate(cudaGraphExec_t* exec, cudaGraph_t graph,
 }
 
 cudaError_t cudaGraphExecDestroy(cudaGraphExec_t exec) {
-  Device& d = device();
-  const std::lock_guard lock(d.mutex);
-  if (!d.execs.erase(exec)) return note(cudaErrorInvalidResourceHandle);
-  delete exec;  // a launch still queued keeps its operations alive
-  return cudaSuccess;
+  const std::lock_guard lock(device().mutex);
+  // A launch still queued keeps its operations alive.
+  return cuda_emulation::destroy_handle(exec, device().execs)
+             ? cudaSuccess
+             : note(cudaErrorInvalidResourceHandle);
 }
 
 cudaError_t cudaGraphLaunch(cudaGraphExec_t exec, cudaStream_t stream) {
@@ -791,39 +795,13 @@ cudaError_t cudaGraphLaunch(cudaGraphExec_t exec, cudaStream_t stream) {
 // ---------------------------------------------------------------- cuBLAS
 
 const char* cublasGetStatusName(cublasStatus_t status) {
-  switch (status) {
-    case CUBLAS_STATUS_SUCCESS:
-      return "CUBLAS_STATUS_SUCCESS";
-    case CUBLAS_STATUS_NOT_INITIALIZED:
-      return "CUBLAS_STATUS_NOT_INITIALIZED";
-    case CUBLAS_STATUS_ALLOC_FAILED:
-      return "CUBLAS_STATUS_ALLOC_FAILED";
-    case CUBLAS_STATUS_INVALID_VALUE:
-      return "CUBLAS_STATUS_INVALID_VALUE";
-    case CUBLAS_STATUS_EXECUTION_FAILED:
-      return "CUBLAS_STATUS_EXECUTION_FAILED";
-    case CUBLAS_STATUS_NOT_SUPPORTED:
-      return "CUBLAS_STATUS_NOT_SUPPORTED";
-  }
-  return "CUBLAS_STATUS_UNKNOWN";
+  const auto* d = describe(kBlasStatuses, status);
+  return d ? d->name : "CUBLAS_STATUS_UNKNOWN";
 }
 
 const char* cublasGetStatusString(cublasStatus_t status) {
-  switch (status) {
-    case CUBLAS_STATUS_SUCCESS:
-      return "the operation completed successfully";
-    case CUBLAS_STATUS_NOT_INITIALIZED:
-      return "the library was not initialized";
-    case CUBLAS_STATUS_ALLOC_FAILED:
-      return "the resource allocation failed";
-    case CUBLAS_STATUS_INVALID_VALUE:
-      return "an invalid numeric value was used as an argument";
-    case CUBLAS_STATUS_EXECUTION_FAILED:
-      return "the GPU program failed to execute";
-    case CUBLAS_STATUS_NOT_SUPPORTED:
-      return "the functionality requested is not supported";
-  }
-  return "unknown status";
+  const auto* d = describe(kBlasStatuses, status);
+  return d ? d->text : "unknown status";
 }
 
 cublasStatus_t cublasCreate(cublasHandle_t* handle) {
@@ -837,11 +815,9 @@ cublasStatus_t cublasCreate(cublasHandle_t* handle) {
 }
 
 cublasStatus_t cublasDestroy(cublasHandle_t handle) {
-  Device& d = device();
-  const std::lock_guard lock(d.mutex);
-  if (!d.handles.erase(handle)) return CUBLAS_STATUS_NOT_INITIALIZED;
-  delete handle;
-  return CUBLAS_STATUS_SUCCESS;
+  const std::lock_guard lock(device().mutex);
+  return cuda_emulation::destroy_handle(handle, device().handles) ? CUBLAS_STATUS_SUCCESS
+                                                                  : CUBLAS_STATUS_NOT_INITIALIZED;
 }
 
 cublasStatus_t cublasSetStream(cublasHandle_t handle, cudaStream_t stream) {
