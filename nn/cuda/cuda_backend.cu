@@ -11,8 +11,9 @@
 // gradient, so one padded batch shape serves every fold and step.
 //
 // The single-model Backend interface (`make_backend("cuda")`) is the same engine with one fold,
-// moving its host-side inputs and results across at each call (tests, inference); training
-// goes through the fold group (nn/core/multi_fold.hpp).
+// moving its host-side inputs and results across at each call (tests, inference), with the
+// training buffers added at its first training call; training goes through the fold group
+// (nn/core/multi_fold.hpp).
 //
 // NOTE: written without a GPU. CI runs this source on the CPU under a host emulation of the CUDA
 // runtime and cuBLAS (tests/nn/cuda_emulation); it has not run on a GPU yet (docs/nn.md).
@@ -360,30 +361,41 @@ class Engine {
                                               : CUBLAS_COMPUTE_32F;
     graph_exec_.reset();
     graph_.reset();
-    const engine_buffers::Sizes n = engine_buffers::sizes(net, folds, max_batch, use);
+    const engine_buffers::Sizes n =
+        engine_buffers::sizes(net, folds, max_batch, FoldGroupUse::inference);
     params_.resize(n.params);
+    x_.resize(n.input);
+    act_.clear();
+    for (std::size_t size : n.activation) act_.emplace_back(size);
+    set_training_buffers(use);
+  }
+
+  // Allocates (training) or releases (inference) the buffers only training uses, keeping the
+  // parameters and the forward pass's: a single model predicts without them until its first
+  // training call, which keeps its last forward pass for the backward one.
+  void set_training_buffers(FoldGroupUse use) {
+    const engine_buffers::Sizes n = engine_buffers::sizes(net_, folds_, batch_, use);
     grads_.resize(n.grads);
     m_.resize(n.first_moment);
     v_.resize(n.second_moment);
-    x_.resize(n.input);
     row_weights_.resize(n.row_weights);
     alpha_.resize(n.alpha);
-    act_.clear();
     diff_.clear();
     targets_.clear();
-    for (std::size_t size : n.activation) act_.emplace_back(size);
     for (std::size_t size : n.gradient) diff_.emplace_back(size);
     for (std::size_t size : n.target) targets_.emplace_back(size);
     steps_.resize(n.steps);
     host_steps_.resize(n.steps);
     for (auto& sums : sums_) sums.resize(n.sums);
     host_sums_.resize(n.sums);
-    if (use == FoldGroupUse::inference) return;
+    training_ = use == FoldGroupUse::training;
+    if (!training_) return;
     LSMSS_CHECK(cudaMemsetAsync(m_.data(), 0, n.first_moment * sizeof(float), stream_.get()));
     LSMSS_CHECK(cudaMemsetAsync(v_.data(), 0, n.second_moment * sizeof(float), stream_.get()));
     clear_sums(kTrainingSums);
     clear_sums(kValidationSums);
   }
+  bool training() const { return training_; }
 
   const Network& net() const { return net_; }
   int folds() const { return folds_; }
@@ -571,6 +583,7 @@ class Engine {
   int folds_ = 0, batch_ = 0;
   long long P_ = 0;
   cublasComputeType_t compute_ = CUBLAS_COMPUTE_32F;
+  bool training_ = false;
   DeviceBuffer<float> params_, grads_, m_, v_, x_, alpha_, row_weights_;
   std::vector<DeviceBuffer<float>> act_, diff_, targets_;
   DeviceBuffer<DeviceStep> steps_;
@@ -590,9 +603,10 @@ class CudaBackend final : public Backend {
 
   void set_precision(Precision precision) override { precision_ = precision; }
 
+  // Forward passes only until the first training call (training_buffers()).
   void setup(const Network& net, int max_batch) override {
     Backend::setup(net, max_batch);
-    engine_.setup(net, 1, max_batch, precision_, FoldGroupUse::training);
+    engine_.setup(net, 1, max_batch, precision_, FoldGroupUse::inference);
     outputs_.assign(net.num_heads(), {});
     dy_.assign(net.num_heads(), {});
     for (int h = 0; h < net.num_heads(); ++h) {
@@ -637,6 +651,7 @@ class CudaBackend final : public Backend {
       Backend::apply_loss(loss, targets, batch, alpha, loss_out, row_weights);
       return;
     }
+    training_buffers();
     DeviceStep& s = engine_.host_steps()[0];
     s = DeviceStep{};
     s.count = batch;
@@ -658,6 +673,7 @@ class CudaBackend final : public Backend {
 
   void backward(const float* /*x: kept on the device since forward()*/, int batch) override {
     check_batch(batch);
+    training_buffers();
     for (int h = 0; h < net_.num_heads(); ++h)
       engine_.copy_in(engine_.gradient_of(net_.output_layer(h)), dy_[h].data(),
                       sizeof(float) * batch * net_.spec().heads[h].outputs);
@@ -676,6 +692,7 @@ class CudaBackend final : public Backend {
       return;
     }
     const std::size_t bytes = params_.size() * sizeof(float);
+    training_buffers();
     DeviceStep& s = engine_.host_steps()[0];
     s = DeviceStep{};
     s.active = 1;
@@ -694,6 +711,10 @@ class CudaBackend final : public Backend {
     if (batch < 1 || batch > max_batch_)
       throw_error("cuda backend: batch " + std::to_string(batch) + " outside 1.." +
                   std::to_string(max_batch_));
+  }
+  // The training buffers, allocated at the first training call.
+  void training_buffers() {
+    if (!engine_.training()) engine_.set_training_buffers(FoldGroupUse::training);
   }
   void fetch_outputs(int batch) {
     for (int h = 0; h < net_.num_heads(); ++h)

@@ -497,6 +497,13 @@ std::size_t device_allocations() {
   return n;
 }
 
+std::size_t device_bytes() {
+  const std::lock_guard lock(device().mutex);
+  std::size_t n = 0;
+  for (const auto& [start, a] : device().allocations) n += a.device ? a.bytes : 0;
+  return n;
+}
+
 void set_device_count(int count) {
   const std::lock_guard lock(device().mutex);
   device().device_count = count;

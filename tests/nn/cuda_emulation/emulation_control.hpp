@@ -14,6 +14,8 @@ void clear_fault();
 // Live cudaMalloc and cudaMallocHost allocations (an RAII check).
 std::size_t device_allocations();
 std::size_t pinned_allocations();
+// Bytes of the live cudaMalloc allocations.
+std::size_t device_bytes();
 // How many devices cudaGetDeviceCount reports (1; 0: as a machine without a GPU, whose count
 // call fails with cudaErrorNoDevice).
 void set_device_count(int count);

@@ -15,6 +15,7 @@
 #include "emulation_control.hpp"
 #include "nn/core/backend.hpp"
 #include "nn/core/fold_group.hpp"
+#include "nn/core/loss.hpp"
 #include "nn/core/multi_fold.hpp"
 
 namespace {
@@ -326,6 +327,46 @@ TEST(EmulatedCudaBackend, ReleasesEverythingItAllocated) {
   EXPECT_EQ(cuda_emulation::device_allocations(), device_before);
   EXPECT_EQ(cuda_emulation::pinned_allocations(), pinned_before);
   EXPECT_EQ(cuda_emulation::fault(), "");
+}
+
+// A single cuda model that only predicts holds its parameters and forward pass; its first
+// training call adds the gradients, Adam moments and backward buffers (and keeps the forward
+// pass the backward one needs: its gradients equal the reference backend's).
+TEST(EmulatedCudaBackend, ASingleModelTakesTrainingBuffersAtItsFirstTrainingCall) {
+  using namespace lsmss::nn;
+  NetworkSpec spec;
+  spec.inputs = 6;
+  spec.shared = {40};
+  spec.shared_act = {Activation::tanh};
+  spec.heads = {{Task::energy, 1, 0}};
+  const Network net(spec);
+  const int batch = 16;
+  const std::size_t before = cuda_emulation::device_bytes();
+  auto gpu = make_backend("cuda");
+  auto ref = make_reference_backend();
+  for (auto* b : {gpu.get(), ref.get()}) {
+    b->setup(net, batch);
+    for (std::size_t k = 0; k < b->params().size(); ++k)
+      b->params()[k] = 0.01f * static_cast<float>(k % 17) - 0.08f;
+    b->upload_params();
+  }
+  std::vector<float> x(std::size_t(batch) * spec.inputs), t(batch, 0.5f);
+  for (std::size_t k = 0; k < x.size(); ++k) x[k] = 0.1f * static_cast<float>(k % 7);
+  gpu->forward(x.data(), batch);
+  const std::size_t predicting = cuda_emulation::device_bytes() - before;
+  // Parameters, inputs and activations, and the 32 MiB cuBLAS workspace.
+  const std::size_t forward_floats = net.num_params() + std::size_t(batch) * (6 + 40 + 1);
+  EXPECT_EQ(predicting, forward_floats * sizeof(float) + (std::size_t(32) << 20));
+  const MseLoss loss;
+  const float* targets[] = {t.data()};
+  const float alpha[] = {1.0f};
+  double l_gpu = 0, l_ref = 0;
+  gpu->gradient(loss, x.data(), targets, batch, alpha, &l_gpu, nullptr);
+  ref->gradient(loss, x.data(), targets, batch, alpha, &l_ref, nullptr);
+  EXPECT_GT(cuda_emulation::device_bytes() - before, predicting + 3 * net.num_params());
+  EXPECT_NEAR(l_gpu, l_ref, 1e-6);
+  for (std::size_t k = 0; k < ref->grads().size(); ++k)
+    ASSERT_NEAR(gpu->grads()[k], ref->grads()[k], 1e-5) << "parameter " << k;
 }
 
 // As on a machine with the CUDA runtime but no GPU: `cuda` is a clear error, `auto` passes it
