@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
 # One command on a machine with an NVIDIA GPU: builds with CUDA (sm_80/sm_90 + PTX), runs the GPU
-# tests (cuda vs reference on the same seeds and data) and the GPU benchmark, prints a summary.
+# tests (cuda vs reference on the same seeds and data), the GPU benchmark and, where the toolkit
+# has it, compute-sanitizer (memcheck, racecheck, initcheck) on the small GPU tests; prints a
+# summary.
 #   scripts/gpu-check.sh [--quick] [--build DIR]
 #     --quick   8 benchmark epochs and 8 folds instead of 20 and 60 (a first look)
 # Needs the build dependencies of scripts/install-deps.sh and the CUDA Toolkit (nvcc, cuBLAS).
-# Exit status: 0 when the build, every GPU test and the benchmark pass; a GPU test that SKIPS on
-# this machine (no device visible) counts as a failure here, since this script is the check.
+# Exit status: 0 when the build, every GPU test, the benchmark and the sanitizers pass; a GPU
+# test that SKIPS on this machine (no device visible) counts as a failure here, since this
+# script is the check.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build=build-gpu
@@ -15,7 +18,7 @@ while [[ $# -gt 0 ]]; do
   case "$1" in
     --quick) folds=8; epochs=8 ;;
     --build) build="$2"; shift ;;
-    -h|--help) sed -n '2,8p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,11p' "$0"; exit 0 ;;
     *) echo "gpu-check: unknown argument '$1'" >&2; exit 2 ;;
   esac
   shift
@@ -70,6 +73,22 @@ for p in fp32 tf32 bf16; do
     summary "bench $p" "FAILED (see $log/bench_$p.txt)"
   fi
 done
+echo "== compute-sanitizer on the small GPU tests (what the host emulation in CI cannot see)"
+sanitizer=$(command -v compute-sanitizer || echo "$(dirname "$nvcc_path")/compute-sanitizer")
+small='NnCuda.SingleModelMatchesReference:NnCuda.TrainingRowsSetAgainAfterTheGraphMatchTheCpuGroup:NnCuda.InferenceGroupForwardsAndRefusesTraining'
+if [[ -x "$sanitizer" ]]; then
+  for tool in memcheck racecheck initcheck; do
+    if timeout 600 "$sanitizer" --tool "$tool" --error-exitcode 3 "$build/tests/test_cuda" \
+        --gtest_filter="$small" > "$log/sanitizer_$tool.txt" 2>&1; then
+      summary "compute-sanitizer $tool" "clean"
+    else
+      status=1
+      summary "compute-sanitizer $tool" "FAILED (see $log/sanitizer_$tool.txt)"
+    fi
+  done
+else
+  summary "compute-sanitizer" "not in this CUDA Toolkit: not run"
+fi
 if /usr/bin/python3 -c 'import torch, sys; sys.exit(0 if torch.cuda.is_available() else 1)' \
     2> /dev/null; then
   summary "PyTorch" "CUDA-enabled torch present: not compared by this script yet"
