@@ -26,8 +26,9 @@ find_package(Threads REQUIRED)
 lsmss_add_test(test_cuda_emulation
   SOURCES nn/test_cuda.cpp nn/test_backends.cpp nn/test_multi_fold.cpp nn/test_ensemble.cpp
     nn/cuda_emulation/emulation.cpp nn/cuda_emulation/emulated_backend.cpp
-    nn/cuda_emulation/test_emulation.cpp
-  LIBS lsmss_nn lsmss_dataset_builder OpenMP::OpenMP_CXX Threads::Threads
+    nn/cuda_emulation/test_emulation.cpp nn/cuda_emulation/test_consumers.cpp
+  LIBS lsmss_nn lsmss_dataset_builder lsmss_montecarlo lsmss_drivers OpenMP::OpenMP_CXX
+    Threads::Threads
   LABELS cuda_emulation
   TEST_PREFIX "emulated.")
 target_include_directories(test_cuda_emulation BEFORE PRIVATE
