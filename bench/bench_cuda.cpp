@@ -3,6 +3,8 @@
 // model and for all folds trained together, and the time of the full protocol (60 folds x
 // 30,000 epochs) EXTRAPOLATED from the measured epochs/s.
 // Usage: bench_cuda [--backend cuda] [--folds 60] [--epochs 20] [--precision fp32|tf32|bf16]
+//                   [--rows 25920] [--batch 2592]
+// (--rows and --batch other than FePt's: a smoke run, as the CPU tests do on the emulated device.)
 // Epochs/s are differences of two runs (E and E/4 epochs), so setup, the upload of the data and
 // the capture of the CUDA graph are not counted.
 #include <omp.h>
@@ -29,9 +31,9 @@ namespace {
 
 constexpr int kTrainRows = 25920, kBatch = 2592, kSites = 32, kProtocolEpochs = 30000;
 
-// Random FePt-shaped rows: every fold trains on ~kTrainRows rows (the others of its k folds).
-dataset::Dataset fept_sized_dataset(int folds) {
-  const int nontest = static_cast<int>(std::ceil(double(kTrainRows) * folds / (folds - 1)));
+// Random FePt-shaped rows: every fold trains on ~train_rows rows (the others of its k folds).
+dataset::Dataset fept_sized_dataset(int folds, int train_rows) {
+  const int nontest = static_cast<int>(std::ceil(double(train_rows) * folds / (folds - 1)));
   const int rows = nontest + nontest / 9;
   dataset::Dataset d{.system = System{Lattice(LatticeKind::fcc, 7.2, 7.2, {2, 2, 2}),
                                       {species_from_symbol("Fe"), species_from_symbol("Pt")}},
@@ -88,7 +90,7 @@ double train_seconds(const dataset::Dataset& d, TrainingOptions o, const std::ve
 
 int run(int argc, char** argv) {
   std::string backend = "cuda", precision = "fp32";
-  int folds = 60;
+  int folds = 60, rows = kTrainRows, batch = kBatch;
   long epochs = 20;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
@@ -100,20 +102,29 @@ int run(int argc, char** argv) {
       epochs = std::atol(argv[++i]);
     else if (a == "--precision" && i + 1 < argc)
       precision = argv[++i];
+    else if (a == "--rows" && i + 1 < argc)
+      rows = std::atoi(argv[++i]);
+    else if (a == "--batch" && i + 1 < argc)
+      batch = std::atoi(argv[++i]);
     else {
       fmt::print(
           "usage: bench_cuda [--backend cuda] [--folds 60] [--epochs 20] "
-          "[--precision fp32|tf32|bf16]\n"
-          "  Training epochs/s of STL-E, MTL-EC, MTL-ECM (FePt-sized: {} rows x 64 inputs, batch "
-          "{}), one model and all folds together; the full protocol time is extrapolated.\n",
-          kTrainRows, kBatch);
+          "[--precision fp32|tf32|bf16] [--rows {}] [--batch {}]\n"
+          "  Training epochs/s of STL-E, MTL-EC, MTL-ECM (FePt-sized: {} training rows per fold x "
+          "64 inputs, batch {}), one model and all folds together; the full protocol time is "
+          "extrapolated. Other --rows and --batch: a smoke run.\n",
+          kTrainRows, kBatch, kTrainRows, kBatch);
       return a == "-h" || a == "--help" ? 0 : 2;
     }
   }
   if (folds < 2 || epochs < 4) throw std::runtime_error("need --folds >= 2 and --epochs >= 4");
+  if (rows < 1 || batch < 1) throw std::runtime_error("need --rows >= 1 and --batch >= 1");
   fmt::print("bench_cuda: backend {} ({}), precision {}, cuda: {}\n", backend,
              backend == "auto" ? auto_backend_name() : backend, precision, cuda_backend_status());
-  const dataset::Dataset d = fept_sized_dataset(folds);
+  const dataset::Dataset d = fept_sized_dataset(folds, rows);
+  if (rows != kTrainRows || batch != kBatch)
+    fmt::print("smoke run: {} training rows per fold, batch {} (FePt: {} and {})\n", rows, batch,
+               kTrainRows, kBatch);
   std::vector<int> all(folds);
   for (int f = 0; f < folds; ++f) all[f] = f;
   const std::vector<Config> configs = {
@@ -129,7 +140,7 @@ int run(int argc, char** argv) {
     o.tasks = c.tasks;
     o.shared = c.shared;
     o.task_width = c.task_width;
-    o.batch_size = kBatch;
+    o.batch_size = batch;
     o.backend = backend;
     o.precision = precision_from_name(precision);
     o.progress = false;

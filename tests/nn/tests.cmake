@@ -23,18 +23,34 @@ lsmss_add_test(test_cuda
 # (nn/cuda_emulation/include, first on the include path), which runs its kernels, graphs and
 # products strictly (nn/cuda_emulation/emulation.cpp says what it checks and what it cannot).
 find_package(Threads REQUIRED)
+add_library(lsmss_cuda_emulation STATIC
+  nn/cuda_emulation/emulation.cpp nn/cuda_emulation/emulated_backend.cpp)
+target_include_directories(lsmss_cuda_emulation BEFORE PUBLIC
+  ${CMAKE_CURRENT_SOURCE_DIR}/nn/cuda_emulation/include ${CMAKE_CURRENT_SOURCE_DIR}/nn/cuda_emulation)
+target_compile_definitions(lsmss_cuda_emulation PUBLIC LSMSS_NN_INTERNAL
+  PRIVATE LSMSS_CUDA_ARCHITECTURES_TEXT="the CUDA host emulation")
+target_link_libraries(lsmss_cuda_emulation PUBLIC lsmss_nn Threads::Threads)
 lsmss_add_test(test_cuda_emulation
   SOURCES nn/test_cuda.cpp nn/test_backends.cpp nn/test_multi_fold.cpp nn/test_ensemble.cpp
-    nn/cuda_emulation/emulation.cpp nn/cuda_emulation/emulated_backend.cpp
-    nn/cuda_emulation/test_emulation.cpp nn/cuda_emulation/test_consumers.cpp
-  LIBS lsmss_nn lsmss_dataset_builder lsmss_montecarlo lsmss_drivers OpenMP::OpenMP_CXX
-    Threads::Threads
+    nn/cuda_emulation/emulation_environment.cpp nn/cuda_emulation/test_emulation.cpp
+    nn/cuda_emulation/test_consumers.cpp
+  LIBS lsmss_cuda_emulation lsmss_nn lsmss_dataset_builder lsmss_montecarlo lsmss_drivers
+    OpenMP::OpenMP_CXX
   LABELS cuda_emulation
   TEST_PREFIX "emulated.")
-target_include_directories(test_cuda_emulation BEFORE PRIVATE
-  ${CMAKE_CURRENT_SOURCE_DIR}/nn/cuda_emulation/include)
-target_compile_definitions(test_cuda_emulation PRIVATE LSMSS_NN_INTERNAL
-  LSMSS_CUDA_ARCHITECTURES_TEXT="the CUDA host emulation")
+# The GPU benchmark's whole flow at a smoke size on the emulated device (its numbers mean
+# nothing here): what scripts/gpu-check.sh runs first on a GPU must not fail for its own sake.
+if(LSMSS_BUILD_BENCH)
+  add_executable(bench_cuda_emulated ${CMAKE_SOURCE_DIR}/bench/bench_cuda.cpp
+    nn/cuda_emulation/install_at_startup.cpp)
+  target_link_libraries(bench_cuda_emulated PRIVATE lsmss_cuda_emulation lsmss_nn
+    lsmss_dataset_builder OpenMP::OpenMP_CXX)
+  add_test(NAME emulated.bench_cuda
+    COMMAND bench_cuda_emulated --folds 3 --epochs 4 --rows 40 --batch 16 --precision tf32)
+  set_tests_properties(emulated.bench_cuda PROPERTIES LABELS cuda_emulation
+    PASS_REGULAR_EXPRESSION
+      "STL-E +1 .*STL-E +3 .*MTL-EC +1 .*MTL-EC +3 .*MTL-ECM +1 .*MTL-ECM +3 .*EXTRAPOLATED")
+endif()
 
 # The architecture search: proposal and stop rules with a fake evaluator, resumption, the winner
 # fragment, and `lsms-surrogate search` on the embedded engine under 1 and 2 MPI ranks.
