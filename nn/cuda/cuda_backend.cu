@@ -374,6 +374,8 @@ class Engine {
   // parameters and the forward pass's: a single model predicts without them until its first
   // training call, which keeps its last forward pass for the backward one.
   void set_training_buffers(FoldGroupUse use) {
+    graph_exec_.reset();  // a captured step reads these buffers
+    graph_.reset();
     const engine_buffers::Sizes n = engine_buffers::sizes(net_, folds_, batch_, use);
     grads_.resize(n.grads);
     m_.resize(n.first_moment);
