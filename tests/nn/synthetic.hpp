@@ -15,6 +15,7 @@
 #include "core/species.hpp"
 #include "dataset_builder/dataset.hpp"
 #include "fixtures.hpp"
+#include "nn/core/network.hpp"
 
 namespace lsmss::test {
 
@@ -156,6 +157,16 @@ void expect_error_containing(F&& f, const std::string& text) {
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find(text), std::string::npos) << e.what();
   }
+}
+
+// inputs -> `hidden` tanh -> one energy output: the smallest network a backend test needs.
+inline nn::Network tanh_energy_network(int inputs, int hidden) {
+  nn::NetworkSpec spec;
+  spec.inputs = inputs;
+  spec.shared = {hidden};
+  spec.shared_act = {nn::Activation::tanh};
+  spec.heads = {{nn::Task::energy, 1, 0}};
+  return nn::Network(spec);
 }
 
 }  // namespace lsmss::test

@@ -250,15 +250,10 @@ TEST(NnMultiFold, InferenceGroupRefusesTrainingCalls) {
 // A step takes its rows from the epoch's row orders: after setup, and after new training rows
 // (whose orders the group does not have yet), a step without start_epoch is refused, naming it.
 TEST(NnMultiFold, AStepNeedsAnEpochStartedAfterNewTrainingRows) {
-  NetworkSpec spec;
-  spec.inputs = 3;
-  spec.shared = {4};
-  spec.shared_act = {Activation::tanh};
-  spec.heads = {{Task::energy, 1, 0}};
-  const Network net(spec);
+  const Network net = test::tanh_energy_network(3, 4);
   EncodedRows set;
   set.rows = 4;
-  set.inputs.assign(set.rows * spec.inputs, 0.5f);
+  set.inputs.assign(set.rows * net.inputs(), 0.5f);
   set.targets = {std::vector<float>(set.rows, 1.0f)};
   const std::vector<std::vector<std::size_t>> orders = {{0, 1, 2, 3}};
   const FoldBatch batch{0, 4, 1};

@@ -11,6 +11,7 @@
 #include <cublas_v2.h>
 #include <cuda_runtime.h>
 
+#include "../synthetic.hpp"
 #include "core/error.hpp"
 #include "emulation_control.hpp"
 #include "nn/core/backend.hpp"
@@ -310,12 +311,7 @@ TEST(EmulatedCudaBackend, ReleasesEverythingItAllocated) {
   using namespace lsmss::nn;
   const std::size_t device_before = cuda_emulation::device_allocations();
   const std::size_t pinned_before = cuda_emulation::pinned_allocations();
-  NetworkSpec spec;
-  spec.inputs = 4;
-  spec.shared = {5};
-  spec.shared_act = {Activation::tanh};
-  spec.heads = {{Task::energy, 1, 0}};
-  const Network net(spec);
+  const Network net = lsmss::test::tanh_energy_network(4, 5);
   {
     auto backend = make_backend("cuda");
     backend->setup(net, 3);
@@ -334,12 +330,7 @@ TEST(EmulatedCudaBackend, ReleasesEverythingItAllocated) {
 // pass the backward one needs: its gradients equal the reference backend's).
 TEST(EmulatedCudaBackend, ASingleModelTakesTrainingBuffersAtItsFirstTrainingCall) {
   using namespace lsmss::nn;
-  NetworkSpec spec;
-  spec.inputs = 6;
-  spec.shared = {40};
-  spec.shared_act = {Activation::tanh};
-  spec.heads = {{Task::energy, 1, 0}};
-  const Network net(spec);
+  const Network net = lsmss::test::tanh_energy_network(6, 40);
   const int batch = 16;
   const std::size_t before = cuda_emulation::device_bytes();
   auto gpu = make_backend("cuda");
@@ -350,7 +341,7 @@ TEST(EmulatedCudaBackend, ASingleModelTakesTrainingBuffersAtItsFirstTrainingCall
       b->params()[k] = 0.01f * static_cast<float>(k % 17) - 0.08f;
     b->upload_params();
   }
-  std::vector<float> x(std::size_t(batch) * spec.inputs), t(batch, 0.5f);
+  std::vector<float> x(std::size_t(batch) * net.inputs()), t(batch, 0.5f);
   for (std::size_t k = 0; k < x.size(); ++k) x[k] = 0.1f * static_cast<float>(k % 7);
   gpu->forward(x.data(), batch);
   const std::size_t predicting = cuda_emulation::device_bytes() - before;
